@@ -1,0 +1,1 @@
+"""Versioned legal data (roles, meeting types, deadlines, wording rules) per jurisdiction."""
