@@ -7,6 +7,7 @@ MediaRecorder, MP4 (including fragmented MP4 from Safari's MediaRecorder).
 
 from __future__ import annotations
 
+import bisect
 import io
 import logging
 import os
@@ -16,7 +17,16 @@ from typing import BinaryIO, Union
 import av
 import numpy as np
 
-__all__ = ["SAMPLE_RATE", "AudioDecodeError", "decode", "decode_chunks", "iter_decode", "duration_ms", "ChunkStream"]
+__all__ = [
+    "SAMPLE_RATE",
+    "AudioDecodeError",
+    "ChunkStream",
+    "decode",
+    "decode_chunks",
+    "duration_ms",
+    "encode",
+    "iter_decode",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -95,17 +105,17 @@ class ChunkStream(io.RawIOBase):
 
     def readinto(self, buffer) -> int:  # type: ignore[override]
         view = memoryview(buffer).cast("B")
-        if self._pos >= self._size or not len(view):
-            return 0
-        # Find the chunk holding self._pos (binary search over start offsets).
-        lo, hi = 0, len(self._starts) - 1
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if self._starts[mid] <= self._pos:
-                lo = mid
-            else:
-                hi = mid - 1
-        index = lo
+        total = 0
+        while total < len(view) and self._pos < self._size:
+            n = self._read_one(view[total:])
+            if n <= 0:
+                break
+            total += n
+        return total
+
+    def _read_one(self, view: memoryview) -> int:
+        """Read from the one chunk holding the current position."""
+        index = bisect.bisect_right(self._starts, self._pos) - 1
         inner = self._pos - self._starts[index]
         chunk = self._chunks[index]
         if isinstance(chunk, (bytes, bytearray, memoryview)):
@@ -270,3 +280,41 @@ def duration_ms(source: Source | np.ndarray, *, sample_rate: int = SAMPLE_RATE) 
     else:
         count = sum(piece.size for piece in iter_decode(source, sample_rate=sample_rate))
     return count * 1000 // sample_rate
+
+
+def encode(
+    samples: np.ndarray,
+    target: str | os.PathLike[str] | BinaryIO,
+    *,
+    container: str,
+    codec: str,
+    rate: int = 48000,
+    sample_rate: int = SAMPLE_RATE,
+    options: dict[str, str] | None = None,
+    codec_options: dict[str, str] | None = None,
+) -> None:
+    """Encode mono float32 samples into a file, e.g. to store or test a recording.
+
+    Args:
+        samples: 1-D float32 samples at ``sample_rate``.
+        target: Output path or writable binary file-like object.
+        container: FFmpeg container name (``"webm"``, ``"mp4"``, ``"ogg"``,
+            ``"mp3"``, ``"wav"``, ``"flac"``, ``"ipod"`` for m4a).
+        codec: FFmpeg encoder name (``"libopus"``, ``"aac"``, ``"libmp3lame"``…).
+        rate: Output sample rate in Hz (Opus needs 48000).
+        sample_rate: Sample rate of ``samples``.
+        options: Container (muxer) options, e.g.
+            ``{"movflags": "frag_keyframe+empty_moov"}`` for fragmented MP4.
+        codec_options: Encoder options.
+    """
+    samples = np.ascontiguousarray(samples, dtype=np.float32).reshape(1, -1)
+    with av.open(target, mode="w", format=container, options=options or {}) as out:
+        stream = out.add_stream(codec, rate=rate, layout="mono")
+        if codec_options:
+            stream.codec_context.options = dict(codec_options)
+        frame = av.AudioFrame.from_ndarray(samples, format="flt", layout="mono")
+        frame.sample_rate = sample_rate
+        for packet in stream.encode(frame):
+            out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
