@@ -1,0 +1,95 @@
+/* Entry module: the service worker and its notices, the offline banner, and the page's widgets. */
+import { show } from './ui/toasts.js';
+
+async function registerWorker() {
+  if (!('serviceWorker' in navigator)) return null;
+  const hadController = Boolean(navigator.serviceWorker.controller);
+  const registration = await navigator.serviceWorker.register(document.body.dataset.sw || '/sw.js', { scope: '/' });
+
+  const watch = (worker) => {
+    worker.addEventListener('statechange', () => {
+      if (worker.state === 'installed' && navigator.serviceWorker.controller) {
+        offerUpdate(worker);
+      } else if (worker.state === 'activated' && !hadController) {
+        show('Ready offline: pages you open are saved on this device.');
+      }
+    });
+  };
+  if (registration.waiting && navigator.serviceWorker.controller) offerUpdate(registration.waiting);
+  if (registration.installing) watch(registration.installing);
+  registration.addEventListener('updatefound', () => watch(registration.installing));
+
+  let reloading = false;
+  navigator.serviceWorker.addEventListener('controllerchange', () => {
+    if (hadController && !reloading && window.minutedUpdating) {
+      reloading = true;
+      window.location.reload();
+    }
+  });
+  await navigator.serviceWorker.ready;
+  return registration;
+}
+
+async function offerUpdate(worker) {
+  const answer = await show('An update to Minuted is available.', { buttons: ['Update now'], duration: 0 });
+  if (answer) {
+    window.minutedUpdating = true;
+    worker.postMessage({ type: 'skip-waiting' });
+  }
+}
+
+function offlineBanner() {
+  const banner = document.getElementById('offline-banner');
+  if (!banner) return;
+  const update = () => {
+    if (navigator.onLine) {
+      banner.hidden = true;
+      return;
+    }
+    const at = document.body.dataset.renderedAt ? new Date(document.body.dataset.renderedAt) : null;
+    const when = at && !Number.isNaN(at.getTime())
+      ? at.toLocaleString(undefined, { weekday: 'short', hour: '2-digit', minute: '2-digit' })
+      : null;
+    banner.textContent = when
+      ? `You're offline. This is the copy saved on this device (${when}).`
+      : "You're offline.";
+    banner.hidden = false;
+  };
+  window.addEventListener('online', update);
+  window.addEventListener('offline', update);
+  update();
+}
+
+function forgetPagesOnLogout() {
+  for (const form of document.querySelectorAll('form[data-logout]')) {
+    form.addEventListener('submit', () => {
+      // a shared phone must not show the last person's pages offline
+      if ('caches' in window) caches.delete('minuted-pages');
+      if (navigator.serviceWorker && navigator.serviceWorker.controller) {
+        navigator.serviceWorker.controller.postMessage({ type: 'forget-pages' });
+      }
+    });
+  }
+}
+
+function localTimezone() {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  for (const input of document.querySelectorAll('input[data-timezone]')) {
+    if (zone && !input.dataset.keep) input.value = zone;
+  }
+}
+
+async function mountWidgets() {
+  if (document.querySelector('[data-check]')) (await import('./checker-ui.js')).mount();
+  if (document.querySelector('.sortable')) (await import('./sortable.js')).mount();
+  if (document.querySelector('[data-copy], [data-print]')) (await import('./print.js')).mount();
+}
+
+window.swReady = registerWorker().catch((err) => {
+  console.error('service worker', err);
+  return null;
+});
+offlineBanner();
+forgetPagesOnLogout();
+localTimezone();
+mountWidgets().catch((err) => console.error(err));

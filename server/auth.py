@@ -1,0 +1,140 @@
+"""Accounts: argon2 passwords, session logins for pages, bearer tokens for the API."""
+import functools
+import hashlib
+import re
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError
+from argon2.exceptions import VerificationError
+from flask import g
+from flask import redirect
+from flask import request
+from flask import session
+from flask import url_for
+
+from .db import db
+from .db import now_utc
+from .errors import APIError
+from .errors import ValidationError
+from .models import ApiToken
+from .models import User
+
+hasher = PasswordHasher()
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD = 10
+# verifying against a real hash when the email is unknown keeps login timing the same
+_DUMMY_HASH = hasher.hash("not a real password")
+
+
+def normalise_email(email):
+    return (email or "").strip().lower()
+
+
+def check_new_account(email, password):
+    """Validate an email and password for a new account; raise ValidationError."""
+    fields = {}
+    email = normalise_email(email)
+    if not EMAIL_RE.match(email) or len(email) > 254:
+        fields["email"] = "Enter an email address, like name@example.org."
+    elif db.session.execute(db.select(User.id).where(User.email == email)).first():
+        fields["email"] = "There is already an account with this email."
+    if len(password or "") < MIN_PASSWORD:
+        fields["password"] = f"Use at least {MIN_PASSWORD} characters."
+    elif len(password) > 1024:
+        fields["password"] = "That password is too long."
+    if fields:
+        raise ValidationError(fields)
+    return email
+
+
+def create_user(email, password):
+    """Add a user (caller commits)."""
+    email = check_new_account(email, password)
+    user = User(email=email, password_hash=hasher.hash(password))
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def authenticate(email, password):
+    """Return the user for these credentials, or None."""
+    user = db.session.execute(db.select(User).where(User.email == normalise_email(email))).scalar_one_or_none()
+    try:
+        hasher.verify(user.password_hash if user else _DUMMY_HASH, password or "")
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None:
+        return None
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
+    return user
+
+
+def _hash_token(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token(user, name=None):
+    """Create an API token for user and return it; only its hash is kept (caller commits)."""
+    token = "mtd_" + secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user_id=user.id, token_hash=_hash_token(token), name=name))
+    return token
+
+
+def has_users():
+    return db.session.execute(db.select(User.id).limit(1)).first() is not None
+
+
+def login(user):
+    session.clear()
+    session.permanent = True
+    session["uid"] = user.id
+
+
+def logout():
+    session.clear()
+
+
+def _load_user():
+    """Set g.user from a bearer token or the session cookie."""
+    g.user = None
+    g.via_token = False
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        token = header[len("Bearer "):].strip()
+        row = db.session.execute(
+            db.select(ApiToken).where(ApiToken.token_hash == _hash_token(token))
+        ).scalar_one_or_none()
+        if row is None:
+            if request.path.startswith("/api/"):
+                raise APIError(401, "unauthorized", "That API token is not valid.")
+            return
+        row.last_used_at = now_utc()
+        g.user = row.user
+        g.via_token = True
+        return
+    uid = session.get("uid")
+    if uid:
+        g.user = db.session.get(User, uid)
+        if g.user is None:
+            session.clear()
+
+
+def login_required(view):
+    """Send people who are not signed in to the login page (or first-run setup)."""
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if g.user is None:
+            if not has_users():
+                return redirect(url_for("account.setup"))
+            return redirect(url_for("account.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def init_app(app):
+    """Load the signed-in user before each request."""
+    app.before_request(_load_user)

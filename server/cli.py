@@ -1,0 +1,120 @@
+"""The `minuted` command: serve, worker, user add, token, transcribe."""
+import os
+import sys
+
+import click
+
+
+def _app(data):
+    """Build the app for the data directory given on the command line (or the environment)."""
+    if data:
+        os.environ["MINUTED_DATA_DIR"] = str(data)
+    # the bundled model is a local path: never reach for a model hub at run time
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from . import create_app
+
+    return create_app()
+
+
+def _upgrade(app):
+    from .db import upgrade
+
+    with app.app_context():
+        upgrade()
+
+
+data_option = click.option(
+    "--data",
+    type=click.Path(file_okay=False),
+    envvar="MINUTED_DATA_DIR",
+    help="Data directory (database, audio, secret key). Default: MINUTED_DATA_DIR or a per-user data directory.",
+)
+
+
+@click.group()
+def main():
+    """Minuted: prepare, record and minute SEN school meetings."""
+
+
+@main.command()
+@data_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for the LAN).")
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int, help="Request threads.")
+def serve(data, host, port, threads):
+    """Run the web app (migrating the database first)."""
+    from cheroot import wsgi
+
+    app = _app(data)
+    _upgrade(app)
+    server = wsgi.Server((host, port), app, numthreads=threads, server_name="minuted")
+    click.echo(f"Minuted is running on http://{host}:{port}/  (data: {app.config['DATA_DIR']})")
+    click.echo("Press Ctrl+C to stop.")
+    try:
+        server.start()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+@main.group()
+def user():
+    """Manage accounts."""
+
+
+@user.command("add")
+@data_option
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def user_add(data, email, password_stdin):
+    """Create an account for EMAIL."""
+    from . import auth
+    from .db import db
+    from .errors import ValidationError
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    app = _app(data)
+    _upgrade(app)
+    with app.app_context():
+        try:
+            auth.create_user(email, password)
+        except ValidationError as e:
+            raise click.ClickException(" ".join(e.fields.values())) from None
+        db.session.commit()
+    click.echo(f"Created an account for {auth.normalise_email(email)}.")
+
+
+@main.command()
+@data_option
+@click.argument("email")
+@click.option("--name", help="A label for the token.")
+def token(data, email, name):
+    """Print a new API token for EMAIL's account."""
+    from . import auth
+    from .db import db
+    from .models import User
+
+    app = _app(data)
+    _upgrade(app)
+    with app.app_context():
+        account = db.session.execute(
+            db.select(User).where(User.email == auth.normalise_email(email))
+        ).scalar_one_or_none()
+        if account is None:
+            raise click.ClickException(f"No account for {email}.")
+        value = auth.new_token(account, name=name)
+        db.session.commit()
+    click.echo(value)
+
+
+@main.command()
+@data_option
+def migrate(data):
+    """Apply database migrations (serve does this too)."""
+    app = _app(data)
+    _upgrade(app)
+    click.echo("The database is up to date.")

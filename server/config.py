@@ -1,0 +1,70 @@
+"""Configuration: defaults → instance/config.py → MINUTED_* environment."""
+import os
+import secrets
+from pathlib import Path
+
+import platformdirs
+
+
+def default_data_dir():
+    """Return the data directory: MINUTED_DATA_DIR or a per-user data directory."""
+    env = os.environ.get("MINUTED_DATA_DIR")
+    if env:
+        return Path(env)
+    return Path(platformdirs.user_data_dir("minuted", appauthor=False))
+
+
+def defaults():
+    """Return the default settings; paths are derived from DATA_DIR in finalise()."""
+    return {
+        "DATA_DIR": str(default_data_dir()),
+        "DATABASE_URL": None,  # None → sqlite:///<DATA_DIR>/minuted.sqlite3
+        "QUEUE_URL": None,  # None → a SQLite-backed Huey queue in DATA_DIR
+        "SECRET_KEY": None,  # None → generated once and kept in DATA_DIR/secret_key
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": False,  # `minuted serve --https` turns it on
+        "SESSION_COOKIE_NAME": "minuted_session",
+        "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 30,
+        "MAX_CONTENT_LENGTH": 200 * 1024 * 1024,  # whole-file uploads; chunks have their own limit
+        "MAX_CHUNK_BYTES": 8 * 1024 * 1024,
+        "MAX_TEXT_CHARS": 4000,
+        "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "WTF_CSRF_SSL_STRICT": False,  # same-origin is enforced by SameSite cookies + Origin check
+        "CORRECTION_WORKING_DAYS": 5,
+        "WHISPER_ENGINE": "faster-whisper",
+        "WHISPER_MODEL": None,  # None → the bundled tiny.en
+        "WHISPER_DEVICE": "cpu",
+        "WHISPER_COMPUTE_TYPE": "int8",
+        "RUN_WORKER": False,  # `minuted serve` consumes the queue in-process
+    }
+
+
+def finalise(app):
+    """Derive paths and secrets that depend on the data directory."""
+    cfg = app.config
+    data = Path(cfg["DATA_DIR"]).expanduser().resolve()
+    data.mkdir(parents=True, exist_ok=True)
+    cfg["DATA_DIR"] = str(data)
+    cfg.setdefault("AUDIO_DIR", str(data / "audio"))
+    Path(cfg["AUDIO_DIR"]).mkdir(parents=True, exist_ok=True)
+    if not cfg.get("DATABASE_URL"):
+        cfg["DATABASE_URL"] = f"sqlite:///{data / 'minuted.sqlite3'}"
+    cfg["SQLALCHEMY_DATABASE_URI"] = cfg["DATABASE_URL"]
+    if not cfg.get("SECRET_KEY"):
+        cfg["SECRET_KEY"] = _secret_key(data / "secret_key")
+
+
+def _secret_key(path):
+    """Read the secret key from path, creating it (mode 0600) the first time."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        key = secrets.token_urlsafe(48)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(key)
+        return key

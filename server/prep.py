@@ -1,0 +1,547 @@
+"""Meeting preparation: children, meetings, attendees, agenda, provision and targets.
+
+Plain functions shared by the pages and the JSON API: each validates its input
+with `clean`, adds or changes rows, and leaves the commit to the caller.
+"""
+from datetime import date
+from datetime import datetime
+from datetime import timezone
+from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfoNotFoundError
+
+from flask import abort
+from flask import g
+
+from . import rules
+from .db import db
+from .errors import ValidationError
+from .models import AgendaItem
+from .models import Attendee
+from .models import Child
+from .models import Meeting
+from .models import MeetingMember
+from .models import Provision
+from .models import Target
+
+TARGET_STATUSES = {
+    "current": "Current",
+    "working_towards": "Being worked towards",
+    "achieved": "Achieved",
+    "obsolete": "Obsolete",
+}
+ATTENDANCE = {
+    "expected": "Expected",
+    "present": "Present",
+    "remote": "Joining remotely",
+    "apologies": "Sent apologies",
+    "absent": "Absent",
+    "excused_in_writing": "Excused in writing",
+}
+DELIVERED = {"": "Not sure", "yes": "Delivered as written", "partly": "Partly delivered", "no": "Not delivered"}
+
+
+class Field:
+    """How to read one input field: its type, whether it is required, its limits."""
+
+    def __init__(self, kind="str", required=False, max_len=200, choices=None, label=None):
+        self.kind = kind
+        self.required = required
+        self.max_len = max_len
+        self.choices = choices
+        self.label = label
+
+
+def _parse(name, field, raw):
+    if field.kind == "bool":
+        if isinstance(raw, bool):
+            return raw
+        return str(raw).lower() in ("1", "true", "on", "yes")
+    if raw is None:
+        return None
+    if isinstance(raw, (dict, list)):
+        raise ValueError("Expected text here.")
+    value = str(raw).strip() if not isinstance(raw, (int, float)) or field.kind == "str" else raw
+    if value == "":
+        return None
+    if field.kind == "str":
+        if len(value) > field.max_len:
+            raise ValueError(f"Keep this under {field.max_len} characters.")
+        if field.choices is not None and value not in field.choices:
+            raise ValueError("Choose one of the options.")
+        return value
+    if field.kind == "int":
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise ValueError("Enter a whole number.") from None
+    if field.kind == "date":
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            raise ValueError("Enter a date like 2026-12-01.") from None
+    if field.kind == "datetime":
+        try:
+            parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError("Enter a date and time like 2026-12-01T09:30.") from None
+        return parsed
+    raise AssertionError(field.kind)
+
+
+def clean(data, spec, partial=False):
+    """Read data (a dict or a form) against spec; return the clean values or raise ValidationError.
+
+    With partial=True only the fields present are read (PATCH).
+    """
+    if not hasattr(data, "get"):
+        raise ValidationError({}, "Send a JSON object.")
+    out, errors = {}, {}
+    for name, field in spec.items():
+        present = name in data
+        if partial and not present:
+            continue
+        try:
+            value = _parse(name, field, data.get(name))
+        except ValueError as e:
+            errors[name] = str(e)
+            continue
+        if value is None and field.required:
+            errors[name] = "This is needed."
+            continue
+        out[name] = value
+    if errors:
+        raise ValidationError(errors)
+    return out
+
+
+def _choices(items):
+    return {item["id"] for item in items}
+
+
+def child_spec():
+    return {
+        "name": Field(required=True, max_len=120),
+        "school": Field(max_len=200),
+        "year_group": Field(max_len=40),
+        "plan_type": Field(choices=_choices(rules.plan_types())),
+        "jurisdiction": Field(choices=set(rules.JURISDICTIONS)),
+        "plan_date": Field("date"),
+    }
+
+
+def meeting_spec():
+    return {
+        "child_id": Field(required=True, max_len=32),
+        "kind": Field(required=True, choices=_choices(rules.meeting_types())),
+        "title": Field(max_len=200),
+        "starts_at": Field("datetime", required=True),
+        "timezone": Field(max_len=64),
+        "venue": Field(max_len=200),
+        "online": Field("bool"),
+        "plan_date": Field("date"),
+        "convener": Field(max_len=200),
+        "chair": Field(max_len=200),
+    }
+
+
+def attendee_spec(jurisdiction):
+    return {
+        "name": Field(required=True, max_len=120),
+        "role": Field(required=True, choices=_choices(rules.roles(jurisdiction))),
+        "organisation": Field(max_len=200),
+        "email": Field(max_len=254),
+        "attendance": Field(choices=set(ATTENDANCE)),
+    }
+
+
+AGENDA_SPEC = {
+    "title": Field(required=True, max_len=300),
+    "detail": Field(max_len=4000),
+    "outcome_sought": Field(max_len=4000),
+    "parked": Field("bool"),
+    "provision_id": Field(max_len=36),
+    "target_id": Field(max_len=36),
+}
+PROVISION_SPEC = {
+    "text": Field(required=True, max_len=4000),
+    "section": Field(max_len=20),
+    "what": Field(max_len=300),
+    "who": Field(max_len=200),
+    "how_much": Field(max_len=120),
+    "how_often": Field(max_len=120),
+    "starts": Field(max_len=120),
+    "delivered": Field(choices=set(DELIVERED) - {""}),
+}
+TARGET_SPEC = {
+    "text": Field(required=True, max_len=4000),
+    "status": Field(choices=set(TARGET_STATUSES)),
+    "evidence": Field(max_len=4000),
+    "baseline": Field(max_len=4000),
+    "measured_by": Field(max_len=300),
+}
+
+
+# --- access: each account sees only its own rows; anything else is "not found" ---
+
+
+def get_child(child_id):
+    """Return the signed-in user's child, or 404."""
+    child = db.session.get(Child, child_id) if isinstance(child_id, str) else None
+    if child is None or child.user_id != g.user.id:
+        abort(404, "No such child.")
+    return child
+
+
+def get_meeting(meeting_id, owner_only=False):
+    """Return a meeting the signed-in user owns (or joined as a partner), or 404."""
+    meeting = db.session.get(Meeting, meeting_id) if isinstance(meeting_id, str) else None
+    if meeting is None:
+        abort(404, "No such meeting.")
+    if meeting.child.user_id == g.user.id:
+        return meeting
+    if not owner_only and db.session.execute(
+        db.select(MeetingMember.id).where(MeetingMember.meeting_id == meeting.id, MeetingMember.user_id == g.user.id)
+    ).first():
+        return meeting
+    abort(404, "No such meeting.")
+
+
+def _get_in(model, row_id, meeting=None, child=None):
+    row = db.session.get(model, row_id) if isinstance(row_id, str) else None
+    if row is None or (meeting is not None and row.meeting_id != meeting.id) or (
+        child is not None and row.child_id != child.id
+    ):
+        abort(404, f"No such {model.__tablename__.replace('_', ' ')}.")
+    return row
+
+
+def children():
+    """Return the signed-in user's children."""
+    return db.session.execute(
+        db.select(Child).where(Child.user_id == g.user.id).order_by(Child.created_at)
+    ).scalars().all()
+
+
+def meetings():
+    """Return the signed-in user's meetings, soonest first."""
+    return db.session.execute(
+        db.select(Meeting).join(Child).where(Child.user_id == g.user.id).order_by(Meeting.starts_at)
+    ).scalars().all()
+
+
+# --- children ---
+
+
+def create_child(data):
+    values = clean(data, child_spec())
+    values.setdefault("plan_type", None)
+    values["plan_type"] = values["plan_type"] or "sen_support"
+    values["jurisdiction"] = values.get("jurisdiction") or "england"
+    if values["plan_type"] == "iep" and values["jurisdiction"] == "england":
+        values["plan_type"] = "iep"  # an English "IEP" is a school document; allowed
+    child = Child(user_id=g.user.id, **values)
+    db.session.add(child)
+    db.session.flush()
+    return child
+
+
+def update_child(child, data, partial=False):
+    values = clean(data, child_spec(), partial=partial)
+    for key, value in values.items():
+        if key in ("plan_type", "jurisdiction") and value is None:
+            continue
+        setattr(child, key, value)
+    return child
+
+
+# --- meetings ---
+
+
+def _aware(value, tz_name):
+    """Read a naive local time in the meeting's zone; keep an aware one; store UTC."""
+    try:
+        zone = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError({"timezone": "Unknown time zone."}) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zone)
+    return value.astimezone(timezone.utc)
+
+
+def create_meeting(data):
+    values = clean(data, meeting_spec())
+    child = get_child(values.pop("child_id"))
+    values["timezone"] = values.get("timezone") or "Europe/London"
+    values["starts_at"] = _aware(values["starts_at"], values["timezone"])
+    values["online"] = bool(values.get("online"))
+    if values.get("plan_date") is None and child.plan_date:
+        values["plan_date"] = child.plan_date
+    meeting = Meeting(child=child, **values)
+    db.session.add(meeting)
+    db.session.flush()
+    return meeting
+
+
+def update_meeting(meeting, data, partial=False):
+    spec = meeting_spec()
+    spec.pop("child_id")
+    values = clean(data, spec, partial=partial)
+    tz_name = values.get("timezone") or meeting.timezone
+    if "starts_at" in values:
+        values["starts_at"] = _aware(values["starts_at"], tz_name)
+    for key, value in values.items():
+        if key in ("timezone",) and value is None:
+            continue
+        setattr(meeting, key, value)
+    return meeting
+
+
+def local_start(meeting):
+    """Return the meeting's start in its own time zone."""
+    return meeting.starts_at.astimezone(ZoneInfo(meeting.timezone))
+
+
+# --- ordered lists (attendees, agenda, provision, targets) ---
+
+
+def next_position(rows):
+    return max((r.position for r in rows), default=-1) + 1
+
+
+def _renumber(rows):
+    for i, row in enumerate(rows):
+        row.position = i
+
+
+def move(rows, row, delta):
+    """Move row up (delta=-1) or down (+1) within rows, renumbering positions."""
+    rows = sorted(rows, key=lambda r: r.position)
+    i = rows.index(row)
+    j = max(0, min(len(rows) - 1, i + delta))
+    rows.insert(j, rows.pop(i))
+    _renumber(rows)
+
+
+def reorder(rows, ids):
+    """Put rows in the order of ids (every row exactly once) or raise ValidationError."""
+    by_id = {r.id: r for r in rows}
+    if not isinstance(ids, list) or sorted(map(str, ids)) != sorted(by_id):
+        raise ValidationError({"ids": "Send every item's id exactly once."})
+    _renumber([by_id[i] for i in ids])
+
+
+# --- attendees ---
+
+
+def add_attendee(meeting, data):
+    values = clean(data, attendee_spec(meeting.child.jurisdiction))
+    values["attendance"] = values.get("attendance") or "expected"
+    attendee = Attendee(meeting=meeting, position=next_position(meeting.attendees), **values)
+    db.session.add(attendee)
+    db.session.flush()
+    return attendee
+
+
+def update_attendee(attendee, data, partial=False):
+    values = clean(data, attendee_spec(attendee.meeting.child.jurisdiction), partial=partial)
+    for key, value in values.items():
+        if key == "attendance" and value is None:
+            continue
+        setattr(attendee, key, value)
+    return attendee
+
+
+def get_attendee(meeting, attendee_id):
+    return _get_in(Attendee, attendee_id, meeting=meeting)
+
+
+# --- agenda ---
+
+
+def _check_links(meeting, values):
+    child = meeting.child
+    if values.get("provision_id"):
+        _get_or_field(Provision, values["provision_id"], child, "provision_id")
+    if values.get("target_id"):
+        _get_or_field(Target, values["target_id"], child, "target_id")
+
+
+def _get_or_field(model, row_id, child, field):
+    row = db.session.get(model, row_id)
+    if row is None or row.child_id != child.id:
+        raise ValidationError({field: "That is not part of this child's plan."})
+    return row
+
+
+def add_agenda_item(meeting, data):
+    values = clean(data, AGENDA_SPEC)
+    _check_links(meeting, values)
+    values["parked"] = bool(values.get("parked"))
+    item = AgendaItem(meeting=meeting, position=next_position(meeting.agenda), **values)
+    db.session.add(item)
+    db.session.flush()
+    return item
+
+
+def update_agenda_item(item, data, partial=False):
+    values = clean(data, AGENDA_SPEC, partial=partial)
+    _check_links(item.meeting, values)
+    for key, value in values.items():
+        setattr(item, key, value)
+    return item
+
+
+def get_agenda_item(meeting, item_id):
+    return _get_in(AgendaItem, item_id, meeting=meeting)
+
+
+def priorities(meeting):
+    """Return the agenda's asks in priority order (not parked)."""
+    return [i for i in meeting.agenda if not i.parked]
+
+
+def parked(meeting):
+    return [i for i in meeting.agenda if i.parked]
+
+
+# --- the child's plan: provision and targets ---
+
+
+def add_provision(child, data):
+    values = clean(data, PROVISION_SPEC)
+    row = Provision(child=child, position=next_position(child.provision), **values)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def update_provision(row, data, partial=False):
+    for key, value in clean(data, PROVISION_SPEC, partial=partial).items():
+        setattr(row, key, value)
+    return row
+
+
+def get_provision(child, row_id):
+    return _get_in(Provision, row_id, child=child)
+
+
+def add_target(child, data):
+    values = clean(data, TARGET_SPEC)
+    values["status"] = values.get("status") or "current"
+    row = Target(child=child, position=next_position(child.targets), **values)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def update_target(row, data, partial=False):
+    for key, value in clean(data, TARGET_SPEC, partial=partial).items():
+        if key == "status" and value is None:
+            continue
+        setattr(row, key, value)
+    return row
+
+
+def get_target(child, row_id):
+    return _get_in(Target, row_id, child=child)
+
+
+def delete(row):
+    db.session.delete(row)
+
+
+# --- JSON shapes ---
+
+
+def child_dict(child):
+    return {
+        "id": child.id,
+        "name": child.name,
+        "school": child.school,
+        "year_group": child.year_group,
+        "plan_type": child.plan_type,
+        "jurisdiction": child.jurisdiction,
+        "plan_date": child.plan_date.isoformat() if child.plan_date else None,
+    }
+
+
+def attendee_dict(a):
+    return {
+        "id": a.id,
+        "name": a.name,
+        "role": a.role,
+        "role_label": rules.role_label(a.meeting.child.jurisdiction, a.role),
+        "organisation": a.organisation,
+        "email": a.email,
+        "attendance": a.attendance,
+        "position": a.position,
+    }
+
+
+def agenda_dict(i):
+    return {
+        "id": i.id,
+        "title": i.title,
+        "detail": i.detail,
+        "outcome_sought": i.outcome_sought,
+        "parked": i.parked,
+        "position": i.position,
+        "provision_id": i.provision_id,
+        "target_id": i.target_id,
+        "outcome": i.outcome,
+    }
+
+
+def provision_dict(p):
+    return {
+        "id": p.id,
+        "section": p.section,
+        "text": p.text,
+        "what": p.what,
+        "who": p.who,
+        "how_much": p.how_much,
+        "how_often": p.how_often,
+        "starts": p.starts,
+        "delivered": p.delivered,
+        "position": p.position,
+    }
+
+
+def target_dict(t):
+    return {
+        "id": t.id,
+        "text": t.text,
+        "status": t.status,
+        "evidence": t.evidence,
+        "baseline": t.baseline,
+        "measured_by": t.measured_by,
+        "position": t.position,
+    }
+
+
+def meeting_dict(m):
+    return {
+        "id": m.id,
+        "child_id": m.child_id,
+        "kind": m.kind,
+        "title": m.title,
+        "starts_at": m.starts_at.isoformat().replace("+00:00", "Z"),
+        "timezone": m.timezone,
+        "venue": m.venue,
+        "online": m.online,
+        "plan_date": m.plan_date.isoformat() if m.plan_date else None,
+        "convener": m.convener,
+        "chair": m.chair,
+        "status": m.status,
+    }
+
+
+def bundle(meeting):
+    """Return a meeting with everything the phone needs to run it offline."""
+    out = meeting_dict(meeting)
+    out["child"] = child_dict(meeting.child)
+    out["attendees"] = [attendee_dict(a) for a in meeting.attendees]
+    out["agenda"] = [agenda_dict(i) for i in meeting.agenda]
+    out["provision"] = [provision_dict(p) for p in meeting.child.provision]
+    out["targets"] = [target_dict(t) for t in meeting.child.targets]
+    return out

@@ -1,0 +1,74 @@
+"""Account pages: first-run setup, sign in, sign out."""
+from urllib.parse import urlsplit
+
+from flask import Blueprint
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+
+from .. import auth
+from ..db import db
+from ..errors import ValidationError
+from ..security import limiter
+from ..security import login_limit
+
+bp = Blueprint("account", __name__)
+
+
+def safe_next(target, default="pages.home"):
+    """Return target if it is a path on this site, else the default page (no open redirects)."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+            return target
+    return url_for(default)
+
+
+@bp.route("/setup", methods=("GET", "POST"))
+def setup():
+    """Create the first account; only while there is none."""
+    if auth.has_users():
+        return redirect(url_for("account.login"))
+    errors = {}
+    if request.method == "POST":
+        try:
+            user = auth.create_user(request.form.get("email"), request.form.get("password", ""))
+        except ValidationError as e:
+            errors = e.fields
+        else:
+            db.session.commit()
+            auth.login(user)
+            flash("Your account is ready. Start by adding your child.")
+            return redirect(url_for("pages.new_child"))
+    return render_template("account/setup.html", errors=errors, form=request.form)
+
+
+@bp.route("/login", methods=("GET", "POST"))
+@limiter.limit(login_limit, methods=["POST"])
+def login():
+    """Sign in with email and password."""
+    if not auth.has_users():
+        return redirect(url_for("account.setup"))
+    error = None
+    if request.method == "POST":
+        user = auth.authenticate(request.form.get("email"), request.form.get("password", ""))
+        if user is None:
+            error = "That email and password don't match an account."
+        else:
+            db.session.commit()
+            auth.login(user)
+            return redirect(safe_next(request.args.get("next")))
+    status = 401 if error else 200
+    return render_template("account/login.html", error=error, form=request.form), status
+
+
+@bp.post("/logout")
+def logout():
+    """Sign out, and ask the browser to drop the pages it saved for offline use."""
+    auth.logout()
+    response = redirect(url_for("account.login"))
+    response.headers["Clear-Site-Data"] = '"cache"'
+    return response
+

@@ -1,0 +1,398 @@
+"""Pages for preparing a meeting: children, meetings, people, agenda, the plan, the print view."""
+from flask import Blueprint
+from flask import flash
+from flask import make_response
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+
+from .. import checker
+from .. import deadlines
+from .. import prep
+from .. import rules
+from ..auth import login_required
+from ..db import db
+from ..errors import ValidationError
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.before_request
+@login_required
+def require_login():
+    """Every page here needs a signed-in parent."""
+
+
+@bp.app_context_processor
+def template_helpers():
+    return {
+        "rules": rules,
+        "prep": prep,
+        "role_label": rules.role_label,
+        "meeting_type_label": lambda kind: (rules.meeting_type(kind) or {}).get("label", kind),
+        "options": lambda items: [(i["id"], i["label"]) for i in items],
+        "role_options": role_options,
+        "child_options": lambda children: [(c.id, c.name) for c in children],
+        "link_options": link_options,
+        "meeting_type_options": meeting_type_options,
+    }
+
+
+def link_options(rows):
+    """Return options for linking an ask to a provision line or a target."""
+    def label(row):
+        text = getattr(row, "what", None) or row.text
+        return text if len(text) <= 70 else text[:69] + "…"
+
+    return [("", "None")] + [(r.id, label(r)) for r in rows]
+
+
+def role_options(jurisdiction):
+    """Return the role picker's options grouped as {group: [(id, label)]}."""
+    groups = {}
+    for role in rules.roles(jurisdiction):
+        groups.setdefault(role.get("group") or "Other", []).append((role["id"], role["label"]))
+    return groups
+
+
+def meeting_type_options():
+    """Return the meeting types grouped by jurisdiction."""
+    labels = {j["id"]: j["label"] for j in rules.jurisdictions()}
+    groups = {}
+    for t in rules.meeting_types():
+        key = " / ".join(labels.get(j, j) for j in t.get("jurisdictions", [])) or "Any"
+        groups.setdefault(key, []).append((t["id"], t["label"]))
+    return groups
+
+
+def _render_with_errors(template, errors, status=422, **context):
+    return render_template(template, errors=errors, form=request.form, **context), status
+
+
+def _direction():
+    return -1 if request.form.get("direction") == "up" else 1
+
+
+@bp.get("/")
+def home():
+    """Show the parent's children and meetings."""
+    return render_template("pages/home.html", children=prep.children(), meetings=prep.meetings())
+
+
+# --- children ---
+
+
+@bp.route("/children/new", methods=("GET", "POST"))
+def new_child():
+    """Add a child."""
+    if request.method == "POST":
+        try:
+            child = prep.create_child(request.form)
+        except ValidationError as e:
+            return _render_with_errors("pages/child_form.html", e.fields, child=None)
+        db.session.commit()
+        flash(f"Added {child.name}.")
+        return redirect(url_for("pages.new_meeting", child=child.id))
+    return render_template("pages/child_form.html", child=None, errors={}, form={})
+
+
+@bp.get("/children/<child_id>")
+def child(child_id):
+    """Show a child, their plan and their meetings."""
+    child = prep.get_child(child_id)
+    return render_template("pages/child.html", child=child)
+
+
+@bp.route("/children/<child_id>/edit", methods=("GET", "POST"))
+def edit_child(child_id):
+    """Change a child's details."""
+    child = prep.get_child(child_id)
+    if request.method == "POST":
+        try:
+            prep.update_child(child, request.form)
+        except ValidationError as e:
+            db.session.rollback()
+            return _render_with_errors("pages/child_form.html", e.fields, child=child)
+        db.session.commit()
+        flash("Saved.")
+        return redirect(url_for("pages.child", child_id=child.id))
+    return render_template("pages/child_form.html", child=child, errors={}, form={})
+
+
+@bp.post("/children/<child_id>/delete")
+def delete_child(child_id):
+    """Delete a child and everything recorded about them."""
+    child = prep.get_child(child_id)
+    name = child.name
+    prep.delete(child)
+    db.session.commit()
+    flash(f"Deleted {name} and all their meetings.")
+    return redirect(url_for("pages.home"))
+
+
+# --- meetings ---
+
+
+@bp.route("/meetings/new", methods=("GET", "POST"))
+def new_meeting():
+    """Create a meeting for a child."""
+    children = prep.children()
+    if not children:
+        flash("Add your child first.")
+        return redirect(url_for("pages.new_child"))
+    if request.method == "POST":
+        try:
+            meeting = prep.create_meeting(request.form)
+        except ValidationError as e:
+            return _render_with_errors("pages/meeting_form.html", e.fields, meeting=None, children=children)
+        db.session.commit()
+        flash("Meeting created. Next: who will be there?")
+        return redirect(url_for("pages.people", meeting_id=meeting.id))
+    form = {"child_id": request.args.get("child", "")}
+    return render_template("pages/meeting_form.html", meeting=None, children=children, errors={}, form=form)
+
+
+@bp.get("/meetings/<meeting_id>")
+def meeting(meeting_id):
+    """Show a meeting: its details, the statutory timeline, and what is prepared."""
+    meeting = prep.get_meeting(meeting_id)
+    steps = deadlines.timeline(meeting.kind, meeting.child.jurisdiction, prep.local_start(meeting).date())
+    return render_template("pages/meeting.html", meeting=meeting, steps=steps)
+
+
+@bp.route("/meetings/<meeting_id>/edit", methods=("GET", "POST"))
+def edit_meeting(meeting_id):
+    """Change a meeting's details."""
+    meeting = prep.get_meeting(meeting_id, owner_only=True)
+    if request.method == "POST":
+        try:
+            prep.update_meeting(meeting, request.form)
+        except ValidationError as e:
+            db.session.rollback()
+            return _render_with_errors("pages/meeting_form.html", e.fields, meeting=meeting, children=None)
+        db.session.commit()
+        flash("Saved.")
+        return redirect(url_for("pages.meeting", meeting_id=meeting.id))
+    return render_template("pages/meeting_form.html", meeting=meeting, children=None, errors={}, form={})
+
+
+@bp.post("/meetings/<meeting_id>/delete")
+def delete_meeting(meeting_id):
+    """Delete a meeting."""
+    meeting = prep.get_meeting(meeting_id, owner_only=True)
+    child_id = meeting.child_id
+    prep.delete(meeting)
+    db.session.commit()
+    flash("Meeting deleted.")
+    return redirect(url_for("pages.child", child_id=child_id))
+
+
+# --- people ---
+
+
+@bp.get("/meetings/<meeting_id>/people")
+def people(meeting_id):
+    """List the people expected, with their roles."""
+    meeting = prep.get_meeting(meeting_id)
+    return render_template("pages/people.html", meeting=meeting, errors={}, form={})
+
+
+@bp.post("/meetings/<meeting_id>/people")
+def add_person(meeting_id):
+    """Add a person."""
+    meeting = prep.get_meeting(meeting_id, owner_only=True)
+    try:
+        attendee = prep.add_attendee(meeting, request.form)
+    except ValidationError as e:
+        return _render_with_errors("pages/people.html", e.fields, meeting=meeting)
+    db.session.commit()
+    flash(f"Added {attendee.name}.")
+    return redirect(url_for("pages.people", meeting_id=meeting.id) + "#add-person")
+
+
+@bp.post("/meetings/<meeting_id>/people/<attendee_id>")
+def update_person(meeting_id, attendee_id):
+    """Change a person's details, or move them up or down the list."""
+    meeting = prep.get_meeting(meeting_id, owner_only=True)
+    attendee = prep.get_attendee(meeting, attendee_id)
+    if "direction" in request.form:
+        prep.move(meeting.attendees, attendee, _direction())
+    else:
+        try:
+            prep.update_attendee(attendee, request.form)
+        except ValidationError as e:
+            db.session.rollback()
+            flash(f"Not saved: {'; '.join(e.fields.values())}", "error")
+            return redirect(url_for("pages.people", meeting_id=meeting.id))
+        flash("Saved.")
+    db.session.commit()
+    return redirect(url_for("pages.people", meeting_id=meeting.id) + f"#person-{attendee.id}")
+
+
+@bp.post("/meetings/<meeting_id>/people/<attendee_id>/delete")
+def delete_person(meeting_id, attendee_id):
+    """Remove a person."""
+    meeting = prep.get_meeting(meeting_id, owner_only=True)
+    prep.delete(prep.get_attendee(meeting, attendee_id))
+    db.session.commit()
+    flash("Removed.")
+    return redirect(url_for("pages.people", meeting_id=meeting.id))
+
+
+# --- agenda ---
+
+
+@bp.get("/meetings/<meeting_id>/agenda")
+def agenda(meeting_id):
+    """Show the prioritised agenda and the parked (AOB) list."""
+    meeting = prep.get_meeting(meeting_id)
+    return render_template("pages/agenda.html", meeting=meeting, errors={}, form={})
+
+
+@bp.post("/meetings/<meeting_id>/agenda")
+def add_agenda_item(meeting_id):
+    """Add an ask at the bottom of the priorities (or to the AOB list)."""
+    meeting = prep.get_meeting(meeting_id, owner_only=True)
+    try:
+        item = prep.add_agenda_item(meeting, request.form)
+    except ValidationError as e:
+        return _render_with_errors("pages/agenda.html", e.fields, meeting=meeting)
+    db.session.commit()
+    flash("Added to the AOB list." if item.parked else "Added to your priorities.")
+    return redirect(url_for("pages.agenda", meeting_id=meeting.id) + "#add-item")
+
+
+@bp.post("/meetings/<meeting_id>/agenda/<item_id>")
+def update_agenda_item(meeting_id, item_id):
+    """Change an ask, move it up or down, or park / unpark it."""
+    meeting = prep.get_meeting(meeting_id, owner_only=True)
+    item = prep.get_agenda_item(meeting, item_id)
+    if "direction" in request.form:
+        prep.move([i for i in meeting.agenda if i.parked == item.parked], item, _direction())
+    elif "park" in request.form:
+        item.parked = request.form["park"] == "1"
+        item.position = prep.next_position(meeting.agenda)
+        flash("Parked for AOB." if item.parked else "Moved back to your priorities.")
+    else:
+        try:
+            prep.update_agenda_item(item, request.form)
+        except ValidationError as e:
+            db.session.rollback()
+            flash(f"Not saved: {'; '.join(e.fields.values())}", "error")
+            return redirect(url_for("pages.agenda", meeting_id=meeting.id))
+        flash("Saved.")
+    db.session.commit()
+    return redirect(url_for("pages.agenda", meeting_id=meeting.id) + f"#item-{item.id}")
+
+
+@bp.post("/meetings/<meeting_id>/agenda/<item_id>/delete")
+def delete_agenda_item(meeting_id, item_id):
+    """Remove an ask."""
+    meeting = prep.get_meeting(meeting_id, owner_only=True)
+    prep.delete(prep.get_agenda_item(meeting, item_id))
+    db.session.commit()
+    flash("Removed.")
+    return redirect(url_for("pages.agenda", meeting_id=meeting.id))
+
+
+# --- the child's plan: provision and targets ---
+
+
+def _plan_context(meeting):
+    j = meeting.child.jurisdiction
+    name = meeting.child.name
+    return {
+        "provision_flags": {p.id: checker.check(p.text, "provision", j) for p in meeting.child.provision},
+        "target_flags": {t.id: checker.check(t.text, "target", j, child_name=name) for t in meeting.child.targets},
+    }
+
+
+@bp.get("/meetings/<meeting_id>/plan")
+def plan(meeting_id):
+    """Show the provision and SMART targets in the child's plan, with the wording checker."""
+    meeting = prep.get_meeting(meeting_id)
+    return render_template(
+        "pages/plan.html", meeting=meeting, errors={}, pform={}, tform={}, open_section=None, **_plan_context(meeting)
+    )
+
+
+_PLAN = {
+    "provision": (prep.add_provision, prep.update_provision, prep.get_provision),
+    "targets": (prep.add_target, prep.update_target, prep.get_target),
+}
+
+
+@bp.post("/meetings/<meeting_id>/<any(provision, targets):section>")
+def add_plan_row(meeting_id, section):
+    """Add a provision line or a target."""
+    meeting = prep.get_meeting(meeting_id, owner_only=True)
+    add, _, _ = _PLAN[section]
+    try:
+        row = add(meeting.child, request.form)
+    except ValidationError as e:
+        errors = {f"{section}.{k}": v for k, v in e.fields.items()}
+        forms = {"pform": {}, "tform": {}, "pform" if section == "provision" else "tform": request.form}
+        return render_template(
+            "pages/plan.html", meeting=meeting, errors=errors, open_section=section, **forms, **_plan_context(meeting)
+        ), 422
+    db.session.commit()
+    flash("Added.")
+    return redirect(url_for("pages.plan", meeting_id=meeting.id) + f"#{section}-{row.id}")
+
+
+@bp.post("/meetings/<meeting_id>/<any(provision, targets):section>/<row_id>")
+def update_plan_row(meeting_id, section, row_id):
+    """Change a provision line or a target, or move it."""
+    meeting = prep.get_meeting(meeting_id, owner_only=True)
+    _, update, get = _PLAN[section]
+    row = get(meeting.child, row_id)
+    if "direction" in request.form:
+        rows = meeting.child.provision if section == "provision" else meeting.child.targets
+        prep.move(rows, row, _direction())
+    else:
+        try:
+            update(row, request.form)
+        except ValidationError as e:
+            db.session.rollback()
+            flash(f"Not saved: {'; '.join(e.fields.values())}", "error")
+            return redirect(url_for("pages.plan", meeting_id=meeting.id))
+        flash("Saved.")
+    db.session.commit()
+    return redirect(url_for("pages.plan", meeting_id=meeting.id) + f"#{section}-{row.id}")
+
+
+@bp.post("/meetings/<meeting_id>/<any(provision, targets):section>/<row_id>/delete")
+def delete_plan_row(meeting_id, section, row_id):
+    """Remove a provision line or a target."""
+    meeting = prep.get_meeting(meeting_id, owner_only=True)
+    _, _, get = _PLAN[section]
+    prep.delete(get(meeting.child, row_id))
+    db.session.commit()
+    flash("Removed.")
+    return redirect(url_for("pages.plan", meeting_id=meeting.id))
+
+
+# --- print / send ahead ---
+
+
+def agenda_text(meeting):
+    """Return the agenda as plain text for an email to the school."""
+    return render_template("pages/agenda.txt", meeting=meeting)
+
+
+@bp.get("/meetings/<meeting_id>/print")
+def print_agenda(meeting_id):
+    """Show the agenda ready to print or copy."""
+    meeting = prep.get_meeting(meeting_id)
+    return render_template("pages/print.html", meeting=meeting, text=agenda_text(meeting))
+
+
+@bp.get("/meetings/<meeting_id>/agenda.txt")
+def agenda_txt(meeting_id):
+    """Download the agenda as text."""
+    meeting = prep.get_meeting(meeting_id)
+    response = make_response(agenda_text(meeting))
+    response.mimetype = "text/plain"
+    response.headers["Content-Disposition"] = "attachment; filename=agenda.txt"
+    return response
