@@ -7,6 +7,7 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError
 from argon2.exceptions import VerificationError
+from flask import current_app
 from flask import g
 from flask import redirect
 from flask import request
@@ -20,11 +21,12 @@ from .errors import ValidationError
 from .models import ApiToken
 from .models import User
 
-hasher = PasswordHasher()
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 10
-# verifying against a real hash when the email is unknown keeps login timing the same
-_DUMMY_HASH = hasher.hash("not a real password")
+
+
+def _hasher():
+    return current_app.extensions["minuted_hasher"]
 
 
 def normalise_email(email):
@@ -51,7 +53,7 @@ def check_new_account(email, password):
 def create_user(email, password):
     """Add a user (caller commits)."""
     email = check_new_account(email, password)
-    user = User(email=email, password_hash=hasher.hash(password))
+    user = User(email=email, password_hash=_hasher().hash(password))
     db.session.add(user)
     db.session.flush()
     return user
@@ -60,8 +62,10 @@ def create_user(email, password):
 def authenticate(email, password):
     """Return the user for these credentials, or None."""
     user = db.session.execute(db.select(User).where(User.email == normalise_email(email))).scalar_one_or_none()
+    hasher = _hasher()
     try:
-        hasher.verify(user.password_hash if user else _DUMMY_HASH, password or "")
+        # an unknown email is checked against a dummy hash so both take the same time
+        hasher.verify(user.password_hash if user else current_app.extensions["minuted_dummy_hash"], password or "")
     except (VerificationError, InvalidHashError):
         return None
     if user is None:
@@ -136,5 +140,10 @@ def login_required(view):
 
 
 def init_app(app):
-    """Load the signed-in user before each request."""
+    """Set up password hashing and load the signed-in user before each request."""
+    hasher = PasswordHasher(
+        time_cost=app.config["ARGON2_TIME_COST"], memory_cost=app.config["ARGON2_MEMORY_KIB"], parallelism=1
+    )
+    app.extensions["minuted_hasher"] = hasher
+    app.extensions["minuted_dummy_hash"] = hasher.hash("not a real password")
     app.before_request(_load_user)

@@ -29,6 +29,9 @@ def defaults():
         "MAX_CONTENT_LENGTH": 200 * 1024 * 1024,  # whole-file uploads; chunks have their own limit
         "MAX_CHUNK_BYTES": 8 * 1024 * 1024,
         "MAX_TEXT_CHARS": 4000,
+        # argon2id cost (OWASP's minimum is 2 passes over 19 MiB; these are stronger)
+        "ARGON2_TIME_COST": 3,
+        "ARGON2_MEMORY_KIB": 65536,
         "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
