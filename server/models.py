@@ -70,6 +70,7 @@ class Child(db.Model):
     plan_type: Mapped[str] = mapped_column(sa.String(20), default="sen_support")
     jurisdiction: Mapped[str] = mapped_column(sa.String(20), default="england")
     plan_date: Mapped[Optional[date]] = mapped_column(sa.Date)
+    date_of_birth: Mapped[Optional[date]] = mapped_column(sa.Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     user: Mapped[User] = relationship(back_populates="children")
@@ -144,6 +145,9 @@ class Attendee(db.Model):
     # expected | present | remote | apologies | absent | excused_in_writing
     attendance: Mapped[str] = mapped_column(sa.String(20), default="expected")
     report_submitted: Mapped[Optional[date]] = mapped_column(sa.Date)
+    # when they joined and left, on the meeting timeline (ms); None = the whole meeting
+    arrived_ms: Mapped[Optional[int]] = mapped_column(sa.BigInteger)
+    left_ms: Mapped[Optional[int]] = mapped_column(sa.BigInteger)
     position: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 

@@ -34,11 +34,12 @@ SCHEMAS = {
     "Child": _obj(
         ["id", "name", "jurisdiction"],
         id=S, name=S, school=NS, year_group=NS, plan_type={"enum": ["sen_support", "ehcp", "iep"]},
-        jurisdiction={"enum": ["england", "us"]}, plan_date=DATE,
+        jurisdiction={"enum": ["england", "us"]}, plan_date=DATE, date_of_birth=DATE,
     ),
     "ChildInput": _obj(
         ["name"], name=S, school=S, year_group=S, plan_type={"enum": ["sen_support", "ehcp", "iep"]},
         jurisdiction={"enum": ["england", "us"]}, plan_date={"type": "string", "format": "date"},
+        date_of_birth={"type": "string", "format": "date"},
     ),
     "Meeting": _obj(
         ["id", "child_id", "kind", "starts_at"],

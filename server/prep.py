@@ -126,6 +126,7 @@ def child_spec():
         "plan_type": Field(choices=_choices(rules.plan_types())),
         "jurisdiction": Field(choices=set(rules.JURISDICTIONS)),
         "plan_date": Field("date"),
+        "date_of_birth": Field("date"),
     }
 
 
@@ -462,6 +463,7 @@ def child_dict(child):
         "plan_type": child.plan_type,
         "jurisdiction": child.jurisdiction,
         "plan_date": child.plan_date.isoformat() if child.plan_date else None,
+        "date_of_birth": child.date_of_birth.isoformat() if child.date_of_birth else None,
     }
 
 
