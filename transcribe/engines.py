@@ -177,16 +177,7 @@ class FasterWhisperTranscriber:
         end_limit = offset_ms + audio.size * 1000 // SAMPLE_RATE
         segments: list[Segment] = []
         for raw in raw_segments:  # a lazy generator: decoding happens here
-            words = tuple(
-                Word(
-                    start_ms=min(offset_ms + round(w.start * 1000), end_limit),
-                    end_ms=min(offset_ms + round(w.end * 1000), end_limit),
-                    text=w.word.strip(),
-                    probability=round(float(w.probability), 4),
-                )
-                for w in raw.words or ()
-                if w.word.strip()
-            )
+            words = _merge_words(raw.words or (), offset_ms, end_limit)
             text = raw.text.strip()
             if not text:
                 continue
@@ -260,6 +251,33 @@ class FakeTranscriber:
         if group:
             segments.append(_segment_of(group))
         return segments
+
+
+def _merge_words(raw_words: Sequence[Any], offset_ms: int, end_limit: int) -> tuple[Word, ...]:
+    """Convert faster-whisper words, joining pieces without a leading space.
+
+    Whisper sometimes splits a written word ("ill" + "-disposed."); the second
+    piece has no leading space. Joining keeps one written word per Word.
+    """
+    merged: list[list[Any]] = []  # [start_s, end_s, text, probabilities]
+    for w in raw_words:
+        if not w.word.strip():
+            continue
+        if merged and not w.word[:1].isspace():
+            merged[-1][1] = w.end
+            merged[-1][2] += w.word.strip()
+            merged[-1][3].append(w.probability)
+        else:
+            merged.append([w.start, w.end, w.word.strip(), [w.probability]])
+    return tuple(
+        Word(
+            start_ms=min(offset_ms + round(start * 1000), end_limit),
+            end_ms=min(offset_ms + round(end * 1000), end_limit),
+            text=text,
+            probability=round(float(min(probs)), 4),
+        )
+        for start, end, text, probs in merged
+    )
 
 
 def _segment_of(words: Sequence[Word]) -> Segment:

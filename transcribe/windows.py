@@ -35,6 +35,8 @@ from .types import Segment, Word
 __all__ = ["IncrementalTranscriber", "transcribe_windowed"]
 
 _SPM = SAMPLE_RATE // 1000  # samples per millisecond
+_LONGEST_WORD_MS = 1500
+_PAUSE_MS = 300
 
 
 class IncrementalTranscriber:
@@ -86,6 +88,7 @@ class IncrementalTranscriber:
         self._buffer = np.zeros(0, dtype=np.float32)
         self._buffer_start_ms = 0
         self._finished = False
+        self._stalled_at: int | None = None
 
     # -- persistence -----------------------------------------------------
 
@@ -160,10 +163,11 @@ class IncrementalTranscriber:
         if self._finished:
             return []
         new: list[Segment] = []
-        while self.audio_end_ms - self.resume_from_ms > self.window_ms:
-            new.extend(self._step(final=False))
-        if self.audio_end_ms > self.committed_ms:
+        while self.audio_end_ms > self.committed_ms:
+            before = (self.committed_ms, self._stalled_at)
             new.extend(self._step(final=True))
+            if (self.committed_ms, self._stalled_at) == before:  # pragma: no cover - safety net
+                break
         self._finished = True
         self._buffer = np.zeros(0, dtype=np.float32)
         return new
@@ -190,40 +194,89 @@ class IncrementalTranscriber:
         best = int(np.argmin(smooth * bias))
         return lo + (best + 5) * 20
 
+    @staticmethod
+    def _pause_before(units: Sequence[tuple[int, Word | Segment]], keep: int, limit: int, progress_from: int) -> int:
+        """Return how many units to commit so that the next window starts in a pause.
+
+        Whisper reads a window best when it starts at the beginning of a
+        phrase, so prefer the last pause (a gap of at least ``_PAUSE_MS``
+        between words) after ``progress_from``; keep ``keep`` if there is none.
+        """
+        for i in range(keep - 1, -1, -1):
+            end = units[i][1].end_ms
+            if end < progress_from:
+                break
+            following = units[i + 1][1].start_ms if i + 1 < len(units) else limit
+            if following - end >= _PAUSE_MS:
+                return i + 1
+        return keep
+
+    def _has_speech(self, start_ms: int, end_ms: int) -> bool:
+        """Whether ``[start_ms, end_ms]`` holds sound well above the window's noise floor."""
+        region = self._audio(start_ms, end_ms)
+        frame = 20 * _SPM
+        n = region.size // frame
+        if n < 10:
+            return False
+        energy = np.sqrt(np.mean(region[: n * frame].astype(np.float64).reshape(n, frame) ** 2, axis=1))
+        window = self._audio(self.resume_from_ms, end_ms)
+        m = window.size // frame
+        floor = np.percentile(np.sqrt(np.mean(window[: m * frame].astype(np.float64).reshape(m, frame) ** 2, axis=1)), 10)
+        return int(np.sum(energy > max(4 * floor, 1e-3))) >= 10  # at least 200 ms of it
+
     def _step(self, *, final: bool) -> list[Segment]:
         start = self.resume_from_ms
-        end = self.audio_end_ms if final else min(self.audio_end_ms, start + self.window_ms)
+        previous = self.committed_ms
+        retry = self._stalled_at == start
+        length = self.window_ms // 2 if retry else self.window_ms
+        final = final and self.audio_end_ms - start <= length
+        end = self.audio_end_ms if final else min(self.audio_end_ms, start + length)
         cut = end if final else self._quiet_cut(start, end)
         segments = self.transcriber.transcribe(
             self._audio(start, cut), offset_ms=start, vocabulary=self.vocabulary, beam_size=self.beam_size
         )
-        previous = self.committed_ms
         # Units are words where the engine gives them, else whole segments.
         units: list[tuple[int, Word | Segment]] = []
         for index, segment in enumerate(segments):
             for unit in segment.words or (segment,):
                 if (unit.start_ms + unit.end_ms) / 2 >= previous:
                     units.append((index, unit))
-        if final:
-            keep = len(units)
-            committed = max(end, previous)
+        limit = cut if final else cut - self.guard_ms
+        keep = 0
+        while keep < len(units) and (final or units[keep][1].end_ms <= limit):
+            keep += 1
+        if not final:
+            keep = self._pause_before(units, keep, limit, progress_from=start + (cut - start) // 2)
+        last_end = previous
+        if keep:
+            # A word "lasting" seconds usually hides speech the model skipped.
+            last = units[keep - 1][1]
+            last_end = max(previous, min(last.end_ms, last.start_ms + _LONGEST_WORD_MS))
+        if keep < len(units):
+            # Stop in the gap before the first word left for the next window.
+            committed = max((last_end + units[keep][1].start_ms) // 2, last_end)
+        elif last_end < limit - 2000 and self._has_speech(last_end, limit):
+            # Whisper sometimes stops early in a window and skips what follows;
+            # go back for the sound it did not transcribe.
+            committed = last_end
         else:
-            limit = cut - self.guard_ms
-            keep = 0
-            while keep < len(units) and units[keep][1].end_ms <= limit:
-                keep += 1
-            if keep < len(units):
-                last_end = units[keep - 1][1].end_ms if keep else start
-                committed = (max(last_end, previous) + units[keep][1].start_ms) // 2
-                committed = max(committed, last_end)
-            else:
-                committed = limit
-            if committed <= previous + 1000:  # no progress: accept the whole window
-                keep = len(units)
-                committed = max(cut, units[-1][1].end_ms if units else cut)
+            committed = limit
+        if committed <= previous + 1000 and not final:
+            if not retry:
+                # No progress: try once more with a shorter window, which
+                # usually gets the model past whatever stopped it.
+                self._stalled_at = start
+                return []
+            keep = len(units)
+            committed = max(limit, units[-1][1].end_ms if units else limit)
+        if final and committed < limit and committed <= previous + 1000:
+            committed = limit
+        self._stalled_at = None
         new = _regroup(segments, units[:keep])
         self.segments.extend(new)
         self.committed_ms = committed
+        if committed >= self.audio_end_ms:
+            self.committed_ms = self.audio_end_ms
         # Drop audio that no later window needs.
         drop = (self.resume_from_ms - self._buffer_start_ms) * _SPM
         if drop > 0:
