@@ -356,6 +356,25 @@ def get_attendee(meeting, attendee_id):
     return _get_in(Attendee, attendee_id, meeting=meeting)
 
 
+def missing_slots(meeting):
+    """Return the required invitee slots (reg 20(2) / 34 CFR 300.321) no listed person fills.
+
+    A slot applies to the meeting types its data lists; US slots with no list apply to IEP meetings.
+    """
+    j = meeting.child.jurisdiction
+    filled = {(rules.role(j, a.role) or {}).get("slot") for a in meeting.attendees}
+    missing = []
+    for slot_id, slot in rules.slots(j).items():
+        applies = slot.get("applies_to")
+        if applies is None:
+            applies_here = j == "us" and meeting.kind.startswith("iep")
+        else:
+            applies_here = meeting.kind in applies
+        if slot.get("required") and applies_here and slot_id not in filled:
+            missing.append({"id": slot_id, **slot})
+    return missing
+
+
 # --- agenda ---
 
 

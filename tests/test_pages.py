@@ -154,3 +154,21 @@ def test_delete_child_removes_everything(parent, meeting):
 def test_error_pages_are_html_for_people(parent):
     page = parent.client.get("/meetings/nope", headers={"Accept": "text/html"})
     assert page.status_code == 404 and "<h1>Not found</h1>" in page.text
+
+
+def test_required_invitees(parent):
+    meeting = parent.make_meeting()
+    mid = meeting["id"]
+    page = parent.client.get(f"/meetings/{mid}/people")
+    # test that an EHCP annual review lists the reg 20(2) invitees still missing
+    assert "Who should be invited" in page.text and "LA SEN officer (education)" in page.text
+    parent.make_attendee(mid, name="Mrs Lee", role="la_sen_officer")
+    page = parent.client.get(f"/meetings/{mid}/people")
+    assert "LA SEN officer (education)" not in page.text
+    # test that a SEN Support review has no statutory invitee list
+    sen = parent.make_meeting(kind="sen_support_review")
+    assert "Who should be invited" not in parent.client.get(f"/meetings/{sen['id']}/people").text
+    # test that a US IEP meeting checks the 300.321 team
+    us = parent.make_meeting(child_id=parent.make_child(jurisdiction="us", plan_type="iep")["id"], kind="iep_annual")
+    page = parent.client.get(f"/meetings/{us['id']}/people")
+    assert "LEA representative" in page.text and "300.321" in page.text
