@@ -23,7 +23,8 @@ def defaults():
         "SECRET_KEY": None,  # None → generated once and kept in DATA_DIR/secret_key
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": False,  # `minuted serve --https` turns it on
+        "SESSION_COOKIE_SECURE": "auto",  # Secure whenever the request came over HTTPS
+        "TRUSTED_PROXIES": 0,  # how many reverse proxies to believe X-Forwarded-* from
         "SESSION_COOKIE_NAME": "minuted_session",
         "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 30,
         "MAX_CONTENT_LENGTH": 200 * 1024 * 1024,  # whole-file uploads; chunks have their own limit

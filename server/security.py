@@ -1,9 +1,12 @@
 """Security: CSRF on every cookie-authenticated write, login rate limits, response headers."""
 from flask import current_app
+from flask import has_request_context
 from flask import request
+from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
@@ -57,8 +60,27 @@ def _headers(response):
     return response
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Mark the session cookie Secure whenever the request came over HTTPS.
+
+    SESSION_COOKIE_SECURE = "auto" (the default) keeps plain http://127.0.0.1 working
+    while every HTTPS deployment (direct, or behind a trusted proxy) gets Secure cookies.
+    """
+
+    def get_cookie_secure(self, app):
+        setting = app.config["SESSION_COOKIE_SECURE"]
+        if setting == "auto":
+            return has_request_context() and request.is_secure
+        return bool(setting)
+
+
 def init_app(app):
-    """Bind CSRF protection, the rate limiter and the security headers."""
+    """Bind CSRF protection, the rate limiter, secure cookies and the security headers."""
+    app.session_interface = SessionInterface()
+    if app.config["TRUSTED_PROXIES"]:
+        # behind a TLS reverse proxy: believe its X-Forwarded-* headers (one hop per proxy)
+        n = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     csrf.init_app(app)
     limiter.init_app(app)

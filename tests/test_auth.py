@@ -131,3 +131,33 @@ def test_email_is_unique(app):
             assert "already an account" in e.fields["email"]
         else:
             raise AssertionError("duplicate email accepted")
+
+
+def test_session_cookie_is_secure_over_https(app):
+    client = app.test_client()
+    parent = Parent(app, client)
+    with app.app_context():
+        auth.create_user(parent.email, PASSWORD)
+        db.session.commit()
+    page = client.get("/login", base_url="https://minuted.example")
+    client.post(
+        "/login", base_url="https://minuted.example",
+        data={"email": parent.email, "password": PASSWORD, "csrf_token": csrf_of(page)},
+    )
+    cookie = client.get_cookie("minuted_session", domain="minuted.example")
+    assert cookie is not None and cookie.secure
+
+
+def test_behind_a_tls_proxy(tmp_path):
+    from conftest import make_app
+
+    app = make_app(tmp_path, TRUSTED_PROXIES=1)
+
+    @app.get("/_scheme")
+    def scheme():
+        from flask import request
+
+        return request.scheme
+
+    client = app.test_client()
+    assert client.get("/_scheme", headers={"X-Forwarded-Proto": "https"}).text == "https"
