@@ -118,3 +118,23 @@ def migrate(data):
     app = _app(data)
     _upgrade(app)
     click.echo("The database is up to date.")
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["txt", "vtt", "srt", "json"]), default="txt", show_default=True)
+@click.option("--model", envvar="MINUTED_WHISPER_MODEL", help="Model directory or name (default: the bundled tiny.en).")
+@click.option("--beam-size", default=5, show_default=True, type=int)
+@click.option("--vocabulary", multiple=True, help="A name or term to listen for (repeatable).")
+def transcribe(file, fmt, model, beam_size, vocabulary):
+    """Transcribe an audio FILE (wav, flac, mp3, m4a, ogg, webm, mp4) to standard output."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from transcribe import AudioDecodeError
+    from transcribe import transcribe_file
+
+    settings = {"model": model} if model else {}
+    try:
+        text = transcribe_file(file, fmt, beam_size=beam_size, vocabulary=list(vocabulary) or None, **settings)
+    except AudioDecodeError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(text, nl=not text.endswith("\n"))

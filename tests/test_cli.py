@@ -62,3 +62,23 @@ def test_help_lists_the_contract():
     for command in ("serve", "user", "token"):
         assert command in result.output
     assert "--host" in run("serve", "--help").output
+
+
+@pytest.mark.whisper
+def test_transcribe_a_file(tmp_path):
+    from pathlib import Path
+
+    clip = Path(__file__).parent / "data" / "audio" / "jfk.flac"
+    if not clip.exists():
+        pytest.skip("the JFK clip is not in tests/data/audio")
+    result = run("transcribe", str(clip), "--format", "vtt")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("WEBVTT")
+    assert "ask not what your country can do for you" in result.output.lower()
+
+
+def test_transcribe_refuses_non_audio(tmp_path):
+    bogus = tmp_path / "notes.txt"
+    bogus.write_text("this is not audio")
+    result = run("transcribe", str(bogus))
+    assert result.exit_code == 1 and "could not be read as audio" in result.output
