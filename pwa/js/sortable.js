@@ -31,25 +31,30 @@ function makeSortable(list) {
     row.classList.add('dragging');
     handle.setPointerCapture(down.pointerId);
 
+    // moving the row in the DOM drops its pointer capture, so follow the pointer on the document
     const move = (event) => {
+      if (event.pointerId !== down.pointerId) return;
       const target = document.elementFromPoint(event.clientX, event.clientY);
       const over = target && target.closest('li');
       if (!over || over === row || over.parentElement !== list) return;
       const box = over.getBoundingClientRect();
       const after = event.clientY > box.top + box.height / 2;
-      list.insertBefore(row, after ? over.nextSibling : over);
+      const ref = after ? over.nextElementSibling : over;
+      if (ref === row || ref === row.nextElementSibling) return;
+      list.insertBefore(row, ref);
     };
-    const up = () => {
-      handle.removeEventListener('pointermove', move);
-      handle.removeEventListener('pointerup', up);
-      handle.removeEventListener('pointercancel', up);
+    const up = (event) => {
+      if (event.pointerId !== down.pointerId) return;
+      document.removeEventListener('pointermove', move);
+      document.removeEventListener('pointerup', up);
+      document.removeEventListener('pointercancel', up);
       row.classList.remove('dragging');
       renumber(list);
       if ([...list.children].map((r) => r.dataset.id).join() !== before) save(list);
     };
-    handle.addEventListener('pointermove', move);
-    handle.addEventListener('pointerup', up);
-    handle.addEventListener('pointercancel', up);
+    document.addEventListener('pointermove', move);
+    document.addEventListener('pointerup', up);
+    document.addEventListener('pointercancel', up);
   });
 }
 

@@ -1,0 +1,193 @@
+"""Browser tests: the real `minuted serve` in a subprocess, driven by Debian's /usr/bin/chromium.
+
+Playwright never downloads a browser here (no `playwright install`): the
+`browser_type_launch_args` override points it at the system Chromium.
+Every test in tests/browser carries the `browser` marker.
+"""
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+# keep Chromium off the network it cannot reach; add fake-microphone flags here when recording is tested
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# a phone: the size the app is designed for first
+MOBILE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 1}
+PASSWORD = "correct horse battery staple"
+MINUTED = Path(sys.executable).parent / "minuted"
+
+_emails = itertools.count(1)
+
+
+def pytest_collection_modifyitems(items):
+    """Mark every test under tests/browser as a browser test."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`minuted serve` on a free port with its own data directory; stop() and start() take it down for real."""
+
+    def __init__(self, data_dir):
+        self.data = Path(data_dir)
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = self.data.parent / f"{self.data.name}-server.log"
+        self.proc = None
+
+    def _env(self):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MINUTED_")}
+        env["HF_HUB_OFFLINE"] = "1"
+        return env
+
+    def start(self, timeout=30):
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(
+                [str(MINUTED), "serve", "--data", str(self.data), "--port", str(self.port)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=self._env(),
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"minuted serve exited with {self.proc.returncode}:\n{self.output()}")
+            try:
+                urllib.request.urlopen(self.url + "/login", timeout=1).close()
+                return
+            except urllib.error.HTTPError:
+                return  # it answered
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"minuted serve did not answer within {timeout}s:\n{self.output()}")
+
+    def stop(self):
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+            self.proc = None
+
+    def output(self):
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def cli(self, *args, stdin=None):
+        """Run `minuted ARGS --data DIR` against this server's data (works while it runs: SQLite WAL)."""
+        result = subprocess.run(
+            [str(MINUTED), *args, "--data", str(self.data)],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=self._env(),
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout
+
+    def add_user(self, email=None, password=PASSWORD):
+        """Create an account with the CLI and return its email."""
+        email = email or f"parent{next(_emails)}@example.org"
+        self.cli("user", "add", email, "--password-stdin", stdin=password + "\n")
+        return email
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A fresh server and data directory for each test module."""
+    assert MINUTED.exists(), f"{MINUTED} is missing: install the project into this environment"
+    s = Server(tmp_path_factory.mktemp("minuted") / "data")
+    s.start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Use Debian's Chromium (overrides pytest-playwright's fixture; keeps --headed and --slowmo)."""
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def base_url():
+    """Replaces pytest-playwright's own (an instance-method fixture that pytest 9 warns about).
+
+    The real address is per module: browser_context_args sets it from the server.
+    """
+    return None
+
+
+@pytest.fixture
+def browser_context_args(browser_context_args, server):
+    """Every context is a phone pointed at this module's server: page.goto("/setup") works."""
+    return {**browser_context_args, **MOBILE, "base_url": server.url}
+
+
+@pytest.fixture(autouse=True)
+def _no_script_errors(request):
+    """Fail a test whose page threw an uncaught JavaScript error."""
+    if "page" not in request.fixturenames:
+        yield
+        return
+    page = request.getfixturevalue("page")
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    yield
+    assert errors == [], f"uncaught errors in the page: {errors}"
+
+
+@pytest.fixture(scope="session")
+def check_a11y():
+    """Return check(page): run axe-core on the page as it is now, failing with its report on any violation."""
+    axe = Axe()
+
+    def check(page):
+        results = axe.run(page)
+        assert results.violations_count == 0, f"axe on {page.url}:\n{results.generate_report()}"
+
+    return check
+
+
+@pytest.fixture
+def sign_in(server):
+    """Return sign_in(page, email=None): sign in through /login (a new CLI-made account when no email is given)."""
+
+    def sign_in(page, email=None, password=PASSWORD):
+        email = email or server.add_user(password=password)
+        page.goto("/login")
+        page.get_by_label("Email").fill(email)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(lambda url: "/login" not in url)
+        return email
+
+    return sign_in
