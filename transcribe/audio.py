@@ -80,6 +80,11 @@ class ChunkStream(io.RawIOBase):
         self._pos = 0
         self._open: tuple[int, BinaryIO] | None = None
 
+    @property
+    def size(self) -> int:
+        """Total length of the chunks in bytes."""
+        return self._size
+
     def readable(self) -> bool:
         return True
 
@@ -207,8 +212,9 @@ def iter_decode(source: Source, *, sample_rate: int = SAMPLE_RATE) -> Iterator[n
                 raise
             if not produced:
                 raise AudioDecodeError("the audio data is damaged") from exc
-            # A cut-off or damaged tail: keep what was decoded before it.
-            logger.warning("audio decoding stopped early after %d samples: %s", produced, type(exc).__name__)
+            # A cut-off or damaged tail (or a recording still being uploaded):
+            # keep what was decoded before it.
+            logger.info("audio decoding stopped early after %d samples: %s", produced, type(exc).__name__)
         for out in resampler.resample(None):
             samples = out.to_ndarray().reshape(-1)
             if samples.size:
@@ -255,7 +261,7 @@ def decode_chunks(chunks: Iterable[Chunk], *, sample_rate: int = SAMPLE_RATE) ->
         AudioDecodeError: No chunks, or the stream cannot be read as audio.
     """
     stream = ChunkStream(chunks)
-    if stream._size == 0:
+    if stream.size == 0:
         raise AudioDecodeError("it is empty")
     with stream:
         return decode(stream, sample_rate=sample_rate)

@@ -246,7 +246,7 @@ class IncrementalTranscriber:
         while keep < len(units) and (final or units[keep][1].end_ms <= limit):
             keep += 1
         if not final:
-            keep = self._pause_before(units, keep, limit, progress_from=start + (cut - start) // 2)
+            keep = self._pause_before(units, keep, limit, progress_from=start + 2 * (cut - start) // 3)
         last_end = previous
         if keep:
             # A word "lasting" seconds usually hides speech the model skipped.
