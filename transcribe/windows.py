@@ -10,9 +10,17 @@ the engine one window at a time as audio arrives, and stitches the windows:
 2. Words whose middle lies before the committed point were already committed
    by the previous window and are dropped, so no word is doubled.
 3. Words ending in the last ``guard_s`` before the cut are not trusted (the cut
-   may have clipped them, or the model may have lost them); they are left for
-   the next window, which starts at the gap after the last trusted word, so no
-   word is lost.
+   may have clipped them); of the rest, the window commits up to the last
+   pause between words in its final third, so the next window starts at the
+   beginning of a phrase, where Whisper reads best.
+4. Whisper sometimes stops early in a window and skips the rest of it. When
+   the audio after the last committed word still has sound well above the
+   noise floor, the next window starts there instead of at the cut. A window
+   that makes no progress is retried once at half length, then accepted.
+
+On the shared recordings joined into 2.5–5 minutes this gives the same or a
+lower WER than one whole-file pass (see ``bench/transcribe.py``), at about
+350 MB peak RSS however long the recording.
 
 The state worth persisting is tiny: the committed point and the committed
 segments (:meth:`IncrementalTranscriber.state`). A resumed job recreates the
