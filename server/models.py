@@ -38,6 +38,8 @@ class User(db.Model):
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(sa.String(200))
     display_name: Mapped[Optional[str]] = mapped_column(sa.String(120))
+    # a partner who joined one meeting with a code: no password, no children of their own
+    guest: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
@@ -227,6 +229,8 @@ class MeetingMember(db.Model):
     meeting_id: Mapped[str] = mapped_column(sa.ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[str] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(sa.String(20), default="partner")
+    # the code they joined with; revoking it removes this membership
+    join_code_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("join_code.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     meeting: Mapped[Meeting] = relationship(back_populates="members")

@@ -78,6 +78,25 @@ SCHEMAS = {
         evidence=NS, baseline=NS, measured_by=NS, position=INT,
     ),
     "TargetInput": _obj(["text"], text=S, status=S, evidence=S, baseline=S, measured_by=S),
+    "Event": _obj(
+        ["id", "kind", "at_ms"],
+        id={"type": "string", "format": "uuid", "description": "made on the device; the server upserts by it"},
+        kind={"enum": ["note", "speaker", "agenda", "agreed", "refused", "action", "question", "quote", "bookmark",
+                       "attendee", "consent", "target"]},
+        at_ms={"type": "integer", "minimum": 0, "description": "ms since the meeting started (server-aligned clock)"},
+        wall_time={"type": ["string", "null"], "format": "date-time"}, device_id=NS, author=NS,
+        payload={"type": "object"}, version={"type": "integer", "minimum": 1}, deleted=BOOL,
+    ),
+    "Recording": _obj(
+        ["id", "mime", "at_ms", "status", "chunks"],
+        id=S, mime=S, at_ms=INT, device_id=NS, status={"enum": ["recording", "finished"]},
+        chunks={"type": "array", "items": INT, "description": "the chunk numbers the server holds"},
+    ),
+    "JoinCode": _obj(
+        ["id", "expires_at", "revoked"],
+        id=INT, expires_at=DATETIME, revoked=BOOL,
+        code={"type": "string", "description": "only in the answer that made it"}, url=S, qr_svg_data_url=S,
+    ),
     "Flag": _obj(
         ["rule_id", "severity", "title", "explanation"],
         rule_id=S, severity=S, title=S, explanation=S, suggestion=NS, source=NS, verified=S,
@@ -205,6 +224,60 @@ def paths():
             "patch": op("Change a provision line", body=ref("ProvisionInput"), ok=ref("Provision"),
                         errors=WRITE_ERRORS),
             "delete": op("Remove a provision line", status="204"),
+        },
+        m + "/start": {
+            "post": op("Start the meeting (the first start sets the shared clock origin)",
+                       body=_obj([], started_at=DATETIME), ok=_obj(["started_at", "server_time"],
+                                                                   started_at=DATETIME, server_time=DATETIME),
+                       errors=WRITE_ERRORS)
+        },
+        m + "/end": {
+            "post": op("End the meeting", body=_obj([], ended_at=DATETIME),
+                       ok=_obj(["ended_at", "server_time"], ended_at=DATETIME, server_time=DATETIME),
+                       errors=WRITE_ERRORS)
+        },
+        m + "/events": {
+            "get": op("The timeline", ok=_obj(["events", "server_time"], events={"type": "array", "items": ref("Event")},
+                                              server_time=DATETIME)),
+            "post": op(
+                "Upsert a batch of events (idempotent by id; all or nothing; 422 names each bad event in fields)",
+                body=_obj(["events"], device_id=S, events={"type": "array", "items": ref("Event"), "maxItems": 500}),
+                ok=_obj(["accepted", "server_time"], server_time=DATETIME,
+                        accepted={"type": "array", "items": _obj(["id", "version"], id=S, version=INT)}),
+                errors=("400", "401", "404", "409", "413", "415", "422"),
+            ),
+        },
+        m + "/recordings/{recording_id}": {
+            "get": op("A recording and the chunks the server holds", ok=ref("Recording")),
+            "put": op("Declare a recording made on a device (idempotent)",
+                      body=_obj(["mime"], mime=S, at_ms=INT, device_id=S), ok=ref("Recording"),
+                      errors=("400", "401", "404", "409", "415", "422")),
+        },
+        m + "/recordings/{recording_id}/chunks/{seq}": {
+            "put": {
+                **op("Store one audio chunk (raw body; idempotent by recording and seq)",
+                     ok=_obj(["seq", "size", "sha256"], seq=INT, size=INT, sha256=S),
+                     errors=("400", "401", "404", "409", "413", "415")),
+                "requestBody": {"required": True, "content": {"audio/*": {"schema": {"type": "string",
+                                                                                       "format": "binary"}}}},
+                "parameters": [{"name": "X-Content-SHA256", "in": "header", "required": False,
+                                "schema": {"type": "string"}}],
+            }
+        },
+        m + "/recordings/{recording_id}/finish": {
+            "post": op("No more chunks: answer which are missing", body=_obj([], chunks=INT),
+                       ok=_obj(["status", "missing"], status=S, missing={"type": "array", "items": INT}),
+                       errors=WRITE_ERRORS)
+        },
+        m + "/join-codes": {
+            "get": op("The meeting's join codes", ok=_list("join_codes", "JoinCode")),
+            "post": op("Make a one-meeting join code for a partner's phone", body=_obj([], minutes=INT),
+                       ok=ref("JoinCode"), status="201", errors=WRITE_ERRORS),
+        },
+        m + "/join-codes/{code_id}": {"delete": op("Revoke a join code and the access it gave", status="204")},
+        "/join": {
+            "post": op("Join a meeting with a code (signed-in account)", body=_obj(["code"], code=S),
+                       ok=_obj(["meeting_id"], meeting_id=S), errors=("400", "401", "403", "415"))
         },
     }
 

@@ -224,9 +224,13 @@ def children():
 
 
 def meetings():
-    """Return the signed-in user's meetings, soonest first."""
+    """Return the signed-in user's meetings and those they joined as a partner, soonest first."""
+    joined = db.select(MeetingMember.meeting_id).where(MeetingMember.user_id == g.user.id)
     return db.session.execute(
-        db.select(Meeting).join(Child).where(Child.user_id == g.user.id).order_by(Meeting.starts_at)
+        db.select(Meeting)
+        .join(Child)
+        .where((Child.user_id == g.user.id) | Meeting.id.in_(joined))
+        .order_by(Meeting.starts_at)
     ).scalars().all()
 
 
@@ -540,6 +544,11 @@ def target_dict(t):
     }
 
 
+def iso(value):
+    """Format an aware datetime as ISO 8601 UTC with a Z (None stays None)."""
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
 def meeting_dict(m):
     return {
         "id": m.id,
@@ -554,6 +563,8 @@ def meeting_dict(m):
         "convener": m.convener,
         "chair": m.chair,
         "status": m.status,
+        "started_at": iso(m.started_at),
+        "ended_at": iso(m.ended_at),
     }
 
 

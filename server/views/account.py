@@ -2,13 +2,16 @@
 from urllib.parse import urlsplit
 
 from flask import Blueprint
+from flask import current_app
 from flask import flash
+from flask import g
 from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
 
 from .. import auth
+from .. import partners
 from ..db import db
 from ..errors import ValidationError
 from ..security import limiter
@@ -72,3 +75,18 @@ def logout():
     response.headers["Clear-Site-Data"] = '"cache"'
     return response
 
+
+
+@bp.route("/join", methods=("GET", "POST"))
+def join():
+    """Join one meeting with a code from the parent's phone (a partner, with or without an account)."""
+    code = request.values.get("code", "")
+    if request.method == "POST":
+        row = partners.find_code(code)
+        user = partners.join(row, g.user)
+        db.session.commit()
+        if g.user is None:
+            auth.login(user)
+        endpoint = "pages.live" if "pages.live" in current_app.view_functions else "pages.meeting"
+        return redirect(url_for(endpoint, meeting_id=row.meeting_id))
+    return render_template("account/join.html", code=code)

@@ -1,13 +1,17 @@
 """The JSON API under /api/v1 (the contract in DESIGN.md; described by /api/v1/openapi.json)."""
 from flask import Blueprint
 from flask import g
+from flask import current_app
 from flask import request
 
+from .. import audio_store
 from .. import checker
 from .. import deadlines
 from .. import openapi
+from .. import partners
 from .. import prep
 from .. import rules
+from .. import timeline
 from ..db import db
 from ..errors import APIError
 
@@ -140,7 +144,12 @@ def create_meeting():
 @bp.get("/meetings/<meeting_id>")
 def get_meeting(meeting_id):
     """Return a meeting's bundle (attendees, agenda, provision, targets) for offline use."""
-    return prep.bundle(prep.get_meeting(meeting_id))
+    meeting = prep.get_meeting(meeting_id)
+    out = prep.bundle(meeting)
+    out["can_share"] = meeting.child.user_id == g.user.id
+    out["me"] = {"user_id": g.user.id}
+    out["server_time"] = timeline.server_time()
+    return out
 
 
 @bp.patch("/meetings/<meeting_id>")
@@ -287,3 +296,129 @@ def delete_provision(meeting_id, provision_id):
     db.session.commit()
     return "", 204
 
+
+
+# --- meeting mode: start and end, the event timeline, audio, partners ---
+
+
+def _time_field(data, field):
+    try:
+        return timeline._wall_time(data.get(field))
+    except timeline.EventError:
+        raise APIError(422, "invalid", f"'{field}' must be an ISO 8601 time.", {field: "not a time"}) from None
+
+
+@bp.post("/meetings/<meeting_id>/start")
+def start_meeting(meeting_id):
+    """Mark the meeting started; the first start wins, so every device shares one clock origin."""
+    meeting = prep.get_meeting(meeting_id)
+    started = _time_field(body(), "started_at") or timeline.now_utc()
+    if meeting.started_at is None:
+        meeting.started_at = started
+        meeting.status = "live"
+    db.session.commit()
+    return {"started_at": prep.iso(meeting.started_at), "server_time": timeline.server_time()}
+
+
+@bp.post("/meetings/<meeting_id>/end")
+def end_meeting(meeting_id):
+    """Mark the meeting ended."""
+    meeting = prep.get_meeting(meeting_id)
+    ended = _time_field(body(), "ended_at") or timeline.now_utc()
+    meeting.ended_at = max(ended, meeting.ended_at) if meeting.ended_at else ended
+    meeting.status = "ended"
+    db.session.commit()
+    return {"ended_at": prep.iso(meeting.ended_at), "server_time": timeline.server_time()}
+
+
+@bp.post("/meetings/<meeting_id>/events")
+def post_events(meeting_id):
+    """Upsert a batch of events by their client ids (idempotent; all or nothing)."""
+    meeting = prep.get_meeting(meeting_id)
+    accepted = timeline.apply_batch(meeting, body())
+    db.session.commit()
+    return {"accepted": accepted, "server_time": timeline.server_time()}
+
+
+@bp.get("/meetings/<meeting_id>/events")
+def get_events(meeting_id):
+    """Return the meeting's timeline."""
+    meeting = prep.get_meeting(meeting_id)
+    return {"events": [timeline.event_dict(e) for e in timeline.events(meeting)], "server_time": timeline.server_time()}
+
+
+@bp.put("/meetings/<meeting_id>/recordings/<recording_id>")
+def declare_recording(meeting_id, recording_id):
+    """Declare a recording made on a device: {"mime", "at_ms"} (idempotent by id)."""
+    meeting = prep.get_meeting(meeting_id)
+    recording, created = audio_store.declare(meeting, recording_id, body())
+    db.session.commit()
+    return audio_store.recording_dict(recording), 201 if created else 200
+
+
+@bp.get("/meetings/<meeting_id>/recordings/<recording_id>")
+def get_recording(meeting_id, recording_id):
+    """Return a recording and the chunk numbers the server holds."""
+    meeting = prep.get_meeting(meeting_id)
+    return audio_store.recording_dict(audio_store.get_recording(meeting, recording_id))
+
+
+@bp.put("/meetings/<meeting_id>/recordings/<recording_id>/chunks/<int:seq>")
+def put_chunk(meeting_id, recording_id, seq):
+    """Store one audio chunk (raw body), idempotent by (recording, seq)."""
+    meeting = prep.get_meeting(meeting_id)
+    recording = audio_store.get_recording(meeting, recording_id)
+    limit = current_app.config["MAX_CHUNK_BYTES"]
+    if request.content_length is not None and request.content_length > limit:
+        raise APIError(413, "too_large", "That chunk is too big.")
+    data = request.stream.read(limit + 1)
+    chunk, created = audio_store.store_chunk(
+        recording, seq, data, request.headers.get("Content-Type", ""), request.headers.get("X-Content-SHA256")
+    )
+    db.session.commit()
+    return {"seq": chunk.seq, "size": chunk.size, "sha256": chunk.sha256}, 201 if created else 200
+
+
+@bp.post("/meetings/<meeting_id>/recordings/<recording_id>/finish")
+def finish_recording(meeting_id, recording_id):
+    """Say no more chunks are coming; answer which are still missing."""
+    meeting = prep.get_meeting(meeting_id)
+    recording = audio_store.get_recording(meeting, recording_id)
+    data = body() if request.content_length else {}
+    missing = audio_store.finish(recording, data.get("chunks"))
+    db.session.commit()
+    return {"status": recording.status, "missing": missing}
+
+
+@bp.get("/meetings/<meeting_id>/join-codes")
+def list_join_codes(meeting_id):
+    """List the meeting's join codes (the codes themselves are shown only when made)."""
+    meeting = prep.get_meeting(meeting_id, owner_only=True)
+    return {"join_codes": [partners.code_dict(c) for c in meeting.join_codes]}
+
+
+@bp.post("/meetings/<meeting_id>/join-codes")
+def create_join_code(meeting_id):
+    """Make a one-meeting join code for a partner's phone: {"minutes": 240}."""
+    meeting = prep.get_meeting(meeting_id, owner_only=True)
+    data = body() if request.content_length else {}
+    row, code = partners.create_code(meeting, data.get("minutes", 240))
+    return created(partners.code_dict(row, code))
+
+
+@bp.delete("/meetings/<meeting_id>/join-codes/<int:code_id>")
+def revoke_join_code(meeting_id, code_id):
+    """Revoke a join code and the access it gave."""
+    meeting = prep.get_meeting(meeting_id, owner_only=True)
+    partners.revoke(meeting, code_id)
+    db.session.commit()
+    return "", 204
+
+
+@bp.post("/join")
+def join_meeting():
+    """Join a meeting with a code: {"code"} (for an account that is already signed in)."""
+    row = partners.find_code(body().get("code"))
+    partners.join(row, g.user)
+    db.session.commit()
+    return {"meeting_id": row.meeting_id}
