@@ -105,6 +105,17 @@ SCHEMAS = {
 }
 
 
+# other view modules add their own paths and schemas here (openapi.extend), at import time
+_EXTRA_PATHS = {}
+
+
+def extend(paths=None, schemas=None):
+    """Add a view module's paths (relative to /api/v1) and component schemas to the document."""
+    _EXTRA_PATHS.update(paths or {})
+    SCHEMAS.update(schemas or {})
+    document.cache_clear()
+
+
 def ref(name):
     return {"$ref": f"#/components/schemas/{name}"}
 
@@ -295,7 +306,7 @@ def document():
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}, {"session": []}],
-        "paths": paths(),
+        "paths": {**paths(), **_EXTRA_PATHS},
         "components": {
             "schemas": SCHEMAS,
             "securitySchemes": {
