@@ -41,14 +41,34 @@ def main():
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for the LAN).")
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int, help="Request threads.")
-def serve(data, host, port, threads):
+@click.option("--https", "use_https", is_flag=True,
+              help="Serve over TLS with a local CA made for this machine (phones need HTTPS for the microphone).")
+@click.option("--cert", type=click.Path(exists=True, dir_okay=False), help="A real certificate (PEM) instead.")
+@click.option("--key", type=click.Path(exists=True, dir_okay=False), help="The private key for --cert.")
+def serve(data, host, port, threads, use_https, cert, key):
     """Run the web app (migrating the database first)."""
     from cheroot import wsgi
 
+    if bool(cert) != bool(key):
+        raise click.UsageError("--cert and --key go together.")
     app = _app(data)
     _upgrade(app)
     server = wsgi.Server((host, port), app, numthreads=threads, server_name="minuted")
-    click.echo(f"Minuted is running on http://{host}:{port}/  (data: {app.config['DATA_DIR']})")
+    scheme = "http"
+    if use_https or cert:
+        from cheroot.ssl.builtin import BuiltinSSLAdapter
+
+        from . import tls
+
+        if not cert:
+            made = tls.ensure_server_cert(app.config["DATA_DIR"], extra_names=[] if host in ("0.0.0.0", "::") else [host])
+            cert, key = str(made.cert), str(made.key)
+        server.ssl_adapter = BuiltinSSLAdapter(cert, key)
+        scheme = "https"
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    click.echo(f"Minuted is running on {scheme}://{shown}:{port}/  (data: {app.config['DATA_DIR']})")
+    if use_https:
+        click.echo(f"To set up a phone, open {scheme}://{shown}:{port}/connect on this computer.")
     click.echo("Press Ctrl+C to stop.")
     try:
         server.start()

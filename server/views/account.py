@@ -2,6 +2,7 @@
 from urllib.parse import urlsplit
 
 from flask import Blueprint
+from flask import abort
 from flask import current_app
 from flask import flash
 from flask import g
@@ -90,3 +91,30 @@ def join():
         endpoint = "pages.live" if "pages.live" in current_app.view_functions else "pages.meeting"
         return redirect(url_for(endpoint, meeting_id=row.meeting_id))
     return render_template("account/join.html", code=code)
+
+
+@bp.get("/connect")
+def connect():
+    """Show how to open Minuted on a phone: the address, a QR code, and the certificate to trust."""
+    from .. import tls
+
+    port = request.host.rsplit(":", 1)[1] if ":" in request.host.rsplit("]", 1)[-1] else ("443" if request.is_secure else "80")
+    urls = tls.phone_urls(port) if request.is_secure else [request.host_url]
+    ca_exists = tls.paths(current_app.config["DATA_DIR"]).ca_cert.exists()
+    return render_template(
+        "account/connect.html", urls=urls, qr=partners.qr_data_url(urls[0]), ca_exists=ca_exists,
+        secure=request.is_secure,
+    )
+
+
+@bp.get("/connect/minuted-ca.crt")
+def ca_certificate():
+    """Download the local CA certificate (public: it holds no secret)."""
+    from .. import tls
+
+    path = tls.paths(current_app.config["DATA_DIR"]).ca_cert
+    if not path.exists():
+        abort(404, "There is no local certificate: run `minuted serve --https`.")
+    response = current_app.response_class(path.read_bytes(), mimetype="application/x-x509-ca-cert")
+    response.headers["Content-Disposition"] = "attachment; filename=minuted-ca.crt"
+    return response
