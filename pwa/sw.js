@@ -70,3 +70,13 @@ self.addEventListener('fetch', (event) => {
     event.respondWith(fromCacheFirst(request));
   }
 });
+
+// Background Sync (Chromium only): wake the open meeting pages so they send their outbox.
+// The pages also sync by themselves on start, `online` and visibility, since iOS has no `sync` event.
+self.addEventListener('sync', (event) => {
+  if (event.tag !== 'minuted-sync') return;
+  event.waitUntil((async () => {
+    const clients = await self.clients.matchAll({ type: 'window' });
+    for (const client of clients) client.postMessage({ type: 'sync' });
+  })());
+});

@@ -90,3 +90,8 @@ def timeline_rules(jurisdiction: str, meeting_kind: str) -> list[dict]:
 def wording_rules(jurisdiction: str) -> dict:
     """Return the whole wording-checker file (version, sources, rules)."""
     return load(f"{_check(jurisdiction)}/wording.json")
+
+
+def prompts(jurisdiction: str) -> dict:
+    """Return the prompt card (calm phrases and the recording consent script) for a jurisdiction."""
+    return load(f"{_check(jurisdiction)}/prompts.json")

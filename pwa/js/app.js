@@ -83,6 +83,7 @@ async function mountWidgets() {
   if (document.querySelector('[data-check]')) (await import('./checker-ui.js')).mount();
   if (document.querySelector('.sortable')) (await import('./sortable.js')).mount();
   if (document.querySelector('[data-copy], [data-print]')) (await import('./print.js')).mount();
+  if (document.querySelector('[data-prefetch-live]')) (await import('./live/prefetch.js')).mount();
 }
 
 window.swReady = registerWorker().catch((err) => {

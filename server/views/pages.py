@@ -161,6 +161,15 @@ def meeting(meeting_id):
     return render_template("pages/meeting.html", meeting=meeting, steps=steps)
 
 
+@bp.get("/meetings/<meeting_id>/live")
+def live(meeting_id):
+    """Show meeting mode: the one phone screen used during the meeting, offline-first."""
+    meeting = prep.get_meeting(meeting_id)
+    return render_template(
+        "pages/live.html", meeting=meeting, prompts=rules.prompts(meeting.child.jurisdiction)
+    )
+
+
 @bp.route("/meetings/<meeting_id>/edit", methods=("GET", "POST"))
 def edit_meeting(meeting_id):
     """Change a meeting's details."""

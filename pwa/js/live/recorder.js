@@ -1,0 +1,161 @@
+/* Audio: MediaRecorder in short chunks, each chunk committed to IndexedDB before it is uploaded.
+ *
+ * Rules from phone-recording.md: one IDB record per chunk (durability 'strict'); a stop the parent did not ask
+ * for ends this recording and offers "tap to continue", which starts a NEW recording on the same timeline;
+ * the screen is kept awake while recording and we say so when that fails.
+ */
+import { all, promisify, put, tx, update } from '../db.js';
+
+const CONSTRAINTS = { audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: true } };
+
+/** The recording format this browser supports: WebM/Opus, else MP4 (Safari), else the browser's default. */
+export function pickMime() {
+  if (typeof MediaRecorder === 'undefined') return null;
+  for (const mime of ['audio/webm;codecs=opus', 'audio/mp4']) {
+    if (MediaRecorder.isTypeSupported(mime)) return mime;
+  }
+  return '';
+}
+
+async function sha256Hex(bytes) {
+  const digest = await crypto.subtle.digest('SHA-256', bytes);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export default class Recorder {
+  /**
+   * @param {{meetingId: string, deviceId: string, timeslice: number,
+   *          onChunk: () => void, onInterrupted: (reason: string) => void, onWakeLock: (ok: boolean) => void,
+   *          onError: (err: Error) => void}} options
+   */
+  constructor(options) {
+    Object.assign(this, options);
+    this.recording = null;   // the IDB record of the recording in progress
+    this._recorder = null;
+    this._stream = null;
+    this._requestedStop = false;
+    this._writes = Promise.resolve();
+    this._wakeLock = null;
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'visible' && this.active) this.keepAwake();
+    });
+  }
+
+  get active() {
+    return Boolean(this._recorder && this._recorder.state !== 'inactive');
+  }
+
+  /** Ask for the screen to stay on; reports success or failure (never throws). */
+  keepAwake() {
+    if (!('wakeLock' in navigator)) {
+      this.onWakeLock(false);
+      return;
+    }
+    navigator.wakeLock.request('screen').then((lock) => {
+      this._wakeLock = lock;
+      lock.addEventListener('release', () => { if (this.active && document.visibilityState === 'visible') this.onWakeLock(false); });
+      this.onWakeLock(true);
+    }).catch(() => this.onWakeLock(false));
+  }
+
+  /** Start a new recording at `atMs` on the meeting clock. Call from a tap handler. */
+  async start(atMs) {
+    if (this.active) return this.recording;
+    this.keepAwake();   // inside the tap, not awaited (phone-recording.md W4)
+    if (navigator.storage && navigator.storage.persist) {
+      navigator.storage.persist().then((granted) => console.info('persistent storage:', granted)).catch(() => {});
+    }
+    const mime = pickMime();
+    if (mime === null) throw new Error('This browser cannot record audio.');
+    const stream = await navigator.mediaDevices.getUserMedia(CONSTRAINTS);
+    const recorder = new MediaRecorder(stream, mime ? { mimeType: mime } : undefined);
+    const record = {
+      id: crypto.randomUUID(),
+      meeting_id: this.meetingId,
+      mime: recorder.mimeType || mime || 'audio/webm',
+      at_ms: atMs,
+      device_id: this.deviceId,
+      state: 'recording',
+      next_seq: 0,
+      declared: false,
+      finished: false,
+      started_wall: new Date().toISOString(),
+    };
+    await put('recordings', record, { durability: 'strict' });
+    this.recording = record;
+    this._stream = stream;
+    this._recorder = recorder;
+    this._requestedStop = false;
+    let seq = 0;
+    recorder.addEventListener('dataavailable', (event) => {
+      if (!event.data || !event.data.size) return;
+      const mySeq = seq++;
+      // chunks are written one after another, in order, each in its own committed transaction
+      this._writes = this._writes.then(() => this._save(record, mySeq, event.data)).catch((err) => this.onError(err));
+    });
+    recorder.addEventListener('stop', () => this._stopped(record, stream));
+    recorder.addEventListener('error', (event) => console.error('recorder error', event.error));
+    for (const track of stream.getAudioTracks()) {
+      track.addEventListener('ended', () => { if (recorder.state !== 'inactive') recorder.stop(); });
+    }
+    recorder.start(this.timeslice);
+    return record;
+  }
+
+  async _save(record, seq, blob) {
+    const bytes = await blob.arrayBuffer();
+    const sha256 = await sha256Hex(bytes);
+    const chunk = {
+      recording_id: record.id, seq, meeting_id: record.meeting_id, bytes, mime: record.mime, sha256,
+      size: bytes.byteLength, uploaded: false, error: null,
+    };
+    // the chunk and the recording's chunk count commit together
+    await tx(['chunks', 'recordings'], 'readwrite', async (s) => {
+      await promisify(s.chunks.put(chunk));
+      const rec = await promisify(s.recordings.get(record.id));
+      if (rec) await promisify(s.recordings.put({ ...rec, next_seq: Math.max(rec.next_seq, seq + 1) }));
+    }, { durability: 'strict' });
+    this.onChunk();
+  }
+
+  async _stopped(record, stream) {
+    for (const track of stream.getTracks()) track.stop();
+    await this._writes;
+    const asked = this._requestedStop;
+    await update('recordings', record.id, (r) => r && ({ ...r, state: asked ? 'stopped' : 'interrupted' }));
+    if (this._wakeLock) this._wakeLock.release().catch(() => {});
+    this._wakeLock = null;
+    this._recorder = null;
+    this._stream = null;
+    this.recording = null;
+    if (this._stopResolve) this._stopResolve();
+    this._stopResolve = null;
+    if (!asked) this.onInterrupted('The recording stopped.');
+    this.onChunk();
+  }
+
+  /** Stop at the parent's request; resolves once every chunk is saved. */
+  stop() {
+    if (!this.active) return Promise.resolve();
+    this._requestedStop = true;
+    return new Promise((resolve) => {
+      this._stopResolve = resolve;
+      this._recorder.stop();
+    });
+  }
+
+  /** Test hook: end the microphone track as a phone call would. */
+  simulateInterruption() {
+    if (this._stream) for (const track of this._stream.getTracks()) track.stop();
+    if (this._recorder && this._recorder.state !== 'inactive') this._recorder.stop();
+  }
+}
+
+/** Recordings left 'recording' by a page that died: mark them interrupted and return them with their chunk counts. */
+export async function recoverCrashed(meetingId) {
+  const open = (await all('recordings', 'by_meeting', meetingId)).filter((r) => r.state === 'recording');
+  for (const rec of open) {
+    await update('recordings', rec.id, (r) => ({ ...r, state: 'interrupted', end_reason: 'crash-recovered' }));
+  }
+  return open;
+}

@@ -1,0 +1,239 @@
+/* Sync: the outbox (events), the audio chunks and the meeting's start/end, sent to the server idempotently.
+ *
+ * Discipline (STYLE A7, Workbox Queue): take the next item, send it, and on a network or server failure leave it
+ * where it is and stop the round. Nothing is deleted before the server acknowledged it; an event the server
+ * rejects stays on the phone, marked 'rejected', with the server's message.
+ */
+import { ApiError, api } from '../api.js';
+import { all, del, get, promisify, tx, update } from '../db.js';
+import { addSample } from './clock.js';
+import { atMs } from './events.js';
+
+const BATCH = 500;
+
+function csrfToken() {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  return meta ? meta.content : '';
+}
+
+/** True when a failure means "try again later" (no network, server down or restarting). */
+function transient(err) {
+  return !(err instanceof ApiError) || err.status >= 500 || err.status === 408 || err.status === 429;
+}
+
+/** PUT raw bytes; returns parsed JSON or throws ApiError. */
+async function putBytes(path, bytes, mime, sha256) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), 60000);
+  try {
+    const response = await fetch(path, {
+      method: 'PUT',
+      headers: { 'Content-Type': mime, 'X-Content-SHA256': sha256, 'X-CSRFToken': csrfToken(), Accept: 'application/json' },
+      body: bytes,
+      credentials: 'same-origin',
+      signal: controller.signal,
+    });
+    const data = await response.json().catch(() => null);
+    if (!response.ok) {
+      const error = (data && data.error) || {};
+      throw new ApiError(response.status, error.code || 'error', error.message || response.statusText, error.fields);
+    }
+    return data;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export default class Syncer {
+  /**
+   * @param {string} meetingId
+   * @param {{deviceId: string, onChange: () => void, onError: (err: Error) => void}} options
+   */
+  constructor(meetingId, { deviceId, onChange, onError }) {
+    this.meetingId = meetingId;
+    this.base = `/api/v1/meetings/${meetingId}`;
+    this.deviceId = deviceId;
+    this._onChange = onChange || (() => {});
+    this._onError = onError || ((err) => console.error(err));
+    this._running = null;
+    this._again = false;
+    this.lastSync = null;
+    this.lastError = null;
+  }
+
+  /** Run a sync round now (or once more after the one in flight). Resolves when the round(s) finish. */
+  run() {
+    if (this._running) {
+      this._again = true;
+      return this._running;
+    }
+    this._running = (async () => {
+      do {
+        this._again = false;
+        await this._round();
+      } while (this._again);
+    })().finally(() => { this._running = null; });
+    return this._running;
+  }
+
+  async _call(path, options) {
+    const tSend = Date.now();
+    const data = await api(path, options);
+    const tRecv = Date.now();
+    if (data && data.server_time) await addSample(data.server_time, tSend, tRecv);
+    return data;
+  }
+
+  async _round() {
+    try {
+      await this._start();
+      await this._events();
+      await this._audio();
+      await this._end();
+      this.lastSync = new Date();
+      this.lastError = null;
+      await this._pull().catch((err) => console.warn('pull', err));
+    } catch (err) {
+      this.lastError = err;
+      if (!transient(err)) this._onError(err);
+      else console.warn('sync paused:', err.message || err);
+    } finally {
+      this._onChange();
+    }
+  }
+
+  async _start() {
+    const meeting = await get('meetings', this.meetingId);
+    if (!meeting || !meeting.started_at || meeting.start_posted) return;
+    const data = await this._call(`${this.base}/start`, { method: 'POST', body: { started_at: meeting.started_at } });
+    // the first start wins (maybe the partner's); own events are re-based on it when sent
+    await update('meetings', this.meetingId, (m) => ({ ...m, started_at: data.started_at || m.started_at, start_posted: true }));
+  }
+
+  async _end() {
+    const meeting = await get('meetings', this.meetingId);
+    if (!meeting || !meeting.ended_at || meeting.end_posted) return;
+    await this._call(`${this.base}/end`, { method: 'POST', body: { ended_at: meeting.ended_at } });
+    await update('meetings', this.meetingId, (m) => ({ ...m, end_posted: true }));
+  }
+
+  async _events() {
+    for (;;) {
+      const meeting = await get('meetings', this.meetingId);
+      const pending = (await all('events', 'by_sync', [this.meetingId, 'pending'])).slice(0, BATCH);
+      if (!pending.length) return;
+      const body = {
+        device_id: this.deviceId,
+        events: pending.map((e) => ({
+          id: e.id,
+          kind: e.kind,
+          at_ms: atMs(e, meeting && meeting.started_at),
+          wall_time: e.wall_time,
+          device_id: e.device_id,
+          payload: e.payload,
+          version: e.version,
+          deleted: e.deleted,
+        })),
+      };
+      try {
+        const data = await this._call(`${this.base}/events`, { method: 'POST', body });
+        const accepted = new Map((data.accepted || []).map((a) => [a.id, a.version]));
+        // one transaction after the fetch: an event edited while its old version was in flight stays pending
+        await tx('events', 'readwrite', async (s) => {
+          for (const e of pending) {
+            const current = await promisify(s.events.get(e.id));
+            const version = accepted.has(e.id) ? accepted.get(e.id) : e.version;
+            if (current && current.version === version && current.sync === 'pending') {
+              await promisify(s.events.put({ ...current, sync: 'sent', error: null }));
+            }
+          }
+        });
+        this._onChange();
+      } catch (err) {
+        if (!(err instanceof ApiError) || err.status !== 422 && err.status !== 400) throw err;
+        const fields = err.fields || {};
+        const blamed = pending.filter((e) => fields[e.id]);
+        // a batch error that names no event: reject the whole batch rather than resend it forever
+        const rejected = blamed.length ? blamed : pending;
+        await tx('events', 'readwrite', async (s) => {
+          for (const e of rejected) {
+            const current = await promisify(s.events.get(e.id));
+            if (current && current.version === e.version) {
+              await promisify(s.events.put({ ...current, sync: 'rejected', error: fields[e.id] || err.message }));
+            }
+          }
+        });
+        this._onError(new Error(`The server did not accept ${rejected.length} note(s): ${Object.values(fields)[0] || err.message}`));
+        this._onChange();
+      }
+    }
+  }
+
+  async _audio() {
+    const recordings = await all('recordings', 'by_meeting', this.meetingId);
+    for (const rec of recordings) {
+      if (!rec.declared) {
+        await this._call(`${this.base}/recordings/${rec.id}`, {
+          method: 'PUT', body: { mime: rec.mime, at_ms: rec.at_ms, device_id: rec.device_id },
+        });
+        await update('recordings', rec.id, (r) => ({ ...r, declared: true }));
+      }
+      const keys = await tx('chunks', 'readonly', (s) => promisify(
+        s.chunks.getAllKeys(IDBKeyRange.bound([rec.id, 0], [rec.id, Infinity])),
+      ));
+      for (const key of keys) {
+        const chunk = await get('chunks', key);
+        if (!chunk || chunk.error) continue;
+        try {
+          const data = await putBytes(`${this.base}/recordings/${rec.id}/chunks/${chunk.seq}`, chunk.bytes, chunk.mime, chunk.sha256);
+          if (data && data.sha256 === chunk.sha256) {
+            await del('chunks', key);
+          } else {
+            throw new Error(`The server stored different audio for piece ${chunk.seq}.`);
+          }
+        } catch (err) {
+          if (transient(err)) throw err;
+          // 409/413: keep the bytes, say so, go on with the others
+          await update('chunks', key, (c) => c && ({ ...c, error: err.message }));
+          this._onError(err);
+        }
+        this._onChange();
+      }
+      const fresh = await get('recordings', rec.id);
+      const left = await tx('chunks', 'readonly', (s) => promisify(
+        s.chunks.count(IDBKeyRange.bound([rec.id, 0], [rec.id, Infinity])),
+      ));
+      if (fresh && fresh.state !== 'recording' && !fresh.finished && left === 0) {
+        const data = await this._call(`${this.base}/recordings/${rec.id}/finish`, { method: 'POST', body: { chunks: fresh.next_seq } });
+        await update('recordings', rec.id, (r) => ({ ...r, finished: true, missing: (data && data.missing) || [] }));
+      }
+    }
+  }
+
+  async _pull() {
+    const data = await this._call(`${this.base}/events`);
+    const remote = (data && data.events) || [];
+    await tx('events', 'readwrite', async (s) => {
+      for (const e of remote) {
+        if (e.device_id === this.deviceId) continue;
+        const current = await promisify(s.events.get(e.id));
+        if (current && current.version >= e.version) continue;
+        await promisify(s.events.put({
+          ...e, meeting_id: this.meetingId, sync: 'sent', remote: true, created: current ? current.created : Date.now(),
+        }));
+      }
+    });
+  }
+
+  /** {eventsPending, chunksPending, rejected, recordingsOpen} from IndexedDB. */
+  async counts() {
+    const [eventsPending, rejected, chunks, recordings] = await Promise.all([
+      tx('events', 'readonly', (s) => promisify(s.events.index('by_sync').count([this.meetingId, 'pending']))),
+      tx('events', 'readonly', (s) => promisify(s.events.index('by_sync').count([this.meetingId, 'rejected']))),
+      tx('chunks', 'readonly', (s) => promisify(s.chunks.index('by_meeting').count(this.meetingId))),
+      all('recordings', 'by_meeting', this.meetingId),
+    ]);
+    const unfinished = recordings.filter((r) => !r.finished).length;
+    return { eventsPending, chunksPending: chunks, rejected, recordingsUnfinished: unfinished };
+  }
+}
