@@ -53,7 +53,8 @@ def serve(data, host, port, threads, use_https, cert, key):
         raise click.UsageError("--cert and --key go together.")
     app = _app(data)
     _upgrade(app)
-    server = wsgi.Server((host, port), app, numthreads=threads, server_name="minuted")
+    # a meeting room of phones reconnecting at once must not overflow the listen backlog
+    server = wsgi.Server((host, port), app, numthreads=threads, server_name="minuted", request_queue_size=512)
     scheme = "http"
     if use_https or cert:
         from cheroot.ssl.builtin import BuiltinSSLAdapter

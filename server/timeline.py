@@ -201,19 +201,24 @@ def apply_batch(meeting, body):
     if errors:
         raise APIError(422, "invalid_events", f"{len(errors)} of {len(events)} events were not accepted.", errors)
 
+    # one query for every id in the batch, not one per event
+    ids = [e["id"] for e in cleaned]
+    stored = {e.id: e for e in db.session.execute(db.select(Event).where(Event.id.in_(ids))).scalars()}
     accepted = []
-    for event in cleaned:
-        accepted.append(_upsert(meeting, event))
+    with db.session.no_autoflush:
+        for event in cleaned:
+            accepted.append(_upsert(meeting, event, stored))
     return accepted
 
 
-def _upsert(meeting, event):
-    existing = db.session.get(Event, event["id"])
+def _upsert(meeting, event, stored):
+    existing = stored.get(event["id"])
     if existing is not None and existing.meeting_id != meeting.id:
         raise APIError(409, "conflict", "That event id belongs to another meeting.")
     if existing is None:
         row = Event(meeting_id=meeting.id, author_id=g.user.id, **event)
         db.session.add(row)
+        stored[row.id] = row  # the same id twice in one batch is one event
         if event["kind"] == "attendee" and not event["deleted"]:
             _add_attendee(meeting, event)
         return {"id": event["id"], "version": event["version"]}
