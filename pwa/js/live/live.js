@@ -93,7 +93,6 @@ export async function revise(id, change, options) {
 
 function kick() {
   S.syncer.run().catch((err) => console.error(err));
-  registerBackgroundSync();
 }
 
 async function registerBackgroundSync() {
@@ -259,7 +258,7 @@ async function startRecording() {
 function interrupted(message) {
   $('live-notice-text').textContent = `${message} Everything up to ${new Date().toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })} is saved.`;
   $('live-notice').hidden = false;
-  if (navigator.vibrate) navigator.vibrate(200);
+  if (navigator.vibrate && navigator.userActivation && navigator.userActivation.hasBeenActive) navigator.vibrate(200);
   refresh();
 }
 
@@ -358,7 +357,7 @@ function wire() {
   $('rec-continue').addEventListener('click', () => startRecording());
   $('rec-continue-dismiss').addEventListener('click', () => { $('live-notice').hidden = true; refresh(); });
   $('keep-awake').addEventListener('click', () => S.recorder.keepAwake());
-  $('sync-now').addEventListener('click', () => S.syncer.run());
+  $('sync-now').addEventListener('click', () => S.syncer.run().then(reload));
   $('end-meeting').addEventListener('click', () => $('end-sheet').showModal());
   $('end-sheet').addEventListener('close', () => {
     if ($('end-sheet').returnValue === 'end') endMeeting().catch((err) => handleError(err));
@@ -384,6 +383,8 @@ async function mount() {
     deviceId: S.deviceId,
     onChange: () => { refreshSoon(); },
     onError: (err) => handleError(err, 'Sync problem.'),
+    // only when a round could not finish: the SW's `sync` event then wakes us when the network is back
+    onPaused: registerBackgroundSync,
   });
   await loadBundle();
   if (!S.meeting || !S.meeting.bundle) {
@@ -411,13 +412,15 @@ async function mount() {
   kick();
 }
 
+async function reload() {
+  S.events = await events.forMeeting(meetingId);
+  await refresh();
+}
+
 let refreshTimer = null;
 function refreshSoon() {
   clearTimeout(refreshTimer);
-  refreshTimer = setTimeout(async () => {
-    S.events = await events.forMeeting(meetingId);
-    refresh().catch((err) => console.error(err));
-  }, 100);
+  refreshTimer = setTimeout(() => reload().catch((err) => console.error(err)), 100);
 }
 
 /** Shared with the sheets. */
@@ -445,7 +448,7 @@ window.minutedLive = {
     lastSync: S.syncer && S.syncer.lastSync ? S.syncer.lastSync.toISOString() : null,
     events: S.events.length,
   }),
-  syncNow: () => S.syncer.run().then(() => S.syncer.counts()),
+  syncNow: () => S.syncer.run().then(reload).then(() => S.syncer.counts()),
   counts: () => S.syncer.counts(),
   recorder: () => S.recorder,
 };

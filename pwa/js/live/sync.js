@@ -47,14 +47,15 @@ async function putBytes(path, bytes, mime, sha256) {
 export default class Syncer {
   /**
    * @param {string} meetingId
-   * @param {{deviceId: string, onChange: () => void, onError: (err: Error) => void}} options
+   * @param {{deviceId: string, onChange: () => void, onError: (err: Error) => void, onPaused: () => void}} options
    */
-  constructor(meetingId, { deviceId, onChange, onError }) {
+  constructor(meetingId, { deviceId, onChange, onError, onPaused }) {
     this.meetingId = meetingId;
     this.base = `/api/v1/meetings/${meetingId}`;
     this.deviceId = deviceId;
     this._onChange = onChange || (() => {});
     this._onError = onError || ((err) => console.error(err));
+    this._onPaused = onPaused || (() => {});
     this._running = null;
     this._again = false;
     this.lastSync = null;
@@ -96,7 +97,10 @@ export default class Syncer {
     } catch (err) {
       this.lastError = err;
       if (!transient(err)) this._onError(err);
-      else console.warn('sync paused:', err.message || err);
+      else {
+        console.warn('sync paused:', err.message || err);
+        this._onPaused();
+      }
     } finally {
       this._onChange();
     }
