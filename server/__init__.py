@@ -45,9 +45,12 @@ def create_app(test_config=None):
     auth.init_app(app)
     errors.init_app(app)
     pwa.init_app(app)
+    from . import jobs
 
-    from .views import api, pages, account
+    jobs.init_app(app)  # the transcription queue (Huey) and its tasks
 
-    for bp in (account.bp, pages.bp, api.bp):
+    from .views import api, pages, account, transcripts, minutes
+
+    for bp in (account.bp, pages.bp, api.bp, transcripts.bp, minutes.bp):
         app.register_blueprint(bp)
     return app

@@ -7,6 +7,7 @@ from flask import request
 from .. import audio_store
 from .. import checker
 from .. import deadlines
+from .. import jobs
 from .. import openapi
 from .. import partners
 from .. import prep
@@ -376,6 +377,8 @@ def put_chunk(meeting_id, recording_id, seq):
         recording, seq, data, request.headers.get("Content-Type", ""), request.headers.get("X-Content-SHA256")
     )
     db.session.commit()
+    if created:
+        jobs.request_transcription(recording)
     return {"seq": chunk.seq, "size": chunk.size, "sha256": chunk.sha256}, 201 if created else 200
 
 
@@ -387,6 +390,8 @@ def finish_recording(meeting_id, recording_id):
     data = body() if request.content_length else {}
     missing = audio_store.finish(recording, data.get("chunks"))
     db.session.commit()
+    if recording.status == "finished" and recording.chunks:
+        jobs.request_transcription(recording)  # the final pass
     return {"status": recording.status, "missing": missing}
 
 

@@ -1,0 +1,340 @@
+"""Transcripts: uploads, the transcript a parent reads, speaker edits and exports (plain functions).
+
+Attribution is worked out when the transcript is read, not when it is
+written: taps reach the server late (phones sync when they can) and can be
+edited, so each read joins the segments with the meeting's current,
+non-deleted speaker and agenda events (``transcribe.attribute``). A parent's
+edits are stored on the segment and win over the taps:
+
+* ``speaker_id`` set = the parent reassigned the segment to that attendee
+  (None = whoever the taps say);
+* ``speaker_label`` = the parent's name for the speaker ("Mrs Khan, SENCO").
+"""
+import functools
+import hashlib
+import json
+import os
+import re
+import tempfile
+import uuid
+from pathlib import Path
+
+from flask import current_app
+
+from . import audio_store
+from . import jobs
+from . import rules
+from .db import db
+from .db import now_utc
+from .errors import APIError
+from .models import Attendee
+from .models import Chunk
+from .models import Event
+from .models import Recording
+from .models import TranscriptionJob
+from .models import TranscriptSegment
+
+DATA = Path(__file__).resolve().parent / "data"
+EXPORTS = {"txt": "text/plain", "vtt": "text/vtt", "srt": "application/x-subrip", "json": "application/json"}
+# what a phone's voice-memo app or a browser may call an audio file, by extension
+UPLOAD_TYPES = {
+    ".m4a": "audio/mp4", ".mp4": "audio/mp4", ".aac": "audio/aac", ".mp3": "audio/mpeg", ".wav": "audio/wav",
+    ".ogg": "audio/ogg", ".oga": "audio/ogg", ".opus": "audio/ogg", ".webm": "audio/webm", ".flac": "audio/flac",
+}
+
+
+@functools.cache
+def glossary_terms():
+    """Return the SEN glossary's terms (server/data/glossary.json)."""
+    with open(DATA / "glossary.json", encoding="utf-8") as f:
+        return [t["term"] for t in json.load(f)["terms"]]
+
+
+# --- uploads ------------------------------------------------------------
+
+
+def _upload_mime(file):
+    """Return the mime type to store for an uploaded file, from its type or its extension; else 415."""
+    declared = audio_store.base_mime(file.mimetype)
+    if declared in audio_store.MIME_TYPES:
+        return declared
+    ext = os.path.splitext(file.filename or "")[1].lower()
+    if ext in UPLOAD_TYPES and declared in ("", "application/octet-stream", "binary/octet-stream"):
+        return UPLOAD_TYPES[ext]
+    raise APIError(415, "unsupported_media_type",
+                   "Upload an audio file: m4a/AAC, mp3, wav, ogg, webm, mp4 or flac.")
+
+
+def _probe(path):
+    """Check that the file holds decodable audio; raise a 4xx APIError saying why not."""
+    from transcribe.audio import AudioDecodeError
+    from transcribe.audio import iter_decode
+
+    if os.path.getsize(path) == 0:
+        raise APIError(400, "empty", "The file is empty.")
+    decoded = 0
+    try:
+        for piece in iter_decode(path):
+            decoded += piece.size
+            if decoded >= 16000:  # a second of audio is proof enough; the job reads the rest
+                break
+    except AudioDecodeError as e:
+        status = 415 if "not recognised" in e.reason or "no audio" in e.reason else 422
+        raise APIError(status, "unsupported_media_type" if status == 415 else "invalid",
+                       f"The recording could not be read as audio: {e.reason}.") from None
+
+
+def store_upload(meeting, file, at_ms=0):
+    """Store an uploaded recording as a finished Recording with one chunk (probed first); commit.
+
+    Nothing is stored when the file is not audio.
+    """
+    mime = _upload_mime(file)
+    recording = Recording(
+        id=str(uuid.uuid4()), meeting_id=meeting.id, mime=mime, at_ms=at_ms, source="upload",
+        filename=(os.path.basename(file.filename or "") or None) and os.path.basename(file.filename)[:255],
+        status="finished", finished_at=now_utc(),
+    )
+    folder = audio_store.recording_dir(recording)
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".upload-", suffix=".tmp")
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while block := file.stream.read(1 << 20):
+                digest.update(block)
+                size += len(block)
+                out.write(block)
+            out.flush()
+            os.fsync(out.fileno())
+        _probe(tmp)
+        final = folder / "000000.chunk"
+        os.replace(tmp, final)
+        audio_store._fsync_dir(folder)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
+        raise
+    db.session.add(recording)
+    db.session.add(Chunk(recording_id=recording.id, seq=0, size=size, sha256=digest.hexdigest(), path=str(final)))
+    db.session.commit()
+    return recording
+
+
+# --- reading ------------------------------------------------------------
+
+
+def short_role(jurisdiction, role):
+    """Return a role's short label: the abbreviation in brackets if it has one ("SENCO")."""
+    label = rules.role_label(jurisdiction, role)
+    match = re.search(r"\(([^()]{2,12})\)\s*$", label)
+    return match.group(1) if match else label
+
+
+def speaker_names(meeting):
+    """Return {attendee id: "Ms Khan (SENCO)"} for the meeting."""
+    jurisdiction = meeting.child.jurisdiction
+    return {a.id: f"{a.name} ({short_role(jurisdiction, a.role)})" for a in meeting.attendees}
+
+
+def _taps(meeting):
+    events = db.session.execute(
+        db.select(Event).where(Event.meeting_id == meeting.id, Event.deleted.is_(False),
+                               Event.kind.in_(("speaker", "agenda")))
+    ).scalars()
+    speakers, agenda = [], []
+    for e in events:
+        payload = e.payload or {}
+        if e.kind == "speaker" and payload.get("attendee_id"):
+            speakers.append((e.at_ms, payload["attendee_id"]))
+        elif e.kind == "agenda" and payload.get("agenda_item_id"):
+            agenda.append((e.at_ms, payload["agenda_item_id"]))
+    return speakers, agenda
+
+
+def segment_rows(meeting):
+    """Return the meeting's segments in time order, each with its speaker and agenda item worked out.
+
+    Returns:
+        A list of dicts: id, start_ms, end_ms, text, speaker, speaker_name,
+        agenda_item, recording_id, words.
+    """
+    from transcribe import Segment
+    from transcribe import attribute
+
+    rows = db.session.execute(
+        db.select(TranscriptSegment).where(TranscriptSegment.meeting_id == meeting.id)
+        .order_by(TranscriptSegment.start_ms, TranscriptSegment.id)
+    ).scalars().all()
+    speakers, agenda = _taps(meeting)
+    auto = attribute([Segment(r.start_ms, r.end_ms, "") for r in rows], speakers, agenda)
+    names = speaker_names(meeting)
+    out = []
+    for row, found in zip(rows, auto):
+        speaker = row.speaker_id or found.speaker
+        if speaker not in names:
+            speaker = None
+        out.append({
+            "id": row.id,
+            "start_ms": row.start_ms,
+            "end_ms": row.end_ms,
+            "text": row.text,
+            "speaker": speaker,
+            "speaker_name": row.speaker_label or names.get(speaker),
+            "agenda_item": found.agenda_item,
+            "recording_id": row.recording_id,
+            "words": row.words or [],
+        })
+    return out
+
+
+def job_dict(job):
+    """Return a job row as the API shows it."""
+    return {
+        "id": job.id,
+        "recording_id": job.recording_id,
+        "status": _shown_status(job),
+        "progress": round(job.progress or 0.0, 4),
+        "processed_ms": job.processed_ms or 0,
+        "total_ms": job.total_ms,
+        "attempts": job.attempts,
+        "error": job.error,
+    }
+
+
+def _shown_status(job):
+    # Between chunks of a recording still in progress the job has caught up,
+    # but the transcript is not done: say it is running.
+    if job.status == "done" and job.recording_id:
+        recording = db.session.get(Recording, job.recording_id)
+        if recording is not None and recording.status != "finished":
+            return "running"
+    return job.status
+
+
+def meeting_jobs(meeting):
+    return db.session.execute(
+        db.select(TranscriptionJob).where(TranscriptionJob.meeting_id == meeting.id)
+        .order_by(TranscriptionJob.created_at)
+    ).scalars().all()
+
+
+def transcript(meeting):
+    """Return the transcript in the API's shape: status, progress, segments (and the jobs behind them)."""
+    jobs_ = [job_dict(j) for j in meeting_jobs(meeting)]
+    statuses = {j["status"] for j in jobs_}
+    status = next((s for s in ("failed", "running", "queued") if s in statuses), "done")
+    processed = sum(j["processed_ms"] for j in jobs_)
+    total = sum(j["total_ms"] or 0 for j in jobs_)
+    if status == "done":
+        progress = 1.0
+    else:
+        progress = round(min(processed / total, 0.999), 4) if total else 0.0
+    errors = [j["error"] for j in jobs_ if j["status"] == "failed" and j["error"]]
+    segments = [{k: v for k, v in s.items() if k not in ("recording_id", "words")} for s in segment_rows(meeting)]
+    return {
+        "status": status,
+        "progress": progress,
+        "processed_ms": processed,
+        "total_ms": total,
+        "error": errors[0] if errors else None,
+        "jobs": jobs_,
+        "segments": segments,
+    }
+
+
+# --- editing ------------------------------------------------------------
+
+
+def edit_speaker(meeting, segment_id, data):
+    """Rename or reassign the speaker of one segment, or of all that speaker's segments; commit.
+
+    Args:
+        data: ``{"speaker_id": attendee id or null}`` to reassign (null goes
+            back to the taps), or ``{"speaker_label": "Mrs Khan"}`` to rename
+            (empty or null removes the rename); ``"all": true`` applies it to
+            every segment with the same speaker as this one.
+    """
+    rows = {r["id"]: r for r in segment_rows(meeting)}
+    if segment_id not in rows:
+        raise APIError(404, "not_found", "No such transcript segment in this meeting.")
+    if ("speaker_id" in data) == ("speaker_label" in data):
+        raise APIError(422, "invalid", "Send either 'speaker_id' (reassign) or 'speaker_label' (rename).",
+                       {"speaker_id": "one of speaker_id or speaker_label"})
+    if "all" in data and not isinstance(data["all"], bool):
+        raise APIError(422, "invalid", "'all' must be true or false.", {"all": "not a boolean"})
+    this = rows[segment_id]
+    if data.get("all"):
+        targets = [r["id"] for r in rows.values()
+                   if r["speaker"] == this["speaker"] and (this["speaker"] or r["speaker_name"] == this["speaker_name"])]
+    else:
+        targets = [segment_id]
+    if "speaker_id" in data:
+        speaker_id = data["speaker_id"]
+        if speaker_id is not None:
+            attendee = db.session.get(Attendee, speaker_id) if isinstance(speaker_id, str) else None
+            if attendee is None or attendee.meeting_id != meeting.id:
+                raise APIError(422, "invalid", "That speaker is not an attendee of this meeting.",
+                               {"speaker_id": "not an attendee of this meeting"})
+        values = {"speaker_id": speaker_id, "speaker_label": None}
+    else:
+        label = data["speaker_label"]
+        if label is not None and not isinstance(label, str):
+            raise APIError(422, "invalid", "'speaker_label' must be text.", {"speaker_label": "not text"})
+        label = (label or "").strip()
+        if len(label) > 120:
+            raise APIError(422, "invalid", "A speaker's name is at most 120 characters.",
+                           {"speaker_label": "too long"})
+        values = {"speaker_label": label or None}
+    db.session.execute(
+        db.update(TranscriptSegment).where(TranscriptSegment.id.in_(targets)).values(**values)
+    )
+    db.session.commit()
+    return [r for r in segment_rows(meeting) if r["id"] in set(targets)]
+
+
+def retry(meeting):
+    """Retry the meeting's failed jobs (they resume where they stopped); return the transcript."""
+    failed = [j for j in meeting_jobs(meeting) if j.status in ("failed", "queued")]
+    if not failed:
+        raise APIError(409, "conflict", "Nothing to retry: no transcription has failed.")
+    for job in failed:
+        jobs.retry(job)
+    return transcript(meeting)
+
+
+# --- exports ------------------------------------------------------------
+
+
+def export(meeting, fmt):
+    """Return the transcript as txt, vtt, srt or json text, with speaker names."""
+    from transcribe import Segment
+    from transcribe.formats import render
+
+    segments = [
+        Segment(r["start_ms"], r["end_ms"], r["text"], speaker=r["speaker_name"], agenda_item=r["agenda_item"])
+        for r in segment_rows(meeting)
+    ]
+    return render(segments, fmt)
+
+
+def upload_at_ms(value):
+    """Parse the optional 'at_ms' form field (where the recording starts on the meeting timeline)."""
+    if value in (None, ""):
+        return 0
+    try:
+        at_ms = int(value)
+    except (TypeError, ValueError):
+        at_ms = -1
+    if not 0 <= at_ms <= 24 * 3600 * 1000:
+        raise APIError(422, "invalid", "'at_ms' must be milliseconds since the meeting started.",
+                       {"at_ms": "out of range"})
+    return at_ms
+
+
+def max_upload_bytes():
+    return current_app.config["MAX_CONTENT_LENGTH"]
