@@ -45,14 +45,29 @@ def main():
               help="Serve over TLS with a local CA made for this machine (phones need HTTPS for the microphone).")
 @click.option("--cert", type=click.Path(exists=True, dir_okay=False), help="A real certificate (PEM) instead.")
 @click.option("--key", type=click.Path(exists=True, dir_okay=False), help="The private key for --cert.")
-def serve(data, host, port, threads, use_https, cert, key):
-    """Run the web app (migrating the database first)."""
+@click.option("--worker/--no-worker", default=True, show_default=True,
+              help="Transcribe in this process (turn off when `minuted worker` processes do it).")
+@click.option("--workers", default=1, show_default=True, type=int, help="Transcription threads in this process.")
+def serve(data, host, port, threads, use_https, cert, key, worker, workers):
+    """Run the web app (migrating the database first) and, unless --no-worker, the transcription queue."""
+    import signal
+
     from cheroot import wsgi
+
+    from . import jobs
 
     if bool(cert) != bool(key):
         raise click.UsageError("--cert and --key go together.")
     app = _app(data)
     _upgrade(app)
+    consumer = None
+    if worker:
+        # the consumer installs its own signal handlers; keep Ctrl+C for the web server
+        handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+        consumer = jobs.create_consumer(app, workers=workers)
+        consumer.start()
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
     # a meeting room of phones reconnecting at once must not overflow the listen backlog
     server = wsgi.Server((host, port), app, numthreads=threads, server_name="minuted", request_queue_size=512)
     scheme = "http"
@@ -77,6 +92,25 @@ def serve(data, host, port, threads, use_https, cert, key):
         pass
     finally:
         server.stop()
+        if consumer is not None:
+            consumer.stop(graceful=True)
+
+
+@main.command()
+@data_option
+@click.option("--workers", default=1, show_default=True, type=int, help="Jobs run at once (threads).")
+def worker(data, workers):
+    """Run transcription workers only (the SQLite queue in the data directory, or MINUTED_QUEUE_URL)."""
+    import logging
+
+    from . import jobs
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    app = _app(data)
+    _upgrade(app)
+    queue = "Redis" if app.config.get("QUEUE_URL") else "SQLite"
+    click.echo(f"Minuted worker: {workers} thread(s) on the {queue} queue (data: {app.config['DATA_DIR']})")
+    jobs.create_consumer(app, workers=workers).run()
 
 
 @main.group()
