@@ -1,0 +1,551 @@
+"""Draft the minutes deterministically from what was captured.
+
+The draft is a Jinja2 Markdown template (``templates/minutes/``) filled from
+the meeting's preparation (attendees, agenda, plan), its timeline of events
+and its transcript. Nothing is invented: every statement line carries its
+evidence, ``[HH:MM:SS · who · “short quote”]``, pointing at a transcript
+segment or a marker on the timeline (``evidence_for`` says which). Captured
+values are Markdown-escaped by the template environment's ``finalize`` so a
+note cannot add links, headings or HTML to the minutes.
+
+Versions: every draft and every saved edit is a MinutesVersion. Regenerating
+merges per section (``##``/``###`` heading): sections the parent has not
+touched take the new draft, sections only the parent changed keep the
+parent's text, and sections both changed are reported as conflicts and keep
+the parent's text unless the caller asks to replace them.
+"""
+import dataclasses
+import datetime
+import re
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import jinja2
+from flask import current_app
+
+from .. import checker
+from .. import deadlines
+from .. import rules
+from ..db import db
+from ..models import Event
+from ..models import MinutesVersion
+from ..models import TranscriptSegment
+from .render import Md
+from .render import clean_text
+from .render import md_escape
+
+MARKER_KINDS = ("note", "agreed", "refused", "action", "question", "quote")
+QUOTE_WORDS = 18
+# a marker is usually tapped just after the words it marks
+LOOK_BACK_MS = 30_000
+LOOK_AHEAD_MS = 3_000
+TARGET_STATUS = {
+    "current": "current",
+    "working_towards": "being worked towards",
+    "achieved": "achieved",
+    "obsolete": "obsolete",
+}
+ATTENDANCE = {
+    "present": "present",
+    "remote": "joined remotely",
+    "expected": "expected (attendance not recorded)",
+    "apologies": "sent apologies",
+    "absent": "absent",
+    "excused_in_writing": "excused in writing",
+}
+OUTCOME = {
+    "agreed": "agreed",
+    "proposed": "proposed, to be considered",
+    "refused": "refused",
+    "parked": "deferred (parked)",
+    "not_reached": "not reached",
+}
+DATE_FORMATS = {"england": "%A %-d %B %Y", "us": "%A, %B %-d, %Y"}
+
+
+def template_dir():
+    return Path(current_app.jinja_loader.searchpath[0]) / "minutes"
+
+
+def environment():
+    """Return the Markdown template environment: every {{ value }} is Markdown-escaped."""
+    env = current_app.extensions.get("minuted_minutes_env")
+    if env is None:
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(template_dir())),
+            autoescape=False,
+            finalize=md_escape,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            undefined=jinja2.StrictUndefined,
+        )
+        current_app.extensions["minuted_minutes_env"] = env
+    return env
+
+
+def template_name(meeting):
+    """Pick the minutes template: jurisdiction + meeting type, then a family, then the default."""
+    j = meeting.child.jurisdiction
+    kind = meeting.kind
+    names = [f"{j}_{kind}.md.j2"]
+    if kind.startswith("iep"):
+        names.append(f"{j}_iep.md.j2")
+    names.append(f"{j}_default.md.j2")
+    available = set(environment().list_templates())
+    return next(n for n in names if n in available)
+
+
+# --- the people and the clock ---
+
+
+def person(attendee, jurisdiction):
+    """Return "Name (Role)" for an attendee."""
+    if attendee is None:
+        return None
+    return f"{clean_text(attendee.name)} ({rules.role_label(jurisdiction, attendee.role)})"
+
+
+class Clock:
+    """Turns timeline milliseconds into the time of day in the meeting's zone (or time since the start)."""
+
+    def __init__(self, meeting):
+        self.zone = ZoneInfo(meeting.timezone)
+        self.origin = meeting.started_at
+
+    def __call__(self, ms):
+        if self.origin is None:
+            seconds = ms // 1000
+            return f"+{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+        at = self.origin + datetime.timedelta(milliseconds=ms)
+        return at.astimezone(self.zone).strftime("%H:%M:%S")
+
+    def to_ms(self, text):
+        """The inverse, to the second: the tests use it to find the evidence."""
+        if text.startswith("+"):
+            h, m, s = (int(p) for p in text[1:].split(":"))
+            return (h * 3600 + m * 60 + s) * 1000
+        local0 = self.origin.astimezone(self.zone)
+        h, m, s = (int(p) for p in text.split(":"))
+        at = local0.replace(hour=h, minute=m, second=s, microsecond=0)
+        if at < local0.replace(microsecond=0):
+            at += datetime.timedelta(days=1)
+        return int((at - local0.replace(microsecond=0)).total_seconds() * 1000)
+
+
+def short(text, words=QUOTE_WORDS):
+    """Return at most `words` words of text, with an ellipsis when cut."""
+    parts = clean_text(text).split()
+    return " ".join(parts[:words]) + ("…" if len(parts) > words else "")
+
+
+@dataclasses.dataclass
+class Evidence:
+    """Where a statement comes from: a transcript segment or a marker on the timeline."""
+
+    at_ms: int
+    who: str
+    quote: str | None
+    source: str  # segment | event
+    ref: str
+
+    def tag(self, clock):
+        quote = f" · “{md_escape(self.quote)}”" if self.quote else ""
+        return Md(f"[{clock(self.at_ms)} · {md_escape(self.who)}{quote}]")
+
+
+@dataclasses.dataclass
+class Segment:
+    id: int
+    start_ms: int
+    end_ms: int
+    text: str
+    speaker_id: str | None
+    speaker: str | None  # "Name (Role)" or the parent's label
+    agenda_item_id: str | None
+    recording_id: str
+
+
+class Capture:
+    """Everything captured in one meeting, with speakers and agenda items resolved."""
+
+    def __init__(self, meeting):
+        self.meeting = meeting
+        self.jurisdiction = meeting.child.jurisdiction
+        self.attendees = {a.id: a for a in meeting.attendees}
+        self.items = {i.id: i for i in meeting.agenda}
+        self.targets = {t.id: t for t in meeting.child.targets}
+        self.events = db.session.execute(
+            db.select(Event)
+            .where(Event.meeting_id == meeting.id, Event.deleted.is_(False))
+            .order_by(Event.at_ms, Event.id)
+        ).scalars().all()
+        self.speaker_taps = [
+            (e.at_ms, e.payload.get("attendee_id")) for e in self.events if e.kind == "speaker"
+        ]
+        self.agenda_taps = [
+            (e.at_ms, e.payload.get("agenda_item_id"), e) for e in self.events if e.kind == "agenda"
+        ]
+        rows = db.session.execute(
+            db.select(TranscriptSegment)
+            .where(TranscriptSegment.meeting_id == meeting.id)
+            .order_by(TranscriptSegment.start_ms, TranscriptSegment.id)
+        ).scalars().all()
+        self.segments = [self._segment(s) for s in rows]
+
+    def name(self, attendee_id):
+        return person(self.attendees.get(attendee_id), self.jurisdiction)
+
+    def speaker_at(self, ms):
+        """The attendee whose speaker tap was the last one at or before ms."""
+        current = None
+        for at, attendee_id in self.speaker_taps:
+            if at > ms:
+                break
+            current = attendee_id
+        return current
+
+    def agenda_at(self, ms):
+        current = None
+        for at, item_id, _ in self.agenda_taps:
+            if at > ms:
+                break
+            current = item_id
+        return current
+
+    def _segment(self, row):
+        speaker_id = row.speaker_id or self.speaker_at(row.start_ms)
+        if row.speaker_label:
+            speaker = clean_text(row.speaker_label)
+        else:
+            speaker = self.name(speaker_id)
+        return Segment(
+            id=row.id, start_ms=row.start_ms, end_ms=row.end_ms, text=row.text, speaker_id=speaker_id,
+            speaker=speaker, agenda_item_id=row.agenda_item_id or self.agenda_at(row.start_ms),
+            recording_id=row.recording_id,
+        )
+
+    def event_speaker(self, event):
+        p = event.payload
+        return p.get("attendee_id") or (p.get("by") if event.kind == "refused" else None) or (
+            self.speaker_at(event.at_ms) if event.kind in ("note", "quote", "refused", "agreed") else None
+        )
+
+    def evidence_for(self, event):
+        """Return the evidence for a marker: the transcript words it marks, or the marker itself."""
+        speaker_id = self.event_speaker(event)
+        lo, hi = event.at_ms - LOOK_BACK_MS, event.at_ms + LOOK_AHEAD_MS
+        near = [s for s in self.segments if s.start_ms <= hi and s.end_ms >= lo]
+        if near:
+            # the same speaker first, then the words nearest before the tap
+            near.sort(key=lambda s: (s.speaker_id != speaker_id if speaker_id else False,
+                                     abs(min(s.end_ms, event.at_ms) - event.at_ms), -s.start_ms))
+            seg = near[0]
+            return Evidence(seg.start_ms, seg.speaker or "unidentified speaker", short(seg.text), "segment",
+                            str(seg.id))
+        text = event.payload.get("text")
+        return Evidence(event.at_ms, "parent's note" if text else f"parent's tap: {event.kind}",
+                        short(text) if text else None, "event", event.id)
+
+    def item_of(self, event):
+        return event.payload.get("agenda_item_id") or self.agenda_at(event.at_ms)
+
+
+# --- the template context ---
+
+
+def _date(value, jurisdiction):
+    return value.strftime(DATE_FORMATS.get(jurisdiction, DATE_FORMATS["england"])) if value else None
+
+
+def _due(text, jurisdiction):
+    try:
+        return _date(datetime.date.fromisoformat(text), jurisdiction)
+    except (TypeError, ValueError):
+        return None
+
+
+def context(meeting, today=None):
+    """Build the template context from the meeting (plain data; strings are escaped by the template)."""
+    cap = Capture(meeting)
+    j = cap.jurisdiction
+    clock = Clock(meeting)
+    zone = ZoneInfo(meeting.timezone)
+    start_local = (meeting.started_at or meeting.starts_at).astimezone(zone)
+    meeting_date = start_local.date()
+    today = today or datetime.datetime.now(zone).date()
+    if today < meeting_date:
+        today = meeting_date
+    fmt = lambda d: _date(d, j)  # noqa: E731
+
+    def point(event):
+        p = event.payload
+        speaker_id = cap.event_speaker(event)
+        return {
+            "kind": event.kind,
+            "who": cap.name(speaker_id),
+            "text": clean_text(p.get("text") or ""),
+            "reason": clean_text(p.get("reason") or ""),
+            "by": cap.name(p.get("by")) or cap.name(speaker_id),
+            "owner": cap.name(p.get("owner")),
+            "due": _due(p.get("due"), j),
+            "evidence": cap.evidence_for(event).tag(clock),
+        }
+
+    markers = [e for e in cap.events if e.kind in MARKER_KINDS]
+    by_item = {}
+    for event in markers:
+        key = cap.item_of(event)
+        by_item.setdefault(key if key in cap.items else None, []).append(event)
+    opened = {}
+    for at, item_id, event in cap.agenda_taps:
+        opened.setdefault(item_id, event)
+
+    items, number = [], 0
+    ordered = [i for i in meeting.agenda if not i.parked] + [i for i in meeting.agenda if i.parked]
+    for item in ordered:
+        number += 1
+        events = by_item.get(item.id, [])
+        tap = opened.get(item.id)
+        reached = bool(events) or tap is not None
+        outcome = item.outcome if item.outcome in OUTCOME else None
+        items.append({
+            "number": number,
+            "id": item.id,
+            "title": clean_text(item.title),
+            "parked": item.parked,
+            "reached": reached,
+            "opened": Evidence(tap.at_ms, "parent's tap: agenda item opened", None, "event", tap.id).tag(clock)
+            if tap is not None else None,
+            "outcome": OUTCOME.get(outcome) if outcome and reached else None,
+            "points": [point(e) for e in events if e.kind != "action"],
+            "actions": [point(e) for e in events if e.kind == "action"],
+        })
+    general = [point(e) for e in by_item.get(None, []) if e.kind != "action"]
+
+    actions = [point(e) for e in markers if e.kind == "action"]
+
+    reviewed = {}
+    for event in cap.events:
+        if event.kind == "target" and event.payload.get("target_id") in cap.targets:
+            reviewed.setdefault(event.payload["target_id"], []).append({
+                "status": TARGET_STATUS.get(event.payload.get("status"), event.payload.get("status")),
+                "comment": clean_text(event.payload.get("text") or ""),
+                "evidence": cap.evidence_for(event).tag(clock),
+            })
+    targets = [
+        {
+            "text": clean_text(t.text),
+            "status": TARGET_STATUS.get(t.status, t.status),
+            "evidence": clean_text(t.evidence or ""),
+            "reviewed": reviewed.get(t.id, []),
+        }
+        for t in meeting.child.targets
+    ]
+
+    item_numbers = {i["id"]: i["number"] for i in items}
+    provision = []
+    for item in meeting.agenda:
+        if item.provision is None:
+            continue
+        flags = checker.check(item.provision.text, "provision", j, child_name=meeting.child.name)
+        provision.append({
+            "text": clean_text(item.provision.text),
+            "item": item_numbers.get(item.id),
+            "reached": any(i["reached"] for i in items if i["id"] == item.id),
+            "flags": sorted({clean_text(f.title) for f in flags}),
+            "delivered": item.provision.delivered,
+        })
+
+    consents = []
+    for event in cap.events:
+        if event.kind == "consent":
+            given = event.payload.get("given")
+            who = cap.name(event.payload.get("attendee_id")) or "Everyone present"
+            consents.append({
+                "who": who, "given": bool(given), "reason": clean_text(event.payload.get("text") or ""),
+                "evidence": cap.evidence_for(event).tag(clock),
+            })
+
+    attendees = [
+        {
+            "name": clean_text(a.name),
+            "role": rules.role_label(j, a.role),
+            "organisation": clean_text(a.organisation or ""),
+            "attendance": ATTENDANCE.get(a.attendance, a.attendance),
+            "absent": a.attendance in ("apologies", "absent", "excused_in_writing"),
+        }
+        for a in meeting.attendees
+    ]
+
+    steps = [
+        {
+            "label": s.label,
+            "due": fmt(s.due) if s.relation != "after" else None,
+            "relation": {"within": "by"}.get(s.relation, s.relation),
+            "who": s.who,
+            "source": s.source,
+            "condition": s.condition,
+        }
+        for s in deadlines.timeline(meeting.kind, j, meeting_date)
+        if s.relation == "after" or s.due > meeting_date
+    ]
+    ended = meeting.ended_at.astimezone(zone) if meeting.ended_at else None
+    days = int(current_app.config["CORRECTION_WORKING_DAYS"])
+    type_label = (rules.meeting_type(meeting.kind) or {}).get("label", meeting.kind)
+    return {
+        "jurisdiction": j,
+        "child": {"name": clean_text(meeting.child.name), "school": clean_text(meeting.child.school or "")},
+        "meeting": {
+            "title": clean_text(meeting.title or ""),
+            "type": type_label,
+            "date": fmt(meeting_date),
+            "start": start_local.strftime("%H:%M"),
+            "end": ended.strftime("%H:%M") if ended else None,
+            "timezone": meeting.timezone,
+            "venue": clean_text(meeting.venue or ""),
+            "online": meeting.online,
+            "chair": clean_text(meeting.chair or ""),
+            "convener": clean_text(meeting.convener or ""),
+            "plan_date": fmt(meeting.plan_date),
+            "consent_status": meeting.consent_status,
+            "recorded": bool(meeting.recordings),
+        },
+        "consents": consents,
+        "present": [a for a in attendees if not a["absent"]],
+        "absent": [a for a in attendees if a["absent"]],
+        "items": items,
+        "general": general,
+        "actions": actions,
+        "targets": targets,
+        "provision": provision,
+        "next_review": fmt(meeting.next_review),
+        "steps": steps,
+        "correction": {"days": days, "by": fmt(deadlines.add_working_days(today, days))},
+        "today": fmt(today),
+    }
+
+
+def draft(meeting, today=None):
+    """Return the draft minutes (Markdown) for a meeting: deterministic for the same capture and day."""
+    env = environment()
+    text = env.get_template(template_name(meeting)).render(**context(meeting, today))
+    return tidy(text)
+
+
+def tidy(text):
+    """Put one blank line around each heading and collapse blank-line runs left by optional blocks."""
+    text = re.sub(r"^(#{1,4} .*)$", r"\n\1\n", text, flags=re.MULTILINE)
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+# --- versions and merging ---
+
+_SECTION = re.compile(r"^#{1,3} ", re.MULTILINE)
+
+
+def sections(text):
+    """Split Markdown into [(key, block)] at each heading of level 1–3; the preamble has key ""."""
+    out = []
+    starts = [m.start() for m in _SECTION.finditer(text)]
+    if not starts or starts[0] != 0:
+        starts.insert(0, 0)
+    for i, start in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else len(text)
+        block = text[start:end]
+        first = block.split("\n", 1)[0]
+        key = first.lstrip("#").strip() if _SECTION.match(block) else ""
+        out.append((key, block))
+    return [(k, b) for k, b in out if b.strip() or k]
+
+
+def _norm(block):
+    return "\n".join(line.rstrip() for line in block.strip().splitlines()) if block is not None else None
+
+
+def merge(base, mine, new, replace=()):
+    """Three-way merge per section. Return (markdown, conflicts, replaced).
+
+    base: the draft the parent's text started from; mine: the parent's latest
+    text; new: the fresh draft. A conflict is a section that both the parent
+    and the new draft changed: the parent's text is kept unless its key is in
+    replace (then it is replaced, and listed in replaced).
+    """
+    base_s = dict(sections(base)) if base is not None else {}
+    mine_list = sections(mine)
+    mine_s = dict(mine_list)
+    new_list = sections(new)
+    new_keys = {k for k, _ in new_list}
+    out, conflicts, replaced = [], [], []
+    for key, new_block in new_list:
+        b, m = base_s.get(key), mine_s.get(key)
+        if m is None:
+            # the parent deleted a section the draft had: keep it deleted unless the draft changed it
+            if b is not None and _norm(b) == _norm(new_block):
+                continue
+            out.append((key, new_block))
+            continue
+        if _norm(m) == _norm(b) or _norm(m) == _norm(new_block):
+            out.append((key, new_block))
+        elif _norm(b) == _norm(new_block):
+            out.append((key, m))
+        elif key in replace:
+            out.append((key, new_block))
+            replaced.append(key)
+        else:
+            out.append((key, m))
+            conflicts.append(key)
+    # sections the parent added: after the section that preceded them in their text
+    for index, (key, block) in enumerate(mine_list):
+        if key in new_keys or key in base_s:
+            continue
+        prev = next((k for k, _ in reversed(mine_list[:index]) if k in {o[0] for o in out}), None)
+        at = next((i + 1 for i, (k, _) in enumerate(out) if k == prev), 0 if prev is None else len(out))
+        out.insert(at, (key, block))
+    text = "".join(block if block.endswith("\n") else block + "\n" for _, block in out)
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n", conflicts, replaced
+
+
+def latest(meeting, source=None):
+    query = db.select(MinutesVersion).where(MinutesVersion.meeting_id == meeting.id)
+    if source:
+        query = query.where(MinutesVersion.source == source)
+    return db.session.execute(query.order_by(MinutesVersion.version.desc()).limit(1)).scalar_one_or_none()
+
+
+def get_version(meeting, number):
+    return db.session.execute(
+        db.select(MinutesVersion).where(MinutesVersion.meeting_id == meeting.id, MinutesVersion.version == number)
+    ).scalar_one_or_none()
+
+
+def save(meeting, markdown, source, author_id=None):
+    """Add a new version (the next number); the caller commits."""
+    current = latest(meeting)
+    row = MinutesVersion(
+        meeting_id=meeting.id, version=(current.version + 1) if current else 1, source=source,
+        markdown=markdown, author_id=author_id,
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def regenerate(meeting, author_id=None, replace=(), dry_run=False, today=None):
+    """Draft again and merge with the parent's edits; return (version or None, markdown, conflicts, replaced)."""
+    fresh = draft(meeting, today=today)
+    current = latest(meeting)
+    if current is None:
+        merged, conflicts, replaced = fresh, [], []
+    else:
+        base = latest(meeting, source="draft")
+        merged, conflicts, replaced = merge(base.markdown if base else "", current.markdown, fresh, replace)
+    if dry_run:
+        return None, merged, conflicts, replaced
+    # the draft row keeps the pure draft (the base of the next merge) unless the parent's edits are in it
+    if current is not None and merged == current.markdown and fresh == (latest(meeting, "draft") or current).markdown:
+        return current, merged, conflicts, replaced
+    row = save(meeting, fresh, "draft", author_id)
+    if merged != fresh:
+        row = save(meeting, merged, "edit", author_id)
+    return row, merged, conflicts, replaced

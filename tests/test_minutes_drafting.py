@@ -1,0 +1,211 @@
+"""Drafting the minutes: golden files per template, what the draft must contain, and its evidence."""
+import datetime
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+import minutes_scripted
+from server import deadlines
+from server import rules
+from server.db import db
+from server.minutes import drafting
+from server.minutes.render import md_unescape
+from server.models import Event
+from server.models import Meeting
+
+GOLDEN = Path(__file__).parent / "data" / "minutes" / "golden"
+TODAY = datetime.date(2026, 12, 1)
+EVIDENCE = re.compile(r" \[(\+?\d\d:\d\d:\d\d) · ((?:\\.|[^·\\])+?)(?: · “(.*)”)?\]$")
+STATEMENT = re.compile(r"^(?:- |\d+\. )")
+# lines that state what is on record from preparation, or that nothing was captured: no evidence to give
+NO_EVIDENCE = (
+    "Not reached in the meeting.", "No actions were recorded.", "No attendees were recorded.",
+    "No targets were on record", "Everyone present agreed to the meeting being recorded.",
+    "Not discussed in the meeting (status on record",
+)
+EVIDENCE_SECTIONS = ("## 3.", "## 4.", "## 5.", "## 6.")
+
+
+def load_meeting(app, parent, name=None):
+    script = minutes_scripted.variant(name) if name else None
+    return minutes_scripted.load(app, parent.email, script=script)
+
+
+def draft_for(app, meeting_id, today=TODAY):
+    with app.app_context():
+        return drafting.draft(db.session.get(Meeting, meeting_id), today=today)
+
+
+def statement_lines(markdown):
+    """Yield (section heading, line) for each statement line in the sections that need evidence."""
+    section = None
+    for line in markdown.splitlines():
+        if line.startswith("## "):
+            section = line
+            continue
+        if section and section.startswith(EVIDENCE_SECTIONS) and STATEMENT.match(line):
+            yield section, line
+
+
+@pytest.mark.parametrize("name", ["england_default", "england_ehcp_annual_review", "us_iep"])
+def test_golden_file_per_template(app, parent, name):
+    meeting_id = load_meeting(app, parent, name)
+    with app.app_context():
+        assert drafting.template_name(db.session.get(Meeting, meeting_id)) == f"{name}.md.j2"
+    text = draft_for(app, meeting_id)
+    golden = GOLDEN / f"{name}.md"
+    if os.environ.get("MINUTED_UPDATE_GOLDEN"):
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(text)
+    # test that the draft is exactly the reviewed golden file (deterministic for the same capture and day)
+    assert text == golden.read_text()
+    assert draft_for(app, meeting_id) == text
+
+
+def test_draft_contains_what_was_captured(app, parent):
+    meeting_id = load_meeting(app, parent)
+    text = draft_for(app, meeting_id)
+    script = minutes_scripted.SCRIPT
+    # test that every attendee appears with their role and attendance
+    for a in script["attendees"]:
+        role = rules.role_label("england", a["role"])
+        assert re.search(rf"^- {re.escape(a['name'])}, {re.escape(role)}", text, re.MULTILINE), a["name"]
+    assert "Dr Tom Patel, Educational psychologist (EP), Northshire EP Service: sent apologies" in text
+    # test that every agenda item appears in the parent's order (parked items last)
+    titles = re.findall(r"^### 4\.(\d+) (.*)$", text, re.MULTILINE)
+    assert [t for _, t in titles] == [
+        "Daily 1:1 reading support", "Speech and language therapy", "Transport to school",
+        "After-school club (any other business)",
+    ]
+    assert [int(n) for n, _ in titles] == [1, 2, 3, 4]
+    # test that every agreed / refused / action marker is there, with evidence
+    lines = text.splitlines()
+    for e in script["events"]:
+        if e["kind"] in ("agreed", "refused", "action") and not e.get("deleted"):
+            found = [line for line in lines if e["payload"]["text"] in md_unescape(line)]
+            assert found, e
+            assert all(EVIDENCE.search(line) for line in found), found
+    refused = next(line for line in lines if line.startswith("- REFUSED"))
+    assert refused.startswith("- REFUSED by Mr David Lee (Head teacher / principal): Daily 1:1 reading with a TA. "
+                              "Reason given: No budget for a one-to-one TA this year [")
+    assert "“That's not something we can offer from the school's own funding.”" in refused
+    # test that actions carry the owner (name and role) and an absolute date
+    assert re.search(r"^1\. Request a SALT assessment; owner: Ms Rachel Green \(LA SEN officer / EHC co-ordinator\); "
+                     r"by: Friday 18 December 2026 \[", text, re.MULTILINE)
+    # test that targets appear with their status (reviewed in the meeting, or as on record)
+    assert "Reviewed in the meeting as being worked towards; 28 words a minute in the November assessment [" in text
+    assert "Not discussed in the meeting (status on record before the meeting: being worked towards)" in text
+    # test that what was deleted, and private bookmarks, stay out
+    assert "a note the parent deleted" not in text
+    assert "check this bit" not in text
+    # test that the statutory steps appear with dates computed from the meeting date
+    for step in deadlines.timeline("ehcp_annual_review", "england", datetime.date(2026, 12, 1)):
+        if step.due > datetime.date(2026, 12, 1):
+            assert f"{step.label}: by {step.due.strftime('%A %-d %B %Y')}" in md_unescape(text), step.label
+    assert "- Next review: Tuesday 30 November 2027" in text
+    # test that the closing asks for corrections within N working days (an absolute date)
+    assert "by Tuesday 8 December 2026 (5 working days)" in text
+    # test that the vague provision wording is flagged
+    assert re.search(r"Item 4\.1: Sam would benefit from regular reading support\. The parent notes that this "
+                     r"wording is not yet specific: .*Describes a need, not a commitment", text)
+
+
+def test_correction_days_come_from_config(tmp_path, migrated_db):
+    import shutil
+
+    from conftest import Parent
+    from conftest import make_app
+
+    data = tmp_path / "d"
+    data.mkdir()
+    shutil.copyfile(migrated_db, data / "minuted.sqlite3")
+    app = make_app(data, CORRECTION_WORKING_DAYS=10)
+    parent = Parent(app, app.test_client()).create()
+    text = draft_for(app, load_meeting(app, parent))
+    assert "by Tuesday 15 December 2026 (10 working days)" in text
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize("name", ["england_default", "england_ehcp_annual_review", "us_iep"])
+def test_every_statement_carries_evidence_that_exists(app, parent, name):
+    meeting_id = load_meeting(app, parent, name)
+    text = draft_for(app, meeting_id)
+    with app.app_context():
+        meeting = db.session.get(Meeting, meeting_id)
+        clock = drafting.Clock(meeting)
+        capture = drafting.Capture(meeting)
+        events = db.session.execute(
+            db.select(Event).where(Event.meeting_id == meeting_id, Event.deleted.is_(False))
+        ).scalars().all()
+        checked = 0
+        for section, line in statement_lines(text):
+            match = EVIDENCE.search(line)
+            if match is None:
+                assert any(marker in line for marker in NO_EVIDENCE), f"no evidence in {section}: {line}"
+                continue
+            at, who, quote = match.group(1), md_unescape(match.group(2)), match.group(3)
+            quote = md_unescape(quote).rstrip("…") if quote else None
+            second = clock.to_ms(at) // 1000
+            if who == "parent's note":
+                assert any(
+                    e.at_ms // 1000 == second and (e.payload.get("text") or "").startswith(quote) for e in events
+                ), line
+            elif who.startswith("parent's tap"):
+                assert any(e.at_ms // 1000 == second for e in events), line
+            else:
+                assert any(
+                    s.start_ms // 1000 == second and s.speaker == who and s.text.startswith(quote)
+                    for s in capture.segments
+                ), line
+            # test that the statement itself says only what a marker captured
+            body = md_unescape(line[: match.start()])
+            said = re.match(r"^- (?:AGREED|ACTION|Question raised|.* said(?:, in these words)?): “?(.*?)”?"
+                            r"(?: \(said by .*\))?(?:; owner: .*)?$", body)
+            if said and said.group(1) and "no detail" not in said.group(1):
+                texts = [e.payload.get("text") or "" for e in events]
+                assert any(said.group(1).startswith(t) or t.startswith(said.group(1)) for t in texts if t), body
+            checked += 1
+        assert checked >= 10
+
+
+def test_transcript_speaker_comes_from_taps_when_the_segment_has_none(app, parent):
+    script = minutes_scripted.variant("england_ehcp_annual_review")
+    for seg in script["segments"]:
+        seg["speaker_id"] = None
+    meeting_id = minutes_scripted.load(app, parent.email, script=script)
+    text = draft_for(app, meeting_id)
+    # the refusal's words were said after Mr Lee's speaker tap at 2:00
+    refused = next(line for line in text.splitlines() if line.startswith("- REFUSED"))
+    assert "[09:34:20 · Mr David Lee (Head teacher / principal) · “That's not something" in refused
+
+
+def test_draft_without_transcript_cites_the_markers(app, parent):
+    script = minutes_scripted.variant("england_ehcp_annual_review")
+    script["segments"] = []
+    text = draft_for(app, minutes_scripted.load(app, parent.email, script=script))
+    assert "[09:34:30 · parent's note · “Daily 1:1 reading with a TA”]" in text
+    assert "The meeting was not recorded" not in text  # a recording row exists
+
+
+# --- versions and merging ---
+
+
+def test_merge_keeps_the_parents_edits_and_reports_conflicts():
+    base = "# T\n\nintro\n\n## 1. A\n\n- a\n\n## 2. B\n\n- b\n\n## 3. C\n\n- c\n"
+    mine = "# T\n\nintro\n\n## 1. A\n\n- a, as I remember it\n\n## 2. B\n\n- b edited\n\n## 2a. Mine\n\n- x\n\n## 3. C\n\n- c\n"
+    new = "# T\n\nintro\n\n## 1. A\n\n- a\n\n## 2. B\n\n- b\n- b2 (new)\n\n## 3. C\n\n- c\n- c2 (new)\n"
+    merged, conflicts, replaced = drafting.merge(base, mine, new)
+    # test that an untouched section takes the new draft, and an edited one keeps the edit
+    assert "- c2 (new)" in merged
+    assert "- a, as I remember it" in merged
+    # test that a section both changed is kept as the parent wrote it and reported
+    assert "- b edited" in merged and "b2 (new)" not in merged
+    assert conflicts == ["2. B"] and replaced == []
+    # test that the parent's own section stays where they put it
+    assert merged.index("## 2a. Mine") > merged.index("## 2. B") and merged.index("## 2a. Mine") < merged.index("## 3. C")
+    merged, conflicts, replaced = drafting.merge(base, mine, new, replace=["2. B"])
+    assert "b2 (new)" in merged and "b edited" not in merged
+    assert conflicts == [] and replaced == ["2. B"]
