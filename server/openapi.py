@@ -201,7 +201,7 @@ def paths():
             "post": op("Add an expected attendee", body=ref("AttendeeInput"), ok=ref("Attendee"), status="201",
                        errors=WRITE_ERRORS)
         },
-        m + "/attendees/{attendee_id}": {
+        m + "/attendees/{row_id}": {
             "patch": op("Change an attendee", body=ref("AttendeeInput"), ok=ref("Attendee"), errors=WRITE_ERRORS),
             "delete": op("Remove an attendee", status="204"),
         },
@@ -214,7 +214,7 @@ def paths():
                       body=_obj(["ids"], ids={"type": "array", "items": S}),
                       ok=_list("agenda", "AgendaItem"), errors=WRITE_ERRORS)
         },
-        m + "/agenda/{item_id}": {
+        m + "/agenda/{row_id}": {
             "patch": op("Change an agenda item", body=ref("AgendaItemInput"), ok=ref("AgendaItem"),
                         errors=WRITE_ERRORS),
             "delete": op("Remove an agenda item", status="204"),
@@ -223,7 +223,7 @@ def paths():
             "post": op("Add a SMART target to the child's plan", body=ref("TargetInput"), ok=ref("Target"),
                        status="201", errors=WRITE_ERRORS)
         },
-        m + "/targets/{target_id}": {
+        m + "/targets/{row_id}": {
             "patch": op("Change a target", body=ref("TargetInput"), ok=ref("Target"), errors=WRITE_ERRORS),
             "delete": op("Remove a target", status="204"),
         },
@@ -231,7 +231,7 @@ def paths():
             "post": op("Add a provision line to the child's plan", body=ref("ProvisionInput"),
                        ok=ref("Provision"), status="201", errors=WRITE_ERRORS)
         },
-        m + "/provision/{provision_id}": {
+        m + "/provision/{row_id}": {
             "patch": op("Change a provision line", body=ref("ProvisionInput"), ok=ref("Provision"),
                         errors=WRITE_ERRORS),
             "delete": op("Remove a provision line", status="204"),

@@ -177,60 +177,51 @@ def meeting_timeline(meeting_id):
     return {"steps": [s.to_dict() for s in steps]}
 
 
-# --- attendees ---
+# --- the parts of a meeting: attendees and agenda, and the child's plan reached through it ---
 
 
-@bp.post("/meetings/<meeting_id>/attendees")
-def add_attendee(meeting_id):
-    """Add a person expected at the meeting: {"name", "role"[, "organisation", "email"]}."""
-    attendee = prep.add_attendee(prep.get_meeting(meeting_id, owner_only=True), body())
-    return created(prep.attendee_dict(attendee))
+class Part:
+    """How the API adds, changes and removes one kind of row that hangs off a meeting."""
+
+    def __init__(self, owner, add, get, update, to_dict):
+        self.owner = owner  # the meeting → what the row belongs to (the meeting, or the child's plan)
+        self.add = add
+        self.get = get
+        self.update = update
+        self.to_dict = to_dict
+
+    def create_view(self, meeting_id):
+        meeting = prep.get_meeting(meeting_id, owner_only=True)
+        return created(self.to_dict(self.add(self.owner(meeting), body())))
+
+    def update_view(self, meeting_id, row_id):
+        meeting = prep.get_meeting(meeting_id, owner_only=True)
+        row = self.update(self.get(self.owner(meeting), row_id), body(), partial=True)
+        db.session.commit()
+        return self.to_dict(row)
+
+    def delete_view(self, meeting_id, row_id):
+        meeting = prep.get_meeting(meeting_id, owner_only=True)
+        prep.delete(self.get(self.owner(meeting), row_id))
+        db.session.commit()
+        return "", 204
 
 
-@bp.patch("/meetings/<meeting_id>/attendees/<attendee_id>")
-def update_attendee(meeting_id, attendee_id):
-    """Change an attendee."""
-    meeting = prep.get_meeting(meeting_id, owner_only=True)
-    attendee = prep.update_attendee(prep.get_attendee(meeting, attendee_id), body(), partial=True)
-    db.session.commit()
-    return prep.attendee_dict(attendee)
-
-
-@bp.delete("/meetings/<meeting_id>/attendees/<attendee_id>")
-def delete_attendee(meeting_id, attendee_id):
-    """Remove an attendee."""
-    meeting = prep.get_meeting(meeting_id, owner_only=True)
-    prep.delete(prep.get_attendee(meeting, attendee_id))
-    db.session.commit()
-    return "", 204
-
-
-# --- agenda ---
-
-
-@bp.post("/meetings/<meeting_id>/agenda")
-def add_agenda_item(meeting_id):
-    """Add an ask to the end of the agenda: {"title", "detail"[, "outcome_sought", "parked"]}."""
-    item = prep.add_agenda_item(prep.get_meeting(meeting_id, owner_only=True), body())
-    return created(prep.agenda_dict(item))
-
-
-@bp.patch("/meetings/<meeting_id>/agenda/<item_id>")
-def update_agenda_item(meeting_id, item_id):
-    """Change an agenda item."""
-    meeting = prep.get_meeting(meeting_id, owner_only=True)
-    item = prep.update_agenda_item(prep.get_agenda_item(meeting, item_id), body(), partial=True)
-    db.session.commit()
-    return prep.agenda_dict(item)
-
-
-@bp.delete("/meetings/<meeting_id>/agenda/<item_id>")
-def delete_agenda_item(meeting_id, item_id):
-    """Remove an agenda item."""
-    meeting = prep.get_meeting(meeting_id, owner_only=True)
-    prep.delete(prep.get_agenda_item(meeting, item_id))
-    db.session.commit()
-    return "", 204
+PARTS = {
+    "attendees": Part(lambda m: m, prep.add_attendee, prep.get_attendee, prep.update_attendee, prep.attendee_dict),
+    "agenda": Part(lambda m: m, prep.add_agenda_item, prep.get_agenda_item, prep.update_agenda_item,
+                   prep.agenda_dict),
+    "targets": Part(lambda m: m.child, prep.add_target, prep.get_target, prep.update_target, prep.target_dict),
+    "provision": Part(lambda m: m.child, prep.add_provision, prep.get_provision, prep.update_provision,
+                      prep.provision_dict),
+}
+for _name, _part in PARTS.items():
+    # POST …/<part> adds (201); PATCH …/<part>/<id> changes; DELETE …/<part>/<id> removes (204)
+    bp.add_url_rule(f"/meetings/<meeting_id>/{_name}", f"add_{_name}", _part.create_view, methods=["POST"])
+    bp.add_url_rule(f"/meetings/<meeting_id>/{_name}/<row_id>", f"update_{_name}", _part.update_view,
+                    methods=["PATCH"])
+    bp.add_url_rule(f"/meetings/<meeting_id>/{_name}/<row_id>", f"delete_{_name}", _part.delete_view,
+                    methods=["DELETE"])
 
 
 @bp.put("/meetings/<meeting_id>/agenda/order")
@@ -241,62 +232,6 @@ def order_agenda(meeting_id):
     db.session.commit()
     db.session.refresh(meeting)
     return {"agenda": [prep.agenda_dict(i) for i in sorted(meeting.agenda, key=lambda i: i.position)]}
-
-
-# --- the child's plan, reached through a meeting ---
-
-
-@bp.post("/meetings/<meeting_id>/targets")
-def add_target(meeting_id):
-    """Add a SMART target to the child's plan: {"text", "status"[, "evidence"]}."""
-    meeting = prep.get_meeting(meeting_id, owner_only=True)
-    target = prep.add_target(meeting.child, body())
-    return created(prep.target_dict(target))
-
-
-@bp.patch("/meetings/<meeting_id>/targets/<target_id>")
-def update_target(meeting_id, target_id):
-    """Change a target (its status and evidence, usually)."""
-    meeting = prep.get_meeting(meeting_id, owner_only=True)
-    target = prep.update_target(prep.get_target(meeting.child, target_id), body(), partial=True)
-    db.session.commit()
-    return prep.target_dict(target)
-
-
-@bp.delete("/meetings/<meeting_id>/targets/<target_id>")
-def delete_target(meeting_id, target_id):
-    """Remove a target."""
-    meeting = prep.get_meeting(meeting_id, owner_only=True)
-    prep.delete(prep.get_target(meeting.child, target_id))
-    db.session.commit()
-    return "", 204
-
-
-@bp.post("/meetings/<meeting_id>/provision")
-def add_provision(meeting_id):
-    """Add a provision line to the child's plan: {"text"[, "what", "who", "how_much", "how_often", "starts"]}."""
-    meeting = prep.get_meeting(meeting_id, owner_only=True)
-    row = prep.add_provision(meeting.child, body())
-    return created(prep.provision_dict(row))
-
-
-@bp.patch("/meetings/<meeting_id>/provision/<provision_id>")
-def update_provision(meeting_id, provision_id):
-    """Change a provision line."""
-    meeting = prep.get_meeting(meeting_id, owner_only=True)
-    row = prep.update_provision(prep.get_provision(meeting.child, provision_id), body(), partial=True)
-    db.session.commit()
-    return prep.provision_dict(row)
-
-
-@bp.delete("/meetings/<meeting_id>/provision/<provision_id>")
-def delete_provision(meeting_id, provision_id):
-    """Remove a provision line."""
-    meeting = prep.get_meeting(meeting_id, owner_only=True)
-    prep.delete(prep.get_provision(meeting.child, provision_id))
-    db.session.commit()
-    return "", 204
-
 
 
 # --- meeting mode: start and end, the event timeline, audio, partners ---
