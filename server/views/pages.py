@@ -74,6 +74,22 @@ def _direction():
     return -1 if request.form.get("direction") == "up" else 1
 
 
+def _move_or_update(rows, row, update, back, anchor):
+    """Handle a row's form: ↑/↓ moves it within rows, anything else saves its fields; then go back."""
+    if "direction" in request.form:
+        prep.move(rows, row, _direction())
+    else:
+        try:
+            update(row, request.form)
+        except ValidationError as e:
+            db.session.rollback()
+            flash(f"Not saved: {'; '.join(e.fields.values())}", "error")
+            return redirect(back)
+        flash("Saved.")
+    db.session.commit()
+    return redirect(f"{back}#{anchor}")
+
+
 @bp.get("/")
 def home():
     """Show the parent's children and meetings."""
@@ -225,18 +241,8 @@ def update_person(meeting_id, attendee_id):
     """Change a person's details, or move them up or down the list."""
     meeting = prep.get_meeting(meeting_id, owner_only=True)
     attendee = prep.get_attendee(meeting, attendee_id)
-    if "direction" in request.form:
-        prep.move(meeting.attendees, attendee, _direction())
-    else:
-        try:
-            prep.update_attendee(attendee, request.form)
-        except ValidationError as e:
-            db.session.rollback()
-            flash(f"Not saved: {'; '.join(e.fields.values())}", "error")
-            return redirect(url_for("pages.people", meeting_id=meeting.id))
-        flash("Saved.")
-    db.session.commit()
-    return redirect(url_for("pages.people", meeting_id=meeting.id) + f"#person-{attendee.id}")
+    back = url_for("pages.people", meeting_id=meeting.id)
+    return _move_or_update(meeting.attendees, attendee, prep.update_attendee, back, f"person-{attendee.id}")
 
 
 @bp.post("/meetings/<meeting_id>/people/<attendee_id>/delete")
@@ -277,22 +283,15 @@ def update_agenda_item(meeting_id, item_id):
     """Change an ask, move it up or down, or park / unpark it."""
     meeting = prep.get_meeting(meeting_id, owner_only=True)
     item = prep.get_agenda_item(meeting, item_id)
-    if "direction" in request.form:
-        prep.move([i for i in meeting.agenda if i.parked == item.parked], item, _direction())
-    elif "park" in request.form:
+    back = url_for("pages.agenda", meeting_id=meeting.id)
+    if "park" in request.form:
         item.parked = request.form["park"] == "1"
         item.position = prep.next_position(meeting.agenda)
         flash("Parked for AOB." if item.parked else "Moved back to your priorities.")
-    else:
-        try:
-            prep.update_agenda_item(item, request.form)
-        except ValidationError as e:
-            db.session.rollback()
-            flash(f"Not saved: {'; '.join(e.fields.values())}", "error")
-            return redirect(url_for("pages.agenda", meeting_id=meeting.id))
-        flash("Saved.")
-    db.session.commit()
-    return redirect(url_for("pages.agenda", meeting_id=meeting.id) + f"#item-{item.id}")
+        db.session.commit()
+        return redirect(f"{back}#item-{item.id}")
+    same_list = [i for i in meeting.agenda if i.parked == item.parked]
+    return _move_or_update(same_list, item, prep.update_agenda_item, back, f"item-{item.id}")
 
 
 @bp.post("/meetings/<meeting_id>/agenda/<item_id>/delete")
@@ -356,19 +355,9 @@ def update_plan_row(meeting_id, section, row_id):
     meeting = prep.get_meeting(meeting_id, owner_only=True)
     _, update, get = _PLAN[section]
     row = get(meeting.child, row_id)
-    if "direction" in request.form:
-        rows = meeting.child.provision if section == "provision" else meeting.child.targets
-        prep.move(rows, row, _direction())
-    else:
-        try:
-            update(row, request.form)
-        except ValidationError as e:
-            db.session.rollback()
-            flash(f"Not saved: {'; '.join(e.fields.values())}", "error")
-            return redirect(url_for("pages.plan", meeting_id=meeting.id))
-        flash("Saved.")
-    db.session.commit()
-    return redirect(url_for("pages.plan", meeting_id=meeting.id) + f"#{section}-{row.id}")
+    rows = meeting.child.provision if section == "provision" else meeting.child.targets
+    back = url_for("pages.plan", meeting_id=meeting.id)
+    return _move_or_update(rows, row, update, back, f"{section}-{row.id}")
 
 
 @bp.post("/meetings/<meeting_id>/<any(provision, targets):section>/<row_id>/delete")
