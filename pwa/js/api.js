@@ -16,19 +16,23 @@ function csrfToken() {
 
 /**
  * Call the API and return the parsed JSON (null for 204).
+ * `body` is sent as JSON; `bytes` (with `contentType`) is sent raw, e.g. an audio chunk.
  * Non-2xx answers throw ApiError built from the server's one error shape.
  */
-export async function api(path, { method = 'GET', body, timeout = 15000 } = {}) {
+export async function api(path, {
+  method = 'GET', body, bytes, contentType, headers: extra = {}, timeout = 15000,
+} = {}) {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeout);
-  const headers = { Accept: 'application/json' };
+  const headers = { Accept: 'application/json', ...extra };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (bytes !== undefined) headers['Content-Type'] = contentType;
   if (method !== 'GET') headers['X-CSRFToken'] = csrfToken();
   try {
     const response = await fetch(path, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: bytes !== undefined ? bytes : (body === undefined ? undefined : JSON.stringify(body)),
       credentials: 'same-origin',
       signal: controller.signal,
     });

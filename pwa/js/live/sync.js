@@ -11,37 +11,16 @@ import { atMs } from './events.js';
 
 const BATCH = 500;
 
-function csrfToken() {
-  const meta = document.querySelector('meta[name="csrf-token"]');
-  return meta ? meta.content : '';
-}
-
 /** True when a failure means "try again later" (no network, server down or restarting). */
 function transient(err) {
   return !(err instanceof ApiError) || err.status >= 500 || err.status === 408 || err.status === 429;
 }
 
 /** PUT raw bytes; returns parsed JSON or throws ApiError. */
-async function putBytes(path, bytes, mime, sha256) {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), 60000);
-  try {
-    const response = await fetch(path, {
-      method: 'PUT',
-      headers: { 'Content-Type': mime, 'X-Content-SHA256': sha256, 'X-CSRFToken': csrfToken(), Accept: 'application/json' },
-      body: bytes,
-      credentials: 'same-origin',
-      signal: controller.signal,
-    });
-    const data = await response.json().catch(() => null);
-    if (!response.ok) {
-      const error = (data && data.error) || {};
-      throw new ApiError(response.status, error.code || 'error', error.message || response.statusText, error.fields);
-    }
-    return data;
-  } finally {
-    clearTimeout(timer);
-  }
+function putBytes(path, bytes, mime, sha256) {
+  return api(path, {
+    method: 'PUT', bytes, contentType: mime, headers: { 'X-Content-SHA256': sha256 }, timeout: 60000,
+  });
 }
 
 export default class Syncer {
