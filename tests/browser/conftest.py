@@ -19,7 +19,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-# keep Chromium off the network it cannot reach; add fake-microphone flags here when recording is tested
+# keep Chromium off the network it cannot reach (the fake-microphone flags are added by fake_mic_args)
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -131,10 +131,40 @@ def server(tmp_path_factory):
     s.stop()
 
 
+# what the fake microphone says, over and over (the file loops)
+SPEECH = (
+    "Good morning everyone. Thank you for coming to the annual review. "
+    "First on the agenda is reading support, five hours a week with a teaching assistant."
+)
+UNRELATED_SPEECH = "The quick brown fox jumps over the lazy dog, while seven purple kites drift slowly east."
+
+
+def espeak_wav(path, text):
+    """Write text as speech with espeak-ng (22050 Hz mono wav) and return the path."""
+    subprocess.run(["espeak-ng", "-s", "150", "-w", str(path), text], check=True, capture_output=True)
+    return path
+
+
 @pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    """Use Debian's Chromium (overrides pytest-playwright's fixture; keeps --headed and --slowmo)."""
-    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+def speech_wav(tmp_path_factory):
+    """The fake microphone's source: a few sentences of espeak-ng speech (None when espeak-ng is missing)."""
+    if not shutil.which("espeak-ng"):
+        return None
+    return espeak_wav(tmp_path_factory.mktemp("audio") / "speech.wav", SPEECH)
+
+
+def fake_mic_args(wav):
+    """Chromium flags for a microphone that plays wav (auto-accepted; the default beep when wav is None)."""
+    args = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+    if wav:
+        args.append(f"--use-file-for-fake-audio-capture={wav}")
+    return args
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args, speech_wav):
+    """Use Debian's Chromium (overrides pytest-playwright's fixture; keeps --headed and --slowmo), with a fake mic."""
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS + fake_mic_args(speech_wav)}
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,478 @@
+"""Meeting mode (issue 3) on a 390×844 phone: offline capture, reloads, recording, sync, consent, errors, a11y.
+
+The live page's CSP blocks eval, so waits poll `page.evaluate` from Python instead of `wait_for_function`.
+Audio comes from Chromium's fake microphone playing an espeak-ng wav (conftest's `speech_wav`, looped).
+"""
+import base64
+import json
+import sqlite3
+import time
+import urllib.request
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+import pytest
+from playwright.sync_api import expect
+
+from transcribe.audio import decode, decode_chunks
+
+from .conftest import UNRELATED_SPEECH, espeak_wav
+
+SR = 16000
+MARKERS = ["note", "agreed", "refused", "action", "question", "quote", "bookmark"]
+
+
+# ---------- server side ----------
+
+
+class Api:
+    """The JSON API with a bearer token (fast set-up and checks, no browser)."""
+
+    def __init__(self, server, email):
+        self.server = server
+        self.token = server.cli("token", email).strip()
+
+    def call(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(
+            self.server.url + "/api/v1" + path, data=data, method=method,
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json",
+                     "Accept": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            text = response.read().decode()
+            return json.loads(text) if text else None
+
+    def events(self, meeting_id):
+        return self.call("GET", f"/meetings/{meeting_id}/events")["events"]
+
+
+def make_meeting(server, email, targets=2):
+    """A prepared meeting (3 attendees, 3 agenda items, targets) made through the API; returns a dict."""
+    api = Api(server, email)
+    child = api.call("POST", "/children", {"name": "Sam", "jurisdiction": "england"})
+    starts = datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    meeting = api.call("POST", "/meetings", {"child_id": child["id"], "kind": "ehcp_annual_review",
+                                             "title": "Annual review", "starts_at": starts})
+    mid = meeting["id"]
+    people = [api.call("POST", f"/meetings/{mid}/attendees", {"name": n, "role": r})
+              for n, r in [("Ms Patel", "senco"), ("Mr Jones", "class_teacher"), ("Ms Green", "la_sen_officer")]]
+    agenda = [api.call("POST", f"/meetings/{mid}/agenda", {"title": t, "detail": ""})
+              for t in ["Reading support", "Speech therapy", "Lunchtime"]]
+    tgts = [api.call("POST", f"/meetings/{mid}/targets", {"text": f"Target {i + 1}: read a page aloud", "status": "current"})
+            for i in range(targets)]
+    return {"id": mid, "api": api, "email": email, "attendees": [p["id"] for p in people],
+            "agenda": [a["id"] for a in agenda], "targets": [t["id"] for t in tgts]}
+
+
+def server_recordings(server, meeting_id):
+    """{recording id: [chunk files in seq order]} as stored under <data>/audio."""
+    root = Path(server.data) / "audio" / meeting_id
+    if not root.exists():
+        return {}
+    return {d.name: sorted(d.glob("*.chunk")) for d in sorted(root.iterdir()) if d.is_dir()}
+
+
+def db_rows(server, sql, *args):
+    with sqlite3.connect(Path(server.data) / "minuted.sqlite3") as con:
+        return con.execute(sql, args).fetchall()
+
+
+# ---------- the page ----------
+
+
+def poll(page, expression, predicate=bool, timeout=20, interval=0.1, message=""):
+    """Evaluate expression until predicate(value) holds; return the value (CSP forbids wait_for_function)."""
+    deadline = time.monotonic() + timeout
+    value = None
+    while time.monotonic() < deadline:
+        value = page.evaluate(expression)
+        if predicate(value):
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {message or expression}: last value {value!r}")
+
+
+def wait_controlled(page):
+    poll(page, "navigator.serviceWorker.ready.then(() => navigator.serviceWorker.controller !== null)",
+         message="the service worker")
+
+
+def live_ready(page):
+    page.evaluate("window.minutedLive.ready")
+
+
+def state(page):
+    return page.evaluate("window.minutedLive.state()")
+
+
+def counts(page):
+    return page.evaluate("window.minutedLive.counts()")
+
+
+ZERO = {"eventsPending": 0, "chunksPending": 0, "rejected": 0, "recordingsUnfinished": 0}
+
+
+def sync_until_done(page, timeout=45):
+    """Sync until nothing is waiting on this phone; return the counts."""
+    deadline = time.monotonic() + timeout
+    c = None
+    while time.monotonic() < deadline:
+        c = page.evaluate("window.minutedLive.syncNow()")
+        if c == ZERO:
+            return c
+        time.sleep(0.3)
+    raise AssertionError(f"still waiting to sync: {c}")
+
+
+def open_overview_and_prefetch(page, meeting_id):
+    page.goto(f"/meetings/{meeting_id}")
+    wait_controlled(page)
+    expect(page.locator("[data-live-ready]")).to_contain_text("Saved on this phone")
+
+
+def open_live(page, meeting_id, timeslice=1000):
+    response = page.goto(f"/meetings/{meeting_id}/live" + (f"?timeslice={timeslice}" if timeslice else ""))
+    live_ready(page)
+    return response
+
+
+def start_meeting(page):
+    page.locator("#start-meeting").click()
+    expect(page.locator("#live-main")).to_be_visible()
+    poll(page, "window.minutedLive.state().started_at", message="the start")
+
+
+def give_consent(page, attendee_ids, answers=None):
+    """Open the consent sheet, mark answers ({id: yes|no|unasked}, default yes), tick 'said'; return the sheet."""
+    page.locator("#rec-consent").click()
+    sheet = page.locator("#consent-sheet")
+    expect(sheet).to_be_visible()
+    for aid in attendee_ids:
+        page.locator(f"#consent-{aid}-{(answers or {}).get(aid, 'yes')}").check()
+    page.locator("#consent-said").check()
+    return sheet
+
+
+def start_recording(page, attendee_ids):
+    give_consent(page, attendee_ids)
+    page.locator("#consent-start").click()
+    poll(page, "window.minutedLive.state().recordingActive", message="recording to start")
+    return time.monotonic()
+
+
+def tap_marker(page, kind, text=None, **fields):
+    """Tap a marker; fill the sheet (text and the refusal/action fields) and save, or skip. Returns the event id."""
+    before = page.evaluate("window.minutedLive.state().events")
+    page.locator(f"[data-marker={kind}]").click()
+    sheet = page.locator("#marker-sheet")
+    expect(sheet).to_be_visible()
+    event_id = sheet.get_attribute("data-event-id")
+    assert page.evaluate("window.minutedLive.state().events") == before + 1
+    if text is None and not fields:
+        page.locator("#marker-skip").click()
+    else:
+        if text:
+            page.locator("#marker-text").fill(text)
+        if "by" in fields:
+            page.locator("#refused-by").select_option(fields["by"])
+        if "reason" in fields:
+            page.locator("#refused-reason").select_option(fields["reason"])
+        if "other" in fields:
+            page.locator("#refused-other").fill(fields["other"])
+        if "owner" in fields:
+            page.locator("#action-owner").select_option(fields["owner"])
+        if "due" in fields:
+            page.locator("#action-due").fill(fields["due"])
+        page.locator("#marker-save").click()
+    expect(sheet).to_be_hidden()
+    return event_id
+
+
+def tap_speaker(page, attendee_id):
+    chip = page.locator(f"#speakers [data-attendee-id='{attendee_id}']")
+    chip.click()
+    expect(chip).to_have_attribute("aria-pressed", "true")
+
+
+def add_person(page, name, role_label):
+    page.locator("#add-person").click()
+    page.locator("#person-name").fill(name)
+    page.locator("#person-role").select_option(label=role_label)
+    page.locator("#person-save").click()
+    chip = page.locator("#speakers [data-attendee-id]", has_text=name)
+    expect(chip).to_have_count(1)
+    return chip.get_attribute("data-attendee-id")
+
+
+def review_target(page, target_id, status="achieved"):
+    page.locator("#mark-target").click()
+    page.locator("#target-id").select_option(target_id)
+    page.locator("#target-status").select_option(status)
+    page.locator("#target-save").click()
+    expect(page.locator("#target-sheet")).to_be_hidden()
+
+
+def own_events(page):
+    """{id: event} for the events this phone made, from IndexedDB."""
+    rows = page.evaluate("""() => new Promise((resolve, reject) => {
+        const open = indexedDB.open('minuted');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+            const req = open.result.transaction('events').objectStore('events').getAll();
+            req.onsuccess = () => { resolve(req.result); open.result.close(); };
+            req.onerror = () => reject(req.error);
+        };
+    })""")
+    return {e["id"]: e for e in rows if not e.get("remote")}
+
+
+def idb_chunks(page):
+    """{recording id: [bytes in seq order]} for the audio chunks waiting in IndexedDB."""
+    rows = page.evaluate("""() => new Promise((resolve, reject) => {
+        const open = indexedDB.open('minuted');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+            const req = open.result.transaction('chunks').objectStore('chunks').getAll();
+            req.onsuccess = () => {
+                open.result.close();
+                resolve(req.result.map((c) => {
+                    const bytes = new Uint8Array(c.bytes);
+                    let bin = '';
+                    for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+                    return { recording_id: c.recording_id, seq: c.seq, b64: btoa(bin) };
+                }));
+            };
+            req.onerror = () => reject(req.error);
+        };
+    })""")
+    out = {}
+    for row in sorted(rows, key=lambda r: (r["recording_id"], r["seq"])):
+        out.setdefault(row["recording_id"], []).append((row["seq"], base64.b64decode(row["b64"])))
+    return out
+
+
+def assert_events_exactly_once(server_events, mine):
+    """Every event the phone made is on the server once, at its latest version, with its payload."""
+    ids = [e["id"] for e in server_events]
+    assert len(ids) == len(set(ids)), "an event is on the server twice"
+    on_server = {e["id"]: e for e in server_events}
+    missing = set(mine) - set(on_server)
+    assert not missing, f"{len(missing)} events never reached the server"
+    for eid, e in mine.items():
+        s = on_server[eid]
+        assert (s["version"], s["deleted"], s["kind"]) == (e["version"], e["deleted"], e["kind"]), eid
+        assert s["payload"] == e["payload"], eid
+        assert s["device_id"] == e["device_id"], eid
+
+
+# ---------- audio ----------
+
+
+def envelope(samples, frame=320):
+    """20 ms RMS envelope at 16 kHz."""
+    n = len(samples) // frame
+    return np.sqrt((samples[: n * frame].reshape(n, frame) ** 2).mean(axis=1) + 1e-12)
+
+
+def best_correlation(received, source):
+    """Normalised correlation of received's envelope with the looping source at its best circular shift."""
+    r, s = envelope(received), envelope(source)
+    length = len(r)
+    tiled = np.tile(s, length // len(s) + 2)
+    r = (r - r.mean()) / (r.std() + 1e-12)
+    best = -1.0
+    for shift in range(len(s)):
+        w = tiled[shift: shift + length]
+        w = (w - w.mean()) / (w.std() + 1e-12)
+        best = max(best, float(np.dot(r, w) / length))
+    return best
+
+
+@pytest.fixture(scope="module")
+def unrelated_wav(tmp_path_factory):
+    return espeak_wav(tmp_path_factory.mktemp("unrelated") / "unrelated.wav", UNRELATED_SPEECH)
+
+
+def assert_speech_matches(recordings, speech_wav, unrelated_wav):
+    """Each decoded recording's envelope follows the source wav, clearly more than an unrelated sentence."""
+    source, unrelated = decode(str(speech_wav)), decode(str(unrelated_wav))
+    for rid, audio in recordings.items():
+        audio = audio[SR // 2:]  # the first half second is the microphone warming up
+        if len(audio) < 3 * SR:
+            continue
+        corr, other = best_correlation(audio, source), best_correlation(audio, unrelated)
+        assert corr > 0.6 and corr > other + 0.2, f"recording {rid}: r={corr:.2f}, unrelated r={other:.2f}"
+
+
+# ---------- fixtures ----------
+
+
+@pytest.fixture
+def meeting(server):
+    return make_meeting(server, server.add_user())
+
+
+@pytest.fixture
+def phone(page, sign_in, meeting):
+    """A signed-in phone that has opened the meeting overview online (bundle and page saved for offline)."""
+    sign_in(page, meeting["email"])
+    open_overview_and_prefetch(page, meeting["id"])
+    return page
+
+
+# ---------- tests ----------
+
+
+def test_offline_meeting_with_reloads_syncs_everything_once(phone, context, server, meeting, speech_wav, unrelated_wav):
+    page, mid = phone, meeting["id"]
+    people, agenda, targets = meeting["attendees"], meeting["agenda"], meeting["targets"]
+    # the 1-s chunk page is opened once online too, so the service worker keeps a copy of that address
+    open_live(page, mid)
+    expect(page.locator("#live-start")).to_be_visible()
+
+    # test that, with no network at all, the meeting screen opens from what the overview saved
+    context.set_offline(True)
+    response = page.goto(f"/meetings/{mid}/live")
+    assert response.from_service_worker
+    live_ready(page)
+    expect(page.locator("#live-start")).to_be_visible()
+    expect(page.locator("#live-missing")).to_be_hidden()
+    open_live(page, mid)
+    start_meeting(page)
+    expect(page.locator("#sync-text")).to_contain_text("Offline")
+    expect(page.locator("#agenda-current")).to_have_text("Reading support")
+
+    recorded_wall = []  # seconds each recording ran, measured from here
+    t0 = start_recording(page, people)
+    expect(page.locator("#rec-status")).to_have_text("● Recording")
+
+    # phase 1: speakers, agenda, markers with words, a refusal with its reason, an action with owner and due date
+    taps = 0
+    tap_speaker(page, people[0]); taps += 1
+    tap_marker(page, "note", "We will look at reading first"); taps += 1
+    tap_marker(page, "refused", "1:1 reading support", by=people[0], reason="budget"); taps += 1
+    tap_marker(page, "action", "Send the reading plan", owner=people[1], due="2027-01-15"); taps += 1
+    tap_speaker(page, people[1]); taps += 1
+    tap_marker(page, "agreed", "Weekly reading log"); taps += 1
+    tap_marker(page, "question"); taps += 1
+    page.locator("#agenda-next").click(); taps += 1
+    expect(page.locator("#agenda-current")).to_have_text("Speech therapy")
+    tap_marker(page, "quote", "We don't do that here"); taps += 1
+    tap_marker(page, "bookmark"); taps += 1
+    review_target(page, targets[0], "achieved"); taps += 1
+    time.sleep(max(0, 20 - (time.monotonic() - t0)))
+
+    # test that a reload mid-recording keeps everything and offers to continue: a new recording, same timeline
+    before_reload = own_events(page)
+    recorded_wall.append(time.monotonic() - t0)
+    response = page.reload()
+    assert response.from_service_worker
+    live_ready(page)
+    expect(page.locator("#live-notice")).to_be_visible()
+    assert set(own_events(page)) == set(before_reload)
+    expect(page.locator("#timeline li[data-event-id]")).to_have_count(
+        sum(1 for e in before_reload.values() if e["kind"] not in ("speaker", "agenda")))
+    page.locator("#rec-continue").click()
+    poll(page, "window.minutedLive.state().recordingActive", message="recording to continue")
+    t0 = time.monotonic()
+    first_recording_after = state(page)["recording"]
+
+    # phase 2: a person added during the meeting, speaking, refused with "other", back one agenda item
+    newcomer = add_person(page, "Dr Shah", "Educational psychologist (EP)"); taps += 2
+    tap_speaker(page, newcomer); taps += 1
+    tap_marker(page, "refused", "Speech therapy twice a week", reason="other", other="waiting list"); taps += 1
+    tap_marker(page, "refused", reason="staffing"); taps += 1
+    tap_marker(page, "action", "Refer to SALT", owner=newcomer); taps += 1
+    page.locator("#agenda-prev").click(); taps += 1
+    expect(page.locator("#agenda-current")).to_have_text("Reading support")
+    tap_marker(page, "note"); taps += 1
+    tap_marker(page, "agreed"); taps += 1
+    tap_speaker(page, people[2]); taps += 1
+    tap_marker(page, "question", "Who will deliver that, how often, and from when?"); taps += 1
+    time.sleep(max(0, 20 - (time.monotonic() - t0)))
+
+    # the second reload
+    recorded_wall.append(time.monotonic() - t0)
+    page.reload()
+    live_ready(page)
+    expect(page.locator("#live-notice")).to_be_visible()
+    page.locator("#rec-continue").click()
+    poll(page, "window.minutedLive.state().recordingActive", message="recording to continue again")
+    t0 = time.monotonic()
+    assert state(page)["recording"] != first_recording_after
+
+    # phase 3: the rest of the kinds again, an edit (a new version) and a delete
+    page.locator("#agenda-next").click(); taps += 1
+    page.locator("#agenda-next").click(); taps += 1
+    expect(page.locator("#agenda-current")).to_have_text("Lunchtime")
+    expect(page.locator("#agenda-next")).to_be_disabled()
+    tap_marker(page, "quote"); taps += 1
+    tap_marker(page, "bookmark", "Check the wording later"); taps += 1
+    tap_marker(page, "refused", "Quiet space at lunch", reason="not needed"); taps += 1
+    tap_marker(page, "refused", reason="policy"); taps += 1
+    tap_marker(page, "action", "Review in six weeks", due="2027-02-01"); taps += 1
+    review_target(page, targets[1], "working_towards"); taps += 1
+    tap_marker(page, "note", "Typo here"); taps += 1
+    edited = page.locator("#timeline li[data-event-id]").first
+    edited_id = edited.get_attribute("data-event-id")
+    edited.locator("[data-edit]").click()
+    page.locator("#marker-text").fill("Parent said the plan is not working")
+    page.locator("#marker-save").click(); taps += 1
+    expect(page.locator(f"#timeline li[data-event-id='{edited_id}']")).to_contain_text("not working")
+    deleted_id = tap_marker(page, "bookmark"); taps += 1
+    page.locator(f"#timeline li[data-event-id='{deleted_id}'] [data-delete]").click(); taps += 1
+    expect(page.locator(f"#timeline li[data-event-id='{deleted_id}']")).to_have_count(0)
+    assert taps >= 30
+    time.sleep(max(0, 20 - (time.monotonic() - t0)))
+
+    # test that ending offline stops the recording and says what is still waiting
+    page.locator("#end-meeting").click()
+    page.locator("#end-confirm").click()
+    recorded_wall.append(time.monotonic() - t0)
+    expect(page.locator("#end-summary")).to_contain_text("Still waiting to upload")
+    poll(page, "window.minutedLive.state().recordingActive === false && window.minutedLive.state().ended_at",
+         message="the end")
+    mine = own_events(page)
+    kinds = {e["kind"] for e in mine.values()}
+    assert set(MARKERS) | {"speaker", "agenda", "target", "attendee", "consent"} <= kinds
+    assert all(e["sync"] == "pending" for e in mine.values())
+    assert mine[edited_id]["version"] == 3 and mine[deleted_id]["deleted"]
+
+    # what was recorded: the chunks the phone committed to IndexedDB, decoded per recording (3 recordings)
+    held = idb_chunks(page)
+    assert len(held) == 3, {k: len(v) for k, v in held.items()}
+    for rid, chunks in held.items():
+        assert [seq for seq, _ in chunks] == list(range(len(chunks))), f"a gap in recording {rid}"
+    phone_audio = {rid: decode_chunks([b for _, b in chunks]) for rid, chunks in held.items()}
+    phone_seconds = sum(len(a) for a in phone_audio.values()) / SR
+    # a reload loses at most the chunk being recorded (timeslice 1 s); the end flushes the last one
+    assert phone_seconds > sum(recorded_wall) - 2 * 1.0 - 1.5, (phone_seconds, recorded_wall)
+    assert phone_seconds >= 55
+    assert db_rows(server, "select count(*) from event where meeting_id = ?", mid) == [(0,)]
+
+    # test that back online everything goes up, and the screen says so
+    context.set_offline(False)
+    assert sync_until_done(page) == ZERO
+    expect(page.locator("#end-summary")).to_have_text("Meeting ended. Everything is uploaded.")
+    expect(page.locator("#sync-text")).to_contain_text("Everything is on the server")
+
+    # test that the server holds every event exactly once, at its latest version
+    assert_events_exactly_once(meeting["api"].events(mid), own_events(page))
+
+    # test that it holds all the audio: the same bytes, decoding to within 1 s of what the phone recorded
+    stored = server_recordings(server, mid)
+    assert set(stored) == set(held)
+    for rid, files in stored.items():
+        assert [int(f.stem) for f in files] == list(range(len(held[rid])))
+        assert [f.read_bytes() for f in files] == [b for _, b in held[rid]]
+        info = meeting["api"].call("GET", f"/meetings/{mid}/recordings/{rid}")
+        assert info["chunks"] == list(range(len(files))) and info["status"] == "finished", info
+    server_audio = {rid: decode_chunks(files) for rid, files in stored.items()}
+    server_seconds = sum(len(a) for a in server_audio.values()) / SR
+    assert abs(server_seconds - phone_seconds) < 1.0, (server_seconds, phone_seconds)
+
+    # test that the speech in it is the fake microphone's
+    if speech_wav:
+        assert_speech_matches(server_audio, speech_wav, unrelated_wav)
