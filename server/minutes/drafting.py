@@ -469,7 +469,7 @@ def merge(base, mine, new, replace=()):
     base: the draft the parent's text started from; mine: the parent's latest
     text; new: the fresh draft. A conflict is a section that both the parent
     and the new draft changed: the parent's text is kept unless its key is in
-    replace (then it is replaced, and listed in replaced).
+    replace. A key in replace always takes the new draft's text (listed in replaced).
     """
     base_s = dict(sections(base)) if base is not None else {}
     mine_list = sections(mine)
@@ -487,11 +487,12 @@ def merge(base, mine, new, replace=()):
             continue
         if _norm(m) == _norm(b) or _norm(m) == _norm(new_block):
             out.append((key, new_block))
-        elif _norm(b) == _norm(new_block):
-            out.append((key, m))
         elif key in replace:
+            # asked for by name: the new draft's text, even where an earlier conflict was kept
             out.append((key, new_block))
             replaced.append(key)
+        elif _norm(b) == _norm(new_block):
+            out.append((key, m))
         else:
             out.append((key, m))
             conflicts.append(key)

@@ -160,13 +160,13 @@ def plain_lines(text):
 
 def to_text(text):
     """Render Markdown as plain text (the text/plain part of the email, copy, share)."""
-    out = []
+    out, previous = [], None
     for (kind, _, _), line in zip(blocks(text), plain_lines(text)):
-        if kind == "heading" and out:
+        # a blank line between blocks, except inside a list
+        if out and not (kind == previous and kind in ("bullet", "number")):
             out.append("")
         out.append(line)
-        if kind == "heading":
-            out.append("")
+        previous = kind
     return "\n".join(out).strip() + "\n"
 
 

@@ -1,0 +1,159 @@
+/* Review page: play from a line, accept or dismiss suggestions, edit the minutes with a live preview, redraft. */
+import { api, ApiError } from './api.js';
+import { show } from './ui/toasts.js';
+import { livePreview } from './review/preview.js';
+import { mountPlayer } from './review/player.js';
+
+const root = document.querySelector('[data-review]');
+
+function handleError(error) {
+  console.error(error);
+  show(error instanceof ApiError ? error.message : 'That did not work. Check your connection and try again.', {
+    isError: true,
+  });
+}
+
+function addMarker(event, label) {
+  const list = document.getElementById('markers');
+  if (!list || event.deleted) return;
+  const li = document.createElement('li');
+  li.className = `marker marker-${event.kind}`;
+  const meta = document.createElement('span');
+  meta.className = 'line-meta';
+  const strong = document.createElement('strong');
+  strong.textContent = label;
+  meta.append(strong, ' · added from a suggestion (redraft to include it)');
+  const text = document.createElement('span');
+  text.className = 'line-text';
+  text.textContent = event.payload.text || '';
+  li.append(meta, text);
+  list.append(li);
+}
+
+function mountSuggestions(base) {
+  const list = document.getElementById('suggestion-list');
+  if (!list) return;
+  list.addEventListener('click', async (event) => {
+    const button = event.target.closest('[data-accept], [data-dismiss]');
+    if (!button) return;
+    const item = button.closest('[data-suggestion]');
+    const accept = button.hasAttribute('data-accept');
+    const id = encodeURIComponent(item.dataset.suggestion);
+    for (const b of item.querySelectorAll('button')) b.disabled = true;
+    try {
+      const { event: stored } = await api(`${base}/suggestions/${id}/${accept ? 'accept' : 'dismiss'}`, {
+        method: 'POST',
+        body: {},
+      });
+      item.remove();
+      if (accept) {
+        addMarker(stored, button.textContent.replace(/^Accept as (an? )?/, '').replace(/^./, (c) => c.toUpperCase()));
+        show('Added to your markers. Redraft the minutes to include it.');
+      } else {
+        show('Dismissed.');
+      }
+      if (!list.querySelector('[data-suggestion]')) document.getElementById('no-suggestions').hidden = false;
+    } catch (error) {
+      for (const b of item.querySelectorAll('button')) b.disabled = false;
+      handleError(error);
+    }
+  });
+}
+
+function mountEditor(base) {
+  const textarea = document.getElementById('minutes-md');
+  const preview = document.getElementById('minutes-preview');
+  const status = document.getElementById('minutes-status');
+  const conflicts = document.getElementById('conflicts');
+  if (!textarea) return;
+  const refresh = livePreview(textarea, preview, `${base}/minutes/preview`);
+  let saved = textarea.value;
+
+  const setMinutes = (minutes) => {
+    textarea.value = minutes.markdown;
+    textarea.dataset.version = minutes.version;
+    saved = minutes.markdown;
+    preview.innerHTML = minutes.html; // sanitised on the server (nh3)
+    document.getElementById('minutes-version').textContent = minutes.version;
+  };
+
+  const save = async () => {
+    if (textarea.value === saved) return false;
+    const minutes = await api(`${base}/minutes`, {
+      method: 'PUT',
+      body: { markdown: textarea.value, base_version: Number(textarea.dataset.version) },
+    });
+    setMinutes(minutes);
+    status.textContent = `Saved as version ${minutes.version}.`;
+    return true;
+  };
+
+  document.getElementById('save-minutes').addEventListener('click', async () => {
+    try {
+      if (!(await save())) status.textContent = 'No changes to save.';
+    } catch (error) {
+      handleError(error);
+    }
+  });
+
+  const redraft = async (replace) => {
+    const minutes = await api(`${base}/minutes`, { method: 'POST', body: { replace } });
+    setMinutes(minutes);
+    conflicts.hidden = true;
+    conflicts.replaceChildren();
+    const kept = minutes.conflicts.length
+      ? ` Your edits were kept in: ${minutes.conflicts.join('; ')}.`
+      : '';
+    status.textContent = `Redrafted as version ${minutes.version}.${kept}`;
+  };
+
+  document.getElementById('redraft').addEventListener('click', async () => {
+    try {
+      await save();
+      const plan = await api(`${base}/minutes`, { method: 'POST', body: { dry_run: true } });
+      if (!plan.conflicts.length) {
+        await redraft([]);
+        return;
+      }
+      // both you and the new draft changed these sections: say so and let the parent choose
+      conflicts.replaceChildren();
+      const heading = document.createElement('h3');
+      heading.textContent = 'You edited sections that the new draft also changes';
+      const list = document.createElement('ul');
+      for (const key of plan.conflicts) {
+        const li = document.createElement('li');
+        li.textContent = key;
+        list.append(li);
+      }
+      const actions = document.createElement('p');
+      actions.className = 'actions';
+      const keep = document.createElement('button');
+      keep.type = 'button';
+      keep.className = 'primary';
+      keep.textContent = 'Keep my edits there';
+      const replace = document.createElement('button');
+      replace.type = 'button';
+      replace.textContent = 'Replace them with the new draft';
+      keep.addEventListener('click', () => redraft([]).catch(handleError));
+      replace.addEventListener('click', () => redraft(plan.conflicts).catch(handleError));
+      actions.append(keep, replace);
+      conflicts.append(heading, list, actions);
+      conflicts.hidden = false;
+      keep.focus();
+    } catch (error) {
+      handleError(error);
+    }
+  });
+
+  window.addEventListener('beforeunload', (event) => {
+    if (textarea.value !== saved) event.preventDefault();
+  });
+  return refresh;
+}
+
+if (root) {
+  const base = root.dataset.api;
+  mountPlayer(root, document.getElementById('player'), (recording) => `${base}/recordings/${recording}/audio`);
+  mountSuggestions(base);
+  mountEditor(base);
+}

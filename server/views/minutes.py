@@ -1,0 +1,666 @@
+"""Minutes: review, draft, edit, send in writing, follow-up letters and the calendar.
+
+One blueprint with no url_prefix: the JSON API routes (under /api/v1, the
+same login rule as api.py: 401 in the one error shape) and the pages (review,
+send, print, letters; signed-in parents only).
+"""
+import datetime
+import re
+import shutil
+from pathlib import Path
+
+from flask import Blueprint
+from flask import current_app
+from flask import flash
+from flask import g
+from flask import make_response
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import send_file
+from flask import url_for
+from werkzeug.exceptions import NotFound
+
+from .. import audio_store
+from .. import openapi
+from .. import prep
+from .. import rules
+from .. import timeline
+from ..auth import login_required
+from ..db import db
+from ..errors import APIError
+from ..minutes import calendar
+from ..minutes import drafting
+from ..minutes import letters
+from ..minutes import mail
+from ..minutes import render
+from ..minutes import suggestions
+from ..models import Event
+from ..models import SentRecord
+from .api import body
+
+bp = Blueprint("minutes", __name__)
+API = "/api/v1/meetings/<meeting_id>"
+EMAIL_RE = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
+HANDOFF_CHANNELS = {"mailto", "share", "copy", "print"}
+KIND_LABELS = {
+    "note": "Said", "agreed": "Agreed", "refused": "Refused", "action": "Action", "question": "Question",
+    "quote": "Quote", "bookmark": "Bookmark", "target": "Target reviewed", "consent": "Consent",
+    "agenda": "Agenda item", "speaker": "Speaking", "attendee": "Person joined",
+}
+
+
+@bp.before_request
+def require_login():
+    """API calls answer 401 in the one error shape; pages send people to the login page."""
+    if g.user is not None:
+        return None
+    if request.path.startswith("/api/"):
+        raise APIError(401, "unauthorized", "Sign in, or send an API token as 'Authorization: Bearer …'.")
+    return login_required(lambda: None)()
+
+
+def _meeting(meeting_id):
+    try:
+        return prep.get_meeting(meeting_id)
+    except NotFound:
+        if request.path.startswith("/api/"):
+            raise APIError(404, "not_found", "No such meeting.") from None
+        raise
+
+
+# --- shared helpers ---
+
+
+def version_dict(row):
+    return {
+        "version": row.version, "source": row.source, "created_at": prep.iso(row.created_at),
+    }
+
+
+def minutes_dict(row, meeting):
+    return {
+        **version_dict(row),
+        "markdown": row.markdown,
+        "html": str(render.to_html(row.markdown)),
+        "text": render.to_text(row.markdown),
+        "versions": [version_dict(v) for v in reversed(meeting.minutes)],
+    }
+
+
+def sent_dict(row):
+    return {
+        "id": row.id, "kind": row.kind, "channel": row.channel, "recipients": row.recipients,
+        "subject": row.subject, "message_id": row.message_id, "sha256": row.sha256,
+        "sent_at": prep.iso(row.sent_at), "version": row.minutes_version_id and _version_number(row),
+    }
+
+
+def _version_number(row):
+    from ..models import MinutesVersion
+
+    v = db.session.get(MinutesVersion, row.minutes_version_id)
+    return v.version if v else None
+
+
+def current_minutes(meeting, version=None):
+    """Return the asked-for version, or the latest; draft one first if there is none."""
+    if version is not None:
+        row = drafting.get_version(meeting, version)
+        if row is None:
+            raise APIError(404, "not_found", "No such version of the minutes.")
+        return row
+    row = drafting.latest(meeting)
+    if row is None:
+        row = drafting.save(meeting, drafting.draft(meeting), "draft", g.user.id)
+        db.session.commit()
+    return row
+
+
+def subject_of(markdown, meeting):
+    for kind, _, inline in render.blocks(markdown):
+        if kind == "heading":
+            return render.plain(inline)
+    return f"Notes of {meeting.child.name}'s meeting (parent's record)"
+
+
+def default_recipients(meeting):
+    """To: the school side who attended; Cc: the school side who did not."""
+    school = letters.school_recipients(meeting)
+    to = [a.email for a in school if a.attendance in ("present", "remote", "expected")]
+    cc = [a.email for a in school if a.email not in to]
+    return to, cc
+
+
+def _addresses(values, field):
+    if values is None:
+        return []
+    if isinstance(values, str):
+        values = [v for v in re.split(r"[,;\s]+", values) if v]
+    if not isinstance(values, list) or len(values) > 20:
+        raise APIError(422, "invalid", "Give at most 20 email addresses.", {field: "Give a list of addresses."})
+    out = []
+    for v in values:
+        if not isinstance(v, str) or not EMAIL_RE.match(v.strip()) or len(v) > 254:
+            raise APIError(422, "invalid", "One of the addresses does not look right.", {field: "Check the addresses."})
+        if v.strip() not in out:
+            out.append(v.strip())
+    return out
+
+
+def _filename(meeting, stem, ext):
+    child = re.sub(r"[^A-Za-z0-9]+", "-", meeting.child.name).strip("-") or "child"
+    day = prep.local_start(meeting).date().isoformat()
+    return f"{stem}-{child}-{day}.{ext}"
+
+
+def build_message(meeting, subject, markdown, to, cc, attach_name):
+    docx = render.to_docx(markdown, title=subject)
+    return mail.build(
+        subject=subject, sender=g.user.email, sender_name=g.user.display_name, to=to, cc=cc,
+        text=render.to_text(markdown), html=str(render.to_html(markdown)),
+        attachments=[(_filename(meeting, attach_name, "docx"), docx, mail.DOCX_MIME)],
+    )
+
+
+def log_sent(meeting, channel, data, kind="minutes", version=None, recipients=(), subject=None, message_id=None):
+    row = SentRecord(
+        meeting_id=meeting.id, minutes_version_id=version.id if version is not None else None, kind=kind,
+        channel=channel, recipients=list(recipients), subject=(render.clean_text(subject)[:300] if subject else None),
+        message_id=message_id, sha256=mail.sha256(data),
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def send_email(meeting, subject, markdown, to, cc, kind, version=None, attach_name="minutes"):
+    """Send by SMTP and log it; raises APIError when it cannot be sent."""
+    if not to:
+        raise APIError(422, "invalid", "Choose at least one recipient.", {"to": "Choose at least one recipient."})
+    msg = build_message(meeting, subject, markdown, to, cc, attach_name)
+    try:
+        data, message_id = mail.send(msg, g.user.email)
+    except mail.MailError as e:
+        current_app.logger.warning("sending %s for meeting %s failed: %s", kind, meeting.id, e)
+        raise APIError(503 if not mail.configured() else 502, "mail_failed", str(e)) from None
+    return log_sent(meeting, "smtp", data, kind, version, to + cc, subject, message_id)
+
+
+# --- API: suggestions ---
+
+
+@bp.get(API + "/suggestions")
+def list_suggestions(meeting_id):
+    """Likely refusals, commitments, dates and amounts in the transcript that have no marker yet."""
+    meeting = _meeting(meeting_id)
+    return {"suggestions": suggestions.find(meeting)}
+
+
+@bp.post(API + "/suggestions/<suggestion_id>/<decision>")
+def decide_suggestion(meeting_id, suggestion_id, decision):
+    """Accept a suggestion (a marker on the timeline) or dismiss it."""
+    meeting = _meeting(meeting_id)
+    if decision not in ("accept", "dismiss"):
+        raise APIError(404, "not_found", "Accept or dismiss.")
+    data = body() if request.content_length else {}
+    text = data.get("text")
+    if text is not None and (not isinstance(text, str) or not text.strip()):
+        raise APIError(422, "invalid", "'text' must be text.", {"text": "Write what was said."})
+    event = suggestions.decide(meeting, suggestion_id, decision == "accept", text)
+    db.session.commit()
+    return {"event": event}
+
+
+# --- API: minutes ---
+
+
+@bp.get(API + "/minutes")
+def get_minutes(meeting_id):
+    """The minutes (latest version, or ?version=N): Markdown, sanitised HTML and plain text."""
+    meeting = _meeting(meeting_id)
+    version = request.args.get("version", type=int)
+    return minutes_dict(current_minutes(meeting, version), meeting)
+
+
+@bp.post(API + "/minutes")
+def redraft(meeting_id):
+    """Draft the minutes again from what was captured, keeping the parent's edits to other sections."""
+    meeting = _meeting(meeting_id)
+    data = body() if request.content_length else {}
+    replace = data.get("replace") or []
+    if not isinstance(replace, list) or not all(isinstance(k, str) for k in replace):
+        raise APIError(422, "invalid", "'replace' lists section headings.", {"replace": "A list of headings."})
+    dry_run = bool(data.get("dry_run"))
+    row, markdown, conflicts, replaced = drafting.regenerate(meeting, g.user.id, replace, dry_run)
+    if dry_run:
+        return {"markdown": markdown, "html": str(render.to_html(markdown)), "version": None,
+                "conflicts": conflicts, "replaced": replaced}
+    db.session.commit()
+    return {**minutes_dict(row, meeting), "conflicts": conflicts, "replaced": replaced}
+
+
+@bp.put(API + "/minutes")
+def edit_minutes(meeting_id):
+    """Save the parent's edit as a new version."""
+    meeting = _meeting(meeting_id)
+    data = body()
+    markdown = data.get("markdown")
+    if not isinstance(markdown, str) or not markdown.strip():
+        raise APIError(422, "invalid", "Send the minutes as Markdown.", {"markdown": "This is needed."})
+    if len(markdown) > 200_000:
+        raise APIError(413, "too_large", "The minutes are too long.")
+    current = drafting.latest(meeting)
+    base = data.get("base_version")
+    if base is not None and current is not None and base != current.version:
+        raise APIError(409, "conflict", f"The minutes changed since version {base} (now {current.version}); "
+                                        "reload them before saving.")
+    if current is not None and current.markdown == markdown:
+        return minutes_dict(current, meeting)
+    row = drafting.save(meeting, markdown.replace("\r\n", "\n"), "edit", g.user.id)
+    db.session.commit()
+    return minutes_dict(row, meeting), 201
+
+
+@bp.post(API + "/minutes/preview")
+def preview(meeting_id):
+    """Render Markdown to sanitised HTML (the live preview)."""
+    _meeting(meeting_id)
+    markdown = body().get("markdown")
+    if not isinstance(markdown, str) or len(markdown) > 200_000:
+        raise APIError(422, "invalid", "Send Markdown text.", {"markdown": "Send Markdown text."})
+    return {"html": str(render.to_html(markdown))}
+
+
+@bp.get(API + "/minutes.eml")
+def minutes_eml(meeting_id):
+    """The minutes as an email file (text + HTML + DOCX) to send from any mail program; logged."""
+    meeting = _meeting(meeting_id)
+    row = current_minutes(meeting, request.args.get("version", type=int))
+    to, cc = default_recipients(meeting)
+    subject = subject_of(row.markdown, meeting)
+    msg = build_message(meeting, subject, row.markdown, to, cc, "minutes")
+    data = mail.as_bytes(msg)
+    log_sent(meeting, "eml", data, "minutes", row, to + cc, subject, msg["Message-ID"])
+    db.session.commit()
+    response = make_response(data)
+    response.headers["Content-Type"] = "message/rfc822"
+    response.headers["Content-Disposition"] = f'attachment; filename="{_filename(meeting, "minutes", "eml")}"'
+    return response
+
+
+@bp.get(API + "/minutes.docx")
+def minutes_docx(meeting_id):
+    """The minutes as a Word document."""
+    meeting = _meeting(meeting_id)
+    row = current_minutes(meeting, request.args.get("version", type=int))
+    data = render.to_docx(row.markdown, title=subject_of(row.markdown, meeting))
+    response = make_response(data)
+    response.headers["Content-Type"] = "/".join(mail.DOCX_MIME)
+    response.headers["Content-Disposition"] = f'attachment; filename="{_filename(meeting, "minutes", "docx")}"'
+    return response
+
+
+@bp.post(API + "/minutes/send")
+def send_minutes(meeting_id):
+    """Email the minutes (text + HTML + DOCX) through the configured SMTP server; logged."""
+    meeting = _meeting(meeting_id)
+    data = body()
+    row = current_minutes(meeting, data.get("version"))
+    to, cc = _addresses(data.get("to"), "to"), _addresses(data.get("cc"), "cc")
+    record = send_email(meeting, subject_of(row.markdown, meeting), row.markdown, to, cc, "minutes", row)
+    db.session.commit()
+    return {"sent": sent_dict(record)}, 201
+
+
+@bp.get(API + "/sent")
+def list_sent(meeting_id):
+    """Everything sent or handed off for this meeting, newest first."""
+    meeting = _meeting(meeting_id)
+    return {"sent": [sent_dict(r) for r in sorted(meeting.sent, key=lambda r: (r.sent_at, r.id), reverse=True)]}
+
+
+@bp.post(API + "/sent")
+def log_handoff(meeting_id):
+    """Log a hand-off made on the device (mailto, share, copy, print) with the hash of the text handed off."""
+    meeting = _meeting(meeting_id)
+    data = body()
+    channel = data.get("channel")
+    if channel not in HANDOFF_CHANNELS:
+        raise APIError(422, "invalid", "Unknown channel.", {"channel": "mailto, share, copy or print"})
+    row = current_minutes(meeting, data.get("version"))
+    to = _addresses(data.get("recipients"), "recipients")
+    record = log_sent(meeting, channel, render.to_text(row.markdown).encode(), "minutes", row, to,
+                      subject_of(row.markdown, meeting))
+    db.session.commit()
+    return {"sent": sent_dict(record)}, 201
+
+
+# --- API: letters ---
+
+
+@bp.get(API + "/letters")
+def list_letters(meeting_id):
+    """The follow-up letters for this meeting's jurisdiction, and whether each has something to say."""
+    meeting = _meeting(meeting_id)
+    return {"letters": [
+        {"id": o["id"], "title": o["title"], "when": o["when"], "ready": o["ready"], "source": o["source"]}
+        for o in letters.available(meeting)
+    ]}
+
+
+def _letter(meeting, letter_id):
+    try:
+        return letters.draft(meeting, letter_id, g.user)
+    except KeyError:
+        raise APIError(404, "not_found", "No such letter.") from None
+
+
+@bp.get(API + "/letters/<letter_id>")
+def get_letter(meeting_id, letter_id):
+    """A letter drafted from the refusals and proposals: subject, Markdown and sanitised HTML."""
+    meeting = _meeting(meeting_id)
+    subject, markdown = _letter(meeting, letter_id)
+    to, cc = default_recipients(meeting)
+    return {"subject": subject, "markdown": markdown, "html": str(render.to_html(markdown)), "to": to, "cc": cc}
+
+
+@bp.post(API + "/letters/<letter_id>/send")
+def send_letter(meeting_id, letter_id):
+    """Email a letter as the parent edited it (text + HTML + DOCX); logged."""
+    meeting = _meeting(meeting_id)
+    data = body()
+    _letter(meeting, letter_id)
+    subject, markdown = data.get("subject"), data.get("markdown")
+    if not isinstance(subject, str) or not subject.strip() or not isinstance(markdown, str) or not markdown.strip():
+        raise APIError(422, "invalid", "Send the subject and the letter.", {"markdown": "This is needed."})
+    to, cc = _addresses(data.get("to"), "to"), _addresses(data.get("cc"), "cc")
+    record = send_email(meeting, subject, markdown, to, cc, "letter", attach_name=letter_id.replace("_", "-"))
+    db.session.commit()
+    return {"sent": sent_dict(record)}, 201
+
+
+# --- API: calendar and audio ---
+
+
+@bp.get(API + "/calendar.ics")
+def calendar_ics(meeting_id):
+    """The next review, the actions' due dates and the statutory deadlines as an iCalendar file."""
+    meeting = _meeting(meeting_id)
+    response = make_response(calendar.build(meeting))
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{_filename(meeting, "dates", "ics")}"'
+    return response
+
+
+@bp.get(API + "/recordings/<recording_id>/audio")
+def recording_audio(meeting_id, recording_id):
+    """The recording's stored chunks joined in order as one file (range requests work, for seeking)."""
+    meeting = _meeting(meeting_id)
+    recording = audio_store.get_recording(meeting, recording_id)
+    paths = audio_store.chunk_paths(recording)
+    if not paths:
+        raise APIError(404, "not_found", "No audio has arrived for this recording yet.")
+    cache = Path(current_app.config["DATA_DIR"]) / "cache" / "audio" / meeting.id
+    cache.mkdir(parents=True, exist_ok=True)
+    joined = cache / f"{recording.id}-{len(paths)}-{paths[-1].stem}"
+    if not joined.exists():
+        tmp = joined.with_suffix(".tmp")
+        with open(tmp, "wb") as out:
+            for path in paths:
+                with open(path, "rb") as part:
+                    shutil.copyfileobj(part, out)
+        tmp.replace(joined)
+    return send_file(joined, mimetype=audio_store.base_mime(recording.mime), conditional=True, max_age=0)
+
+
+# --- pages ---
+
+
+def review_data(meeting):
+    cap = drafting.Capture(meeting)
+    clock = drafting.Clock(meeting)
+    items = {i.id: i.title for i in meeting.agenda}
+    recordings = {r.id: r for r in meeting.recordings}
+    segments = [
+        {
+            "id": s.id, "time": clock(s.start_ms), "start_ms": s.start_ms, "text": s.text,
+            "speaker": s.speaker or "Unidentified speaker", "item": items.get(s.agenda_item_id),
+            "recording_id": s.recording_id,
+            "offset_s": max(0, s.start_ms - recordings[s.recording_id].at_ms) / 1000 if s.recording_id in recordings
+            else None,
+        }
+        for s in cap.segments
+    ]
+    markers = []
+    for e in cap.events:
+        if e.kind in ("speaker",):
+            continue
+        p = e.payload
+        who = cap.name(p.get("attendee_id") or p.get("by") or p.get("owner"))
+        detail = p.get("text") or ""
+        if e.kind == "agenda":
+            detail = items.get(p.get("agenda_item_id"), "")
+        elif e.kind == "target":
+            detail = f"{(cap.targets.get(p.get('target_id')).text if cap.targets.get(p.get('target_id')) else '')}: " \
+                     f"{drafting.TARGET_STATUS.get(p.get('status'), p.get('status'))}"
+        elif e.kind == "refused" and p.get("reason"):
+            detail = f"{detail}. Reason given: {p['reason']}"
+        seg = next((s for s in segments if s["start_ms"] <= e.at_ms <= s["start_ms"] + 60_000), None)
+        markers.append({
+            "kind": e.kind, "label": KIND_LABELS.get(e.kind, e.kind), "time": clock(e.at_ms), "who": who,
+            "detail": detail, "at_ms": e.at_ms, "from_suggestion": e.device_id == "server:suggestions",
+            "recording_id": seg["recording_id"] if seg else (next(iter(recordings)) if recordings else None),
+            "offset_s": max(0, e.at_ms - 5000) / 1000,
+        })
+    return segments, markers
+
+
+@bp.get("/meetings/<meeting_id>/review")
+def review(meeting_id):
+    """Review page: transcript and timeline side by side, suggestions, the draft minutes with a preview."""
+    meeting = _meeting(meeting_id)
+    segments, markers = review_data(meeting)
+    row = current_minutes(meeting)
+    return render_template(
+        "minutes/review.html", meeting=meeting, segments=segments, markers=markers,
+        suggestions=suggestions.find(meeting), minutes=row, html=render.to_html(row.markdown),
+        recordings=meeting.recordings, sent=sorted(meeting.sent, key=lambda r: r.sent_at, reverse=True),
+        letters=letters.available(meeting),
+    )
+
+
+@bp.route("/meetings/<meeting_id>/minutes/send", methods=("GET", "POST"))
+def send_page(meeting_id):
+    """Send the minutes: email (when set up), .eml, mail app, share, copy, print, and the log of sends."""
+    meeting = _meeting(meeting_id)
+    row = current_minutes(meeting)
+    to, cc = default_recipients(meeting)
+    if request.method == "POST":
+        chosen_to = request.form.getlist("to")
+        chosen_cc = [a for a in request.form.getlist("cc") if a not in chosen_to]
+        try:
+            record = send_email(meeting, subject_of(row.markdown, meeting), row.markdown,
+                                _addresses(chosen_to, "to"), _addresses(chosen_cc, "cc"), "minutes", row)
+            db.session.commit()
+            flash(f"Sent to {', '.join(record.recipients)}. A record of exactly what was sent is kept below.")
+        except APIError as e:
+            db.session.rollback()
+            flash(e.message, "error")
+        return redirect(url_for("minutes.send_page", meeting_id=meeting.id))
+    text = render.to_text(row.markdown)
+    subject = subject_of(row.markdown, meeting)
+    return render_template(
+        "minutes/send.html", meeting=meeting, minutes=row, to=to, cc=cc, subject=subject, text=text,
+        people=[a for a in meeting.attendees if a.email], smtp=mail.configured(),
+        mailto=mailto_url(to, cc, subject, text),
+        sent=sorted(meeting.sent, key=lambda r: (r.sent_at, r.id), reverse=True),
+    )
+
+
+def mailto_url(to, cc, subject, text):
+    from urllib.parse import quote
+
+    query = f"subject={quote(subject)}&body={quote(text[:1800])}"
+    if cc:
+        query = f"cc={quote(','.join(cc))}&" + query
+    return f"mailto:{quote(','.join(to), safe='@,')}?{query}"
+
+
+@bp.get("/meetings/<meeting_id>/minutes/print")
+def print_minutes(meeting_id):
+    """The minutes as a printable page (print to paper or PDF from the browser)."""
+    meeting = _meeting(meeting_id)
+    row = current_minutes(meeting, request.args.get("version", type=int))
+    return render_template("minutes/print.html", meeting=meeting, minutes=row, html=render.to_html(row.markdown))
+
+
+@bp.route("/meetings/<meeting_id>/letters/<letter_id>", methods=("GET", "POST"))
+def letter_page(meeting_id, letter_id):
+    """Edit and send a follow-up letter."""
+    meeting = _meeting(meeting_id)
+    o = letters.outline(meeting.child.jurisdiction, letter_id)
+    if o is None:
+        raise NotFound("No such letter.")
+    subject, markdown = letters.draft(meeting, letter_id, g.user)
+    to, cc = default_recipients(meeting)
+    if request.method == "POST":
+        subject = request.form.get("subject", subject)
+        markdown = request.form.get("markdown", markdown)
+        chosen_to = request.form.getlist("to")
+        chosen_cc = [a for a in request.form.getlist("cc") if a not in chosen_to]
+        if request.form.get("action") == "eml":
+            try:
+                msg = build_message(meeting, subject, markdown, _addresses(chosen_to, "to"),
+                                    _addresses(chosen_cc, "cc"), letter_id.replace("_", "-"))
+            except APIError as e:
+                flash(e.message, "error")
+            else:
+                data = mail.as_bytes(msg)
+                log_sent(meeting, "eml", data, "letter", None, chosen_to + chosen_cc, subject, msg["Message-ID"])
+                db.session.commit()
+                response = make_response(data)
+                response.headers["Content-Type"] = "message/rfc822"
+                response.headers["Content-Disposition"] = \
+                    f'attachment; filename="{_filename(meeting, letter_id.replace("_", "-"), "eml")}"'
+                return response
+        else:
+            try:
+                record = send_email(meeting, subject, markdown, _addresses(chosen_to, "to"),
+                                    _addresses(chosen_cc, "cc"), "letter", attach_name=letter_id.replace("_", "-"))
+                db.session.commit()
+                flash(f"Letter sent to {', '.join(record.recipients)}.")
+                return redirect(url_for("minutes.send_page", meeting_id=meeting.id))
+            except APIError as e:
+                db.session.rollback()
+                flash(e.message, "error")
+        to, cc = chosen_to, chosen_cc
+    return render_template(
+        "minutes/letter.html", meeting=meeting, outline=o, subject=subject, markdown=markdown,
+        html=render.to_html(markdown), to=to, cc=cc, people=[a for a in meeting.attendees if a.email],
+        smtp=mail.configured(),
+    )
+
+
+@bp.app_context_processor
+def minutes_helpers():
+    from zoneinfo import ZoneInfo
+
+    return {"tz": ZoneInfo}
+
+
+@bp.app_template_filter("hms")
+def hms(ms):
+    seconds = int(ms) // 1000
+    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+# --- the OpenAPI description of the API routes above ---
+
+S = {"type": "string"}
+NS = {"type": ["string", "null"]}
+INT = {"type": "integer"}
+_obj = openapi._obj
+ref = openapi.ref
+op = openapi.op
+WRITE = openapi.WRITE_ERRORS
+M = "/meetings/{meeting_id}"
+_binary = lambda mime: {"content": {mime: {"schema": {"type": "string", "format": "binary"}}}}  # noqa: E731
+
+
+def _download(summary, mime):
+    operation = op(summary)
+    operation["responses"]["200"] = {"description": "OK", **_binary(mime)}
+    return operation
+
+
+openapi.extend(
+    paths={
+        M + "/suggestions": {"get": op("Likely refusals, commitments, dates and amounts the parent did not mark",
+                                       ok=_obj(["suggestions"], suggestions={"type": "array",
+                                                                             "items": ref("Suggestion")}))},
+        M + "/suggestions/{suggestion_id}/{decision}": {
+            "post": op("Accept a suggestion (it becomes a marker on the timeline) or dismiss it; decision is "
+                       "accept or dismiss", body=_obj([], text=S), ok=_obj(["event"], event=ref("Event")),
+                       errors=WRITE)},
+        M + "/minutes": {
+            "get": op("The minutes: latest version or ?version=N", ok=ref("Minutes")),
+            "post": op("Draft again from what was captured; the parent's edits to other sections are kept and "
+                       "sections both changed are listed in conflicts (named in replace to take the new draft)",
+                       body=_obj([], replace={"type": "array", "items": S}, dry_run={"type": "boolean"}),
+                       ok=ref("Minutes"), errors=WRITE),
+            "put": op("Save the parent's edit as a new version", body=_obj(["markdown"], markdown=S, base_version=INT),
+                      ok=ref("Minutes"), status="201", errors=WRITE + ("409", "413")),
+        },
+        M + "/minutes/preview": {"post": op("Markdown to sanitised HTML", body=_obj(["markdown"], markdown=S),
+                                            ok=_obj(["html"], html=S), errors=WRITE)},
+        M + "/minutes.eml": {"get": _download("The minutes as an email file (logged as a hand-off)", "message/rfc822")},
+        M + "/minutes.docx": {"get": _download("The minutes as a Word document", "/".join(mail.DOCX_MIME))},
+        M + "/minutes/send": {"post": op("Email the minutes through the configured SMTP server (logged)",
+                                         body=_obj(["to"], to={"type": "array", "items": S},
+                                                   cc={"type": "array", "items": S}, version=INT),
+                                         ok=_obj(["sent"], sent=ref("Sent")), status="201",
+                                         errors=WRITE + ("502", "503"))},
+        M + "/sent": {
+            "get": op("Everything sent or handed off", ok=_obj(["sent"], sent={"type": "array", "items": ref("Sent")})),
+            "post": op("Log a hand-off made on the device", body=_obj(
+                ["channel"], channel={"enum": sorted(HANDOFF_CHANNELS)}, version=INT,
+                recipients={"type": "array", "items": S}), ok=_obj(["sent"], sent=ref("Sent")), status="201",
+                errors=WRITE),
+        },
+        M + "/letters": {"get": op("Follow-up letters for this meeting", ok=_obj(["letters"], letters={
+            "type": "array", "items": _obj(["id", "title", "ready"], id=S, title=S, when=S, source=S,
+                                           ready={"type": "boolean"})}))},
+        M + "/letters/{letter_id}": {"get": op("A letter drafted from the refusals and proposals", ok=_obj(
+            ["subject", "markdown", "html"], subject=S, markdown=S, html=S, to={"type": "array", "items": S},
+            cc={"type": "array", "items": S}))},
+        M + "/letters/{letter_id}/send": {"post": op(
+            "Email a letter as edited (logged)", body=_obj(["subject", "markdown", "to"], subject=S, markdown=S,
+                                                           to={"type": "array", "items": S},
+                                                           cc={"type": "array", "items": S}),
+            ok=_obj(["sent"], sent=ref("Sent")), status="201", errors=WRITE + ("502", "503"))},
+        M + "/calendar.ics": {"get": _download("Next review, actions due and statutory deadlines", "text/calendar")},
+        M + "/recordings/{recording_id}/audio": {"get": _download("The recording's chunks joined as one file",
+                                                                  "audio/*")},
+    },
+    schemas={
+        "Suggestion": _obj(
+            ["id", "kind", "text", "start_ms", "end_ms", "speaker"],
+            id=S, kind={"enum": ["refusal", "commitment", "date", "amount"]}, text=S, start_ms=INT, end_ms=INT,
+            speaker=NS, marker={"enum": ["refused", "action", "note"]}, attendee_id=NS, agenda_item_id=NS,
+            segment_id=INT, title=S, state={"enum": ["open", "accepted", "dismissed"]}, event_id=S,
+            matches={"type": "array", "items": {"type": "object"}},
+        ),
+        "Minutes": _obj(
+            ["markdown", "html", "version"], markdown=S, html=S, text=S, version={"type": ["integer", "null"]},
+            source=S, created_at=S, conflicts={"type": "array", "items": S}, replaced={"type": "array", "items": S},
+            versions={"type": "array", "items": _obj(["version", "source"], version=INT, source=S, created_at=S)},
+        ),
+        "Sent": _obj(
+            ["id", "channel", "recipients", "sha256", "sent_at"], id=INT, kind=S,
+            channel={"enum": ["smtp", "eml", "mailto", "share", "print", "copy"]},
+            recipients={"type": "array", "items": S}, subject=NS, message_id=NS, sha256=S, sent_at=S,
+            version={"type": ["integer", "null"]},
+        ),
+    },
+)

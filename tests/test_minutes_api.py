@@ -1,0 +1,273 @@
+"""The minutes API and pages: versions, edits, preview, letters, audio, hand-offs, access and injection."""
+import email
+import io
+import re
+from email import policy
+
+import pytest
+from icalendar import Calendar
+
+import minutes_scripted
+from server.db import db
+from server.minutes import render
+from server.minutes import drafting
+from server.models import Meeting
+
+PAYLOADS = [
+    "<script>alert('x')</script>",
+    "<img src=x onerror=alert(1)>",
+    "[click me](javascript:alert(1))",
+    "**bold** _it_ # heading ![i](http://evil.example/x.png)",
+    "</textarea><svg onload=alert(1)>",
+    "\nBEGIN:VEVENT\nSUMMARY:injected\nEND:VEVENT\n",
+]
+EVIL = " | ".join(PAYLOADS)
+
+
+def main(page):
+    """The page's own content (the layout around it carries the app's module scripts)."""
+    return page.split('<main id="main">', 1)[1].split("</main>", 1)[0]
+
+
+def assert_inert(html):
+    """No live tags or attributes from the payloads: they may appear only as escaped text."""
+    assert not re.search(r"<(script|img|svg|iframe)\b", html, re.IGNORECASE), html
+    assert not re.search(r"<[^>]*\son\w+\s*=", html, re.IGNORECASE)
+    assert not re.search(r"=\s*[\"']?\s*javascript:", html, re.IGNORECASE)
+    assert "</textarea><" not in html
+
+
+@pytest.fixture
+def meeting_id(app, parent):
+    return minutes_scripted.load(app, parent.email, audio_seconds=20)
+
+
+def test_get_drafts_the_first_version(parent, meeting_id):
+    response = parent.api("GET", f"/meetings/{meeting_id}/minutes")
+    assert response.status_code == 200
+    body = response.json
+    assert body["version"] == 1 and body["source"] == "draft"
+    assert body["markdown"].startswith("# Notes of Sam J.'s EHCP annual review")
+    assert "<h1>Notes of Sam J." in body["html"]
+    assert body["text"].startswith("Notes of Sam J.")
+    assert [v["version"] for v in body["versions"]] == [1]
+
+
+def test_edit_is_a_new_version_and_redraft_keeps_it(parent, meeting_id):
+    v1 = parent.api("GET", f"/meetings/{meeting_id}/minutes").json
+    edited = v1["markdown"].replace("- Not reached in the meeting.\n\n### 4.4",
+                                    "- Not reached; the head said he would email about transport.\n\n### 4.4")
+    assert edited != v1["markdown"]
+    response = parent.api("PUT", f"/meetings/{meeting_id}/minutes", {"markdown": edited, "base_version": 1})
+    assert response.status_code == 201
+    assert response.json["version"] == 2 and response.json["source"] == "edit"
+    # test that a stale edit is refused rather than overwriting
+    stale = parent.api("PUT", f"/meetings/{meeting_id}/minutes", {"markdown": "# x\n", "base_version": 1})
+    assert stale.status_code == 409
+    # accept a suggestion in another section, then redraft: the edit to 4.3 survives, the new marker arrives
+    refusal = parent.api("GET", f"/meetings/{meeting_id}/suggestions").json["suggestions"][1]
+    parent.api("POST", f"/meetings/{meeting_id}/suggestions/{refusal['id']}/accept", {})
+    redraft = parent.api("POST", f"/meetings/{meeting_id}/minutes", {})
+    assert redraft.status_code == 200
+    body = redraft.json
+    assert "the head said he would email about transport" in body["markdown"]
+    assert "We can't offer speech therapy at home" in body["markdown"]
+    assert body["conflicts"] == []
+    # test that older versions stay readable
+    assert parent.api("GET", f"/meetings/{meeting_id}/minutes?version=1").json["markdown"] == v1["markdown"]
+    assert parent.api("GET", f"/meetings/{meeting_id}/minutes?version=99").status_code == 404
+
+
+def test_redraft_warns_before_replacing_an_edited_section(parent, meeting_id):
+    v1 = parent.api("GET", f"/meetings/{meeting_id}/minutes").json
+    edited = v1["markdown"].replace("Reason given: No budget", "Reason given (my words): No budget")
+    parent.api("PUT", f"/meetings/{meeting_id}/minutes", {"markdown": edited})
+    refusal = parent.api("GET", f"/meetings/{meeting_id}/suggestions").json["suggestions"][1]
+    parent.api("POST", f"/meetings/{meeting_id}/suggestions/{refusal['id']}/accept", {})
+    # the accepted refusal lands in 4.2 (not edited) and in the Actions-free sections: no conflict yet
+    plan = parent.api("POST", f"/meetings/{meeting_id}/minutes", {"dry_run": True}).json
+    assert plan["conflicts"] == [] and plan["version"] is None
+    # now edit 4.2 too: the new refusal and the edit collide there
+    current = parent.api("GET", f"/meetings/{meeting_id}/minutes").json
+    edited = current["markdown"].replace("- Question raised:", "- Question I raised:")
+    parent.api("PUT", f"/meetings/{meeting_id}/minutes", {"markdown": edited})
+    other = parent.api("GET", f"/meetings/{meeting_id}/suggestions").json["suggestions"][0]
+    parent.api("POST", f"/meetings/{meeting_id}/suggestions/{other['id']}/accept", {})
+    plan = parent.api("POST", f"/meetings/{meeting_id}/minutes", {"dry_run": True}).json
+    assert plan["conflicts"] == ["4.2 Speech and language therapy"]
+    kept = parent.api("POST", f"/meetings/{meeting_id}/minutes", {}).json
+    assert "- Question I raised:" in kept["markdown"] and kept["conflicts"] == ["4.2 Speech and language therapy"]
+    replaced = parent.api("POST", f"/meetings/{meeting_id}/minutes",
+                          {"replace": ["4.2 Speech and language therapy"]}).json
+    assert "- Question I raised:" not in replaced["markdown"]
+    assert replaced["replaced"] == ["4.2 Speech and language therapy"]
+    assert "Reason given (my words)" in replaced["markdown"]
+
+
+def test_preview_is_sanitised(parent, meeting_id):
+    response = parent.api("POST", f"/meetings/{meeting_id}/minutes/preview", {"markdown": "# Hi\n\n" + EVIL})
+    html = response.json["html"]
+    assert "<h1>Hi</h1>" in html
+    assert_inert(html)
+    assert "&lt;script&gt;" in html
+
+
+@pytest.mark.parametrize("path", ["/minutes", "/suggestions", "/minutes.eml", "/minutes.docx", "/calendar.ics",
+                                  "/sent", "/letters"])
+def test_api_needs_login_and_ownership(app, client, parent, other_parent, meeting_id, path):
+    assert client.get(f"/api/v1/meetings/{meeting_id}{path}", headers={"Authorization": "Bearer nope"}).status_code == 401
+    anonymous = app.test_client().get(f"/api/v1/meetings/{meeting_id}{path}")
+    assert anonymous.status_code == 401 and anonymous.json["error"]["code"] == "unauthorized"
+    response = other_parent.api("GET", f"/meetings/{meeting_id}{path}")
+    assert response.status_code == 404 and response.json["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize("path", ["/review", "/minutes/send", "/minutes/print", "/letters/written_reasons"])
+def test_pages_need_login(app, parent, other_parent, meeting_id, path):
+    response = app.test_client().get(f"/meetings/{meeting_id}{path}")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert other_parent.client.get(f"/meetings/{meeting_id}{path}").status_code == 404
+
+
+def test_review_page(client, parent, meeting_id):
+    response = client.get(f"/meetings/{meeting_id}/review")
+    assert response.status_code == 200
+    page = response.text
+    assert "That&#39;s not something we can offer" in page
+    assert 'id="minutes-md"' in page and 'data-accept' in page
+    assert f"/api/v1/meetings/{meeting_id}" in page
+    # no inline script or style (CSP)
+    assert not re.search(r"<script(?![^>]*\bsrc=)", page)
+    assert " style=" not in page and "<style" not in page
+
+
+def test_audio_joins_the_chunks_in_order(app, parent, meeting_id):
+    with app.app_context():
+        recording = db.session.get(Meeting, meeting_id).recordings[0]
+        recording_id = recording.id
+        expected = b"".join(open(c.path, "rb").read() for c in recording.chunks)
+    response = parent.api("GET", f"/meetings/{meeting_id}/recordings/{recording_id}/audio")
+    assert response.status_code == 200 and response.data == expected
+    assert response.headers["Content-Type"] == "audio/wav"
+    # test that seeking works (range requests)
+    part = parent.api("GET", f"/meetings/{meeting_id}/recordings/{recording_id}/audio", headers={"Range": "bytes=100-199"})
+    assert part.status_code == 206 and part.data == expected[100:200]
+
+
+def test_send_page_and_handoffs_are_logged(app, client, parent, meeting_id):
+    page = client.get(f"/meetings/{meeting_id}/minutes/send")
+    assert page.status_code == 200
+    assert "mailto:senco@oak.example,head@oak.example,rachel.green@northshire.example?cc=tom.patel" in page.text
+    assert "Email sending is not set up" in page.text
+    minutes = parent.api("GET", f"/meetings/{meeting_id}/minutes").json
+    for channel in ("copy", "share", "mailto", "print"):
+        response = parent.api("POST", f"/meetings/{meeting_id}/sent", {"channel": channel, "version": 1})
+        assert response.status_code == 201
+        import hashlib
+
+        assert response.json["sent"]["sha256"] == hashlib.sha256(minutes["text"].encode()).hexdigest()
+    assert parent.api("POST", f"/meetings/{meeting_id}/sent", {"channel": "fax"}).status_code == 422
+    log = parent.api("GET", f"/meetings/{meeting_id}/sent").json["sent"]
+    assert sorted(s["channel"] for s in log) == ["copy", "mailto", "print", "share"]
+    # test that the log is shown on the pages
+    assert "Copied as text" in client.get(f"/meetings/{meeting_id}/minutes/send").text
+
+
+def test_send_page_posts_through_the_mail_backend(app, client, parent, meeting_id):
+    app.config["MAIL_BACKEND"] = "memory"
+    token = parent.csrf(f"/meetings/{meeting_id}/minutes/send")
+    response = client.post(f"/meetings/{meeting_id}/minutes/send",
+                           data={"csrf_token": token, "to": ["senco@oak.example"], "cc": ["head@oak.example"]})
+    assert response.status_code == 302
+    outbox = app.extensions["minuted_mail_outbox"]
+    assert len(outbox) == 1 and outbox[0]["to"] == ["senco@oak.example", "head@oak.example"]
+    page = client.get(f"/meetings/{meeting_id}/minutes/send").text
+    assert "Sent to senco@oak.example, head@oak.example" in page and "Emailed" in page
+
+
+@pytest.mark.parametrize("jurisdiction, letter", [("england", "written_reasons"), ("us", "pwn_request")])
+def test_letters(app, parent, jurisdiction, letter):
+    script = minutes_scripted.variant("us_iep" if jurisdiction == "us" else "england_ehcp_annual_review")
+    meeting_id = minutes_scripted.load(app, parent.email, script=script)
+    letters = parent.api("GET", f"/meetings/{meeting_id}/letters").json["letters"]
+    assert letter in {l["id"] for l in letters if l["ready"]}
+    body = parent.api("GET", f"/meetings/{meeting_id}/letters/{letter}").json
+    assert "Daily 1:1 reading with a TA: refused by Mr David Lee" in body["markdown"]
+    assert "The reason given was: No budget for a one-to-one TA this year." in body["markdown"]
+    if jurisdiction == "us":
+        assert "34 CFR 300.503" in body["markdown"] and "Prior Written Notice" in body["subject"]
+        assert "other options the IEP team considered" in body["markdown"]
+        assert "- The LA will request a new SALT assessment" in body["markdown"]
+    else:
+        assert body["subject"] == "Sam J.: request for written reasons (EHCP annual review, Tuesday 1 December 2026)"
+        assert "annual review report" in body["markdown"]
+    app.config["MAIL_BACKEND"] = "memory"
+    edited = body["markdown"].replace("Parent of Sam J.", "With thanks, Alex Jones")
+    response = parent.api("POST", f"/meetings/{meeting_id}/letters/{letter}/send",
+                          {"subject": body["subject"], "markdown": edited, "to": ["head@oak.example"]})
+    assert response.status_code == 201
+    sent = email.message_from_bytes(app.extensions["minuted_mail_outbox"][-1]["data"], policy=policy.default)
+    assert "With thanks" in sent.get_body(("plain",)).get_content()
+    assert response.json["sent"]["kind"] == "letter"
+    assert parent.api("GET", f"/meetings/{meeting_id}/letters/nope").status_code == 404
+
+
+def test_letter_page_edits_and_downloads(client, parent, meeting_id):
+    page = client.get(f"/meetings/{meeting_id}/letters/written_reasons")
+    assert page.status_code == 200 and "What this letter should contain" in page.text
+    token = parent.csrf(f"/meetings/{meeting_id}/letters/written_reasons")
+    response = client.post(f"/meetings/{meeting_id}/letters/written_reasons", data={
+        "csrf_token": token, "action": "eml", "subject": "Reasons please", "markdown": "Dear Mr Lee,\n\nMy own words.",
+        "to": ["head@oak.example"],
+    })
+    assert response.status_code == 200 and response.headers["Content-Type"] == "message/rfc822"
+    message = email.message_from_bytes(response.data, policy=policy.default)
+    assert message["Subject"] == "Reasons please" and message["To"] == "head@oak.example"
+    assert "My own words." in message.get_body(("plain",)).get_content()
+
+
+def test_injection_is_inert_everywhere(app, client, parent):
+    script = minutes_scripted.variant("england_ehcp_annual_review")
+    script["attendees"][2]["name"] = "Mr Lee " + PAYLOADS[0]
+    script["agenda"][0]["title"] = "Reading " + PAYLOADS[2]
+    script["segments"][3]["text"] = "We cannot offer that " + EVIL
+    for e in script["events"]:
+        if e["kind"] in ("note", "refused", "action"):
+            e["payload"]["text"] = e["payload"].get("text", "") + " " + EVIL
+    script["events"][5]["payload"]["reason"] = EVIL
+    meeting_id = minutes_scripted.load(app, parent.email, script=script)
+    minutes = parent.api("GET", f"/meetings/{meeting_id}/minutes").json
+    markdown, html = minutes["markdown"], minutes["html"]
+
+    inert_html = assert_inert
+    # test that Markdown syntax in captured text stays text: no links, images, emphasis or headings
+    assert "<a " not in html and "<strong>" not in html and "<em>" not in html
+    assert not re.search(r"^#+ .*heading", markdown, re.MULTILINE)
+    assert "&lt;script&gt;alert(" in html
+    inert_html(html)
+    # the review page (autoescaped) and the send page
+    for path in ("/review", "/minutes/send", "/minutes/print", "/letters/written_reasons"):
+        inert_html(main(client.get(f"/meetings/{meeting_id}{path}").text))
+    # the email's HTML part
+    eml = email.message_from_bytes(parent.api("GET", f"/meetings/{meeting_id}/minutes.eml").data, policy=policy.default)
+    email_html = eml.get_body(("html",)).get_content()
+    inert_html(email_html)
+    assert "&lt;script&gt;" in email_html
+    # the DOCX holds the words as plain text
+    docx = parent.api("GET", f"/meetings/{meeting_id}/minutes.docx").data
+    lines = render.docx_lines(docx)
+    assert any("<script>alert('x')</script>" in line for line in lines)
+    assert any("[click me](javascript:alert(1))" in line for line in lines)
+    # the .ics: one event per thing, no injected components, text kept as text
+    cal = Calendar.from_ical(parent.api("GET", f"/meetings/{meeting_id}/calendar.ics").data)
+    summaries = [str(e["SUMMARY"]) for e in cal.walk("VEVENT")]
+    assert "injected" not in summaries
+    assert any("<script>alert('x')</script>" in s for s in summaries)
+    assert all("\n" not in s for s in summaries)
+    # letters too
+    letter = parent.api("GET", f"/meetings/{meeting_id}/letters/written_reasons").json
+    inert_html(letter["html"])
+    # the evidence of each statement still parses and points at what was captured
+    with app.app_context():
+        meeting = db.session.get(Meeting, meeting_id)
+        assert drafting.draft(meeting) == drafting.draft(meeting)
