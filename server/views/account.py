@@ -79,6 +79,7 @@ def logout():
 
 
 @bp.route("/join", methods=("GET", "POST"))
+@limiter.limit(login_limit, methods=["POST"])
 def join():
     """Join one meeting with a code from the parent's phone (a partner, with or without an account)."""
     code = request.values.get("code", "")
