@@ -476,3 +476,265 @@ def test_offline_meeting_with_reloads_syncs_everything_once(phone, context, serv
     # test that the speech in it is the fake microphone's
     if speech_wav:
         assert_speech_matches(server_audio, speech_wav, unrelated_wav)
+
+
+def test_server_killed_and_restarted_mid_upload(phone, server, meeting, speech_wav, unrelated_wav):
+    page, mid, people = phone, meeting["id"], meeting["attendees"]
+    open_live(page, mid)
+    start_meeting(page)
+    t0 = start_recording(page, people)
+    tap_speaker(page, people[0])
+    tap_marker(page, "note", "Before the outage")
+    # wait until audio is reaching the server, then take it down for real
+    poll(page, "window.minutedLive.counts()", lambda c: True, timeout=1)
+    time.sleep(3)
+    assert server_recordings(server, mid), "no audio reached the server before the outage"
+    server.stop()
+    try:
+        # test that capture carries on while the server is gone, and the phone keeps what it could not send
+        tap_marker(page, "refused", "Speech therapy", by=people[1], reason="budget")
+        tap_marker(page, "action", "Send the report", owner=people[0], due="2027-01-10")
+        tap_speaker(page, people[2])
+        tap_marker(page, "agreed")
+        poll(page, "window.minutedLive.counts()", lambda c: c["chunksPending"] >= 3 and c["eventsPending"] >= 4,
+             timeout=15, message="audio and notes to wait on the phone")
+    finally:
+        server.start()
+    tap_marker(page, "bookmark", "After the restart")
+    time.sleep(3)
+    page.locator("#rec-pause").click()
+    wall = time.monotonic() - t0
+    poll(page, "window.minutedLive.state().recordingActive === false", message="the pause")
+
+    # test that everything arrives, once
+    assert sync_until_done(page) == ZERO
+    assert_events_exactly_once(meeting["api"].events(mid), own_events(page))
+    stored = server_recordings(server, mid)
+    assert len(stored) == 1
+    (rid, files), = stored.items()
+    info = meeting["api"].call("GET", f"/meetings/{mid}/recordings/{rid}")
+    assert info["chunks"] == list(range(len(files))) and info["status"] == "finished", info
+    audio = decode_chunks(files)
+    # a pause the parent asked for flushes the last chunk: the server has all of the recorder's time
+    assert abs(len(audio) / SR - wall) < 1.0, (len(audio) / SR, wall)
+    if speech_wav:
+        assert_speech_matches({rid: audio}, speech_wav, unrelated_wav)
+
+
+def test_consent_refused_records_no_audio(phone, server, meeting, check_a11y):
+    page, mid, people = phone, meeting["id"], meeting["attendees"]
+    # count getUserMedia calls from here on (the wrapper is installed before the page's scripts run)
+    page.add_init_script("""(() => {
+        window.__gum = 0;
+        const md = navigator.mediaDevices;
+        const real = md.getUserMedia.bind(md);
+        md.getUserMedia = (c) => { window.__gum += 1; return real(c); };
+    })()""")
+    open_live(page, mid)
+    start_meeting(page)
+    give_consent(page, people, {people[1]: "no"})
+    # test that with an objection, recording cannot be started: only notes
+    expect(page.locator("#consent-start")).to_be_disabled()
+    check_a11y(page)
+    page.locator("#consent-notes").click()
+    expect(page.locator("#rec-status")).to_have_text("Notes only: someone did not agree to recording.")
+    expect(page.locator("#timeline")).to_contain_text("Mr Jones did not agree to recording")
+    tap_marker(page, "note", "Notes only from here")
+    assert sync_until_done(page) == ZERO
+
+    # test that no microphone was opened and nothing was recorded, here or on the server
+    assert page.evaluate("window.__gum") == 0
+    assert state(page)["recording"] is None and state(page)["consent"] == "refused"
+    assert page.evaluate("""() => new Promise((resolve) => {
+        const open = indexedDB.open('minuted');
+        open.onsuccess = () => { const r = open.result.transaction('recordings').objectStore('recordings').count();
+                                 r.onsuccess = () => { resolve(r.result); open.result.close(); }; };
+    })""") == 0
+    assert db_rows(server, "select count(*) from recording where meeting_id = ?", mid) == [(0,)]
+    assert server_recordings(server, mid) == {}
+
+    # test that the objection is on the server's timeline
+    consent = {e["payload"]["attendee_id"]: e["payload"]["given"] for e in meeting["api"].events(mid)
+               if e["kind"] == "consent"}
+    assert consent == {people[0]: True, people[1]: False, people[2]: True}
+
+
+def test_rejected_event_stays_in_the_outbox_with_the_error_shown(phone, context, meeting):
+    page, mid = phone, meeting["id"]
+    open_live(page, mid)
+    start_meeting(page)
+    assert sync_until_done(page) == ZERO
+    context.set_offline(True)
+    tap_marker(page, "note", "Fine")
+    bad = tap_marker(page, "bookmark", "The server will refuse this one")
+    tap_marker(page, "question", "Also fine")
+
+    # the server refuses one event of the batch, once (the one JSON error shape, naming the event)
+    refused = []
+
+    def refuse_once(route):
+        if route.request.method == "POST" and not refused:
+            refused.append(route.request.post_data_json)
+            route.fulfill(status=422, content_type="application/json", body=json.dumps({"error": {
+                "code": "invalid", "message": "Some events were not accepted.",
+                "fields": {bad: "text: too long for a bookmark"}}}))
+        else:
+            route.continue_()
+
+    page.route(f"**/api/v1/meetings/{mid}/events", refuse_once)
+    context.set_offline(False)
+    c = sync_until_done_or(page, lambda c: c["eventsPending"] == 0 and c["rejected"] == 1)
+    assert refused and len(refused[0]["events"]) == 3
+
+    # test that it stays on the phone, marked, with the server's message on screen; the others went up
+    assert c == {**ZERO, "rejected": 1}
+    row = page.locator(f"#timeline li[data-event-id='{bad}']")
+    expect(row).to_contain_text("Not accepted: text: too long for a bookmark")
+    expect(page.locator("#sync-text")).to_contain_text("1 not accepted")
+    mine = own_events(page)
+    assert mine[bad]["sync"] == "rejected"
+    on_server = {e["id"] for e in meeting["api"].events(mid)}
+    assert bad not in on_server
+    assert {eid for eid, e in mine.items() if eid != bad} <= on_server
+    page.unroute(f"**/api/v1/meetings/{mid}/events")
+
+
+def sync_until_done_or(page, done, timeout=30):
+    deadline = time.monotonic() + timeout
+    c = None
+    while time.monotonic() < deadline:
+        c = page.evaluate("window.minutedLive.syncNow()")
+        if done(c):
+            return c
+        time.sleep(0.3)
+    raise AssertionError(f"sync did not settle: {c}")
+
+
+FOCUSABLE = ("a[href], button, input, select, textarea, summary, [tabindex]:not([tabindex='-1'])")
+
+
+def tab_through(page, scope, limit=80):
+    """Press Tab from the top until focus leaves scope or cycles; return [(id/text, name, visible label)]."""
+    cdp = page.context.new_cdp_session(page)
+    seen, out = set(), []
+    # start just before scope: focus it through a temporary tabindex, so the next Tab is its first control
+    page.evaluate("""(scope) => {
+        const el = document.querySelector(scope);
+        el.setAttribute('tabindex', '-1');
+        el.focus();
+        el.removeAttribute('tabindex');
+    }""", scope)
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        info = page.evaluate("""(scope) => {
+            const el = document.activeElement;
+            if (!el || el === document.body) return null;
+            document.querySelectorAll('[data-focus-probe]').forEach((e) => e.removeAttribute('data-focus-probe'));
+            el.setAttribute('data-focus-probe', '1');
+            const inScope = Boolean(el.closest(scope));
+            const r = el.getBoundingClientRect();
+            const style = getComputedStyle(el);
+            const labels = el.labels ? [...el.labels].map((l) => l.innerText.trim()).filter(Boolean) : [];
+            const text = (el.innerText || el.value || '').trim();
+            return { key: el.id || el.dataset.attendeeId || el.dataset.marker
+                       || (el.dataset.edit && 'edit:' + el.dataset.edit) || (el.dataset.delete && 'delete:' + el.dataset.delete)
+                       || el.name || text,
+                     inScope, visible: r.width > 0 && r.height > 0 && style.visibility !== 'hidden',
+                     label: labels[0] || text, tag: el.tagName };
+        }""", scope)
+        if info is None or not info["inScope"]:
+            continue
+        if out and info["key"] == out[-1][0]:
+            continue  # a date input's day, month and year fields
+        if info["key"] in seen:
+            break
+        seen.add(info["key"])
+        doc = cdp.send("DOM.getDocument", {"depth": 0})
+        node = cdp.send("DOM.querySelector", {"nodeId": doc["root"]["nodeId"], "selector": "[data-focus-probe]"})
+        ax = cdp.send("Accessibility.getPartialAXTree", {"nodeId": node["nodeId"], "fetchRelatives": False})
+        name = next((n.get("name", {}).get("value", "") for n in ax["nodes"] if not n.get("ignored")), "")
+        out.append((info["key"], name, info["label"], info["visible"], info["tag"]))
+    cdp.detach()
+    return out
+
+
+def assert_keyboard_reachable(page, scope):
+    """Every visible control in scope is reached by Tab, and each has an accessible name and a visible label."""
+    reached = tab_through(page, scope)
+    for key, name, label, visible, tag in reached:
+        assert visible, f"{key} has focus but cannot be seen"
+        assert name.strip(), f"{tag} {key} has no accessible name"
+        assert label.strip(), f"{tag} {key} has no visible label"
+    expected = page.evaluate("""([scope, sel]) => [...document.querySelectorAll(scope)].flatMap((s) =>
+        [...s.querySelectorAll(sel)]).filter((el) => {
+            const r = el.getBoundingClientRect();
+            if (!(r.width > 0 && r.height > 0) || el.disabled || el.closest('[hidden], dialog:not([open])')) return false;
+            if (el.type === 'radio' && !el.checked) return false;   // one stop per radio group
+            if (el.closest('details:not([open])') && el.tagName !== 'SUMMARY') return false;
+            return true;
+        }).map((el) => el.id || el.dataset.attendeeId || el.dataset.marker
+                         || (el.dataset.edit && 'edit:' + el.dataset.edit) || (el.dataset.delete && 'delete:' + el.dataset.delete)
+                         || el.name || (el.innerText || '').trim())""", [scope, FOCUSABLE])
+    missing = set(expected) - {k for k, *_ in reached}
+    assert not missing, f"not reached with Tab: {missing}; reached {[k for k, *_ in reached]}"
+    return reached
+
+
+def test_meeting_screen_accessible_and_keyboard_reachable(phone, meeting, check_a11y):
+    page, mid, people = phone, meeting["id"], meeting["attendees"]
+    open_live(page, mid)
+    # test axe before the start, idle, with each sheet open, while recording, and after the end
+    check_a11y(page)
+    assert_keyboard_reachable(page, "#live")
+    start_meeting(page)
+    tap_speaker(page, people[0])
+    tap_marker(page, "note", "Something said")
+    check_a11y(page)
+
+    # test that every control of the meeting screen is reached with Tab and has a name and a visible label
+    reached = assert_keyboard_reachable(page, "#live")
+    keys = {k for k, *_ in reached}
+    assert {"agenda-next", "add-person", "mark-target", "rec-consent", "end-meeting", "sync-now"} <= keys
+    assert set(MARKERS) <= keys and people[0] in keys
+
+    page.locator("[data-marker=refused]").click()
+    expect(page.locator("#marker-sheet")).to_be_visible()
+    page.locator("#refused-reason").select_option("other")
+    check_a11y(page)
+    assert_keyboard_reachable(page, "#marker-sheet")
+    page.locator("#marker-skip").click()
+    page.locator("[data-marker=action]").click()
+    check_a11y(page)
+    assert_keyboard_reachable(page, "#marker-sheet")
+    page.keyboard.press("Escape")
+    expect(page.locator("#marker-sheet")).to_be_hidden()
+    page.locator("#add-person").click()
+    check_a11y(page)
+    assert_keyboard_reachable(page, "#person-sheet")
+    page.locator("#person-cancel").click()
+    page.locator("#mark-target").click()
+    check_a11y(page)
+    page.locator("#target-cancel").click()
+
+    give_consent(page, people)
+    check_a11y(page)
+    assert_keyboard_reachable(page, "#consent-sheet")
+    page.locator("#consent-start").click()
+    poll(page, "window.minutedLive.state().recordingActive", message="recording")
+    expect(page.locator("#rec-pause")).to_be_visible()
+    check_a11y(page)
+    assert_keyboard_reachable(page, "#live")
+
+    page.locator("#share-open").click()
+    expect(page.locator("#share-code")).not_to_be_empty()
+    check_a11y(page)
+    page.locator("#share-close").click()
+
+    page.locator("#end-meeting").click()
+    check_a11y(page)
+    page.locator("#end-confirm").click()
+    expect(page.locator("#end-summary")).to_be_visible()
+    sync_until_done(page)
+    expect(page.locator("#end-summary")).to_have_text("Meeting ended. Everything is uploaded.")
+    check_a11y(page)
+    assert_keyboard_reachable(page, "#live")

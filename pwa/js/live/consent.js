@@ -62,10 +62,11 @@ async function onClose() {
   await live.startRecording();
 }
 
-$('consent-said').addEventListener('change', () => { $('consent-start').disabled = !$('consent-said').checked; });
-$('consent-people').addEventListener('change', () => {
-  // anyone saying no means no recording: only "notes only" is offered
+// anyone saying no means no recording: only "notes only" is offered, whatever order the boxes are ticked in
+function updateStart() {
   const objected = answers().some((a) => a.answer === 'no');
   $('consent-start').disabled = objected || !$('consent-said').checked;
-});
+}
+$('consent-said').addEventListener('change', updateStart);
+$('consent-people').addEventListener('change', updateStart);
 $('consent-sheet').addEventListener('close', () => onClose().catch((err) => handleError(err)));
