@@ -17,6 +17,11 @@ RTF = audio seconds / transcription wall seconds (model load and decoding
 excluded; higher is faster). Peak RSS = the subprocess's ``ru_maxrss``.
 WER uses :mod:`transcribe.evaluation` (its normaliser is documented there).
 
+``--minutes-ready`` streams ``--minutes`` of the joined clips as 5-s WebM
+chunks into the job system (``minuted worker`` on the SQLite queue) at
+``--pace`` times real time, and prints the seconds from ``finish`` to the
+complete transcript, the worker's peak RSS and the WER.
+
 Audio comes from /work/shared/audio when it exists, else tests/data/audio.
 """
 
@@ -129,6 +134,77 @@ def run_config(name: str, threads: int, minutes: float, clips: bool) -> dict:
     return result
 
 
+def minutes_ready(minutes: float, pace: float, chunk_s: float = 5.0) -> dict:
+    """Stream a long recording as WebM chunks into the job system at ``pace`` x real time.
+
+    A fresh data directory, the API (in this process) storing the chunks, and a
+    ``minuted worker`` subprocess on the SQLite queue transcribing as they land.
+    Returns seconds from ``finish`` to the complete transcript, the worker's
+    peak RSS (VmHWM) and the WER.
+    """
+    import io
+    import shutil
+    import tempfile
+    import uuid
+
+    sys.path.insert(0, os.path.join(ROOT, "tests"))
+    from conftest import Parent, make_app  # noqa: E402 - the tests' own helpers
+
+    from server.db import db, upgrade
+    from transcribe.audio import encode
+    from transcribe.evaluation import word_error_rate
+
+    audio, reference = joined(load_corpus(audio_dir()), minutes)
+    buffer = io.BytesIO()
+    encode(audio, buffer, container="webm", codec="libopus")
+    data = buffer.getvalue()
+    seconds = audio.size / 16000
+    size = max(1, int(len(data) * chunk_s / seconds))
+    work = tempfile.mkdtemp(prefix="minuted-bench-")
+    try:
+        app = make_app(work)
+        with app.app_context():
+            upgrade()
+        parent = Parent(app, app.test_client()).create()
+        meeting = parent.make_meeting()
+        env = {**os.environ, "MINUTED_DATA_DIR": work, "HF_HUB_OFFLINE": "1"}
+        worker = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "minuted"), "worker", "--data", work],
+                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        recording = str(uuid.uuid4())
+        parent.api("PUT", f"/meetings/{meeting['id']}/recordings/{recording}", {"mime": "audio/webm"})
+        start = time.monotonic()
+        for seq, i in enumerate(range(0, len(data), size)):
+            due = start + seq * chunk_s / pace
+            time.sleep(max(0.0, due - time.monotonic()))
+            r = parent.api("PUT", f"/meetings/{meeting['id']}/recordings/{recording}/chunks/{seq}",
+                           data=data[i:i + size], headers={"Content-Type": "audio/webm"})
+            assert r.status_code == 201, r.json
+        finished = time.monotonic()
+        parent.api("POST", f"/meetings/{meeting['id']}/recordings/{recording}/finish")
+        while True:
+            t = parent.api("GET", f"/meetings/{meeting['id']}/transcript").json
+            if t["status"] in ("done", "failed"):
+                break
+            if worker.poll() is not None:
+                raise SystemExit("the worker exited")
+            time.sleep(0.1)
+        ready = time.monotonic() - finished
+        with open(f"/proc/{worker.pid}/status") as f:
+            hwm = next(int(line.split()[1]) for line in f if line.startswith("VmHWM"))
+        worker.terminate()
+        worker.wait(30)
+        hypothesis = " ".join(s["text"] for s in t["segments"])
+        with app.app_context():
+            db.engine.dispose()
+        return {
+            "audio_min": round(seconds / 60, 1), "pace": pace, "streamed_s": round(finished - start, 1),
+            "status": t["status"], "finish_to_transcript_s": round(ready, 2),
+            "worker_peak_rss_mb": round(hwm / 1024), "wer_pct": round(100 * word_error_rate([reference], [hypothesis]), 2),
+        }
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=3.0, help="length of the joined recording")
@@ -136,7 +212,16 @@ def main() -> None:
     parser.add_argument("--no-clips", dest="clips", action="store_false", help="skip the per-clip pass")
     parser.add_argument("--config", choices=sorted(CONFIGS), action="append", help="run only these")
     parser.add_argument("--run", choices=sorted(CONFIGS), help=argparse.SUPPRESS)  # subprocess mode
+    parser.add_argument("--minutes-ready", action="store_true",
+                        help="stream --minutes of audio as chunks into the job system; time finish → transcript")
+    parser.add_argument("--pace", type=float, default=8.0, help="how many times faster than real time to stream")
     args = parser.parse_args()
+    if args.minutes_ready:
+        r = minutes_ready(args.minutes, args.pace)
+        print(f"minutes-ready: {r['audio_min']} min streamed at {r['pace']}x in {r['streamed_s']} s; "
+              f"finish → complete transcript {r['finish_to_transcript_s']} s ({r['status']}); "
+              f"worker peak RSS {r['worker_peak_rss_mb']} MB; WER {r['wer_pct']} %")
+        return
     if args.run:
         print(json.dumps(run_config(args.run, args.threads, args.minutes, args.clips)))
         return
