@@ -110,6 +110,9 @@ def test_draft_contains_what_was_captured(app, parent):
     # test that the vague provision wording is flagged
     assert re.search(r"Item 4\.1: Sam would benefit from regular reading support\. The parent notes that this "
                      r"wording is not yet specific: .*Describes a need, not a commitment", text)
+    # test that vague wording in what the school agreed is flagged too, with its evidence
+    assert ("- Agreed: Sam will have access to support from a TA when needed. The parent notes that this wording "
+            "is not yet specific: “access to”: Access is not the same as receiving it; “when needed”") in text
 
 
 def test_correction_days_come_from_config(tmp_path, migrated_db):

@@ -357,6 +357,22 @@ def context(meeting, today=None):
             "delivered": item.provision.delivered,
         })
 
+    # what the school agreed to, in words that stay vague (the wording checker's phrase rules)
+    vague = []
+    for event in markers:
+        if event.kind != "agreed" or not event.payload.get("text"):
+            continue
+        # only the high-severity phrases: an agreement is not a plan line, so missing elements are not flagged
+        flags = [f for f in checker.check(event.payload["text"], "provision", j, child_name=meeting.child.name)
+                 if f.start is not None and f.severity == "high"]
+        if flags:
+            vague.append({
+                "kind": event.kind,
+                "text": clean_text(event.payload["text"]),
+                "flags": [f"“{clean_text(f.match)}”: {clean_text(f.title)}" for f in flags],
+                "evidence": cap.evidence_for(event).tag(clock),
+            })
+
     consents = []
     for event in cap.events:
         if event.kind == "consent":
@@ -419,6 +435,7 @@ def context(meeting, today=None):
         "actions": actions,
         "targets": targets,
         "provision": provision,
+        "vague": vague,
         "next_review": fmt(meeting.next_review),
         "steps": steps,
         "correction": {"days": days, "by": fmt(deadlines.add_working_days(today, days))},
