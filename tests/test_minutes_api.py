@@ -160,12 +160,18 @@ def test_send_page_and_handoffs_are_logged(app, client, parent, meeting_id):
     assert "mailto:senco@oak.example,head@oak.example,rachel.green@northshire.example?cc=tom.patel" in page.text
     assert "Email sending is not set up" in page.text
     minutes = parent.api("GET", f"/meetings/{meeting_id}/minutes").json
-    for channel in ("copy", "share", "mailto", "print"):
+    import hashlib
+    import html as html_lib
+
+    for channel in ("copy", "share", "print"):
         response = parent.api("POST", f"/meetings/{meeting_id}/sent", {"channel": channel, "version": 1})
         assert response.status_code == 201
-        import hashlib
-
         assert response.json["sent"]["sha256"] == hashlib.sha256(minutes["text"].encode()).hexdigest()
+    # test that the mail link's hash is of the link exactly as the page built it
+    href = html_lib.unescape(re.search(r'href="(mailto:[^"]+)"', page.text).group(1))
+    response = parent.api("POST", f"/meetings/{meeting_id}/sent", {"channel": "mailto", "version": 1})
+    assert response.json["sent"]["sha256"] == hashlib.sha256(href.encode()).hexdigest()
+    assert response.json["sent"]["recipients"][0] == "senco@oak.example"
     assert parent.api("POST", f"/meetings/{meeting_id}/sent", {"channel": "fax"}).status_code == 422
     log = parent.api("GET", f"/meetings/{meeting_id}/sent").json["sent"]
     assert sorted(s["channel"] for s in log) == ["copy", "mailto", "print", "share"]
@@ -271,3 +277,15 @@ def test_injection_is_inert_everywhere(app, client, parent):
     with app.app_context():
         meeting = db.session.get(Meeting, meeting_id)
         assert drafting.draft(meeting) == drafting.draft(meeting)
+
+
+def test_mail_link_says_when_the_minutes_are_too_long_for_it():
+    from urllib.parse import unquote
+
+    from server.views.minutes import MAILTO_MAX
+    from server.views.minutes import mailto_url
+
+    link = mailto_url(["a@example.org"], [], "Notes", "line\n" * (MAILTO_MAX // 3))
+    body = unquote(link.split("body=", 1)[1])
+    assert len(body) < MAILTO_MAX + 200
+    assert body.endswith("paste the rest from 'Copy as text', or attach the Word document.]\n")

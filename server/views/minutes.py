@@ -43,6 +43,7 @@ bp = Blueprint("minutes", __name__)
 API = "/api/v1/meetings/<meeting_id>"
 EMAIL_RE = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
 HANDOFF_CHANNELS = {"mailto", "share", "copy", "print"}
+MAILTO_MAX = 6000
 KIND_LABELS = {
     "note": "Said", "agreed": "Agreed", "refused": "Refused", "action": "Action", "question": "Question",
     "quote": "Quote", "bookmark": "Bookmark", "target": "Target reviewed", "consent": "Consent",
@@ -330,8 +331,15 @@ def log_handoff(meeting_id):
         raise APIError(422, "invalid", "Unknown channel.", {"channel": "mailto, share, copy or print"})
     row = current_minutes(meeting, data.get("version"))
     to = _addresses(data.get("recipients"), "recipients")
-    record = log_sent(meeting, channel, render.to_text(row.markdown).encode(), "minutes", row, to,
-                      subject_of(row.markdown, meeting))
+    subject, text = subject_of(row.markdown, meeting), render.to_text(row.markdown)
+    if channel == "mailto":
+        # the send page's mail link, exactly as it was built
+        default_to, default_cc = default_recipients(meeting)
+        handed = mailto_url(default_to, default_cc, subject, text)
+        to = to or default_to + default_cc
+    else:
+        handed = text
+    record = log_sent(meeting, channel, handed.encode(), "minutes", row, to, subject)
     db.session.commit()
     return {"sent": sent_dict(record)}, 201
 
@@ -501,7 +509,11 @@ def send_page(meeting_id):
 def mailto_url(to, cc, subject, text):
     from urllib.parse import quote
 
-    query = f"subject={quote(subject)}&body={quote(text[:1800])}"
+    if len(text) > MAILTO_MAX:
+        # a mail link cannot carry an attachment, and very long links are cut by some mail apps
+        text = text[:MAILTO_MAX].rsplit("\n", 1)[0] + (
+            "\n\n[The minutes continue: paste the rest from 'Copy as text', or attach the Word document.]\n")
+    query = f"subject={quote(subject)}&body={quote(text)}"
     if cc:
         query = f"cc={quote(','.join(cc))}&" + query
     return f"mailto:{quote(','.join(to), safe='@,')}?{query}"
