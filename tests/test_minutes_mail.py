@@ -212,3 +212,71 @@ def test_calendar_parses_back(app, parent):
     assert report and events[report[0]] == "2026-12-15"
     uids = [str(e["UID"]) for e in cal.walk("VEVENT")]
     assert len(uids) == len(set(uids))
+
+
+def self_signed(tmp_path):
+    """A certificate for 127.0.0.1/localhost and its key, written as PEM files."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName(
+            [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+@pytest.mark.parametrize("scheme", ["smtp+starttls", "smtps"])
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+def test_tls_and_login(tmp_path, scheme):
+    import ssl
+
+    from aiosmtpd.smtp import AuthResult
+
+    cert, key = self_signed(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    logins = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        logins.append((auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.login == b"parent" and auth_data.password == b"s3cret")
+
+    inbox = Inbox()
+    port = free_port()
+    # aiosmtpd does not see implicit TLS as TLS for its AUTH rule, so that rule is for STARTTLS only
+    options = {"tls_context": context, "require_starttls": True, "auth_require_tls": True} \
+        if scheme == "smtp+starttls" else {"ssl_context": context, "auth_require_tls": False}
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, authenticator=authenticator,
+                            auth_required=True, server_hostname="localhost", **options)
+    controller.start()
+    try:
+        backend = mail.SMTPBackend(f"{scheme}://parent:s3cret@127.0.0.1:{port}", cafile=str(cert))
+        msg = mail.build("Subject", "p@example.org", ["a@example.org"], [], "text\n", "<p>html</p>")
+        backend.send("p@example.org", ["a@example.org"], mail.as_bytes(msg))
+        assert len(inbox.messages) == 1 and logins == [(b"parent", b"s3cret")]
+        # test that an unverified certificate is refused, and the reason carries no content
+        with pytest.raises(mail.MailError) as caught:
+            mail.SMTPBackend(f"{scheme}://parent:s3cret@127.0.0.1:{port}").send(
+                "p@example.org", ["a@example.org"], mail.as_bytes(msg))
+        assert "Subject" not in str(caught.value)
+    finally:
+        controller.stop()

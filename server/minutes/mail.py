@@ -2,7 +2,8 @@
 
 Backends: ``smtp`` from ``SMTP_URL`` (``MINUTED_SMTP_URL``) –
 ``smtp://`` (plain), ``smtp+starttls://`` (STARTTLS) or ``smtps://`` (TLS from
-the start), with ``user:password@host:port`` – and ``memory``, which keeps the
+the start), with ``user:password@host:port``; ``SMTP_CA_FILE`` trusts a private
+CA – and ``memory``, which keeps the
 messages in ``app.extensions["minuted_mail_outbox"]`` for tests. Message
 content is never logged.
 """
@@ -86,7 +87,7 @@ class MemoryBackend:
 class SMTPBackend:
     """Sends through an SMTP server named by a URL."""
 
-    def __init__(self, url, timeout=30):
+    def __init__(self, url, timeout=30, cafile=None):
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtps", "smtp+starttls"):
             raise MailError("MINUTED_SMTP_URL must start with smtp://, smtps:// or smtp+starttls://.")
@@ -96,9 +97,11 @@ class SMTPBackend:
         self.user = unquote(parts.username) if parts.username else None
         self.password = unquote(parts.password) if parts.password else None
         self.timeout = timeout
+        self.cafile = cafile
 
     def send(self, envelope_from, to, data):
-        context = ssl.create_default_context()
+        # certificates are always verified; SMTP_CA_FILE trusts a private CA (a self-hosted mail server)
+        context = ssl.create_default_context(cafile=self.cafile)
         try:
             if self.scheme == "smtps":
                 client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
@@ -123,7 +126,7 @@ def backend():
     if name == "memory":
         return MemoryBackend(app)
     if url:
-        return SMTPBackend(url)
+        return SMTPBackend(url, cafile=app.config.get("SMTP_CA_FILE"))
     return None
 
 
