@@ -1,6 +1,5 @@
 """The minutes API and pages: versions, edits, preview, letters, audio, hand-offs, access and injection."""
 import email
-import io
 import re
 from email import policy
 

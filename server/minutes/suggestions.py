@@ -12,7 +12,9 @@ import uuid
 
 from .. import rules
 from .. import timeline
+from ..db import db
 from ..errors import APIError
+from ..models import Event
 from .drafting import MARKER_KINDS
 from .drafting import Capture
 
@@ -51,9 +53,6 @@ def find(meeting, include_decided=False):
     """Return the suggestions for a meeting, in time order."""
     cap = Capture(meeting)
     decided = {e.id: e for e in cap.events}
-    from ..models import Event
-    from ..db import db
-
     decided.update({
         e.id: e for e in db.session.execute(
             db.select(Event).where(Event.meeting_id == meeting.id, Event.deleted.is_(True))
@@ -95,9 +94,6 @@ def find(meeting, include_decided=False):
 
 def decide(meeting, suggestion_id, accept, text=None):
     """Accept (a marker on the timeline) or dismiss one suggestion; return the event as stored."""
-    from ..db import db
-    from ..models import Event
-
     current = {s["id"]: s for s in find(meeting, include_decided=True)}
     s = current.get(suggestion_id)
     if s is None:

@@ -4,7 +4,6 @@ One blueprint with no url_prefix: the JSON API routes (under /api/v1, the
 same login rule as api.py: 401 in the one error shape) and the pages (review,
 send, print, letters; signed-in parents only).
 """
-import datetime
 import re
 import shutil
 from pathlib import Path
@@ -24,8 +23,6 @@ from werkzeug.exceptions import NotFound
 from .. import audio_store
 from .. import openapi
 from .. import prep
-from .. import rules
-from .. import timeline
 from ..auth import login_required
 from ..db import db
 from ..errors import APIError
@@ -35,7 +32,6 @@ from ..minutes import letters
 from ..minutes import mail
 from ..minutes import render
 from ..minutes import suggestions
-from ..models import Event
 from ..models import SentRecord
 from .api import body
 
