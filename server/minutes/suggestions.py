@@ -17,6 +17,7 @@ from ..errors import APIError
 from ..models import Event
 from .drafting import MARKER_KINDS
 from .drafting import Capture
+from .drafting import Clock
 
 # a marker tapped while, or up to this long after, the words were said means the parent caught them
 CAUGHT_AFTER_MS = 30_000
@@ -52,6 +53,7 @@ def event_id(meeting_id, segment_id, kind):
 def find(meeting, include_decided=False):
     """Return the suggestions for a meeting, in time order."""
     cap = Capture(meeting)
+    clock = Clock(meeting)
     decided = {e.id: e for e in cap.events}
     decided.update({
         e.id: e for e in db.session.execute(
@@ -80,6 +82,7 @@ def find(meeting, include_decided=False):
             "text": seg.text,
             "start_ms": seg.start_ms,
             "end_ms": seg.end_ms,
+            "time": clock(seg.start_ms),
             "speaker": seg.speaker,
             "attendee_id": seg.speaker_id,
             "agenda_item_id": seg.agenda_item_id if seg.agenda_item_id in cap.items else None,

@@ -577,12 +577,6 @@ def minutes_helpers():
     return {"tz": ZoneInfo}
 
 
-@bp.app_template_filter("hms")
-def hms(ms):
-    seconds = int(ms) // 1000
-    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
-
-
 # --- the OpenAPI description of the API routes above ---
 
 S = {"type": "string"}
@@ -655,7 +649,7 @@ openapi.extend(
         "Suggestion": _obj(
             ["id", "kind", "text", "start_ms", "end_ms", "speaker"],
             id=S, kind={"enum": ["refusal", "commitment", "date", "amount"]}, text=S, start_ms=INT, end_ms=INT,
-            speaker=NS, marker={"enum": ["refused", "action", "note"]}, attendee_id=NS, agenda_item_id=NS,
+            time={"type": "string", "description": "time of day in the meeting's zone (or +HH:MM:SS)"}, speaker=NS, marker={"enum": ["refused", "action", "note"]}, attendee_id=NS, agenda_item_id=NS,
             segment_id=INT, title=S, state={"enum": ["open", "accepted", "dismissed"]}, event_id=S,
             matches={"type": "array", "items": {"type": "object"}},
         ),
