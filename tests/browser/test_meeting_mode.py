@@ -303,6 +303,7 @@ def assert_speech_matches(recordings, speech_wav, unrelated_wav):
         if len(audio) < 3 * SR:
             continue
         corr, other = best_correlation(audio, source), best_correlation(audio, unrelated)
+        print(f"recording {rid}: {len(audio) / SR:.1f} s, r={corr:.2f}, unrelated r={other:.2f}")
         assert corr > 0.6 and corr > other + 0.2, f"recording {rid}: r={corr:.2f}, unrelated r={other:.2f}"
 
 
@@ -649,9 +650,17 @@ def tab_through(page, scope, limit=80):
         if info["key"] in seen:
             break
         seen.add(info["key"])
-        doc = cdp.send("DOM.getDocument", {"depth": 0})
-        node = cdp.send("DOM.querySelector", {"nodeId": doc["root"]["nodeId"], "selector": "[data-focus-probe]"})
-        ax = cdp.send("Accessibility.getPartialAXTree", {"nodeId": node["nodeId"], "fetchRelatives": False})
+        for attempt in range(5):  # a redraw (sync, the clock) may replace the node between the steps: try again
+            try:
+                page.evaluate("document.activeElement.setAttribute('data-focus-probe', '1')")
+                doc = cdp.send("DOM.getDocument", {"depth": 0})
+                node = cdp.send("DOM.querySelector", {"nodeId": doc["root"]["nodeId"], "selector": "[data-focus-probe]"})
+                ax = cdp.send("Accessibility.getPartialAXTree", {"nodeId": node["nodeId"], "fetchRelatives": False})
+                break
+            except Exception:
+                if attempt == 4:
+                    raise
+                time.sleep(0.1)
         name = next((n.get("name", {}).get("value", "") for n in ax["nodes"] if not n.get("ignored")), "")
         out.append((info["key"], name, info["label"], info["visible"], info["tag"]))
     cdp.detach()
