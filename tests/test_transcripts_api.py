@@ -282,3 +282,31 @@ def test_real_meeting_excerpt_is_attributed_from_taps(real_app):
     assert {s["speaker"] for s in rest} == {jfk["id"]}
     assert all(s["speaker_name"].startswith("Abigail Claflin (") for s in ami)
     assert {s["agenda_item"] for s in t["segments"]} == {item["id"]}
+
+
+def test_upload_from_the_page(parent, app, monkeypatch):
+    """A parent adds a voice-memo recording from the transcript page (the form, with CSRF)."""
+    from io import BytesIO
+    from pathlib import Path
+
+    meeting = parent.make_meeting()
+    queued = []
+    monkeypatch.setattr("server.jobs.request_transcription", lambda recording: queued.append(recording.id))
+    clip = Path(__file__).parent / "data" / "audio" / "jfk.flac"
+    page = parent.client.get(f"/meetings/{meeting['id']}/transcript")
+    assert page.status_code == 200 and "Add a recording made elsewhere" in page.text
+    token = parent.csrf(f"/meetings/{meeting['id']}/transcript")
+    response = parent.client.post(
+        f"/meetings/{meeting['id']}/transcript/upload",
+        data={"csrf_token": token, "file": (BytesIO(clip.read_bytes()), "memo.flac", "audio/flac")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302 and len(queued) == 1
+    # test that a file that is not audio is refused with a message and nothing queued
+    token = parent.csrf(f"/meetings/{meeting['id']}/transcript")
+    response = parent.client.post(
+        f"/meetings/{meeting['id']}/transcript/upload",
+        data={"csrf_token": token, "file": (BytesIO(b"not audio at all"), "notes.txt", "text/plain")},
+        content_type="multipart/form-data", follow_redirects=True,
+    )
+    assert len(queued) == 1 and 'class="flash flash-error"' in response.text

@@ -198,3 +198,21 @@ openapi.extend(
         ),
     },
 )
+
+
+@bp.post("/meetings/<meeting_id>/transcript/upload")
+def page_upload(meeting_id):
+    """Upload a recording made elsewhere (a voice-memo app) from the page."""
+    meeting = prep.get_meeting(meeting_id)
+    file = request.files.get("file")
+    if file is None or not file.filename:
+        flash("Choose a recording to upload.", "error")
+        return redirect(url_for("transcripts.page", meeting_id=meeting.id))
+    try:
+        recording = transcripts.store_upload(meeting, file, 0)
+        jobs.request_transcription(recording)
+    except APIError as e:
+        flash(e.message, "error")
+    else:
+        flash("Uploaded. Transcribing now; this page updates as it goes.", "info")
+    return redirect(url_for("transcripts.page", meeting_id=meeting.id))
