@@ -147,6 +147,21 @@ function drawAgenda() {
   }));
 }
 
+/** Redraw a container and hand focus back to the same control if it had it (keyboard users keep their place). */
+function redraw(container, draw) {
+  const active = document.activeElement;
+  let key = null;
+  if (active && active !== container && container.contains(active)) {
+    const attr = ['data-attendee-id', 'data-edit', 'data-delete', 'id'].find((a) => active.hasAttribute(a));
+    if (attr) key = `[${attr}="${CSS.escape(active.getAttribute(attr))}"]`;
+  }
+  draw();
+  if (key) {
+    const again = container.querySelector(key);
+    if (again && again !== document.activeElement) again.focus({ preventScroll: true });
+  }
+}
+
 function drawSpeakers() {
   const speaker = currentSpeaker();
   const chips = attendees().map((a) => {
@@ -164,7 +179,7 @@ function drawSpeakers() {
     button.append(name, role);
     return button;
   });
-  $('speakers').replaceChildren(...chips);
+  redraw($('speakers'), () => $('speakers').replaceChildren(...chips));
 }
 
 function drawRecording() {
@@ -222,7 +237,9 @@ async function refresh() {
   drawSpeakers();
   drawRecording();
   drawSync();
-  renderTimeline($('timeline'), timeline(), { attendees: attendees(), bundle: bundle(), startedAt: S.meeting.started_at });
+  redraw($('timeline'), () => renderTimeline(
+    $('timeline'), timeline(), { attendees: attendees(), bundle: bundle(), startedAt: S.meeting.started_at },
+  ));
 }
 
 /* ---------- actions ---------- */
