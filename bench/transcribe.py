@@ -3,6 +3,7 @@
 Usage::
 
     .venv/bin/python bench/transcribe.py [--minutes 3] [--threads 2] [--no-clips]
+        [--engine faster-whisper|whisper|all]
 
 For each configuration (faster-whisper tiny.en int8 beam 5 whole-file, int8
 beam 1 whole-file, and windowed incremental int8 beam 5) a fresh subprocess
@@ -21,6 +22,11 @@ WER uses :mod:`transcribe.evaluation` (its normaliser is documented there).
 chunks into the job system (``minuted worker`` on the SQLite queue) at
 ``--pace`` times real time, and prints the seconds from ``finish`` to the
 complete transcript, the worker's peak RSS and the WER.
+
+``--engine whisper`` (needs the ``whisper`` extra) runs openai-whisper on the
+converted bundled tiny.en (beam 5, whole file) next to faster-whisper int8
+and float32 at the same setting, and prints the faster-whisper/openai-whisper
+speed ratios measured in that run. ``--engine all`` runs every config.
 
 Audio comes from /work/shared/audio when it exists, else tests/data/audio.
 """
@@ -43,9 +49,17 @@ sys.path.insert(0, ROOT)
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 CONFIGS = {
-    "int8-b5-whole": {"compute_type": "int8", "beam_size": 5, "windowed": False},
-    "int8-b1-whole": {"compute_type": "int8", "beam_size": 1, "windowed": False},
-    "int8-b5-windowed": {"compute_type": "int8", "beam_size": 5, "windowed": True},
+    "int8-b5-whole": {"engine": "faster-whisper", "compute_type": "int8", "beam_size": 5, "windowed": False},
+    "int8-b1-whole": {"engine": "faster-whisper", "compute_type": "int8", "beam_size": 1, "windowed": False},
+    "int8-b5-windowed": {"engine": "faster-whisper", "compute_type": "int8", "beam_size": 5, "windowed": True},
+    "float32-b5-whole": {"engine": "faster-whisper", "compute_type": "float32", "beam_size": 5, "windowed": False},
+    "whisper-b5-whole": {"engine": "whisper", "beam_size": 5, "windowed": False},
+}
+# What --engine runs: "whisper" brings the faster-whisper configs it is compared with.
+ENGINE_CONFIGS = {
+    "faster-whisper": ["int8-b5-whole", "int8-b1-whole", "int8-b5-windowed"],
+    "whisper": ["int8-b5-whole", "float32-b5-whole", "whisper-b5-whole"],
+    "all": list(CONFIGS),
 }
 
 
@@ -92,13 +106,16 @@ def joined(corpus, minutes: float):
 
 
 def run_config(name: str, threads: int, minutes: float, clips: bool) -> dict:
-    from transcribe.engines import FasterWhisperTranscriber
+    from transcribe.engines import get_transcriber
     from transcribe.evaluation import word_error_rate
     from transcribe.windows import transcribe_windowed
 
     config = CONFIGS[name]
     corpus = load_corpus(audio_dir())
-    engine = FasterWhisperTranscriber(compute_type=config["compute_type"], cpu_threads=threads)
+    settings = {"cpu_threads": threads}
+    if config["engine"] == "faster-whisper":
+        settings["compute_type"] = config["compute_type"]
+    engine = get_transcriber(config["engine"], **settings)
     engine.load()
     result: dict = {"config": name}
     beam = config["beam_size"]
@@ -211,6 +228,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="CTranslate2 CPU threads")
     parser.add_argument("--no-clips", dest="clips", action="store_false", help="skip the per-clip pass")
     parser.add_argument("--config", choices=sorted(CONFIGS), action="append", help="run only these")
+    parser.add_argument("--engine", choices=sorted(ENGINE_CONFIGS), default="faster-whisper",
+                        help="which engine's configs to run; 'whisper' adds the faster-whisper ones it is compared with")
     parser.add_argument("--run", choices=sorted(CONFIGS), help=argparse.SUPPRESS)  # subprocess mode
     parser.add_argument("--minutes-ready", action="store_true",
                         help="stream --minutes of audio as chunks into the job system; time finish → transcript")
@@ -229,7 +248,8 @@ def main() -> None:
     print(f"audio: {audio_dir()}  threads: {args.threads}  joined: ~{args.minutes} min")
     header = f"{'config':<18} {'clips RTF':>9} {'clips WER%':>10} {'long s':>7} {'long RTF':>8} {'long WER%':>9} {'peak RSS MB':>11}"
     print(header)
-    for name in args.config or CONFIGS:
+    rtf = {}
+    for name in args.config or ENGINE_CONFIGS[args.engine]:
         command = [sys.executable, os.path.abspath(__file__), "--run", name, "--threads", str(args.threads),
                    "--minutes", str(args.minutes)] + ([] if args.clips else ["--no-clips"])
         out = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True).stdout
@@ -237,6 +257,14 @@ def main() -> None:
         c = r.get("clips", {})
         print(f"{name:<18} {c.get('rtf', '-'):>9} {c.get('wer_pct', '-'):>10} {r['long']['audio_s']:>7} "
               f"{r['long']['rtf']:>8} {r['long']['wer_pct']:>9} {r['peak_rss_mb']:>11}", flush=True)
+        rtf[name] = (c.get("rtf"), r["long"]["rtf"])
+    if "whisper-b5-whole" in rtf:
+        ow_clips, ow_long = rtf["whisper-b5-whole"]
+        for name in ("int8-b5-whole", "float32-b5-whole"):
+            if name in rtf:
+                fw_clips, fw_long = rtf[name]
+                clips = f"clips {fw_clips / ow_clips:.1f}x, " if fw_clips and ow_clips else ""
+                print(f"speed ratio faster-whisper {name} / openai-whisper (same run): {clips}long {fw_long / ow_long:.1f}x")
 
 
 if __name__ == "__main__":
