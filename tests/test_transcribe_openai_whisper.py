@@ -59,6 +59,12 @@ def corpus() -> list[tuple[str, np.ndarray, str]]:
     return [(item["id"], decode(AUDIO / item["file"]), item["ref"]) for item in items]
 
 
+@pytest.fixture(scope="module")
+def heard(engine, corpus) -> dict[str, list]:
+    """Every clip transcribed once at beam 5 (shared by the tests below: the engine is slow)."""
+    return {clip_id: engine.transcribe(samples) for clip_id, samples, _ref in corpus}
+
+
 def text_of(segments) -> str:
     return " ".join(s.text for s in segments)
 
@@ -120,8 +126,8 @@ def test_engine_is_selected_by_name_and_by_server_config(engine, tmp_path, monke
         db.engine.dispose()
 
 
-def test_jfk_exact_text(engine):
-    segments = engine.transcribe(decode(AUDIO / "jfk.flac"))
+def test_jfk_exact_text(heard):
+    segments = heard["jfk"]
     assert normalise(text_of(segments)) == normalise(JFK)
     words = [w for s in segments for w in s.words]
     assert words[0].text == "And" and words[-1].text == "country."
@@ -130,10 +136,9 @@ def test_jfk_exact_text(engine):
     assert all(0 < w.probability <= 1 for w in words)
 
 
-def test_offset_shifts_every_time_and_short_audio_is_silent(engine):
-    audio = decode(AUDIO / "psphinx_sas_0880.wav")
-    plain = engine.transcribe(audio, beam_size=1)
-    shifted = engine.transcribe(audio, offset_ms=60_000, beam_size=1)
+def test_offset_shifts_every_time_and_short_audio_is_silent(engine, heard):
+    plain = heard["psphinx_sas_0880"]
+    shifted = engine.transcribe(decode(AUDIO / "psphinx_sas_0880.wav"), offset_ms=60_000)
     assert [s.text for s in shifted] == [s.text for s in plain]
     assert [s.start_ms - 60_000 for s in shifted] == [s.start_ms for s in plain]
     assert [w.end_ms - 60_000 for s in shifted for w in s.words] == [w.end_ms for s in plain for w in s.words]
@@ -147,9 +152,9 @@ def test_vocabulary_is_a_prompt_of_terms(engine):
     assert "claflin abbie" not in text  # the prompt itself is not echoed as transcript
 
 
-def test_clip_wer_equals_faster_whisper_float32(engine, corpus):
+def test_clip_wer_equals_faster_whisper_float32(heard, corpus):
     references = [ref for *_x, ref in corpus]
-    ours = word_error_rate(references, [text_of(engine.transcribe(samples)) for _id, samples, _ref in corpus])
+    ours = word_error_rate(references, [text_of(heard[clip_id]) for clip_id, _samples, _ref in corpus])
     faster = FasterWhisperTranscriber(compute_type="float32", cpu_threads=2)
     theirs = word_error_rate(references, [text_of(faster.transcribe(samples)) for _id, samples, _ref in corpus])
     print(f"\ntiny.en beam 5, {len(corpus)} clips: openai-whisper {ours:.2%}, faster-whisper float32 {theirs:.2%}")
