@@ -179,9 +179,11 @@ def migrate(data):
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["txt", "vtt", "srt", "json"]), default="txt", show_default=True)
 @click.option("--model", envvar="MINUTED_WHISPER_MODEL", help="Model directory or name (default: the bundled tiny.en).")
+@click.option("--engine", envvar="MINUTED_WHISPER_ENGINE", type=click.Choice(["faster-whisper", "whisper"]),
+              default="faster-whisper", show_default=True, help="whisper needs pip install '.[whisper]'.")
 @click.option("--beam-size", default=5, show_default=True, type=int)
 @click.option("--vocabulary", multiple=True, help="A name or term to listen for (repeatable).")
-def transcribe(file, fmt, model, beam_size, vocabulary):
+def transcribe(file, fmt, model, engine, beam_size, vocabulary):
     """Transcribe an audio FILE (wav, flac, mp3, m4a, ogg, webm, mp4) to standard output."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from transcribe import AudioDecodeError
@@ -189,7 +191,9 @@ def transcribe(file, fmt, model, beam_size, vocabulary):
 
     settings = {"model": model} if model else {}
     try:
-        text = transcribe_file(file, fmt, beam_size=beam_size, vocabulary=list(vocabulary) or None, **settings)
+        text = transcribe_file(
+            file, fmt, engine=engine, beam_size=beam_size, vocabulary=list(vocabulary) or None, **settings
+        )
     except AudioDecodeError as e:
         raise click.ClickException(str(e)) from None
     click.echo(text, nl=not text.endswith("\n"))

@@ -260,13 +260,13 @@ def get_transcriber(app):
                 from transcribe import get_transcriber as make
 
                 engine = app.config.get("WHISPER_ENGINE") or "faster-whisper"
-                settings = {}
+                # model and device mean the same to both engines; compute type is CTranslate2's alone
+                settings = {
+                    "model": app.config.get("WHISPER_MODEL"),
+                    "device": app.config.get("WHISPER_DEVICE") or "cpu",
+                }
                 if engine in ("faster-whisper", "faster_whisper"):
-                    settings = {
-                        "model": app.config.get("WHISPER_MODEL"),
-                        "device": app.config.get("WHISPER_DEVICE") or "cpu",
-                        "compute_type": app.config.get("WHISPER_COMPUTE_TYPE") or "int8",
-                    }
+                    settings["compute_type"] = app.config.get("WHISPER_COMPUTE_TYPE") or "int8"
                 transcriber = make(engine, **settings)
                 app.extensions["minuted.transcriber"] = transcriber
     return transcriber

@@ -12,7 +12,7 @@ No Flask and no database here. Typical use::
 from .align import attribute
 from .audio import AudioDecodeError, decode, decode_chunks, duration_ms
 from .cli import transcribe_file
-from .engines import FakeTranscriber, FasterWhisperTranscriber, Transcriber, get_transcriber
+from .engines import FakeTranscriber, FasterWhisperTranscriber, OpenAIWhisperTranscriber, Transcriber, get_transcriber
 from .formats import to_json, to_srt, to_txt, to_vtt
 from .types import Segment, Transcript, Word
 from .windows import IncrementalTranscriber
@@ -22,6 +22,7 @@ __all__ = [
     "FakeTranscriber",
     "FasterWhisperTranscriber",
     "IncrementalTranscriber",
+    "OpenAIWhisperTranscriber",
     "Segment",
     "Transcriber",
     "Transcript",
