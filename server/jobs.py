@@ -261,7 +261,7 @@ def get_transcriber(app):
 
                 engine = app.config.get("WHISPER_ENGINE") or "faster-whisper"
                 # model and device mean the same to both engines; compute type is CTranslate2's alone
-                settings = {
+                settings = {} if engine == "fake" else {
                     "model": app.config.get("WHISPER_MODEL"),
                     "device": app.config.get("WHISPER_DEVICE") or "cpu",
                 }
