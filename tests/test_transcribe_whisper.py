@@ -68,15 +68,38 @@ def joined(corpus) -> tuple[np.ndarray, str]:
     return np.concatenate(pieces), " ".join(refs)
 
 
-@pytest.fixture(scope="session")
-def webm_chunks(joined, tmp_path_factory) -> list[bytes]:
-    """The joined audio as a MediaRecorder would upload it: WebM/Opus in ~5-s byte chunks."""
+# what MediaRecorder writes: Chrome/Android WebM with Opus; Safari/iOS fragmented MP4 with AAC
+RECORDER_FORMATS = {
+    "webm": {"container": "webm", "codec": "libopus"},
+    "fmp4": {"container": "mp4", "codec": "aac", "options": {"movflags": "frag_keyframe+empty_moov+default_base_moof", "frag_duration": "1000000"}},
+}
+
+
+@pytest.fixture(scope="session", params=sorted(RECORDER_FORMATS))
+def recorder_chunks(request, joined, tmp_path_factory) -> tuple[str, list[bytes]]:
+    """The joined audio as a phone's MediaRecorder would upload it, in ~5-s byte chunks."""
     audio, _ref = joined
-    path = tmp_path_factory.mktemp("webm") / "meeting.webm"
-    encode(audio, str(path), container="webm", codec="libopus", rate=48000)
+    path = tmp_path_factory.mktemp(request.param) / f"meeting.{request.param}"
+    encode(audio, str(path), rate=48000, **RECORDER_FORMATS[request.param])
     data = path.read_bytes()
     per_chunk = max(1, round(len(data) * 5 * 16000 / audio.size))
-    return [data[i : i + per_chunk] for i in range(0, len(data), per_chunk)]
+    if request.param == "fmp4":
+        # Safari hands over whole fragments (moof + mdat) at each timeslice, never half a box
+        return request.param, _whole_boxes(data, per_chunk)
+    return request.param, [data[i : i + per_chunk] for i in range(0, len(data), per_chunk)]
+
+
+def _whole_boxes(data: bytes, per_chunk: int) -> list[bytes]:
+    """Split an MP4 into chunks of about per_chunk bytes, cutting only before a 'moof' box."""
+    cuts, pos, last = [0], 0, 0
+    while pos + 8 <= len(data):
+        size = int.from_bytes(data[pos : pos + 4], "big")
+        if data[pos + 4 : pos + 8] == b"moof" and pos - last >= per_chunk:
+            cuts.append(pos)
+            last = pos
+        pos += size
+    cuts.append(len(data))
+    return [data[a:b] for a, b in zip(cuts, cuts[1:])]
 
 
 def text_of(segments) -> str:
@@ -114,9 +137,10 @@ def test_clip_wer(engine, corpus):
     assert wer <= CLIPS_MAX_WER
 
 
-def test_streamed_webm_chunks_match_the_whole_file_run(engine, joined, webm_chunks):
+def test_streamed_chunks_match_the_whole_file_run(engine, joined, recorder_chunks):
     _audio, reference = joined
-    audio = decode_chunks(webm_chunks)
+    fmt, chunks = recorder_chunks
+    audio = decode_chunks(chunks)
     whole = engine.transcribe(audio)
     whole_wer = word_error_rate([reference], [text_of(whole)])
 
@@ -124,12 +148,12 @@ def test_streamed_webm_chunks_match_the_whole_file_run(engine, joined, webm_chun
     # append the new audio (audio already given is skipped via start_ms).
     recording = Recording(engine)
     inc = IncrementalTranscriber(recording)
-    for seq in range(len(webm_chunks)):
-        inc.append(decode_chunks(webm_chunks[: seq + 1]), start_ms=0)
+    for seq in range(len(chunks)):
+        inc.append(decode_chunks(chunks[: seq + 1]), start_ms=0)
     inc.finish()
     windowed_wer = word_error_rate([reference], [text_of(inc.segments)])
     print(
-        f"\njoined {audio.size / 16000:.0f} s in {len(webm_chunks)} WebM chunks, {len(recording.windows)} windows: "
+        f"\njoined {audio.size / 16000:.0f} s in {len(chunks)} {fmt} chunks, {len(recording.windows)} windows: "
         f"whole-file WER {whole_wer:.2%}, windowed WER {windowed_wer:.2%}"
     )
     assert whole_wer <= JOINED_MAX_WER
