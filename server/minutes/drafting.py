@@ -404,7 +404,8 @@ def context(meeting, today=None):
             "condition": s.condition,
         }
         for s in deadlines.timeline(meeting.kind, j, meeting_date)
-        if s.relation == "after" or s.due > meeting_date
+        # steps that are the parent's own to-do (e.g. sending this record) don't belong in it
+        if (s.relation == "after" or s.due > meeting_date) and not (s.who or "").startswith("you")
     ]
     ended = meeting.ended_at.astimezone(zone) if meeting.ended_at else None
     days = int(current_app.config["CORRECTION_WORKING_DAYS"])
