@@ -747,3 +747,29 @@ def test_meeting_screen_accessible_and_keyboard_reachable(phone, meeting, check_
     expect(page.locator("#end-summary")).to_have_text("Meeting ended. Everything is uploaded.")
     check_a11y(page)
     assert_keyboard_reachable(page, "#live")
+
+
+def test_screen_off_is_logged_as_a_possible_gap(phone, meeting):
+    page, mid = phone, meeting["id"]
+    open_live(page, mid)
+    start_meeting(page)
+    # the phone's screen goes off (the page becomes hidden) for a few seconds, then comes back
+    page.evaluate("""(state) => {
+        Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => state });
+        document.dispatchEvent(new Event('visibilitychange'));
+    }""", "hidden")
+    time.sleep(3.5)
+    page.evaluate("""(state) => {
+        Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => state });
+        document.dispatchEvent(new Event('visibilitychange'));
+    }""", "visible")
+    # test that the gap is on the timeline, back-dated to when the screen went off, and shown to the parent
+    for _ in range(50):
+        gaps = [e for e in own_events(page).values() if e["kind"] == "bookmark"]
+        if gaps:
+            break
+        time.sleep(0.1)
+    assert len(gaps) == 1 and gaps[0]["payload"]["text"].startswith("Screen off or Minuted in the background for")
+    assert gaps[0]["t_ms"] <= gaps[0]["created"] - 3000 + 500  # (server-aligned clock vs the device's)
+    expect(page.locator("#timeline")).to_contain_text("Screen off")
+    sync_until_done(page)

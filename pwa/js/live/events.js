@@ -8,8 +8,9 @@ export const MARKERS = ['note', 'agreed', 'refused', 'action', 'question', 'quot
  * Create an event and resolve once it is committed to IndexedDB.
  * `context` is {meeting, device_id, attendee_id, agenda_item_id}; the two ids are added to the payload when set.
  */
-export async function record(kind, payload, context) {
-  const t = now();
+export async function record(kind, payload, context, { at } = {}) {
+  // `at` (server-aligned ms) back-dates an event to when something happened, e.g. when the screen went off
+  const t = at === undefined ? now() : at;
   const body = { ...payload };
   if (context.attendee_id && body.attendee_id === undefined) body.attendee_id = context.attendee_id;
   if (context.agenda_item_id && body.agenda_item_id === undefined) body.agenda_item_id = context.agenda_item_id;
@@ -19,7 +20,7 @@ export async function record(kind, payload, context) {
     kind,
     t_ms: t,
     at_ms: meetingMs(context.meeting.started_at, t),
-    wall_time: new Date().toISOString(),
+    wall_time: new Date(Date.now() - (now() - t)).toISOString(),
     device_id: context.device_id,
     payload: body,
     version: 1,

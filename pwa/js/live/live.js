@@ -72,10 +72,10 @@ function context() {
 }
 
 /** Save an event, redraw, and sync. Returns the saved event. */
-export async function capture(kind, payload, { withContext = true } = {}) {
+export async function capture(kind, payload, { withContext = true, at } = {}) {
   const ctx = context();
   if (!withContext) { ctx.attendee_id = null; ctx.agenda_item_id = null; }
-  const event = await events.record(kind, payload, ctx);
+  const event = await events.record(kind, payload, ctx, { at });
   S.events.push(event);
   await refresh();
   kick();
@@ -89,6 +89,24 @@ export async function revise(id, change, options) {
   await refresh();
   kick();
   return next;
+}
+
+/* Phones stop or silence a page's microphone when the screen goes off or another app comes to the front
+ * (phone-recording.md): each such interval goes on the timeline as a bookmark, a possible gap. */
+const GAP_S = 3;
+let hidden = null;
+
+async function noteHiddenGap() {
+  const was = hidden;
+  hidden = null;
+  if (!was || !S.meeting || !S.meeting.started_at || S.meeting.ended_at) return;
+  const seconds = Math.round((now() - was.at) / 1000);
+  if (seconds < GAP_S) return;
+  const span = seconds < 90 ? `${seconds} seconds` : `${Math.round(seconds / 60)} minutes`;
+  const text = was.recording
+    ? `Screen off or Minuted in the background for ${span} while recording: the recording may have a gap here.`
+    : `Screen off or Minuted in the background for ${span}.`;
+  await capture('bookmark', { text }, { withContext: false, at: was.at });
 }
 
 function kick() {
@@ -383,7 +401,14 @@ function wire() {
 
   window.addEventListener('online', () => { drawSync(); kick(); });
   window.addEventListener('offline', () => drawSync());
-  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') kick(); });
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') {
+      kick();
+      noteHiddenGap().catch((err) => console.error(err));
+    } else {
+      hidden = { at: now(), recording: Boolean(S.recorder && S.recorder.active) };
+    }
+  });
   if (navigator.serviceWorker) {
     navigator.serviceWorker.addEventListener('message', (event) => {
       if (event.data && event.data.type === 'sync') kick();
