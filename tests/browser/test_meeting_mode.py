@@ -773,3 +773,23 @@ def test_screen_off_is_logged_as_a_possible_gap(phone, meeting):
     assert gaps[0]["t_ms"] <= gaps[0]["created"] - 3000 + 500  # (server-aligned clock vs the device's)
     expect(page.locator("#timeline")).to_contain_text("Screen off")
     sync_until_done(page)
+
+
+def test_someone_joining_while_recording_is_asked_and_can_stop_it(phone, meeting):
+    page, mid, people = phone, meeting["id"], meeting["attendees"]
+    open_live(page, mid)
+    start_meeting(page)
+    start_recording(page, people)
+    poll(page, "window.minutedLive.state().recordingActive", message="recording")
+    page.locator("#add-person").click()
+    page.locator("#person-name").fill("Mr Late")
+    page.locator("#person-save").click()
+    # test that the parent is asked at once, and an objection stops the recording and is logged
+    page.get_by_role("button", name="They object").click()
+    poll(page, "!window.minutedLive.state().recordingActive", message="recording stopped")
+    mine = own_events(page).values()
+    person = next(e for e in mine if e["kind"] == "attendee")
+    objection = [e for e in mine if e["kind"] == "consent" and e["payload"].get("attendee_id") == person["id"]]
+    assert len(objection) == 1 and objection[0]["payload"]["given"] is False
+    expect(page.locator("#rec-status")).not_to_contain_text("Recording")
+    sync_until_done(page)

@@ -109,6 +109,22 @@ async function noteHiddenGap() {
   await capture('bookmark', { text }, { withContext: false, at: was.at });
 }
 
+/** Someone joins while recording: the recording goes on only if they agree too (domain.md §4.3). */
+async function askNewPersonConsent(attendeeId, name) {
+  const answer = await show(`You're recording. Tell ${name}, and ask if they agree.`, {
+    buttons: ['They agree', 'They object'], duration: 0,
+  });
+  if (!answer) return;
+  const given = answer === 'They agree';
+  await capture('consent', { attendee_id: attendeeId, given }, { withContext: false });
+  if (!given) {
+    await S.recorder.stop();
+    await live.setConsent('refused');
+    await refresh();
+    show('Recording stopped; what was recorded before is kept. Carry on with notes.');
+  }
+}
+
 function kick() {
   S.syncer.run().catch((err) => console.error(err));
 }
@@ -367,8 +383,8 @@ function wire() {
     const name = $('person-name').value.trim();
     if (!name) return;
     try {
-      await capture('attendee', { name, role: $('person-role').value }, { withContext: false });
-      if (S.recorder.active) show(`You're recording: tell ${name} and ask if they agree.`);
+      const person = await capture('attendee', { name, role: $('person-role').value }, { withContext: false });
+      if (S.recorder.active) await askNewPersonConsent(person.id, name);
     } catch (err) {
       handleError(err);
     }
