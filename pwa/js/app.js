@@ -38,22 +38,29 @@ async function offerUpdate(worker) {
   }
 }
 
+// a page made longer ago than this, when it loads, came from the service worker's saved copies
+const STALE_MS = 2 * 60 * 1000;
+
 function offlineBanner() {
   const banner = document.getElementById('offline-banner');
   if (!banner) return;
+  const at = document.body.dataset.renderedAt ? new Date(document.body.dataset.renderedAt) : null;
+  const valid = at && !Number.isNaN(at.getTime());
+  const when = valid ? at.toLocaleString(undefined, { weekday: 'short', hour: '2-digit', minute: '2-digit' }) : null;
+  // online but served a saved copy: the phone has a signal, Minuted itself could not be reached
+  const savedCopy = valid && Date.now() - at.getTime() > STALE_MS;
   const update = () => {
-    if (navigator.onLine) {
+    if (!navigator.onLine) {
+      banner.textContent = when
+        ? `You're offline. This is the copy saved on this device (${when}).`
+        : "You're offline.";
+      banner.hidden = false;
+    } else if (savedCopy) {
+      banner.textContent = `Minuted couldn't be reached, so this is the copy saved on this device (${when}). Reload to try again.`;
+      banner.hidden = false;
+    } else {
       banner.hidden = true;
-      return;
     }
-    const at = document.body.dataset.renderedAt ? new Date(document.body.dataset.renderedAt) : null;
-    const when = at && !Number.isNaN(at.getTime())
-      ? at.toLocaleString(undefined, { weekday: 'short', hour: '2-digit', minute: '2-digit' })
-      : null;
-    banner.textContent = when
-      ? `You're offline. This is the copy saved on this device (${when}).`
-      : "You're offline.";
-    banner.hidden = false;
   };
   window.addEventListener('online', update);
   window.addEventListener('offline', update);

@@ -126,10 +126,15 @@ def test_saved_page_survives_the_server_going_down(page, server, sign_in):
     # test that the saved copy is shown when the server itself is down (not just the phone's signal)
     server.stop()
     try:
+        # (a few minutes later, by the phone's clock)
+        page.add_init_script("(() => { const shift = 5 * 60 * 1000; const real = Date.now; "
+                             "Date.now = () => real() + shift; })()")
         response = page.reload()
         assert response.from_service_worker
         expect(page.get_by_role("heading", level=1)).to_have_text("Kai")
         assert rendered_at(page) == online_copy
+        # test that the parent is told this is a saved copy although the phone has a signal
+        expect(page.locator("#offline-banner")).to_contain_text("Minuted couldn't be reached")
     finally:
         server.start()
     # test that, with the server back, a page never saved comes from the network (not the offline page)
