@@ -146,6 +146,16 @@ def chunk_paths(recording):
     return [Path(c.path) for c in sorted(recording.chunks, key=lambda c: c.seq)]
 
 
+def purge(meeting_ids):
+    """Remove the audio files (chunks, uploads, cached joins) of deleted meetings; call after the commit."""
+    import shutil
+
+    data = Path(current_app.config["DATA_DIR"])
+    for meeting_id in meeting_ids:
+        for folder in (Path(current_app.config["AUDIO_DIR"]) / meeting_id, data / "cache" / "audio" / meeting_id):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def recording_dict(recording):
     return {
         "id": recording.id,

@@ -1,4 +1,6 @@
 """Account pages: first-run setup, sign in, sign out."""
+from datetime import datetime
+from datetime import timezone
 from urllib.parse import urlsplit
 
 from flask import Blueprint
@@ -9,9 +11,11 @@ from flask import g
 from flask import redirect
 from flask import render_template
 from flask import request
+from flask import send_file
 from flask import url_for
 
 from .. import auth
+from ..auth import login_required
 from .. import partners
 from ..db import db
 from ..errors import ValidationError
@@ -118,4 +122,42 @@ def ca_certificate():
         abort(404, "There is no local certificate: run `minuted serve --https`.")
     response = current_app.response_class(path.read_bytes(), mimetype="application/x-x509-ca-cert")
     response.headers["Content-Disposition"] = "attachment; filename=minuted-ca.crt"
+    return response
+
+
+@bp.get("/account")
+@login_required
+def account():
+    """The account: download everything, or delete everything."""
+    return render_template("account/account.html")
+
+
+@bp.get("/account/export.zip")
+@login_required
+def export_zip():
+    """Download everything this account holds (data, audio, minutes) as one zip file."""
+    from .. import export
+
+    archive = export.build(g.user)
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    return send_file(archive, mimetype="application/zip", as_attachment=True,
+                     download_name=f"minuted-export-{stamp}.zip")
+
+
+@bp.post("/account/delete")
+@login_required
+def delete_account():
+    """Delete the account and everything in it, after the parent types their email to confirm."""
+    from .. import audio_store
+
+    if auth.normalise_email(request.form.get("confirm")) != g.user.email:
+        flash("To delete everything, type your email address exactly.", "error")
+        return redirect(url_for("account.account"))
+    meeting_ids = [m.id for c in g.user.children for m in c.meetings]
+    db.session.delete(g.user)
+    db.session.commit()
+    audio_store.purge(meeting_ids)
+    auth.logout()
+    response = redirect(url_for("account.setup") if not auth.has_users() else url_for("account.login"))
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
     return response

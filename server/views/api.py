@@ -120,9 +120,12 @@ def update_child(child_id):
 
 @bp.delete("/children/<child_id>")
 def delete_child(child_id):
-    """Delete a child and everything recorded about them."""
-    prep.delete(prep.get_child(child_id))
+    """Delete a child and everything recorded about them (audio files too)."""
+    child = prep.get_child(child_id)
+    meeting_ids = [m.id for m in child.meetings]
+    prep.delete(child)
     db.session.commit()
+    audio_store.purge(meeting_ids)
     return "", 204
 
 
@@ -163,9 +166,10 @@ def update_meeting(meeting_id):
 
 @bp.delete("/meetings/<meeting_id>")
 def delete_meeting(meeting_id):
-    """Delete a meeting and everything captured in it."""
+    """Delete a meeting and everything captured in it (audio files too)."""
     prep.delete(prep.get_meeting(meeting_id, owner_only=True))
     db.session.commit()
+    audio_store.purge([meeting_id])
     return "", 204
 
 

@@ -7,6 +7,7 @@ from flask import render_template
 from flask import request
 from flask import url_for
 
+from .. import audio_store
 from .. import checker
 from .. import deadlines
 from .. import prep
@@ -141,8 +142,10 @@ def delete_child(child_id):
     """Delete a child and everything recorded about them."""
     child = prep.get_child(child_id)
     name = child.name
+    meeting_ids = [m.id for m in child.meetings]
     prep.delete(child)
     db.session.commit()
+    audio_store.purge(meeting_ids)
     flash(f"Deleted {name} and all their meetings.")
     return redirect(url_for("pages.home"))
 
@@ -209,6 +212,7 @@ def delete_meeting(meeting_id):
     child_id = meeting.child_id
     prep.delete(meeting)
     db.session.commit()
+    audio_store.purge([meeting_id])
     flash("Meeting deleted.")
     return redirect(url_for("pages.child", child_id=child_id))
 

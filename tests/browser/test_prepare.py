@@ -222,6 +222,10 @@ def test_prepare_an_annual_review_on_a_phone(page, server, check_a11y):
     assert response.status == 404
     expect(page.get_by_role("heading", level=1)).to_have_text("Not found")
     check_a11y(page)
+    page.get_by_role("link", name="Account").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
+    page.get_by_text("Delete my account and everything in it").click()
+    check_a11y(page)
 
     # test that signing out leads to the sign-in page, and signing in again works
     page.get_by_role("button", name="Sign out").click()
