@@ -138,3 +138,16 @@ def test_a_guest_cannot_sign_in_with_a_password(app, parent, meeting):
         with app.test_request_context():
             assert auth.authenticate(guest.email, "!") is None
             assert auth.authenticate(guest.email, "") is None
+
+
+def test_a_partner_sees_the_preparation_read_only(app, parent, meeting):
+    parent.make_agenda_item(meeting["id"], title="Reading support")
+    code = make_code(parent, meeting)
+    phone, _ = join_page(app, code["code"])
+    for path, form in (("people", "Add a person"), ("agenda", "Add an ask"), ("plan", "Add a target")):
+        page = phone.get(f"/meetings/{meeting['id']}/{path}")
+        assert page.status_code == 200 and form not in page.text, path
+    assert "Reading support" in phone.get(f"/meetings/{meeting['id']}/agenda").text
+    assert "Edit details" not in phone.get(f"/meetings/{meeting['id']}").text
+    # test that the owner still sees every form
+    assert "Add a person" in parent.client.get(f"/meetings/{meeting['id']}/people").text

@@ -1,6 +1,7 @@
 """Pages for preparing a meeting: children, meetings, people, agenda, the plan, the print view."""
 from flask import Blueprint
 from flask import flash
+from flask import g
 from flask import make_response
 from flask import redirect
 from flask import render_template
@@ -36,8 +37,20 @@ def template_helpers():
         "role_options": role_options,
         "child_options": lambda children: [(c.id, c.name) for c in children],
         "link_options": link_options,
+        # preparation is the parent's; a partner who joined with a code sees it read-only
+        "can_edit": _can_edit(),
         "meeting_type_options": meeting_type_options,
     }
+
+
+def _can_edit():
+    meeting_id = (request.view_args or {}).get("meeting_id")
+    if not meeting_id or g.get("user") is None:
+        return True
+    from ..models import Meeting
+
+    meeting = db.session.get(Meeting, meeting_id)
+    return meeting is None or meeting.child.user_id == g.user.id
 
 
 def link_options(rows):
