@@ -84,6 +84,31 @@ def bundled_model_path() -> str:
     return path
 
 
+def _samples(audio: np.ndarray) -> np.ndarray:
+    """Return audio as contiguous float32 mono samples."""
+    return np.ascontiguousarray(audio, dtype=np.float32).reshape(-1)
+
+
+def _vocabulary_text(vocabulary: list[str] | None) -> str | None:
+    """Join names and terms into the one string both engines take (hotwords / prompt)."""
+    return ", ".join(v.strip() for v in vocabulary or () if v and v.strip()) or None
+
+
+def _segments(raw_segments, offset_ms: int, n_samples: int) -> list[Segment]:
+    """Turn an engine's segments (objects with text, start, end, words) into Segments on the timeline."""
+    end_limit = offset_ms + n_samples * 1000 // SAMPLE_RATE
+    segments: list[Segment] = []
+    for raw in raw_segments:  # may be a lazy generator: decoding happens here
+        text = raw.text.strip()
+        if not text:
+            continue
+        words = _merge_words(raw.words or (), offset_ms, end_limit)
+        start = words[0].start_ms if words else offset_ms + round(raw.start * 1000)
+        end = words[-1].end_ms if words else offset_ms + round(raw.end * 1000)
+        segments.append(Segment(start_ms=min(start, end_limit), end_ms=min(end, end_limit), text=text, words=words))
+    return segments
+
+
 class FasterWhisperTranscriber:
     """Whisper through faster-whisper (CTranslate2).
 
@@ -162,11 +187,11 @@ class FasterWhisperTranscriber:
         beam_size: int = 5,
     ) -> list[Segment]:
         """Transcribe samples; see :meth:`Transcriber.transcribe`."""
-        audio = np.ascontiguousarray(audio, dtype=np.float32).reshape(-1)
+        audio = _samples(audio)
         if audio.size < SAMPLE_RATE // 10:  # under 100 ms: nothing to hear
             return []
         model = self.load()
-        hotwords = ", ".join(v.strip() for v in vocabulary or () if v and v.strip()) or None
+        hotwords = _vocabulary_text(vocabulary)
         raw_segments, _info = model.transcribe(
             audio,
             language=self.language,
@@ -176,17 +201,7 @@ class FasterWhisperTranscriber:
             word_timestamps=True,
             hotwords=hotwords,
         )
-        end_limit = offset_ms + audio.size * 1000 // SAMPLE_RATE
-        segments: list[Segment] = []
-        for raw in raw_segments:  # a lazy generator: decoding happens here
-            words = _merge_words(raw.words or (), offset_ms, end_limit)
-            text = raw.text.strip()
-            if not text:
-                continue
-            start = words[0].start_ms if words else offset_ms + round(raw.start * 1000)
-            end = words[-1].end_ms if words else offset_ms + round(raw.end * 1000)
-            segments.append(Segment(start_ms=min(start, end_limit), end_ms=min(end, end_limit), text=text, words=words))
-        return segments
+        return _segments(raw_segments, offset_ms, audio.size)
 
 
 class FakeTranscriber:
@@ -408,13 +423,13 @@ class OpenAIWhisperTranscriber:
         """Transcribe samples; see :meth:`Transcriber.transcribe`."""
         from types import SimpleNamespace
 
-        audio = np.ascontiguousarray(audio, dtype=np.float32).reshape(-1)
+        audio = _samples(audio)
         if audio.size < SAMPLE_RATE // 10:  # under 100 ms: nothing to hear
             return []
         model = self.load()
         import whisper
 
-        prompt = ", ".join(v.strip() for v in vocabulary or () if v and v.strip()) or None
+        prompt = _vocabulary_text(vocabulary)
         with self._lock:
             result = whisper.transcribe(
                 model,
@@ -429,14 +444,9 @@ class OpenAIWhisperTranscriber:
                 carry_initial_prompt=prompt is not None,
                 word_timestamps=True,
             )
-        end_limit = offset_ms + audio.size * 1000 // SAMPLE_RATE
-        segments: list[Segment] = []
-        for raw in result["segments"]:
-            text = raw["text"].strip()
-            if not text:
-                continue
-            words = _merge_words([SimpleNamespace(**w) for w in raw.get("words") or ()], offset_ms, end_limit)
-            start = words[0].start_ms if words else offset_ms + round(raw["start"] * 1000)
-            end = words[-1].end_ms if words else offset_ms + round(raw["end"] * 1000)
-            segments.append(Segment(start_ms=min(start, end_limit), end_ms=min(end, end_limit), text=text, words=words))
-        return segments
+        # openai-whisper answers dicts; give them the attribute shape faster-whisper's segments have
+        raw_segments = (
+            SimpleNamespace(**{**raw, "words": [SimpleNamespace(**w) for w in raw.get("words") or ()]})
+            for raw in result["segments"]
+        )
+        return _segments(raw_segments, offset_ms, audio.size)
