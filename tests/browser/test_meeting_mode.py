@@ -793,3 +793,25 @@ def test_someone_joining_while_recording_is_asked_and_can_stop_it(phone, meeting
     assert len(objection) == 1 and objection[0]["payload"]["given"] is False
     expect(page.locator("#rec-status")).not_to_contain_text("Recording")
     sync_until_done(page)
+
+
+def test_a_microphone_that_goes_quiet_is_caught(phone, meeting):
+    page, mid, people = phone, meeting["id"], meeting["attendees"]
+    # the phone's recorder stops delivering audio after two chunks (a silenced microphone)
+    page.add_init_script("""(() => {
+        const add = MediaRecorder.prototype.addEventListener;
+        MediaRecorder.prototype.addEventListener = function (type, listener, options) {
+            if (type !== 'dataavailable') return add.call(this, type, listener, options);
+            let seen = 0;
+            return add.call(this, type, (event) => { if (++seen <= 2) listener(event); }, options);
+        };
+    })()""")
+    open_live(page, mid)
+    start_meeting(page)
+    start_recording(page, people)
+    # test that the watchdog ends the stuck recording, keeps what it saved, and offers to continue
+    expect(page.locator("#rec-continue")).to_be_visible(timeout=20_000)
+    expect(page.locator("#live-notice")).to_contain_text("The microphone stopped sending sound")
+    assert not page.evaluate("window.minutedLive.state().recordingActive")
+    page.locator("#rec-continue").click()
+    poll(page, "window.minutedLive.state().recordingActive", message="recording again")

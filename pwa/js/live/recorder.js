@@ -87,7 +87,18 @@ export default class Recorder {
     this._recorder = recorder;
     this._requestedStop = false;
     let seq = 0;
+    let lastData = Date.now();
+    this._stalled = false;
+    // a recorder that stops producing chunks (a silenced or stolen microphone) is treated as interrupted:
+    // what it saved is kept and the parent is offered "Continue recording" (phone-recording.md §4.3)
+    this._watchdog = setInterval(() => {
+      if (recorder.state === 'recording' && Date.now() - lastData > 3 * this.timeslice + 2000) {
+        this._stalled = true;
+        recorder.stop();
+      }
+    }, Math.max(500, this.timeslice));
     recorder.addEventListener('dataavailable', (event) => {
+      lastData = Date.now();
       if (!event.data || !event.data.size) return;
       const mySeq = seq++;
       // chunks are written one after another, in order, each in its own committed transaction
@@ -97,6 +108,12 @@ export default class Recorder {
     recorder.addEventListener('error', (event) => console.error('recorder error', event.error));
     for (const track of stream.getAudioTracks()) {
       track.addEventListener('ended', () => { if (recorder.state !== 'inactive') recorder.stop(); });
+      // iOS mutes the track during a call or Siri; a long mute is an interruption, not a quiet room
+      let muted = null;
+      track.addEventListener('mute', () => {
+        muted = setTimeout(() => { if (recorder.state !== 'inactive') recorder.stop(); }, 5000);
+      });
+      track.addEventListener('unmute', () => clearTimeout(muted));
     }
     recorder.start(this.timeslice);
     return record;
@@ -119,6 +136,7 @@ export default class Recorder {
   }
 
   async _stopped(record, stream) {
+    clearInterval(this._watchdog);
     for (const track of stream.getTracks()) track.stop();
     await this._writes;
     const asked = this._requestedStop;
@@ -130,7 +148,7 @@ export default class Recorder {
     this.recording = null;
     if (this._stopResolve) this._stopResolve();
     this._stopResolve = null;
-    if (!asked) this.onInterrupted('The recording stopped.');
+    if (!asked) this.onInterrupted(this._stalled ? 'The microphone stopped sending sound.' : 'The recording stopped.');
     this.onChunk();
   }
 
