@@ -76,7 +76,8 @@ export async function capture(kind, payload, { withContext = true, at } = {}) {
   const ctx = context();
   if (!withContext) { ctx.attendee_id = null; ctx.agenda_item_id = null; }
   const event = await events.record(kind, payload, ctx, { at });
-  S.events.push(event);
+  // a reload from IndexedDB (chunks and syncs trigger them) may already have picked this event up
+  if (!S.events.some((e) => e.id === event.id)) S.events.push(event);
   await refresh();
   kick();
   return event;
