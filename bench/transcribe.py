@@ -6,8 +6,9 @@ Usage::
         [--engine faster-whisper|whisper|all]
 
 For each configuration (faster-whisper tiny.en int8 beam 5 whole-file, int8
-beam 1 whole-file, and windowed incremental int8 beam 5) a fresh subprocess
-transcribes:
+beam 1 whole-file, windowed incremental int8 beam 5 one window at a time, and
+windowed in batches of 4 at beam 5 and beam 1, as the worker runs a backlog)
+a fresh subprocess transcribes:
 
 * every referenced clip on its own (pooled WER, as in /work/shared/asr.md §5a),
 * the clips joined with 0.75-s gaps and repeated to about ``--minutes``
@@ -15,7 +16,9 @@ transcribes:
   gets it as 5-s pieces, the way upload chunks arrive).
 
 RTF = audio seconds / transcription wall seconds (model load and decoding
-excluded; higher is faster). Peak RSS = the subprocess's ``ru_maxrss``.
+excluded; higher is faster); each config's long-recording speed and WER are
+also printed against the whole-file beam-5 run of the same invocation.
+Peak RSS = the subprocess's ``ru_maxrss``.
 WER uses :mod:`transcribe.evaluation` (its normaliser is documented there).
 
 ``--minutes-ready`` streams ``--minutes`` of the joined clips as 5-s WebM
@@ -52,12 +55,16 @@ CONFIGS = {
     "int8-b5-whole": {"engine": "faster-whisper", "compute_type": "int8", "beam_size": 5, "windowed": False},
     "int8-b1-whole": {"engine": "faster-whisper", "compute_type": "int8", "beam_size": 1, "windowed": False},
     "int8-b5-windowed": {"engine": "faster-whisper", "compute_type": "int8", "beam_size": 5, "windowed": True},
+    "int8-b5-batched": {"engine": "faster-whisper", "compute_type": "int8", "beam_size": 5, "windowed": True,
+                        "batch_size": 4},
+    "int8-b1-batched": {"engine": "faster-whisper", "compute_type": "int8", "beam_size": 1, "windowed": True,
+                        "batch_size": 4},
     "float32-b5-whole": {"engine": "faster-whisper", "compute_type": "float32", "beam_size": 5, "windowed": False},
     "whisper-b5-whole": {"engine": "whisper", "beam_size": 5, "windowed": False},
 }
 # What --engine runs: "whisper" brings the faster-whisper configs it is compared with.
 ENGINE_CONFIGS = {
-    "faster-whisper": ["int8-b5-whole", "int8-b1-whole", "int8-b5-windowed"],
+    "faster-whisper": ["int8-b5-whole", "int8-b1-whole", "int8-b5-windowed", "int8-b5-batched", "int8-b1-batched"],
     "whisper": ["int8-b5-whole", "float32-b5-whole", "whisper-b5-whole"],
     "all": list(CONFIGS),
 }
@@ -122,7 +129,7 @@ def run_config(name: str, threads: int, minutes: float, clips: bool) -> dict:
 
     def run(samples):
         if config["windowed"]:
-            return transcribe_windowed(engine, samples, beam_size=beam)
+            return transcribe_windowed(engine, samples, beam_size=beam, batch_size=config.get("batch_size", 1))
         return engine.transcribe(samples, beam_size=beam)
 
     if clips:
@@ -248,7 +255,7 @@ def main() -> None:
     print(f"audio: {audio_dir()}  threads: {args.threads}  joined: ~{args.minutes} min")
     header = f"{'config':<18} {'clips RTF':>9} {'clips WER%':>10} {'long s':>7} {'long RTF':>8} {'long WER%':>9} {'peak RSS MB':>11}"
     print(header)
-    rtf = {}
+    rtf, wer = {}, {}
     for name in args.config or ENGINE_CONFIGS[args.engine]:
         command = [sys.executable, os.path.abspath(__file__), "--run", name, "--threads", str(args.threads),
                    "--minutes", str(args.minutes)] + ([] if args.clips else ["--no-clips"])
@@ -258,6 +265,13 @@ def main() -> None:
         print(f"{name:<18} {c.get('rtf', '-'):>9} {c.get('wer_pct', '-'):>10} {r['long']['audio_s']:>7} "
               f"{r['long']['rtf']:>8} {r['long']['wer_pct']:>9} {r['peak_rss_mb']:>11}", flush=True)
         rtf[name] = (c.get("rtf"), r["long"]["rtf"])
+        wer[name] = r["long"]["wer_pct"]
+    if "int8-b5-whole" in rtf:
+        base_rtf, base_wer = rtf["int8-b5-whole"][1], wer["int8-b5-whole"]
+        for name in rtf:
+            if name != "int8-b5-whole":
+                print(f"{name} against int8-b5-whole (same run, long): speed {rtf[name][1] / base_rtf:.2f}x, "
+                      f"WER {wer[name] - base_wer:+.2f} pt")
     if "whisper-b5-whole" in rtf:
         ow_clips, ow_long = rtf["whisper-b5-whole"]
         for name in ("int8-b5-whole", "float32-b5-whole"):

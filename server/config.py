@@ -43,6 +43,8 @@ def defaults():
         "WHISPER_MODEL": None,  # None → the bundled tiny.en
         "WHISPER_DEVICE": "cpu",
         "WHISPER_COMPUTE_TYPE": "int8",
+        "WHISPER_BEAM_SIZE": 5,
+        "WHISPER_BATCH_SIZE": 4,  # windows decoded side by side when audio has piled up
         "RUN_WORKER": False,  # `minuted serve` consumes the queue in-process
     }
 

@@ -337,6 +337,7 @@ def _window_settings(app):
     return {
         "beam_size": int(app.config.get("WHISPER_BEAM_SIZE") or 5),
         "window_s": float(app.config.get("WHISPER_WINDOW_S") or 30.0),
+        "batch_size": int(app.config.get("WHISPER_BATCH_SIZE") or 1),
     }
 
 
@@ -375,7 +376,8 @@ def _transcribe_pass(job_id, attempt):
         new = inc.finish()
         _commit_window(job_id, attempt, recording_id, at_ms, new, inc, audio_ms, final=True, audio_ms=audio_ms)
     else:
-        _commit_window(job_id, attempt, recording_id, at_ms, [], inc, max(total, audio_ms), final=False)
+        new = inc.drain()  # what has piled up short of a whole batch
+        _commit_window(job_id, attempt, recording_id, at_ms, new, inc, max(total, audio_ms), final=False)
 
 
 def _decode_from(paths, from_ms, preroll_ms=1000):

@@ -149,11 +149,38 @@ class Crashing(FakeTranscriber):
         return super().transcribe(audio, **kwargs)
 
 
+def test_a_batched_job_commits_batch_by_batch_and_resumes_after_a_crash(app):
+    parent = parent_of(app)
+    meeting = parent.make_meeting()
+    audio = speech(600)  # ten minutes: more than one batch's worth (4 regions x 4 windows of 30 s)
+    reference = [w.text for s in transcribe_windowed(FakeTranscriber(), decode(wav(audio))) for w in s.words]
+    app.config["WHISPER_BATCH_SIZE"] = 4
+    app.extensions["minuted.transcriber"] = Crashing(crash_on=25)  # in the second batch
+    r = parent.api("POST", f"/meetings/{meeting['id']}/uploads",
+                   data={"file": (io.BytesIO(wav(audio)), "memo.wav")})
+    assert r.status_code == 202
+    t = parent.api("GET", f"/meetings/{meeting['id']}/transcript").json
+    assert t["status"] == "failed"
+    done_before = t["processed_ms"]
+    assert 200_000 < done_before < 600_000  # the first batch was committed
+
+    engine = FakeTranscriber()
+    app.extensions["minuted.transcriber"] = engine
+    assert parent.api("POST", f"/meetings/{meeting['id']}/transcript/retry").status_code == 202
+    t = parent.api("GET", f"/meetings/{meeting['id']}/transcript").json
+    assert t["status"] == "done"
+    assert min(offset for offset, _ in engine.calls) >= done_before - 1000
+    rows = texts(app, meeting["id"])
+    assert len({s for s, _ in rows}) == len(rows)
+    assert [w for _s, text in rows for w in text.split()] == reference
+
+
 def test_a_failed_job_ends_failed_and_a_retry_resumes_without_duplicates(app):
     parent = parent_of(app)
     meeting = parent.make_meeting()
     audio = speech(130)
     reference = [w.text for s in transcribe_windowed(FakeTranscriber(), decode(wav(audio))) for w in s.words]
+    app.config["WHISPER_BATCH_SIZE"] = 1  # one window per commit, so a crash keeps the windows before it
     app.extensions["minuted.transcriber"] = Crashing(crash_on=3)
     r = parent.api("POST", f"/meetings/{meeting['id']}/uploads",
                    data={"file": (io.BytesIO(wav(audio)), "long.wav")})

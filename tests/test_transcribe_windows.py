@@ -31,13 +31,16 @@ def words(segments) -> list[str]:
     return [w.text for s in segments for w in s.words]
 
 
+@pytest.mark.parametrize("batch_size", [1, 4])
 @pytest.mark.parametrize("make", [speech_with_pauses, continuous_speech])
 @pytest.mark.parametrize(("window_s", "search_s", "piece_s"), [(30, 5, 5), (10, 3, 1.3), (7, 2, 9)])
-def test_windowed_words_equal_whole_file_words(make, window_s, search_s, piece_s):
+def test_windowed_words_equal_whole_file_words(make, window_s, search_s, piece_s, batch_size):
     audio = make(95)
     whole = words(FakeTranscriber().transcribe(audio))
     engine = FakeTranscriber()
-    windowed = words(transcribe_windowed(engine, audio, window_s=window_s, search_s=search_s, piece_s=piece_s))
+    windowed = words(transcribe_windowed(
+        engine, audio, window_s=window_s, search_s=search_s, piece_s=piece_s, batch_size=batch_size
+    ))
     assert windowed == whole  # nothing lost, nothing doubled
     assert len(engine.calls) > 95 // window_s
     assert all(duration <= window_s * 1000 for _offset, duration in engine.calls)
@@ -57,7 +60,7 @@ def test_buffer_stays_small_and_segments_arrive_as_audio_does():
     committed = []
     for i in range(0, audio.size, SR):
         committed += inc.append(audio[i : i + SR])
-        assert inc._buffer.size <= (10 + 1 + 1) * SR  # one window plus one piece plus the overlap
+        assert inc._buffered <= (10 + 1 + 1) * SR  # one window plus one piece plus the overlap
     assert inc.committed_ms > 100_000 and committed == inc.segments
     tail = inc.finish()
     assert inc.segments == committed + tail
@@ -106,6 +109,61 @@ def test_vocabulary_and_beam_reach_the_engine():
 def test_invalid_window_settings():
     with pytest.raises(ValueError):
         IncrementalTranscriber(FakeTranscriber(), window_s=5, search_s=5)
+    with pytest.raises(ValueError):
+        IncrementalTranscriber(FakeTranscriber(), batch_size=0)
+
+
+class Batching(FakeTranscriber):
+    """The fake engine with a ``transcribe_batch`` method, recording each batch."""
+
+    def __init__(self):
+        super().__init__()
+        self.batches: list[list[tuple[int, int, bool]]] = []
+
+    def transcribe_batch(self, windows, *, vocabulary=None, beam_size=5):
+        self.batches.append([(offset, samples.size // 16, final) for samples, offset, final in windows])
+        return [self.transcribe(samples, offset_ms=offset, vocabulary=vocabulary, beam_size=beam_size)
+                for samples, offset, _final in windows]
+
+
+def test_piled_up_audio_goes_to_the_engine_in_batches_split_at_pauses():
+    audio = speech_with_pauses(200)
+    engine = Batching()
+    segments = transcribe_windowed(engine, audio, window_s=10, search_s=3, piece_s=200, batch_size=4)
+    assert words(segments) == words(FakeTranscriber().transcribe(audio))
+    assert max(len(b) for b in engine.batches) == 4
+    assert len(engine.batches) < len(engine.calls) / 2  # most rounds share one engine call
+    # each region is cut in a pause, and its last window ("final") reaches a guard's width past the cut
+    region_ends = sorted(offset + ms for batch in engine.batches for offset, ms, final in batch if final)
+    assert len(region_ends) >= 4 and region_ends[-1] == 200_000
+    for end in region_ends[:-1]:
+        cut = end - 1000
+        assert cut % 2700 >= 1950, f"region cut at {cut} ms is inside a burst"
+
+
+def test_a_batching_transcriber_gathers_audio_and_drain_takes_what_is_there():
+    audio = speech_with_pauses(200)
+    engine = Batching()
+    inc = IncrementalTranscriber(engine, window_s=10, search_s=3, batch_size=4)
+    assert inc.append(audio[: 25 * SR]) == []  # under a batch's worth (4 x 4 windows): it waits
+    assert engine.calls == [] and inc.drain() != []  # ...unless asked: the complete windows now
+    drained = inc.committed_ms
+    assert 10_000 <= drained <= 25_000 and max(len(b) for b in engine.batches) <= 2
+    assert inc.drain() == [] or inc.committed_ms > drained
+    new = inc.append(audio[25 * SR :])  # 175 s more: a whole batch's worth is transcribed at once
+    assert new and max(len(b) for b in engine.batches) == 4
+    inc.finish()
+    assert words(inc.segments) == words(FakeTranscriber().transcribe(audio))
+
+
+def test_engines_without_a_batch_method_take_windows_one_at_a_time():
+    from transcribe.engines import transcribe_batch
+
+    engine = FakeTranscriber()
+    a, b = speech_with_pauses(8), speech_with_pauses(8, seed=3)
+    out = transcribe_batch(engine, [(a, 0, True), (b, 60_000, False)], vocabulary=["SENCO"], beam_size=1)
+    assert out == [engine.transcribe(a), engine.transcribe(b, offset_ms=60_000)]
+    assert engine.calls[:2] == [(0, 8000), (60_000, 8000)] and engine.vocabularies[:2] == [["SENCO"]] * 2
 
 
 def test_get_transcriber():

@@ -107,7 +107,10 @@ def test_sigkill_mid_job_resumes_without_duplicates(tmp_path, migrated_db):
     assert job_row(data)[0] == "queued"
 
     log = open(tmp_path / "worker.log", "wb")
-    worker = start_worker(data, log=log)
+    # One window per commit, so that two minutes of audio give the kill a point between commits
+    # (batches commit every 16 windows; test_jobs covers a crash between batches with the fake engine).
+    one_at_a_time = {"MINUTED_WHISPER_BATCH_SIZE": "1"}
+    worker = start_worker(data, one_at_a_time, log=log)
     try:
         # kill -9 once at least one window is committed and the job is not finished
         row = wait_for(lambda: (r := job_row(data)) and r[0] == "running" and 0 < r[1] < (r[2] or 1) and r,
@@ -122,7 +125,7 @@ def test_sigkill_mid_job_resumes_without_duplicates(tmp_path, migrated_db):
             before = db.session.execute(db.select(db.func.count(TranscriptSegment.id))).scalar()
         assert before > 0
 
-        worker = start_worker(data, log=log)
+        worker = start_worker(data, one_at_a_time, log=log)
         done = wait_for(lambda: (r := job_row(data)) and r[0] in ("done", "failed") and r, timeout=240,
                         proc=worker, what="the job to finish")
     finally:
