@@ -188,6 +188,7 @@ class FasterWhisperTranscriber:
         self.vad_filter = vad_filter
         self.condition_on_previous_text = condition_on_previous_text
         self._model: Any = None
+        self._tok: Any = None
         self._lock = threading.Lock()
 
     def _model_argument(self) -> str:
@@ -255,9 +256,12 @@ class FasterWhisperTranscriber:
         end; on a window the caller will cut again anyway that second pass is
         wasted. Here each window gets exactly one pass, with faster-whisper's
         decoding rules (temperature fallback on a repetitive or unlikely
-        result, the no-speech check, word timings from the alignment heads)
-        and the batch shares each step of the encoder and decoder, which on 2
-        CPU cores makes four windows cost about what 2.5 cost one at a time.
+        result, the no-speech check, word timings from the alignment heads),
+        and the windows share every decoder step and one alignment call, which
+        on 2 CPU cores makes a batch of four about 1.5x faster than the same
+        windows one at a time (``bench/README.md``). One difference from
+        faster-whisper: its trimming of an over-long first word after a pause
+        compares with the previous window in the batch, not with silence.
 
         A window that is not ``final`` loses the sentence the model left
         without a closing timestamp: the caller starts its next window before
@@ -274,8 +278,12 @@ class FasterWhisperTranscriber:
 
         tokenizer = self._tokenizer()
         audios = [_samples(windows[i][0])[: 30 * SAMPLE_RATE] for i in todo]
-        features = np.stack([pad_or_trim(model.feature_extractor(a)[..., :-1]) for a in audios])
-        encoder_output = model.encode(features)
+        # The encoder runs one window at a time: batching it gains nothing on a
+        # CPU and its attention scores would take ~55 MB a window; the decoder
+        # gets the outputs as one batch.
+        encoded = np.concatenate([_host(model.encode(pad_or_trim(model.feature_extractor(a)[..., :-1])))
+                                  for a in audios])
+        encoder_output = _storage(encoded)
         prompt = model.get_prompt(tokenizer, [], without_timestamps=False, hotwords=_vocabulary_text(vocabulary))
         first = self._generate(encoder_output, [prompt] * len(todo), beam_size, 0.0)
         passes, frames = [], []
@@ -284,7 +292,7 @@ class FasterWhisperTranscriber:
             if result.no_speech_prob > _NO_SPEECH_THRESHOLD and logprob < _LOG_PROB_THRESHOLD:
                 tokens = []  # silence
             elif ratio > _COMPRESSION_RATIO_THRESHOLD or logprob < _LOG_PROB_THRESHOLD:
-                tokens = self._fallback(features[j : j + 1], prompt, beam_size, tokenizer, (logprob, ratio, tokens))
+                tokens = self._fallback(_storage(encoded[j : j + 1]), prompt, beam_size, tokenizer, (logprob, ratio, tokens))
             frames.append(min(audio.size // _HOP, _FRAMES))
             passes.append(self._split(model, tokenizer, tokens, frames[-1], audio.size, final=windows[i][2]))
         # One alignment call for the batch; a window with no text gets an empty placeholder.
@@ -307,7 +315,7 @@ class FasterWhisperTranscriber:
         return results
 
     def _tokenizer(self) -> Any:
-        if getattr(self, "_tok", None) is None:
+        if self._tok is None:
             from faster_whisper.tokenizer import Tokenizer
 
             model = self.load()
@@ -338,10 +346,9 @@ class FasterWhisperTranscriber:
             **search,
         )
 
-    def _fallback(self, features: np.ndarray, prompt: list[int], beam_size: int, tokenizer: Any,
+    def _fallback(self, encoder_output: Any, prompt: list[int], beam_size: int, tokenizer: Any,
                   first: tuple[float, float, list[int]]) -> list[int]:
         """Decode one window again at rising temperatures until the result is plausible."""
-        encoder_output = self.load().encode(features)
         tried = [first]
         for temperature in _TEMPERATURES[1:]:
             tokens, logprob, ratio = _judged(self._generate(encoder_output, [prompt], beam_size, temperature)[0], tokenizer)
@@ -378,6 +385,22 @@ _PREPEND = "\"'“¿([{-"
 _APPEND = "\"'.。,，!！?？:：”)]}、"
 _HOP = 160  # samples per mel frame
 _FRAMES = 3000  # mel frames in Whisper's 30-s window
+
+
+def _host(encoder_output: Any) -> np.ndarray:
+    """Return an encoder output as a NumPy array in host memory."""
+    import ctranslate2
+
+    if encoder_output.device != "cpu":  # pragma: no cover - no GPU in CI
+        encoder_output = encoder_output.to_device(ctranslate2.Device.cpu)
+    return np.array(encoder_output)
+
+
+def _storage(encoded: np.ndarray) -> Any:
+    """Wrap encoder outputs for CTranslate2 (which takes them from the host, as after a multi-GPU encode)."""
+    import ctranslate2
+
+    return ctranslate2.StorageView.from_array(np.ascontiguousarray(encoded))
 
 
 def _judged(result: Any, tokenizer: Any) -> tuple[list[int], float, float]:

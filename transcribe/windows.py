@@ -54,6 +54,7 @@ __all__ = ["IncrementalTranscriber", "transcribe_windowed"]
 _SPM = SAMPLE_RATE // 1000  # samples per millisecond
 _LONGEST_WORD_MS = 1500
 _PAUSE_MS = 300
+_REGION_SEARCH_MS = 5000  # regions end at their cut, so look harder for a pause there
 
 
 class IncrementalTranscriber:
@@ -247,7 +248,7 @@ class IncrementalTranscriber:
         bounds = [start]
         for k in range(1, count):
             target = start + k * (end - start) // count
-            bounds.append(max(bounds[-1] + 1000, self._quiet_cut(target - self.window_ms, target)))
+            bounds.append(max(bounds[-1] + 1000, self._quiet_cut(target - self.window_ms, target, _REGION_SEARCH_MS)))
         # Regions overlap by a guard's width each side of their cut, so a word
         # the cut goes through is heard whole by one of them; it belongs to the
         # region its middle falls in.
@@ -299,9 +300,10 @@ class IncrementalTranscriber:
         end = min(limit, start + length)
         return start, self._quiet_cut(start, end), False
 
-    def _quiet_cut(self, start_ms: int, end_ms: int) -> int:
-        """Return the quietest moment in the last ``search_ms`` before ``end_ms``."""
-        lo = max(start_ms + self.overlap_ms + self.guard_ms + 1000, end_ms - self.search_ms)
+    def _quiet_cut(self, start_ms: int, end_ms: int, search_ms: int | None = None) -> int:
+        """Return the quietest moment in the last ``search_ms`` (default: the setting) before ``end_ms``."""
+        search_ms = self.search_ms if search_ms is None else max(search_ms, self.search_ms)
+        lo = max(start_ms + self.overlap_ms + self.guard_ms + 1000, end_ms - search_ms)
         region = self._audio(lo, end_ms)
         frame = 20 * _SPM
         n = region.size // frame
