@@ -9,6 +9,7 @@ import pytest
 
 from transcribe import FakeTranscriber, FasterWhisperTranscriber, IncrementalTranscriber, get_transcriber, transcribe_file
 from transcribe.audio import encode
+from transcribe.types import Segment
 from transcribe.windows import transcribe_windowed
 
 SR = 16000
@@ -189,3 +190,30 @@ def test_transcribe_file_with_the_fake_engine(tmp_path):
     assert "word_" in out
     with pytest.raises(ValueError):
         transcribe_file(path, "pdf", engine="fake")
+
+
+class Skipping(FakeTranscriber):
+    """The fake engine, but like Whisper it jumps over a stretch of speech in the middle of a window.
+
+    Words in 40-44 s are not heard by a window that starts more than 2 s before them.
+    """
+
+    def transcribe(self, audio, *, offset_ms=0, vocabulary=None, beam_size=5):
+        segments = super().transcribe(audio, offset_ms=offset_ms, vocabulary=vocabulary, beam_size=beam_size)
+        if offset_ms > 38_000:
+            return segments
+        out = []
+        for s in segments:
+            words = tuple(w for w in s.words if not 40_000 <= w.start_ms < 44_000)
+            if words:
+                out.append(Segment(words[0].start_ms, words[-1].end_ms, " ".join(w.text for w in words), words))
+        return out
+
+
+@pytest.mark.parametrize("batch_size", [1, 4])
+def test_speech_the_model_skipped_inside_a_window_is_transcribed_by_the_next(batch_size):
+    audio = speech_with_pauses(90)
+    expected = words(FakeTranscriber().transcribe(audio))
+    assert words(Skipping().transcribe(audio)) != expected  # the engine alone loses 40-44 s
+    got = words(transcribe_windowed(Skipping(), audio, window_s=30, piece_s=5, batch_size=batch_size))
+    assert got == expected

@@ -257,11 +257,9 @@ class FasterWhisperTranscriber:
         wasted. Here each window gets exactly one pass, with faster-whisper's
         decoding rules (temperature fallback on a repetitive or unlikely
         result, the no-speech check, word timings from the alignment heads),
-        and the windows share every decoder step and one alignment call, which
-        on 2 CPU cores makes a batch of four about 1.5x faster than the same
-        windows one at a time (``bench/README.md``). One difference from
-        faster-whisper: its trimming of an over-long first word after a pause
-        compares with the previous window in the batch, not with silence.
+        and the windows share every decoder step, which on 2 CPU cores makes a
+        batch of four about 1.5x faster than the same windows one at a time
+        (``bench/README.md``).
 
         A window that is not ``final`` loses the sentence the model left
         without a closing timestamp: the caller starts its next window before
@@ -295,13 +293,13 @@ class FasterWhisperTranscriber:
                 tokens = self._fallback(_storage(encoded[j : j + 1]), prompt, beam_size, tokenizer, (logprob, ratio, tokens))
             frames.append(min(audio.size // _HOP, _FRAMES))
             passes.append(self._split(model, tokenizer, tokens, frames[-1], audio.size, final=windows[i][2]))
-        # One alignment call for the batch; a window with no text gets an empty placeholder.
-        placeholders = [not p for p in passes]
-        aligned = [p or [{"seek": 0, "start": 0.0, "end": 0.0, "tokens": []}] for p in passes]
-        model.add_word_timestamps(aligned, tokenizer, encoder_output, frames, _PREPEND, _APPEND, 0.0)
-        for i, audio, raw, empty in zip(todo, audios, aligned, placeholders):
-            if empty:
+        for j, (i, audio, raw) in enumerate(zip(todo, audios, passes)):
+            if not raw:
                 continue
+            # Word timings window by window: aligning a batch at once holds every
+            # window's attention weights (~130 MB for four) for no gain in speed.
+            model.add_word_timestamps([raw], tokenizer, _storage(encoded[j : j + 1]), [frames[j]],
+                                      _PREPEND, _APPEND, 0.0)
             raw_segments = [
                 SimpleNamespace(
                     text=tokenizer.decode(r["tokens"]),

@@ -14,10 +14,12 @@ the engine one window at a time as audio arrives, and stitches the windows:
    pause between words in its final third, so the next window starts at the
    beginning of a phrase, where Whisper reads best.
 4. Whisper often ends a window at its last complete sentence and says nothing
-   of the half sentence the cut went through, and sometimes stops early and
-   skips the rest. The next window starts where the committed words stop
-   (or, at the end of the audio, where sound well above the noise floor
-   remains untranscribed). A window that makes no progress is retried once
+   of the half sentence the cut went through, sometimes stops early and
+   skips the rest, and sometimes jumps over a sentence or two and goes on
+   after them (a gap of seconds between two words, with speech in it). The
+   next window starts where the committed words stop, or at such a gap (or,
+   at the end of the audio, where sound well above the noise floor remains
+   untranscribed). A window that makes no progress is retried once
    at half length, then accepted.
 5. Audio that has piled up (an upload, a phone catching up after the
    meeting) is split at pauses into ``batch_size`` regions, transcribed side
@@ -54,6 +56,7 @@ __all__ = ["IncrementalTranscriber", "transcribe_windowed"]
 _SPM = SAMPLE_RATE // 1000  # samples per millisecond
 _LONGEST_WORD_MS = 1500
 _PAUSE_MS = 300
+_SKIP_MS = 2000  # a gap between words this long, with speech in it, is speech the model skipped
 _REGION_SEARCH_MS = 5000  # regions end at their cut, so look harder for a pause there
 
 
@@ -333,8 +336,14 @@ class IncrementalTranscriber:
                 return i + 1
         return keep
 
-    def _has_speech(self, start_ms: int, end_ms: int, window_start_ms: int) -> bool:
-        """Whether ``[start_ms, end_ms]`` holds sound well above the window's noise floor."""
+    def _has_speech(self, start_ms: int, end_ms: int, window_start_ms: int, *, at_least_ms: int = 200,
+                    loudness: float = 0.0) -> bool:
+        """Whether ``[start_ms, end_ms]`` holds at least ``at_least_ms`` of sound well above the window's noise floor.
+
+        With ``loudness``, the sound must also reach that fraction of the
+        window's loud level (its 90th-percentile frame), so breaths and room
+        noise between sentences do not count.
+        """
         region = self._audio(start_ms, end_ms)
         frame = 20 * _SPM
         n = region.size // frame
@@ -343,8 +352,26 @@ class IncrementalTranscriber:
         energy = np.sqrt(np.mean(region[: n * frame].astype(np.float64).reshape(n, frame) ** 2, axis=1))
         window = self._audio(window_start_ms, end_ms)
         m = window.size // frame
-        floor = np.percentile(np.sqrt(np.mean(window[: m * frame].astype(np.float64).reshape(m, frame) ** 2, axis=1)), 10)
-        return int(np.sum(energy > max(4 * floor, 1e-3))) >= 10  # at least 200 ms of it
+        levels = np.sqrt(np.mean(window[: m * frame].astype(np.float64).reshape(m, frame) ** 2, axis=1))
+        floor, loud = np.percentile(levels, [10, 90])
+        return int(np.sum(energy > max(4 * floor, loudness * loud, 1e-3))) * 20 >= at_least_ms
+
+    def _first_skip(self, units: Sequence[tuple[int, Word | Segment]], window_start_ms: int) -> int:
+        """Return the index of the first unit after speech the model skipped (len(units) if none).
+
+        Whisper sometimes jumps over a sentence or two inside a window and goes
+        on after it: a gap of seconds between two words (or one word stretched
+        over it) where the audio has speech. What follows the gap is left for
+        the next window, which starts at the gap.
+        """
+        for i in range(1, len(units)):
+            before, after = units[i - 1][1], units[i][1]
+            end = min(before.end_ms, before.start_ms + _LONGEST_WORD_MS)
+            if after.start_ms - end >= _SKIP_MS and self._has_speech(
+                end, after.start_ms, window_start_ms, at_least_ms=1000, loudness=0.1
+            ):
+                return i
+        return len(units)
 
     def _advance(self, stream: _Stream, plan: tuple[int, int, bool], segments: list[Segment]) -> None:
         """Commit what a window's transcript settles and move the stream on."""
@@ -361,6 +388,7 @@ class IncrementalTranscriber:
                 middle = (unit.start_ms + unit.end_ms) / 2
                 if middle >= previous and not (final and middle >= limit):
                     units.append((index, unit))
+        units = units[: self._first_skip(units, start)]
         keep = 0
         while keep < len(units) and (final or units[keep][1].end_ms <= limit):
             keep += 1
