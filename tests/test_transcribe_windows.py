@@ -149,7 +149,7 @@ def test_a_batching_transcriber_gathers_audio_and_drain_takes_what_is_there():
     assert inc.append(audio[: 25 * SR]) == []  # under a batch's worth (4 x 4 windows): it waits
     assert engine.calls == [] and inc.drain() != []  # ...unless asked: the complete windows now
     drained = inc.committed_ms
-    assert 10_000 <= drained <= 25_000 and max(len(b) for b in engine.batches) <= 2
+    assert 10_000 <= drained <= 25_000 and max(len(b) for b in engine.batches) == 1  # the live edge: one at a time
     assert inc.drain() == [] or inc.committed_ms > drained
     new = inc.append(audio[25 * SR :])  # 175 s more: a whole batch's worth is transcribed at once
     assert new and max(len(b) for b in engine.batches) == 4

@@ -27,7 +27,8 @@ the engine one window at a time as audio arrives, and stitches the windows:
    batch (:func:`transcribe.engines.transcribe_batch`; faster-whisper decodes
    each window in a single pass and the batch shares every encoder and
    decoder step). Every region but the live edge ends at its pause, where
-   its last window keeps everything.
+   its last window keeps everything. The live edge itself (:meth:`drain`, a
+   window or two during a meeting) goes one window at a time.
 
 On the shared recordings this gives the same or a lower WER than one
 whole-file pass, about 1.3-1.4x faster than it with batches of 4 (see
@@ -194,14 +195,19 @@ class IncrementalTranscriber:
         return []
 
     def drain(self) -> list[Segment]:
-        """Transcribe every complete window now, without waiting for a full batch.
+        """Transcribe every complete window now, one after another, without waiting for a full batch.
+
+        This is the live edge of a meeting: a window or two at a time. Split
+        into regions, so little audio would cost more windows than it saves
+        (each region ends in a part-filled one), and a worker a little behind
+        would fall further behind.
 
         Returns:
             The segments committed by this call.
         """
         if self._finished or self.audio_end_ms - self.resume_from_ms < self.window_ms:
             return []
-        return self._run(final=False)
+        return self._run(final=False, batch_size=1)
 
     def finish(self) -> list[Segment]:
         """Transcribe whatever audio is left (the end of the recording).
@@ -227,7 +233,7 @@ class IncrementalTranscriber:
         b = (end_ms - self._buffer_start_ms) * _SPM
         return self._buffer[max(a, 0) : max(b, 0)]
 
-    def _run(self, *, final: bool) -> list[Segment]:
+    def _run(self, *, final: bool, batch_size: int | None = None) -> list[Segment]:
         """Transcribe the buffered audio as up to ``batch_size`` streams decoded side by side.
 
         The audio after the committed point is split at pauses into regions,
@@ -243,7 +249,7 @@ class IncrementalTranscriber:
         # batch allows, so that every window the engine pays for is nearly full.
         step = self.window_ms - self.search_ms // 2 - self.guard_ms
         needed = max(1, -(-(end - start) // step))
-        rounds = -(-needed // self.batch_size)
+        rounds = -(-needed // (batch_size or self.batch_size))
         count = -(-needed // rounds)
         if not final:
             count = min(count, (end - self.resume_from_ms) // self.window_ms)
