@@ -197,10 +197,10 @@ class IncrementalTranscriber:
     def drain(self) -> list[Segment]:
         """Transcribe every complete window now, one after another, without waiting for a full batch.
 
-        This is the live edge of a meeting: a window or two at a time. Split
-        into regions, so little audio would cost more windows than it saves
-        (each region ends in a part-filled one), and a worker a little behind
-        would fall further behind.
+        This is the live edge of a meeting: a window or two at a time. It is
+        not split into regions: with so little audio that would cost more
+        windows than it saves (each region ends in a part-filled one), and a
+        worker a little behind would fall further behind.
 
         Returns:
             The segments committed by this call.
@@ -225,10 +225,14 @@ class IncrementalTranscriber:
 
     # -- internals -------------------------------------------------------
 
-    def _audio(self, start_ms: int, end_ms: int) -> np.ndarray:
+    def _join(self) -> None:
+        """Join the pieces appended since last time onto the buffer."""
         if self._pieces:
             self._buffer = np.concatenate([self._buffer, *self._pieces])
             self._pieces = []
+
+    def _audio(self, start_ms: int, end_ms: int) -> np.ndarray:
+        self._join()
         a = (start_ms - self._buffer_start_ms) * _SPM
         b = (end_ms - self._buffer_start_ms) * _SPM
         return self._buffer[max(a, 0) : max(b, 0)]
@@ -287,7 +291,7 @@ class IncrementalTranscriber:
         # Drop audio that no later window needs.
         drop = (self.resume_from_ms - self._buffer_start_ms) * _SPM
         if drop > 0:
-            self._audio(0, 0)  # join the pieces first
+            self._join()
             self._buffer = self._buffer[drop:].copy()  # a copy, so the dropped audio is freed
             self._buffered = self._buffer.size
             self._buffer_start_ms = self.resume_from_ms
