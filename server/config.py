@@ -45,6 +45,8 @@ def defaults():
         "WHISPER_COMPUTE_TYPE": "int8",
         "WHISPER_BEAM_SIZE": 5,
         "WHISPER_BATCH_SIZE": 4,  # windows decoded side by side when audio has piled up
+        "WHISPER_WORKERS": 0,  # windows of a batch run in parallel; 0 → min(4, cores) on a CPU
+        "WHISPER_THREADS": 0,  # threads per worker; 0 → cores / workers on a CPU
         "RUN_WORKER": False,  # `minuted serve` consumes the queue in-process
     }
 

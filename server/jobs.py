@@ -264,9 +264,11 @@ def get_transcriber(app):
                 settings = {} if engine == "fake" else {
                     "model": app.config.get("WHISPER_MODEL"),
                     "device": app.config.get("WHISPER_DEVICE") or "cpu",
+                    "cpu_threads": int(app.config.get("WHISPER_THREADS") or 0),
                 }
                 if engine in ("faster-whisper", "faster_whisper"):
                     settings["compute_type"] = app.config.get("WHISPER_COMPUTE_TYPE") or "int8"
+                    settings["workers"] = int(app.config.get("WHISPER_WORKERS") or 0)
                 transcriber = make(engine, **settings)
                 app.extensions["minuted.transcriber"] = transcriber
     return transcriber

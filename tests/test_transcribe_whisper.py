@@ -51,7 +51,7 @@ class Recording:
 
 @pytest.fixture(scope="session")
 def engine() -> FasterWhisperTranscriber:
-    model = FasterWhisperTranscriber(cpu_threads=2)
+    model = FasterWhisperTranscriber()  # on a CPU: windows of a batch side by side, a thread each
     model.load()
     return model
 

@@ -9,7 +9,7 @@ import pytest
 
 from transcribe import FakeTranscriber, FasterWhisperTranscriber, IncrementalTranscriber, get_transcriber, transcribe_file
 from transcribe.audio import encode
-from transcribe.types import Segment
+from transcribe.types import Segment, Word
 from transcribe.windows import transcribe_windowed
 
 SR = 16000
@@ -88,7 +88,7 @@ def test_state_round_trips_through_json_and_resumes():
         resumed.append(audio[i : i + 5 * SR], start_ms=i // 16)
     resumed.finish()
     assert words(resumed.segments) == expected
-    assert min(offset for offset, _ in engine.calls) >= state["committed_ms"] - 200
+    assert min(offset for offset, _ in engine.calls) >= state["committed_ms"] - resumed.overlap_ms
 
 
 def test_gap_in_audio_is_filled_with_silence():
@@ -175,6 +175,21 @@ def test_get_transcriber():
         get_transcriber("whisperx")
 
 
+@pytest.mark.parametrize(("device", "cores", "asked", "expected"), [
+    ("cpu", 2, (0, 0), (2, 1)),  # windows side by side, one thread each
+    ("cpu", 1, (0, 0), (1, 1)),
+    ("cpu", 16, (0, 0), (4, 4)),
+    ("cpu", 16, (2, 0), (2, 8)),
+    ("cpu", 2, (1, 2), (1, 2)),  # asked for: kept
+    ("cuda", 8, (0, 0), (1, 0)),  # one batch at a time on the GPU, CTranslate2's own threads
+])
+def test_engine_parallelism(monkeypatch, device, cores, asked, expected):
+    from transcribe.engines import _parallelism
+
+    monkeypatch.setattr("os.cpu_count", lambda: cores)
+    assert _parallelism(device, *asked) == expected
+
+
 def test_faster_whisper_engine_is_lazy():
     engine = FasterWhisperTranscriber()
     assert engine._model is None
@@ -216,4 +231,61 @@ def test_speech_the_model_skipped_inside_a_window_is_transcribed_by_the_next(bat
     expected = words(FakeTranscriber().transcribe(audio))
     assert words(Skipping().transcribe(audio)) != expected  # the engine alone loses 40-44 s
     got = words(transcribe_windowed(Skipping(), audio, window_s=30, piece_s=5, batch_size=batch_size))
+    assert got == expected
+
+
+class Stretching(FakeTranscriber):
+    """The fake engine, but like Whisper it stops early in a window, stretching its last word.
+
+    A window of 10 s or more that starts before 20 s says nothing of its last 4 s, and the last
+    word it does say "lasts" until 1.5 s before the window's end: its end
+    timestamp jumps over words it never wrote ("it is of the ⟨first
+    importance that⟩").
+    """
+
+    def transcribe(self, audio, *, offset_ms=0, vocabulary=None, beam_size=5):
+        segments = super().transcribe(audio, offset_ms=offset_ms, vocabulary=vocabulary, beam_size=beam_size)
+        end = offset_ms + audio.size * 1000 // SR
+        said = [w for s in segments for w in s.words if w.end_ms <= end - 4000]
+        if offset_ms >= 20_000 or audio.size < 10 * SR or not said:
+            return segments
+        said[-1] = Word(said[-1].start_ms, end - 1500, said[-1].text, said[-1].probability)
+        return [Segment(said[0].start_ms, said[-1].end_ms, " ".join(w.text for w in said), tuple(said))]
+
+
+@pytest.mark.parametrize("batch_size", [1, 4])
+@pytest.mark.parametrize("make", [speech_with_pauses, continuous_speech])
+def test_a_last_word_stretched_over_speech_is_heard_again_by_the_next_window(make, batch_size):
+    audio = make(90)
+    expected = words(FakeTranscriber().transcribe(audio))
+    got = words(transcribe_windowed(Stretching(), audio, window_s=30, piece_s=5, batch_size=batch_size))
+    assert got == expected
+
+
+class Cold(FakeTranscriber):
+    """The fake engine, but like Whisper heard cold it once skips the first sentence of a window.
+
+    The first window that starts after 40 s says nothing of its first 5 s.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.skipped = False
+
+    def transcribe(self, audio, *, offset_ms=0, vocabulary=None, beam_size=5):
+        segments = super().transcribe(audio, offset_ms=offset_ms, vocabulary=vocabulary, beam_size=beam_size)
+        if offset_ms < 40_000 or self.skipped:
+            return segments
+        self.skipped = True
+        said = [w for s in segments for w in s.words if w.start_ms >= offset_ms + 5000]
+        return [Segment(said[0].start_ms, said[-1].end_ms, " ".join(w.text for w in said), tuple(said))]
+
+
+@pytest.mark.parametrize("batch_size", [1, 4])
+def test_a_window_that_skipped_its_first_sentence_is_tried_again(batch_size):
+    audio = speech_with_pauses(90)
+    expected = words(FakeTranscriber().transcribe(audio))
+    engine = Cold()
+    got = words(transcribe_windowed(engine, audio, window_s=30, piece_s=5, batch_size=batch_size))
+    assert engine.skipped
     assert got == expected

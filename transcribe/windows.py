@@ -59,6 +59,7 @@ _LONGEST_WORD_MS = 1500
 _PAUSE_MS = 300
 _SKIP_MS = 2000  # a gap between words this long, with speech in it, is speech the model skipped
 _REGION_SEARCH_MS = 5000  # regions end at their cut, so look harder for a pause there
+_RETRY_LEAD_MS = 1000  # a second try at a window starts this much earlier, where the audio allows
 
 
 class IncrementalTranscriber:
@@ -95,7 +96,7 @@ class IncrementalTranscriber:
         transcriber: Transcriber,
         *,
         window_s: float = 30.0,
-        overlap_s: float = 0.2,
+        overlap_s: float = 1.0,
         search_s: float = 5.0,
         guard_s: float = 1.0,
         vocabulary: list[str] | None = None,
@@ -288,13 +289,13 @@ class IncrementalTranscriber:
         new = [segment for stream in streams for segment in stream.segments]
         self.segments.extend(new)
         self.committed_ms = min(streams[-1].committed_ms, self.audio_end_ms)
-        # Drop audio that no later window needs.
-        drop = (self.resume_from_ms - self._buffer_start_ms) * _SPM
+        # Drop audio that no later window needs (a retry may start a little early).
+        drop = (self.resume_from_ms - _RETRY_LEAD_MS - self._buffer_start_ms) * _SPM
         if drop > 0:
             self._join()
             self._buffer = self._buffer[drop:].copy()  # a copy, so the dropped audio is freed
             self._buffered = self._buffer.size
-            self._buffer_start_ms = self.resume_from_ms
+            self._buffer_start_ms = self.resume_from_ms - _RETRY_LEAD_MS
         return new
 
     def _can_step(self, stream: _Stream) -> bool:
@@ -305,7 +306,13 @@ class IncrementalTranscriber:
     def _window(self, stream: _Stream) -> tuple[int, int, bool]:
         """Return the stream's next window: (start, cut, whether it reaches the stream's end)."""
         start = max(0, stream.committed_ms - stream.lead_ms)
-        length = self.window_ms // 2 if stream.stalled_at == start else self.window_ms
+        length = self.window_ms
+        if stream.stalled_at is not None:
+            # The second try at a window that made no progress: half as long, and
+            # starting a little earlier, in the words before (Whisper heard cold
+            # sometimes skips a first sentence that it reads in context).
+            start = max(self._buffer_start_ms, start - _RETRY_LEAD_MS)
+            length //= 2
         limit = stream.end_ms if stream.end_ms is not None else self.audio_end_ms
         last = stream.end_ms is not None and limit + stream.tail_ms - start <= length
         if last:
@@ -366,17 +373,23 @@ class IncrementalTranscriber:
         floor, loud = np.percentile(levels, [10, 90])
         return int(np.sum(energy > max(4 * floor, loudness * loud, 1e-3))) * 20 >= at_least_ms
 
-    def _first_skip(self, units: Sequence[tuple[int, Word | Segment]], window_start_ms: int) -> int:
+    def _first_skip(self, units: Sequence[tuple[int, Word | Segment]], window_start_ms: int, from_ms: int) -> int:
         """Return the index of the first unit after speech the model skipped (len(units) if none).
 
         Whisper sometimes jumps over a sentence or two inside a window and goes
         on after it: a gap of seconds between two words (or one word stretched
         over it) where the audio has speech. What follows the gap is left for
-        the next window, which starts at the gap.
+        the next window, which starts at the gap. A window whose words start
+        seconds after ``from_ms`` (the committed point) with speech before
+        them skipped its first sentence: nothing of it is kept.
         """
-        for i in range(1, len(units)):
-            before, after = units[i - 1][1], units[i][1]
-            end = min(before.end_ms, before.start_ms + _LONGEST_WORD_MS)
+        for i in range(len(units)):
+            after = units[i][1]
+            if i == 0:
+                end = from_ms
+            else:
+                before = units[i - 1][1]
+                end = min(before.end_ms, before.start_ms + _LONGEST_WORD_MS)
             if after.start_ms - end >= _SKIP_MS and self._has_speech(
                 end, after.start_ms, window_start_ms, at_least_ms=1000, loudness=0.1
             ):
@@ -387,7 +400,7 @@ class IncrementalTranscriber:
         """Commit what a window's transcript settles and move the stream on."""
         start, cut, final = plan
         previous = stream.committed_ms
-        retry = stream.stalled_at == start
+        retry = stream.stalled_at is not None
         stream.lead_ms = self.overlap_ms
         # the stream's end, for its last window; else short of the cut, whose words may be clipped
         limit = stream.end_ms if final else cut - self.guard_ms
@@ -398,10 +411,20 @@ class IncrementalTranscriber:
                 middle = (unit.start_ms + unit.end_ms) / 2
                 if middle >= previous and not (final and middle >= limit):
                     units.append((index, unit))
-        units = units[: self._first_skip(units, start)]
+        heard = units
+        units = units[: self._first_skip(units, start, previous)]
         keep = 0
         while keep < len(units) and (final or units[keep][1].end_ms <= limit):
             keep += 1
+        # A last word "lasting" seconds is the model's end timestamp jumping
+        # past words it never wrote ("it is of the ⟨first importance that⟩"):
+        # leave it for the next window, which hears them again (a region's
+        # last window too, if that still moves it on).
+        trusted = keep
+        while trusted and units[trusted - 1][1].end_ms - units[trusted - 1][1].start_ms > _LONGEST_WORD_MS:
+            trusted -= 1
+        if not final or (trusted and units[trusted - 1][1].end_ms > previous + 1000):
+            keep = trusted
         if not final:
             keep = self._pause_before(units, keep, limit, progress_from=start + 2 * (cut - start) // 3)
         last_end = previous
@@ -423,16 +446,17 @@ class IncrementalTranscriber:
             committed = last_end
         else:
             committed = limit
-        if committed <= previous + 1000 and not final:
+        if committed <= previous + 1000 and (not final or committed < limit):
             if not retry:
-                # No progress: try once more with a shorter window, which
-                # usually gets the model past whatever stopped it.
+                # No progress: try once more with a shorter window starting a
+                # little earlier, which usually gets the model past whatever
+                # stopped it.
                 stream.stalled_at = start
                 return
+            # No progress the second time either: take all it heard and move on.
+            units = heard
             keep = len(units)
             committed = max(limit, units[-1][1].end_ms if units else limit)
-        if final and committed < limit and committed <= previous + 1000:
-            committed = limit
         stream.stalled_at = None
         stream.segments.extend(_regroup(segments, units[:keep]))
         limit_ms = stream.end_ms if stream.end_ms is not None else self.audio_end_ms
