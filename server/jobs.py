@@ -270,6 +270,9 @@ def get_transcriber(app):
                     settings["compute_type"] = app.config.get("WHISPER_COMPUTE_TYPE") or "int8"
                     settings["workers"] = int(app.config.get("WHISPER_WORKERS") or 0)
                 transcriber = make(engine, **settings)
+                if hasattr(transcriber, "load"):
+                    # now, before a job buffers audio: loading briefly takes ~100 MB more than the model keeps
+                    transcriber.load()
                 app.extensions["minuted.transcriber"] = transcriber
     return transcriber
 

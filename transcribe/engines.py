@@ -292,6 +292,7 @@ class FasterWhisperTranscriber:
                 for done in [pool.submit(self._decode_group, windows, g, vocabulary, beam_size, results)
                              for g in groups]:
                     done.result()
+        _trim_heap()
         return results
 
     def _decode_group(self, windows: Sequence[Window], todo: list[int], vocabulary: list[str] | None,
@@ -421,6 +422,23 @@ def _parallelism(device: str, workers: int, cpu_threads: int) -> tuple[int, int]
     workers = max(1, int(workers)) if workers else (min(4, cores) if on_cpu else 1)
     cpu_threads = max(1, int(cpu_threads)) if cpu_threads else (max(1, cores // workers) if on_cpu else 0)
     return workers, cpu_threads
+
+
+def _trim_heap() -> None:
+    """Hand the heap's free pages back to the OS (glibc): a batch's buffers otherwise stay resident."""
+    global _malloc_trim
+    if _malloc_trim is None:
+        try:
+            import ctypes
+
+            _malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _malloc_trim = False
+    if _malloc_trim:
+        _malloc_trim(0)
+
+
+_malloc_trim: Any = None
 
 
 def _host(encoder_output: Any) -> np.ndarray:
