@@ -2,13 +2,14 @@
 
 Usage::
 
-    .venv/bin/python bench/transcribe.py [--minutes 3] [--threads 2] [--no-clips]
+    .venv/bin/python bench/transcribe.py [--minutes 3] [--threads 0] [--no-clips]
         [--engine faster-whisper|whisper|all]
 
 For each configuration (faster-whisper tiny.en int8 beam 5 whole-file, int8
 beam 1 whole-file, windowed incremental int8 beam 5 one window at a time, and
-windowed in batches of 4 at beam 5 and beam 1, as the worker runs a backlog)
-a fresh subprocess transcribes:
+windowed in batches of 4 at beam 5 and beam 1, as the worker runs a backlog;
+``-2t`` configs run on one worker with two threads instead of the engine's
+default of one-thread workers side by side) a fresh subprocess transcribes:
 
 * every referenced clip on its own (pooled WER, as in /work/shared/asr.md §5a),
 * the clips joined with 0.75-s gaps and repeated to about ``--minutes``
@@ -59,12 +60,18 @@ CONFIGS = {
                         "batch_size": 4},
     "int8-b1-batched": {"engine": "faster-whisper", "compute_type": "int8", "beam_size": 1, "windowed": True,
                         "batch_size": 4},
+    # the same on one worker with two threads (faster-whisper's usual way to use 2 cores)
+    "int8-b5-whole-2t": {"engine": "faster-whisper", "compute_type": "int8", "beam_size": 5, "windowed": False,
+                         "workers": 1, "cpu_threads": 2},
+    "int8-b5-batched-2t": {"engine": "faster-whisper", "compute_type": "int8", "beam_size": 5, "windowed": True,
+                           "batch_size": 4, "workers": 1, "cpu_threads": 2},
     "float32-b5-whole": {"engine": "faster-whisper", "compute_type": "float32", "beam_size": 5, "windowed": False},
     "whisper-b5-whole": {"engine": "whisper", "beam_size": 5, "windowed": False},
 }
 # What --engine runs: "whisper" brings the faster-whisper configs it is compared with.
 ENGINE_CONFIGS = {
-    "faster-whisper": ["int8-b5-whole", "int8-b1-whole", "int8-b5-windowed", "int8-b5-batched", "int8-b1-batched"],
+    "faster-whisper": ["int8-b5-whole", "int8-b5-whole-2t", "int8-b1-whole", "int8-b5-windowed", "int8-b5-batched",
+                       "int8-b5-batched-2t", "int8-b1-batched"],
     "whisper": ["int8-b5-whole", "float32-b5-whole", "whisper-b5-whole"],
     "all": list(CONFIGS),
 }
@@ -119,9 +126,10 @@ def run_config(name: str, threads: int, minutes: float, clips: bool) -> dict:
 
     config = CONFIGS[name]
     corpus = load_corpus(audio_dir())
-    settings = {"cpu_threads": threads}
+    settings = {"cpu_threads": config.get("cpu_threads", threads)}
     if config["engine"] == "faster-whisper":
         settings["compute_type"] = config["compute_type"]
+        settings["workers"] = config.get("workers", 0)
     engine = get_transcriber(config["engine"], **settings)
     engine.load()
     result: dict = {"config": name}
@@ -158,7 +166,7 @@ def run_config(name: str, threads: int, minutes: float, clips: bool) -> dict:
     return result
 
 
-def minutes_ready(minutes: float, pace: float, chunk_s: float = 5.0) -> dict:
+def minutes_ready(minutes: float, pace: float, chunk_s: float = 5.0, keep: str | None = None) -> dict:
     """Stream a long recording as WebM chunks into the job system at ``pace`` x real time.
 
     A fresh data directory, the API (in this process) storing the chunks, and a
@@ -232,6 +240,9 @@ def minutes_ready(minutes: float, pace: float, chunk_s: float = 5.0) -> dict:
         worker.terminate()
         worker.wait(30)
         hypothesis = " ".join(s["text"] for s in t["segments"])
+        if keep:  # the reference and the transcript, to see where the errors are
+            with open(keep, "w", encoding="utf-8") as f:
+                json.dump({"ref": reference, "segs": [[s["start_ms"], s["end_ms"], s["text"]] for s in t["segments"]]}, f)
         with app.app_context():
             db.engine.dispose()
         return {
@@ -246,7 +257,8 @@ def minutes_ready(minutes: float, pace: float, chunk_s: float = 5.0) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=3.0, help="length of the joined recording")
-    parser.add_argument("--threads", type=int, default=2, help="CTranslate2 CPU threads")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="threads per worker (0: the engine's choice, cores / workers)")
     parser.add_argument("--no-clips", dest="clips", action="store_false", help="skip the per-clip pass")
     parser.add_argument("--config", choices=sorted(CONFIGS), action="append", help="run only these")
     parser.add_argument("--engine", choices=sorted(ENGINE_CONFIGS), default="faster-whisper",
@@ -256,9 +268,10 @@ def main() -> None:
                         help="stream --minutes of audio as chunks into the job system; time finish → transcript")
     parser.add_argument("--pace", type=float, default=8.0,
                         help="how many times faster than real time to stream; 0 uploads the whole file at once")
+    parser.add_argument("--keep", metavar="FILE", help="with --minutes-ready: write the reference and transcript here (JSON)")
     args = parser.parse_args()
     if args.minutes_ready:
-        r = minutes_ready(args.minutes, args.pace)
+        r = minutes_ready(args.minutes, args.pace, keep=args.keep)
         if args.pace:
             print(f"minutes-ready: {r['audio_min']} min streamed at {r['pace']}x in {r['streamed_s']} s; "
                   f"finish → complete transcript {r['finish_to_transcript_s']} s ({r['status']}); "
@@ -272,7 +285,7 @@ def main() -> None:
         print(json.dumps(run_config(args.run, args.threads, args.minutes, args.clips)))
         return
 
-    print(f"audio: {audio_dir()}  threads: {args.threads}  joined: ~{args.minutes} min")
+    print(f"audio: {audio_dir()}  cores: {os.cpu_count()}  threads per worker: {args.threads or 'auto'}  joined: ~{args.minutes} min")
     header = f"{'config':<18} {'clips RTF':>9} {'clips WER%':>10} {'long s':>7} {'long RTF':>8} {'long WER%':>9} {'peak RSS MB':>11}"
     print(header)
     rtf, wer = {}, {}

@@ -4,9 +4,12 @@ Whisper looks at 30 s at a time and whole-file runs keep every sample and
 decoder state in memory (about 53 MB per minute of audio). This module feeds
 the engine one window at a time as audio arrives, and stitches the windows:
 
-1. A window runs from a little before the committed point (``overlap_s``) to
-   the quietest moment in its last few seconds (``search_s``), so that the cut
-   falls in a pause between words where the audio allows it.
+1. A window runs from a second before the committed point (``overlap_s``),
+   in the words already committed, to the quietest moment in its last few
+   seconds (``search_s``), so that the cut falls in a pause between words
+   where the audio allows it. (Whisper heard cold, from the pause before a
+   sentence, sometimes skips that sentence; with the words before it as
+   context it reads it.)
 2. Words whose middle lies before the committed point were already committed
    by the previous window and are dropped, so no word is doubled.
 3. Words ending in the last ``guard_s`` before the cut are not trusted (the cut
@@ -15,24 +18,26 @@ the engine one window at a time as audio arrives, and stitches the windows:
    beginning of a phrase, where Whisper reads best.
 4. Whisper often ends a window at its last complete sentence and says nothing
    of the half sentence the cut went through, sometimes stops early and
-   skips the rest, and sometimes jumps over a sentence or two and goes on
-   after them (a gap of seconds between two words, with speech in it). The
-   next window starts where the committed words stop, or at such a gap (or,
-   at the end of the audio, where sound well above the noise floor remains
-   untranscribed). A window that makes no progress is retried once
-   at half length, then accepted.
+   skips the rest (its last word "lasting" seconds), and sometimes jumps over
+   a sentence or two and goes on after them (a gap of seconds between two
+   words, or before the first, with speech in it). The next window starts
+   where the trusted words stop, or at such a gap (or, at the end of the
+   audio, where sound well above the noise floor remains untranscribed). A
+   window that makes no progress is retried once, at half length and a
+   second earlier, then accepted.
 5. Audio that has piled up (an upload, a phone catching up after the
    meeting) is split at pauses into ``batch_size`` regions, transcribed side
    by side: each round of windows, one per region, goes to the engine as one
    batch (:func:`transcribe.engines.transcribe_batch`; faster-whisper decodes
-   each window in a single pass and the batch shares every encoder and
-   decoder step). Every region but the live edge ends at its pause, where
+   each window in a single pass, the windows in parallel on a CPU's cores).
+   Every region but the live edge ends at its pause, where
    its last window keeps everything. The live edge itself (:meth:`drain`, a
    window or two during a meeting) goes one window at a time.
 
 On the shared recordings this gives the same or a lower WER than one
-whole-file pass, about 1.3-1.4x faster than it with batches of 4 (see
-``bench/README.md``), at a peak RSS that does not grow with the recording.
+whole-file pass, about 1.6-1.8x faster than it with batches of 4 on 2 cores
+(see ``bench/README.md``), at a peak RSS that does not grow with the
+recording.
 
 The state worth persisting is tiny: the committed point and the committed
 segments (:meth:`IncrementalTranscriber.state`). A resumed job recreates the
@@ -60,6 +65,10 @@ _PAUSE_MS = 300
 _SKIP_MS = 2000  # a gap between words this long, with speech in it, is speech the model skipped
 _REGION_SEARCH_MS = 5000  # regions end at their cut, so look harder for a pause there
 _RETRY_LEAD_MS = 1000  # a second try at a window starts this much earlier, where the audio allows
+# Audio waiting for its window is kept at half precision (an error of one part
+# in 2,048, far below the noise of a room recording and of Opus coding), at
+# half the memory of float32: a backlog gathered for a batch of four is 8 minutes.
+_STORED = np.float16
 
 
 class IncrementalTranscriber:
@@ -117,7 +126,7 @@ class IncrementalTranscriber:
         self.batch_size = batch_size
         self.committed_ms = 0
         self.segments: list[Segment] = []
-        self._buffer = np.zeros(0, dtype=np.float32)
+        self._buffer = np.zeros(0, dtype=_STORED)
         self._pieces: list[np.ndarray] = []  # appended since the buffer was last joined
         self._buffered = 0  # samples in the buffer and the pieces
         self._buffer_start_ms = 0
@@ -188,7 +197,7 @@ class IncrementalTranscriber:
         if samples.size:
             # Joined only when a window is needed: joining on every small
             # piece would copy the whole buffer each time.
-            self._pieces.append(samples)
+            self._pieces.append(samples.astype(_STORED))
             self._buffered += samples.size
         gather = self.window_ms if self.batch_size == 1 else 4 * self.batch_size * self.window_ms
         if self.audio_end_ms - self.resume_from_ms >= gather:
@@ -220,7 +229,7 @@ class IncrementalTranscriber:
             return []
         new = self._run(final=True) if self.audio_end_ms > self.committed_ms else []
         self._finished = True
-        self._buffer = np.zeros(0, dtype=np.float32)
+        self._buffer = np.zeros(0, dtype=_STORED)
         self._pieces, self._buffered = [], 0
         return new
 
@@ -236,7 +245,7 @@ class IncrementalTranscriber:
         self._join()
         a = (start_ms - self._buffer_start_ms) * _SPM
         b = (end_ms - self._buffer_start_ms) * _SPM
-        return self._buffer[max(a, 0) : max(b, 0)]
+        return self._buffer[max(a, 0) : max(b, 0)].astype(np.float32)
 
     def _run(self, *, final: bool, batch_size: int | None = None) -> list[Segment]:
         """Transcribe the buffered audio as up to ``batch_size`` streams decoded side by side.
