@@ -269,6 +269,8 @@ def get_transcriber(app):
                 if engine in ("faster-whisper", "faster_whisper"):
                     settings["compute_type"] = app.config.get("WHISPER_COMPUTE_TYPE") or "int8"
                     settings["workers"] = int(app.config.get("WHISPER_WORKERS") or 0)
+                    floor = app.config.get("WHISPER_GREEDY_MIN_LOGPROB")
+                    settings["greedy_min_logprob"] = None if floor in (None, "", "none") else float(floor)
                 transcriber = make(engine, **settings)
                 if hasattr(transcriber, "load"):
                     # now, before a job buffers audio: loading briefly takes ~100 MB more than the model keeps

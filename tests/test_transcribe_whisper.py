@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the model is a local directory; never touch the hub
@@ -217,3 +218,29 @@ def test_a_batch_decodes_each_window_in_one_pass(engine, corpus):
         words = [w for s in segments for w in s.words]
         assert all(offset <= w.start_ms <= w.end_ms <= offset + samples.size // 16 for w in words)
         assert all(s.words and s.start_ms == s.words[0].start_ms for s in segments)
+
+
+def test_windows_are_read_greedily_first_and_only_doubtful_ones_get_the_beam(engine, corpus, monkeypatch):
+    jfk = dict((i, samples) for i, samples, _ref in corpus)["jfk"]
+    windows = [(jfk, 0, True), (jfk, 30_000, True)]
+    decoded = Counter()  # beam size → windows decoded with it (the engine's workers may split a batch)
+    real = engine._generate
+
+    def generate(encoder_output, prompts, beam_size, temperature):
+        decoded[beam_size] += len(prompts)
+        return real(encoder_output, prompts, beam_size, temperature)
+
+    monkeypatch.setattr(engine, "_generate", generate)
+    monkeypatch.setattr(engine, "greedy_min_logprob", -0.4)  # MINUTED_WHISPER_GREEDY_MIN_LOGPROB=-0.4
+    confident = engine.transcribe_batch(windows)
+    assert decoded == {1: 2}  # the greedy pass reads JFK with confidence: no beam
+    decoded.clear()
+    monkeypatch.setattr(engine, "greedy_min_logprob", 0.0)  # nothing is that sure: every window to the beam
+    rescued = engine.transcribe_batch(windows)
+    assert decoded == {1: 2, 5: 2}
+    decoded.clear()
+    monkeypatch.setattr(engine, "greedy_min_logprob", None)
+    beamed = engine.transcribe_batch(windows)
+    assert decoded == {5: 2}
+    assert text_of(rescued[0]) == text_of(beamed[0])  # a rescued window reads as the beam alone does
+    assert normalise(text_of(confident[0])) == normalise(text_of(beamed[0]))

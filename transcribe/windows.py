@@ -65,10 +65,6 @@ _PAUSE_MS = 300
 _SKIP_MS = 2000  # a gap between words this long, with speech in it, is speech the model skipped
 _REGION_SEARCH_MS = 5000  # regions end at their cut, so look harder for a pause there
 _RETRY_LEAD_MS = 1000  # a second try at a window starts this much earlier, where the audio allows
-# Audio waiting for its window is kept at half precision (an error of one part
-# in 2,048, far below the noise of a room recording and of Opus coding), at
-# half the memory of float32: a backlog gathered for a batch of four is 8 minutes.
-_STORED = np.float16
 
 
 class IncrementalTranscriber:
@@ -126,7 +122,7 @@ class IncrementalTranscriber:
         self.batch_size = batch_size
         self.committed_ms = 0
         self.segments: list[Segment] = []
-        self._buffer = np.zeros(0, dtype=_STORED)
+        self._buffer = np.zeros(0, dtype=np.float32)
         self._pieces: list[np.ndarray] = []  # appended since the buffer was last joined
         self._buffered = 0  # samples in the buffer and the pieces
         self._buffer_start_ms = 0
@@ -197,7 +193,7 @@ class IncrementalTranscriber:
         if samples.size:
             # Joined only when a window is needed: joining on every small
             # piece would copy the whole buffer each time.
-            self._pieces.append(samples.astype(_STORED))
+            self._pieces.append(samples)
             self._buffered += samples.size
         gather = self.window_ms if self.batch_size == 1 else 4 * self.batch_size * self.window_ms
         if self.audio_end_ms - self.resume_from_ms >= gather:
@@ -229,7 +225,7 @@ class IncrementalTranscriber:
             return []
         new = self._run(final=True) if self.audio_end_ms > self.committed_ms else []
         self._finished = True
-        self._buffer = np.zeros(0, dtype=_STORED)
+        self._buffer = np.zeros(0, dtype=np.float32)
         self._pieces, self._buffered = [], 0
         return new
 
@@ -245,7 +241,7 @@ class IncrementalTranscriber:
         self._join()
         a = (start_ms - self._buffer_start_ms) * _SPM
         b = (end_ms - self._buffer_start_ms) * _SPM
-        return self._buffer[max(a, 0) : max(b, 0)].astype(np.float32)
+        return self._buffer[max(a, 0) : max(b, 0)]
 
     def _run(self, *, final: bool, batch_size: int | None = None) -> list[Segment]:
         """Transcribe the buffered audio as up to ``batch_size`` streams decoded side by side.
