@@ -166,7 +166,7 @@ class FasterWhisperTranscriber:
             ``inter_threads``); 0 picks ``min(4, cores)`` on a CPU, 1 on a GPU.
             On a CPU, parallel windows on one thread each beat one window on
             several threads: the decoder's small matrix products do not split
-            well across threads (2.5x on 2 cores, ``bench/README.md``).
+            well across threads (1.5x on 2 cores, ``bench/README.md``).
         greedy_min_logprob: In :meth:`transcribe_batch` (the windowed path),
             decode each window greedily first and keep that text if its
             average token log-probability is at least this (and it does not
@@ -283,7 +283,7 @@ class FasterWhisperTranscriber:
         The windows are dealt to ``workers`` threads; each encodes its windows
         one at a time and decodes them as one batch, so its windows share every
         decoder step. On 2 CPU cores, a batch of four on two one-thread
-        workers runs about 1.7x faster than on one worker with two threads
+        workers runs about 1.5x faster than on one worker with two threads
         (``bench/README.md``).
 
         A window that is not ``final`` loses the sentence the model left

@@ -35,7 +35,7 @@ the engine one window at a time as audio arrives, and stitches the windows:
    window or two during a meeting) goes one window at a time.
 
 On the shared recordings this gives the same or a lower WER than one
-whole-file pass, about 1.6-1.8x faster than it with batches of 4 on 2 cores
+whole-file pass, about 1.4-1.7x faster than it with batches of 4 on 2 cores
 (see ``bench/README.md``), at a peak RSS that does not grow with the
 recording.
 
