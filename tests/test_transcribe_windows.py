@@ -186,7 +186,7 @@ def test_get_transcriber():
 def test_engine_parallelism(monkeypatch, device, cores, asked, expected):
     from transcribe.engines import _parallelism
 
-    monkeypatch.setattr("os.cpu_count", lambda: cores)
+    monkeypatch.setattr("transcribe.engines._cores", lambda: cores)
     assert _parallelism(device, *asked) == expected
 
 

@@ -443,10 +443,18 @@ def _parallelism(device: str, workers: int, cpu_threads: int) -> tuple[int, int]
         import ctranslate2
 
         on_cpu = ctranslate2.get_cuda_device_count() == 0
-    cores = os.cpu_count() or 1
+    cores = _cores()
     workers = max(1, int(workers)) if workers else (min(4, cores) if on_cpu else 1)
     cpu_threads = max(1, int(cpu_threads)) if cpu_threads else (max(1, cores // workers) if on_cpu else 0)
     return workers, cpu_threads
+
+
+def _cores() -> int:
+    """Return the CPU cores this process may run on (its affinity, where the OS tells)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
 
 
 def _trim_heap() -> None:
