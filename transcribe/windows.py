@@ -287,9 +287,9 @@ class IncrementalTranscriber:
                 beam_size=self.beam_size,
             )
             for stream, plan, segments in zip(ready, plans, results):
-                before = (stream.committed_ms, stream.stalled_at)
+                before = (stream.committed_ms, stream.retrying)
                 self._advance(stream, plan, segments)
-                if stream.end_ms is not None and (stream.committed_ms, stream.stalled_at) == before:  # pragma: no cover
+                if stream.end_ms is not None and (stream.committed_ms, stream.retrying) == before:  # pragma: no cover
                     stream.committed_ms = stream.end_ms  # safety net: a closed region always ends
         new = [segment for stream in streams for segment in stream.segments]
         self.segments.extend(new)
@@ -312,7 +312,7 @@ class IncrementalTranscriber:
         """Return the stream's next window: (start, cut, whether it reaches the stream's end)."""
         start = max(0, stream.committed_ms - stream.lead_ms)
         length = self.window_ms
-        if stream.stalled_at is not None:
+        if stream.retrying:
             # The second try at a window that made no progress: half as long, and
             # starting a little earlier, in the words before (Whisper heard cold
             # sometimes skips a first sentence that it reads in context).
@@ -405,7 +405,7 @@ class IncrementalTranscriber:
         """Commit what a window's transcript settles and move the stream on."""
         start, cut, final = plan
         previous = stream.committed_ms
-        retry = stream.stalled_at is not None
+        retry = stream.retrying
         stream.lead_ms = self.overlap_ms
         # the stream's end, for its last window; else short of the cut, whose words may be clipped
         limit = stream.end_ms if final else cut - self.guard_ms
@@ -456,13 +456,13 @@ class IncrementalTranscriber:
                 # No progress: try once more with a shorter window starting a
                 # little earlier, which usually gets the model past whatever
                 # stopped it.
-                stream.stalled_at = start
+                stream.retrying = True
                 return
             # No progress the second time either: take all it heard and move on.
             units = heard
             keep = len(units)
             committed = max(limit, units[-1][1].end_ms if units else limit)
-        stream.stalled_at = None
+        stream.retrying = False
         stream.segments.extend(_regroup(segments, units[:keep]))
         limit_ms = stream.end_ms if stream.end_ms is not None else self.audio_end_ms
         stream.committed_ms = min(committed, limit_ms)
@@ -478,14 +478,14 @@ class _Stream:
     the same reason; each word is kept by the region its middle is in).
     """
 
-    __slots__ = ("committed_ms", "end_ms", "lead_ms", "tail_ms", "stalled_at", "segments")
+    __slots__ = ("committed_ms", "end_ms", "lead_ms", "tail_ms", "retrying", "segments")
 
     def __init__(self, committed_ms: int, end_ms: int | None, lead_ms: int, tail_ms: int):
         self.committed_ms = committed_ms
         self.end_ms = end_ms
         self.lead_ms = lead_ms  # audio before committed_ms the next window includes
         self.tail_ms = tail_ms  # audio after end_ms the last window includes
-        self.stalled_at: int | None = None
+        self.retrying = False  # its last window made no progress: the next is a second try
         self.segments: list[Segment] = []
 
 
