@@ -11,7 +11,8 @@ windowed in batches of 4 at beam 5 and beam 1, as the worker runs a backlog;
 ``-2t`` configs run on one worker with two threads instead of the engine's
 default of one-thread workers side by side; ``-greedy`` decodes each window
 greedily first and with the beam only below an average log-probability of
--0.4) a fresh subprocess transcribes:
+-0.4; ``int8-b3-batched`` and ``int8-b2-batched``, narrower beams, run only
+when named with ``--config``) a fresh subprocess transcribes:
 
 * every referenced clip on its own (pooled WER, as in /work/shared/asr.md §5a),
 * the clips joined with 0.75-s gaps and repeated to about ``--minutes``
@@ -59,6 +60,10 @@ CONFIGS = {
     "int8-b1-whole": {"engine": "faster-whisper", "compute_type": "int8", "beam_size": 1, "windowed": False},
     "int8-b5-windowed": {"engine": "faster-whisper", "compute_type": "int8", "beam_size": 5, "windowed": True},
     "int8-b5-batched": {"engine": "faster-whisper", "compute_type": "int8", "beam_size": 5, "windowed": True,
+                        "batch_size": 4},
+    "int8-b3-batched": {"engine": "faster-whisper", "compute_type": "int8", "beam_size": 3, "windowed": True,
+                        "batch_size": 4},
+    "int8-b2-batched": {"engine": "faster-whisper", "compute_type": "int8", "beam_size": 2, "windowed": True,
                         "batch_size": 4},
     "int8-b1-batched": {"engine": "faster-whisper", "compute_type": "int8", "beam_size": 1, "windowed": True,
                         "batch_size": 4},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import numpy as np
 import pytest
@@ -155,6 +156,88 @@ def test_a_batching_transcriber_gathers_audio_and_drain_takes_what_is_there():
     assert new and max(len(b) for b in engine.batches) == 4
     inc.finish()
     assert words(inc.segments) == words(FakeTranscriber().transcribe(audio))
+
+
+class Lanes(Batching):
+    """The fake engine as faster-whisper on 2 cores: two batches at once, each called from its own thread."""
+
+    parallel_batches = 2
+
+    def __init__(self, fail_from_ms=None):
+        super().__init__()
+        self.threads: set[str] = set()
+        self.fail_from_ms = fail_from_ms
+
+    def transcribe_batch(self, windows, *, vocabulary=None, beam_size=5, workers=None):
+        assert workers == 1 or len(windows) == 1  # a lane's batch stays on the lane's thread
+        self.threads.add(threading.current_thread().name)
+        if self.fail_from_ms is not None and any(offset >= self.fail_from_ms for _a, offset, _f in windows):
+            raise RuntimeError("the engine failed")
+        return super().transcribe_batch(windows, vocabulary=vocabulary, beam_size=beam_size)
+
+
+def test_regions_go_to_lanes_when_the_engine_decodes_batches_side_by_side():
+    from transcribe.engines import parallel_batches
+
+    audio = speech_with_pauses(200)
+    settings = {"window_s": 10, "search_s": 3, "piece_s": 200, "batch_size": 4}
+    plain = Batching()
+    expected = transcribe_windowed(plain, audio, **settings)
+    assert parallel_batches(plain) == 1 and parallel_batches(FakeTranscriber()) == 1
+    engine = Lanes()
+    assert parallel_batches(engine) == 2
+    assert words(transcribe_windowed(engine, audio, **settings)) == words(expected)
+    assert {"lane_0", "lane_1"} <= engine.threads and max(len(b) for b in engine.batches) == 2  # two regions a lane
+    again = Lanes()
+    transcribe_windowed(again, audio, **settings)
+    assert sorted(again.batches) == sorted(engine.batches)  # which windows share a batch never depends on timing
+    assert sorted(engine.batches) == sorted(half for batch in plain.batches for half in (batch[0::2], batch[1::2]) if half)
+
+
+def test_a_failing_lane_fails_the_run():
+    audio = speech_with_pauses(200)
+    with pytest.raises(RuntimeError, match="the engine failed"):
+        transcribe_windowed(Lanes(fail_from_ms=120_000), audio, window_s=10, search_s=3, piece_s=200, batch_size=4)
+
+
+def test_silence_and_faint_hiss_never_reach_the_model():
+    from transcribe.engines import _audible
+
+    rng = np.random.default_rng(0)
+    assert not _audible(np.zeros(5 * SR, dtype=np.float32))
+    assert not _audible(rng.normal(0, 0.0005, 5 * SR).astype(np.float32))  # -66 dBFS hiss
+    assert not _audible(rng.normal(0, 0.3, SR // 20).astype(np.float32))  # 50 ms: too short to hold a word
+    quiet_word = np.zeros(5 * SR, dtype=np.float32)
+    quiet_word[SR : SR + SR // 5] = rng.normal(0, 0.01, SR // 5)  # a 200-ms murmur at -40 dBFS
+    assert _audible(quiet_word)
+
+
+def test_segments_without_words_are_dropped():
+    from types import SimpleNamespace
+
+    from transcribe.engines import _segments
+
+    raw = [SimpleNamespace(text=" . . . .", start=0.0, end=2.0, words=[]),
+           SimpleNamespace(text=" Yes.", start=2.0, end=2.5, words=[])]
+    assert [s.text for s in _segments(raw, 1000, 3 * SR)] == ["Yes."]
+
+
+def test_short_windows_are_padded_with_silence_as_whisper_was_trained():
+    from types import SimpleNamespace
+
+    from faster_whisper.feature_extractor import FeatureExtractor
+
+    from transcribe.engines import _features
+
+    model = SimpleNamespace(feature_extractor=FeatureExtractor())
+    tone = (0.1 * np.sin(2 * np.pi * 440 * np.arange(5 * SR) / SR)).astype(np.float32)
+    features = _features(model, tone)
+    assert features.shape == (80, 3000)
+    # after 5 s the spectrogram sits at its floor (its loudest less 8 log10 units,
+    # i.e. less 2 once scaled), not at faster-whisper's zero, which reads as faint sound
+    assert np.allclose(features[:, 520:], features.max() - 2.0)
+    assert not np.allclose(features[:, :490], features.max() - 2.0)
+    assert _features(model, np.tile(tone, 7)).shape == (80, 3000)  # longer audio: the first 30 s
 
 
 def test_engines_without_a_batch_method_take_windows_one_at_a_time():

@@ -39,6 +39,7 @@ __all__ = [
     "get_transcriber",
     "bundled_model_path",
     "transcribe_batch",
+    "parallel_batches",
     "Window",
     "ENGINES",
 ]
@@ -88,6 +89,7 @@ def transcribe_batch(
     *,
     vocabulary: list[str] | None = None,
     beam_size: int = 5,
+    workers: int | None = None,
 ) -> list[list[Segment]]:
     """Transcribe several windows of up to 30 s, in one batch where the engine can.
 
@@ -95,16 +97,35 @@ def transcribe_batch(
     each window in a single Whisper pass, all windows together; any other
     engine transcribes them one at a time with :meth:`Transcriber.transcribe`.
 
+    Args:
+        workers: How many threads the engine may deal the windows to; None
+            for its own choice. A caller that runs
+            :func:`parallel_batches` batches at once, each from its own
+            thread, passes 1.
+
     Returns:
         One list of segments per window, on the recording's timeline.
     """
     batch = getattr(transcriber, "transcribe_batch", None)
     if batch is not None:
-        return batch(windows, vocabulary=vocabulary, beam_size=beam_size)
+        if workers is None:
+            return batch(windows, vocabulary=vocabulary, beam_size=beam_size)
+        return batch(windows, vocabulary=vocabulary, beam_size=beam_size, workers=workers)
     return [
         transcriber.transcribe(samples, offset_ms=offset_ms, vocabulary=vocabulary, beam_size=beam_size)
         for samples, offset_ms, _final in windows
     ]
+
+
+def parallel_batches(transcriber: Transcriber) -> int:
+    """Return how many batches ``transcriber`` decodes at once, each called from its own thread.
+
+    1 for engines without a ``transcribe_batch`` method or a
+    ``parallel_batches`` attribute.
+    """
+    if getattr(transcriber, "transcribe_batch", None) is None:
+        return 1
+    return max(1, int(getattr(transcriber, "parallel_batches", 1)))
 
 
 def bundled_model_path() -> str:
@@ -128,6 +149,25 @@ def _samples(audio: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(audio, dtype=np.float32).reshape(-1)
 
 
+def _audible(audio: np.ndarray) -> bool:
+    """Whether there is anything to transcribe: 100 ms or more, with some 20-ms frame above -54 dBFS.
+
+    Whisper "hears" words in silence ("You", "Subs by www.zeoranger.co.uk",
+    rows of dots), most readily in digital silence; a window with no frame
+    louder than a faint hiss is not worth a model pass.
+    """
+    audio = np.asarray(audio).reshape(-1)
+    if audio.size < SAMPLE_RATE // 10:
+        return False
+    frame = SAMPLE_RATE // 50
+    n = audio.size // frame
+    frames = audio[: n * frame].reshape(n, frame).astype(np.float64)
+    return bool(np.sqrt(np.mean(frames**2, axis=1)).max() >= _AUDIBLE_RMS)
+
+
+_AUDIBLE_RMS = 0.002  # -54 dBFS: below quiet room noise; speech far from a phone is ~-40 dBFS
+
+
 def _vocabulary_text(vocabulary: list[str] | None) -> str | None:
     """Join names and terms into the one string both engines take (hotwords / prompt)."""
     return ", ".join(v.strip() for v in vocabulary or () if v and v.strip()) or None
@@ -139,8 +179,8 @@ def _segments(raw_segments, offset_ms: int, n_samples: int) -> list[Segment]:
     segments: list[Segment] = []
     for raw in raw_segments:  # may be a lazy generator: decoding happens here
         text = raw.text.strip()
-        if not text:
-            continue
+        if not any(ch.isalnum() for ch in text):
+            continue  # "", ". . . .": no words
         words = _merge_words(raw.words or (), offset_ms, end_limit)
         start = words[0].start_ms if words else offset_ms + round(raw.start * 1000)
         end = words[-1].end_ms if words else offset_ms + round(raw.end * 1000)
@@ -211,6 +251,7 @@ class FasterWhisperTranscriber:
         self._model: Any = None
         self._tok: Any = None
         self._lock = threading.Lock()
+        self._heavy: threading.Semaphore | None = None
 
     def _model_argument(self) -> str:
         if self.model is None:
@@ -231,6 +272,10 @@ class FasterWhisperTranscriber:
                 from faster_whisper import WhisperModel
 
                 self.workers, self.cpu_threads = _parallelism(self.device, self.workers, self.cpu_threads)
+                # An encoder pass holds ~90 MB of attention scores and a fallback's
+                # sampling ~140 MB: at most half the workers run one at a time,
+                # so a backlog's peak memory does not double with the workers.
+                self._heavy = threading.BoundedSemaphore(max(1, self.workers // 2))
                 self._model = WhisperModel(
                     argument,
                     device=self.device,
@@ -239,6 +284,12 @@ class FasterWhisperTranscriber:
                     num_workers=self.workers,
                 )
             return self._model
+
+    @property
+    def parallel_batches(self) -> int:
+        """How many batches run at once, each from its own thread (the workers; see :func:`parallel_batches`)."""
+        self.load()
+        return self.workers
 
     def transcribe(
         self,
@@ -250,7 +301,7 @@ class FasterWhisperTranscriber:
     ) -> list[Segment]:
         """Transcribe samples; see :meth:`Transcriber.transcribe`."""
         audio = _samples(audio)
-        if audio.size < SAMPLE_RATE // 10:  # under 100 ms: nothing to hear
+        if not _audible(audio):
             return []
         model = self.load()
         hotwords = _vocabulary_text(vocabulary)
@@ -271,6 +322,7 @@ class FasterWhisperTranscriber:
         *,
         vocabulary: list[str] | None = None,
         beam_size: int = 5,
+        workers: int | None = None,
     ) -> list[list[Segment]]:
         """Decode each window in one Whisper pass, the windows side by side.
 
@@ -284,7 +336,9 @@ class FasterWhisperTranscriber:
         one at a time and decodes them as one batch, so its windows share every
         decoder step. On 2 CPU cores, a batch of four on two one-thread
         workers runs about 1.5x faster than on one worker with two threads
-        (``bench/README.md``).
+        (``bench/README.md``). ``workers`` caps the threads for this call: a
+        caller running several batches at once from its own threads passes 1
+        (see :class:`transcribe.windows.IncrementalTranscriber`).
 
         A window that is not ``final`` loses the sentence the model left
         without a closing timestamp: the caller starts its next window before
@@ -293,12 +347,13 @@ class FasterWhisperTranscriber:
         See :func:`transcribe_batch` for the arguments.
         """
         results: list[list[Segment]] = [[] for _ in windows]
-        todo = [i for i, (samples, _offset, _final) in enumerate(windows) if np.size(samples) >= SAMPLE_RATE // 10]
+        todo = [i for i, (samples, _offset, _final) in enumerate(windows) if _audible(samples)]
         if not todo:
             return results
         self.load()
         self._tokenizer()  # made once, before the threads share it
-        groups = [todo[k :: self.workers] for k in range(min(self.workers, len(todo)))]
+        threads = min(self.workers, workers or self.workers, len(todo))
+        groups = [todo[k::threads] for k in range(threads)]
         if len(groups) == 1:
             self._decode_group(windows, groups[0], vocabulary, beam_size, results)
         else:
@@ -312,16 +367,13 @@ class FasterWhisperTranscriber:
     def _decode_group(self, windows: Sequence[Window], todo: list[int], vocabulary: list[str] | None,
                       beam_size: int, results: list[list[Segment]]) -> None:
         """Transcribe ``windows[i]`` for each i in ``todo`` into ``results[i]``, decoding them as one batch."""
-        from faster_whisper.transcribe import pad_or_trim
-
         model = self.load()
         tokenizer = self._tokenizer()
         audios = [_samples(windows[i][0])[: 30 * SAMPLE_RATE] for i in todo]
         # The encoder runs one window at a time: batching it gains nothing on a
         # CPU and its attention scores would take ~55 MB a window; the decoder
         # gets the outputs as one batch.
-        encoded = np.concatenate([_host(model.encode(pad_or_trim(model.feature_extractor(a)[..., :-1])))
-                                  for a in audios])
+        encoded = np.concatenate([self._encode(model, a) for a in audios])
         encoder_output = _storage(encoded)
         prompt = model.get_prompt(tokenizer, [], without_timestamps=False, hotwords=_vocabulary_text(vocabulary))
         if beam_size > 1 and self.greedy_min_logprob is not None:
@@ -342,7 +394,9 @@ class FasterWhisperTranscriber:
             if result.no_speech_prob > _NO_SPEECH_THRESHOLD and logprob < _LOG_PROB_THRESHOLD:
                 tokens = []  # silence
             elif ratio > _COMPRESSION_RATIO_THRESHOLD or logprob < _LOG_PROB_THRESHOLD:
-                tokens = self._fallback(_storage(encoded[j : j + 1]), prompt, beam_size, tokenizer, (logprob, ratio, tokens))
+                with self._heavy:
+                    tokens = self._fallback(_storage(encoded[j : j + 1]), prompt, beam_size, tokenizer,
+                                            (logprob, ratio, tokens))
             frames.append(min(audio.size // _HOP, _FRAMES))
             passes.append(self._split(model, tokenizer, tokens, frames[-1], audio.size, final=windows[i][2]))
         for j, (i, audio, raw) in enumerate(zip(todo, audios, passes)):
@@ -362,6 +416,12 @@ class FasterWhisperTranscriber:
                 for r in raw
             ]
             results[i] = _segments(raw_segments, windows[i][1], audio.size)
+
+    def _encode(self, model: Any, audio: np.ndarray) -> np.ndarray:
+        """Run the encoder on one window (at most half the workers at once; see :meth:`load`)."""
+        features = _features(model, audio)
+        with self._heavy:
+            return _host(model.encode(features))
 
     def _tokenizer(self) -> Any:
         if self._tok is None:
@@ -434,6 +494,21 @@ _PREPEND = "\"'“¿([{-"
 _APPEND = "\"'.。,，!！?？:：”)]}、"
 _HOP = 160  # samples per mel frame
 _FRAMES = 3000  # mel frames in Whisper's 30-s window
+
+
+def _features(model: Any, audio: np.ndarray) -> np.ndarray:
+    """Return the log-Mel features of up to 30 s of audio, padded the way Whisper was trained.
+
+    openai-whisper pads the *audio* with silence to 30 s before taking the
+    spectrogram, so the padding sits at the spectrogram's floor (its loudest
+    value less 8, in log10 units). faster-whisper pads the finished
+    spectrogram with zeros instead, a level well above that floor, which
+    reads as faint sound: on a window shorter than 30 s tiny.en then often
+    stops a sentence or two before the audio does (measured: 4 of 9 short
+    final windows on the shared recordings, each costing another window).
+    """
+    padded = np.pad(audio, (0, max(0, _FRAMES * _HOP - audio.size)))
+    return model.feature_extractor(padded)[..., :_FRAMES]
 
 
 def _parallelism(device: str, workers: int, cpu_threads: int) -> tuple[int, int]:
@@ -723,7 +798,7 @@ class OpenAIWhisperTranscriber:
     ) -> list[Segment]:
         """Transcribe samples; see :meth:`Transcriber.transcribe`."""
         audio = _samples(audio)
-        if audio.size < SAMPLE_RATE // 10:  # under 100 ms: nothing to hear
+        if not _audible(audio):
             return []
         model = self.load()
         import whisper
