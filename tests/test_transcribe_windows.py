@@ -372,3 +372,25 @@ def test_a_window_that_skipped_its_first_sentence_is_tried_again(batch_size):
     got = words(transcribe_windowed(engine, audio, window_s=30, piece_s=5, batch_size=batch_size))
     assert engine.skipped
     assert got == expected
+
+
+class Prompted(FakeTranscriber):
+    """The fake engine, but the vocabulary prompt makes it skip the first sentence of every window after 40 s."""
+
+    def transcribe(self, audio, *, offset_ms=0, vocabulary=None, beam_size=5):
+        segments = super().transcribe(audio, offset_ms=offset_ms, vocabulary=vocabulary, beam_size=beam_size)
+        if offset_ms < 40_000 or not vocabulary:
+            return segments
+        said = [w for s in segments for w in s.words if w.start_ms >= offset_ms + 5000]
+        return [Segment(said[0].start_ms, said[-1].end_ms, " ".join(w.text for w in said), tuple(said))] if said else []
+
+
+@pytest.mark.parametrize("batch_size", [1, 4])
+def test_the_second_try_at_a_window_goes_without_the_vocabulary_prompt(batch_size):
+    audio = speech_with_pauses(90)
+    engine = Prompted()
+    got = words(transcribe_windowed(engine, audio, window_s=30, piece_s=5, batch_size=batch_size,
+                                    vocabulary=["SENCO", "EHCP"]))
+    assert got == words(FakeTranscriber().transcribe(audio))  # nothing the prompted windows skipped is lost
+    assert None in engine.vocabularies and ["SENCO", "EHCP"] in engine.vocabularies
+    assert engine.vocabularies.count(None) < engine.vocabularies.count(["SENCO", "EHCP"])  # only retries

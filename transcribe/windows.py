@@ -23,8 +23,9 @@ the engine one window at a time as audio arrives, and stitches the windows:
    words, or before the first, with speech in it). The next window starts
    where the trusted words stop, or at such a gap (or, at the end of the
    audio, where sound well above the noise floor remains untranscribed). A
-   window that makes no progress is retried once, at half length and a
-   second earlier, then accepted.
+   window that makes no progress is retried once, at half length, a
+   second earlier and without the vocabulary prompt (which sometimes makes
+   the model jump the same quiet sentence every time), then accepted.
 5. Audio that has piled up (an upload, a phone catching up after the
    meeting) is split at pauses into ``batch_size`` regions, transcribed side
    by side: each round of windows, one per region, goes to the engine as one
@@ -319,13 +320,23 @@ class IncrementalTranscriber:
             if not ready:
                 return
             plans = [self._window(s) for s in ready]
-            results = transcribe_batch(
-                self.transcriber,
-                [(self._audio(a, cut), a, last) for a, cut, last in plans],
-                vocabulary=self.vocabulary,
-                beam_size=self.beam_size,
-                workers=None if stop is None else 1,
-            )
+            results: list[list[Segment]] = [[] for _ in ready]
+            # A second try goes without the vocabulary prompt: names and terms
+            # given as the text before the window sometimes make the model jump
+            # a quiet speaker's sentence every time (it is then read unprompted).
+            for retry in (False, True):
+                todo = [i for i, s in enumerate(ready) if s.retrying == retry]
+                if not todo:
+                    continue
+                out = transcribe_batch(
+                    self.transcriber,
+                    [(self._audio(plans[i][0], plans[i][1]), plans[i][0], plans[i][2]) for i in todo],
+                    vocabulary=None if retry else self.vocabulary,
+                    beam_size=self.beam_size,
+                    workers=None if stop is None else 1,
+                )
+                for i, segments in zip(todo, out):
+                    results[i] = segments
             for stream, plan, segments in zip(ready, plans, results):
                 before = (stream.committed_ms, stream.retrying)
                 self._advance(stream, plan, segments)
