@@ -207,6 +207,7 @@ class FasterWhisperTranscriber:
             On a CPU, parallel windows on one thread each beat one window on
             several threads: the decoder's small matrix products do not split
             well across threads (1.5x on 2 cores, ``bench/README.md``).
+            At most half of them run the encoder at once, to bound memory.
         greedy_min_logprob: In :meth:`transcribe_batch` (the windowed path),
             decode each window greedily first and keep that text if its
             average token log-probability is at least this (and it does not
