@@ -25,6 +25,7 @@ __all__ = [
     "decode_chunks",
     "duration_ms",
     "encode",
+    "frame_levels",
     "iter_decode",
 ]
 
@@ -265,6 +266,14 @@ def decode_chunks(chunks: Iterable[Chunk], *, sample_rate: int = SAMPLE_RATE) ->
         raise AudioDecodeError("it is empty")
     with stream:
         return decode(stream, sample_rate=sample_rate)
+
+
+def frame_levels(samples: np.ndarray, frame_ms: int = 20, *, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """Return the RMS level of each whole ``frame_ms`` frame of ``samples`` (float64; a partial last frame is left out)."""
+    frame = frame_ms * sample_rate // 1000
+    samples = np.asarray(samples).reshape(-1)
+    n = samples.size // frame
+    return np.sqrt(np.mean(samples[: n * frame].astype(np.float64).reshape(n, frame) ** 2, axis=1))
 
 
 def duration_ms(source: Source | np.ndarray, *, sample_rate: int = SAMPLE_RATE) -> int:

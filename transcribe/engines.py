@@ -28,7 +28,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from .audio import SAMPLE_RATE
+from .audio import SAMPLE_RATE, frame_levels
 from .types import Segment, Word
 
 __all__ = [
@@ -156,13 +156,9 @@ def _audible(audio: np.ndarray) -> bool:
     rows of dots), most readily in digital silence; a window with no frame
     louder than a faint hiss is not worth a model pass.
     """
-    audio = np.asarray(audio).reshape(-1)
-    if audio.size < SAMPLE_RATE // 10:
+    if np.size(audio) < SAMPLE_RATE // 10:
         return False
-    frame = SAMPLE_RATE // 50
-    n = audio.size // frame
-    frames = audio[: n * frame].reshape(n, frame).astype(np.float64)
-    return bool(np.sqrt(np.mean(frames**2, axis=1)).max() >= _AUDIBLE_RMS)
+    return bool(frame_levels(audio).max() >= _AUDIBLE_RMS)
 
 
 _AUDIBLE_RMS = 0.002  # -54 dBFS: below quiet room noise; speech far from a phone is ~-40 dBFS

@@ -60,7 +60,7 @@ from typing import Any
 
 import numpy as np
 
-from .audio import SAMPLE_RATE
+from .audio import SAMPLE_RATE, frame_levels
 from .engines import Transcriber, parallel_batches, transcribe_batch
 from .types import Segment, Word
 
@@ -369,12 +369,9 @@ class IncrementalTranscriber:
         """Return the quietest moment in the last ``search_ms`` (default: the setting) before ``end_ms``."""
         search_ms = self.search_ms if search_ms is None else max(search_ms, self.search_ms)
         lo = max(start_ms + self.overlap_ms + self.guard_ms + 1000, end_ms - search_ms)
-        region = self._audio(lo, end_ms)
-        frame = 20 * _SPM
-        n = region.size // frame
-        if n < 10:
+        energy = frame_levels(self._audio(lo, end_ms))
+        if energy.size < 10:
             return end_ms
-        energy = np.sqrt(np.mean(region[: n * frame].astype(np.float64).reshape(n, frame) ** 2, axis=1))
         smooth = np.convolve(energy, np.ones(10) / 10, mode="valid")  # 200-ms span
         # A slight preference for later cuts, so windows stay long.
         bias = 1 + 0.2 * (np.arange(smooth.size)[::-1] / max(smooth.size, 1))
@@ -406,16 +403,10 @@ class IncrementalTranscriber:
         window's loud level (its 90th-percentile frame), so breaths and room
         noise between sentences do not count.
         """
-        region = self._audio(start_ms, end_ms)
-        frame = 20 * _SPM
-        n = region.size // frame
-        if n < 10:
+        energy = frame_levels(self._audio(start_ms, end_ms))
+        if energy.size < 10:
             return False
-        energy = np.sqrt(np.mean(region[: n * frame].astype(np.float64).reshape(n, frame) ** 2, axis=1))
-        window = self._audio(window_start_ms, end_ms)
-        m = window.size // frame
-        levels = np.sqrt(np.mean(window[: m * frame].astype(np.float64).reshape(m, frame) ** 2, axis=1))
-        floor, loud = np.percentile(levels, [10, 90])
+        floor, loud = np.percentile(frame_levels(self._audio(window_start_ms, end_ms)), [10, 90])
         return int(np.sum(energy > max(4 * floor, loudness * loud, 1e-3))) * 20 >= at_least_ms
 
     def _first_skip(self, units: Sequence[tuple[int, Word | Segment]], window_start_ms: int, from_ms: int) -> int:
