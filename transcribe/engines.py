@@ -685,7 +685,8 @@ def get_transcriber(engine: str = "faster-whisper", **settings: Any) -> Transcri
         engine: One of :data:`ENGINES`.
         **settings: Passed to the engine's constructor (for faster-whisper:
             ``model``, ``device``, ``compute_type``, ``cpu_threads``,
-            ``language``, ``vad_filter``, ``condition_on_previous_text``; for
+            ``workers``, ``greedy_min_logprob``, ``language``, ``vad_filter``,
+            ``condition_on_previous_text``; for
             whisper: ``model``, ``device``, ``cpu_threads``, ``language``,
             ``cache_dir``).
 
