@@ -244,3 +244,44 @@ def test_windows_are_read_greedily_first_and_only_doubtful_ones_get_the_beam(eng
     assert decoded == {5: 2}
     assert text_of(rescued[0]) == text_of(beamed[0])  # a rescued window reads as the beam alone does
     assert normalise(text_of(confident[0])) == normalise(text_of(beamed[0]))
+
+
+def test_the_heavy_step_held_to_half_the_workers_is_the_encoder_or_the_beam(engine, corpus, monkeypatch):
+    # Memory: at most half the workers run a heavy step at once. Windows all
+    # decoded with the beam make the encoder the heavy step; windows read
+    # greedily first leave the decoder light, so only the beam (and the
+    # temperature fallback) is, and the encoders run side by side.
+    jfk = dict((i, samples) for i, samples, _ref in corpus)["jfk"]
+    engine.load()
+
+    class Gate:
+        held = 0
+
+        def __enter__(self):
+            self.held += 1
+
+        def __exit__(self, *exc):
+            self.held -= 1
+
+    gate = Gate()
+    seen = []
+    real_generate, real_encode = engine._generate, engine._model.encode
+
+    def generate(encoder_output, prompts, beam_size, temperature):
+        seen.append((f"decode, beam {beam_size}", gate.held))
+        return real_generate(encoder_output, prompts, beam_size, temperature)
+
+    def encode(features):
+        seen.append(("encode", gate.held))
+        return real_encode(features)
+
+    monkeypatch.setattr(engine, "_heavy", gate)
+    monkeypatch.setattr(engine, "_generate", generate)
+    monkeypatch.setattr(engine._model, "encode", encode)
+    monkeypatch.setattr(engine, "greedy_min_logprob", None)
+    engine.transcribe_batch([(jfk, 0, True)], workers=1)
+    assert seen == [("encode", 1), ("decode, beam 5", 0)]
+    seen.clear()
+    monkeypatch.setattr(engine, "greedy_min_logprob", 0.0)  # every window goes on to the beam
+    engine.transcribe_batch([(jfk, 0, True)], workers=1)
+    assert seen == [("encode", 0), ("decode, beam 1", 0), ("decode, beam 5", 1)]
