@@ -39,10 +39,11 @@ the engine one window at a time as audio arrives, and stitches the windows:
    (:meth:`drain`, a window or two during a meeting) goes one window at a
    time.
 
-On the shared recordings this gives the same or a lower WER than one
-whole-file pass, about 1.4-1.7x faster than it with batches of 4 on 2 cores
-(see ``bench/README.md``), at a peak RSS that does not grow with the
-recording.
+On the shared recordings, with batches of 4 on 2 cores, this runs about 2x
+as fast as one whole-file pass at the same WER when the engine reads windows
+greedily first (faster-whisper's default here), or 1.4-1.6x as fast at a
+lower WER with the beam for every window (see ``bench/README.md``), at a
+peak RSS that does not grow with the recording.
 
 The state worth persisting is tiny: the committed point and the committed
 segments (:meth:`IncrementalTranscriber.state`). A resumed job recreates the
