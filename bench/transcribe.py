@@ -12,8 +12,8 @@ windowed in batches of 4 at beam 5 and beam 1, as the worker runs a backlog;
 default of one-thread workers side by side; ``-greedy``, the worker's
 default, decodes each window greedily first and with the beam only below an
 average log-probability of -0.3, where the other windowed configs use the
-beam for every window; ``int8-b3-batched`` and ``int8-b2-batched``, narrower beams, run only
-when named with ``--config``) a fresh subprocess transcribes:
+beam for every window; ``int8-b3-batched`` and ``int8-b2-batched``, narrower
+beams, run only when named with ``--config``) a fresh subprocess transcribes:
 
 * every referenced clip on its own (pooled WER, as in /work/shared/asr.md §5a),
 * the clips joined with 0.75-s gaps and repeated to about ``--minutes``
