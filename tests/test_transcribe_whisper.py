@@ -220,6 +220,22 @@ def test_a_batch_decodes_each_window_in_one_pass(engine, corpus):
         assert all(s.words and s.start_ms == s.words[0].start_ms for s in segments)
 
 
+@pytest.mark.parametrize("greedy_min_logprob", [-0.3, 0.0], ids=["greedy-first", "beam"])
+def test_a_window_reads_the_same_whichever_windows_share_its_batch(engine, corpus, monkeypatch, greedy_min_logprob):
+    # The lanes of a backlog take whichever streams are ready (transcribe.windows),
+    # so a window's batch partners depend on timing; its text and word timings must not.
+    monkeypatch.setattr(engine, "greedy_min_logprob", greedy_min_logprob)
+    clips = dict((i, samples) for i, samples, _ref in corpus)
+    windows = [(clips[name], k * 30_000, False) for k, name in
+               enumerate(["jfk", "ami_ES2011a_hs0_40-46", "psphinx_sas_0880"])]
+    together = engine.transcribe_batch(windows, workers=1)
+    alone = [engine.transcribe_batch([window], workers=1)[0] for window in windows]
+    paired = engine.transcribe_batch(windows[::-1][:2], workers=1)[::-1]
+    assert all(together)
+    assert together == alone
+    assert paired == alone[-2:]
+
+
 def test_windows_are_read_greedily_first_and_only_doubtful_ones_get_the_beam(engine, corpus, monkeypatch):
     jfk = dict((i, samples) for i, samples, _ref in corpus)["jfk"]
     windows = [(jfk, 0, True), (jfk, 30_000, True)]

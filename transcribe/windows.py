@@ -72,7 +72,8 @@ _LONGEST_WORD_MS = 1500
 _PAUSE_MS = 300
 _SKIP_MS = 2000  # a gap between words this long, with speech in it, is speech the model skipped
 _REGION_SEARCH_MS = 5000  # regions end at their cut, so look harder for a pause there
-_RETRY_LEAD_MS = 1000  # a second try at a window starts this much earlier, where the audio allows
+_RETRY_LEAD_MS = 1000
+_REACH_MS = 4000  # a region's last window goes on this far past the region's end, where there is room  # a second try at a window starts this much earlier, where the audio allows
 
 
 class IncrementalTranscriber:
@@ -289,19 +290,7 @@ class IncrementalTranscriber:
         if lanes == 1:
             self._transcribe_streams(streams)
         else:
-            # Each lane (a thread) takes every lanes-th region and decodes its
-            # windows as batches of its own, so one lane encodes while another
-            # decodes instead of all waiting for the slowest window of a round.
-            # Which windows share a batch depends only on the regions, never on
-            # timing, so the transcript is the same from run to run.
-            stop = threading.Event()
-            with ThreadPoolExecutor(lanes, thread_name_prefix="lane") as pool:
-                running = [pool.submit(self._transcribe_streams, streams[k::lanes], stop) for k in range(lanes)]
-                try:
-                    for lane in running:
-                        lane.result()
-                finally:
-                    stop.set()
+            self._share(streams, lanes)
         new = [segment for stream in streams for segment in stream.segments]
         self.segments.extend(new)
         self.committed_ms = min(streams[-1].committed_ms, self.audio_end_ms)
@@ -314,35 +303,88 @@ class IncrementalTranscriber:
             self._buffer_start_ms = self.resume_from_ms - _RETRY_LEAD_MS
         return new
 
-    def _transcribe_streams(self, streams: list[_Stream], stop: threading.Event | None = None) -> None:
+    def _transcribe_streams(self, streams: list[_Stream]) -> None:
         """Transcribe the streams to their ends (or to the live edge), their windows going to the engine as batches."""
-        while stop is None or not stop.is_set():
+        while True:
             ready = [s for s in streams if self._can_step(s)]
             if not ready:
                 return
-            plans = [self._window(s) for s in ready]
-            results: list[list[Segment]] = [[] for _ in ready]
-            # A second try goes without the vocabulary prompt: names and terms
-            # given as the text before the window sometimes make the model jump
-            # a quiet speaker's sentence every time (it is then read unprompted).
-            for retry in (False, True):
-                todo = [i for i, s in enumerate(ready) if s.retrying == retry]
-                if not todo:
-                    continue
-                out = transcribe_batch(
-                    self.transcriber,
-                    [(self._audio(plans[i][0], plans[i][1]), plans[i][0], plans[i][2]) for i in todo],
-                    vocabulary=None if retry else self.vocabulary,
-                    beam_size=self.beam_size,
-                    workers=None if stop is None else 1,
-                )
-                for i, segments in zip(todo, out):
-                    results[i] = segments
-            for stream, plan, segments in zip(ready, plans, results):
-                before = (stream.committed_ms, stream.retrying)
-                self._advance(stream, plan, segments)
-                if stream.end_ms is not None and (stream.committed_ms, stream.retrying) == before:  # pragma: no cover
-                    stream.committed_ms = stream.end_ms  # safety net: a closed region always ends
+            self._step(ready)
+
+    def _share(self, streams: list[_Stream], lanes: int) -> None:
+        """Transcribe the streams on ``lanes`` threads, each sending a batch of windows at a time.
+
+        A lane that is free takes its share of the streams that are ready (not
+        in another lane's batch, with a window to transcribe; see
+        :func:`_batch_share`), so a stream may change lanes from one window to
+        the next and a lane whose streams have ended takes over another's
+        instead of waiting for it. The transcript does not depend on which
+        lane took what: a window's text and timings are the same whichever
+        windows share its batch (CTranslate2 decodes each row of a batch on
+        its own; a test holds the engine to it).
+        """
+        most = -(-len(streams) // lanes)
+        flying: set[int] = set()
+        busy = [0]
+        failed = [False]
+        changed = threading.Condition()
+
+        def lane() -> None:
+            while True:
+                with changed:
+                    while True:
+                        if failed[0]:
+                            return
+                        ready = [s for s in streams if id(s) not in flying and self._can_step(s)]
+                        if ready or not flying:
+                            break
+                        changed.wait()
+                    if not ready:
+                        return
+                    last = all(self._window(s)[2] for s in ready)
+                    take = ready[: _batch_share(len(ready), lanes, busy[0], most, last=last)]
+                    flying.update(id(s) for s in take)
+                    busy[0] += 1
+                try:
+                    self._step(take, workers=1)
+                except BaseException:
+                    failed[0] = True
+                    raise
+                finally:
+                    with changed:
+                        flying.difference_update(id(s) for s in take)
+                        busy[0] -= 1
+                        changed.notify_all()
+
+        with ThreadPoolExecutor(lanes, thread_name_prefix="lane") as pool:
+            for running in [pool.submit(lane) for _ in range(lanes)]:
+                running.result()
+
+    def _step(self, ready: list[_Stream], workers: int | None = None) -> None:
+        """Transcribe one window of each stream, as one batch, and move the streams on."""
+        plans = [self._window(s) for s in ready]
+        results: list[list[Segment]] = [[] for _ in ready]
+        # A second try goes without the vocabulary prompt: names and terms
+        # given as the text before the window sometimes make the model jump
+        # a quiet speaker's sentence every time (it is then read unprompted).
+        for retry in (False, True):
+            todo = [i for i, s in enumerate(ready) if s.retrying == retry]
+            if not todo:
+                continue
+            out = transcribe_batch(
+                self.transcriber,
+                [(self._audio(plans[i][0], plans[i][1]), plans[i][0], plans[i][2]) for i in todo],
+                vocabulary=None if retry else self.vocabulary,
+                beam_size=self.beam_size,
+                workers=workers,
+            )
+            for i, segments in zip(todo, out):
+                results[i] = segments
+        for stream, plan, segments in zip(ready, plans, results):
+            before = (stream.committed_ms, stream.retrying)
+            self._advance(stream, plan, segments)
+            if stream.end_ms is not None and (stream.committed_ms, stream.retrying) == before:  # pragma: no cover
+                stream.committed_ms = stream.end_ms  # safety net: a closed region always ends
 
     def _can_step(self, stream: _Stream) -> bool:
         if stream.end_ms is not None:
@@ -362,7 +404,11 @@ class IncrementalTranscriber:
         limit = stream.end_ms if stream.end_ms is not None else self.audio_end_ms
         last = stream.end_ms is not None and limit + stream.tail_ms - start <= length
         if last:
-            return start, min(limit + stream.tail_ms, self.audio_end_ms), True
+            # Past the region's end, as far as the window allows (up to a few
+            # seconds): the words there belong to the next region, but heard
+            # with what follows them, the region's own last words come out
+            # whole instead of stretched to the window's edge or left out.
+            return start, min(limit + max(stream.tail_ms, _REACH_MS), start + length, self.audio_end_ms), True
         end = min(limit, start + length)
         return start, self._quiet_cut(start, end), False
 
@@ -445,7 +491,9 @@ class IncrementalTranscriber:
         units: list[tuple[int, Word | Segment]] = []
         for index, segment in enumerate(segments):
             for unit in segment.words or (segment,):
-                middle = (unit.start_ms + unit.end_ms) / 2
+                # (a word "lasting" seconds is placed by its start: its end is not where it ends)
+                lasting = unit.end_ms - unit.start_ms > _LONGEST_WORD_MS
+                middle = unit.start_ms if lasting else (unit.start_ms + unit.end_ms) / 2
                 if middle >= previous and not (final and middle >= limit):
                     units.append((index, unit))
         heard = units
@@ -498,6 +546,21 @@ class IncrementalTranscriber:
         stream.segments.extend(_regroup(segments, units[:keep]))
         limit_ms = stream.end_ms if stream.end_ms is not None else self.audio_end_ms
         stream.committed_ms = min(committed, limit_ms)
+
+
+def _batch_share(ready: int, lanes: int, busy: int, most: int, *, last: bool) -> int:
+    """Return how many of ``ready`` streams a free lane takes for its next batch.
+
+    Its share of them among the lanes free now (itself included), so that a
+    lane coming back while the others are busy takes as many as it may and
+    batches stay large; but never more than ``most`` (an even split of all
+    the streams), and, when these are the streams' ``last`` windows, its
+    share among all the lanes: nothing else will come for a busy lane, so
+    the last windows go one to a lane rather than two to one while another
+    waits (on 10 minutes, a second a gather).
+    """
+    sharing = lanes if last else max(1, lanes - busy)
+    return max(1, min(most, -(-ready // sharing)))
 
 
 class _Stream:
