@@ -23,6 +23,9 @@ beams, run only when named with ``--config``) a fresh subprocess transcribes:
 RTF = audio seconds / transcription wall seconds (model load and decoding
 excluded; higher is faster); each config's long-recording speed and WER are
 also printed against the whole-file beam-5 run of the same invocation.
+``--rounds N`` runs the configs N times, every other round in reverse order,
+and prints each round's speed ratio and their median: on a shared machine
+whose load drifts, one pair of runs minutes apart can be 10 % off.
 Peak RSS = the subprocess's ``ru_maxrss``.
 WER uses :mod:`transcribe.evaluation` (its normaliser is documented there).
 
@@ -266,6 +269,15 @@ def minutes_ready(minutes: float, pace: float, chunk_s: float = 5.0, keep: str |
         shutil.rmtree(work, ignore_errors=True)
 
 
+def median(values):
+    """Return the median of the values that are not None (None if there are none)."""
+    values = sorted(v for v in values if v is not None)
+    if not values:
+        return None
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=3.0, help="length of the joined recording")
@@ -275,6 +287,8 @@ def main() -> None:
     parser.add_argument("--config", choices=sorted(CONFIGS), action="append", help="run only these")
     parser.add_argument("--engine", choices=sorted(ENGINE_CONFIGS), default="faster-whisper",
                         help="which engine's configs to run; 'whisper' adds the faster-whisper ones it is compared with")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run the configs this many times, alternating their order; report medians")
     parser.add_argument("--run", choices=sorted(CONFIGS), help=argparse.SUPPRESS)  # subprocess mode
     parser.add_argument("--minutes-ready", action="store_true",
                         help="stream --minutes of audio as chunks into the job system; time finish → transcript")
@@ -300,23 +314,33 @@ def main() -> None:
     print(f"audio: {audio_dir()}  cores: {os.cpu_count()}  threads per worker: {args.threads or 'auto'}  joined: ~{args.minutes} min")
     header = f"{'config':<18} {'clips RTF':>9} {'clips WER%':>10} {'long s':>7} {'long RTF':>8} {'long WER%':>9} {'peak RSS MB':>11}"
     print(header)
-    rtf, wer = {}, {}
-    for name in args.config or ENGINE_CONFIGS[args.engine]:
-        command = [sys.executable, os.path.abspath(__file__), "--run", name, "--threads", str(args.threads),
-                   "--minutes", str(args.minutes)] + ([] if args.clips else ["--no-clips"])
-        out = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True).stdout
-        r = json.loads(out.strip().splitlines()[-1])
-        c = r.get("clips", {})
-        print(f"{name:<18} {c.get('rtf', '-'):>9} {c.get('wer_pct', '-'):>10} {r['long']['audio_s']:>7} "
-              f"{r['long']['rtf']:>8} {r['long']['wer_pct']:>9} {r['peak_rss_mb']:>11}", flush=True)
-        rtf[name] = (c.get("rtf"), r["long"]["rtf"])
-        wer[name] = r["long"]["wer_pct"]
+    names = args.config or ENGINE_CONFIGS[args.engine]
+    runs: dict[str, list[dict]] = {name: [] for name in names}
+    for round_ in range(args.rounds):
+        # Every other round in reverse order, so that no config always runs
+        # first (or last) while the machine's load drifts.
+        for name in names if round_ % 2 == 0 else names[::-1]:
+            command = [sys.executable, os.path.abspath(__file__), "--run", name, "--threads", str(args.threads),
+                       "--minutes", str(args.minutes)] + ([] if args.clips else ["--no-clips"])
+            out = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True).stdout
+            r = json.loads(out.strip().splitlines()[-1])
+            runs[name].append(r)
+            c = r.get("clips", {})
+            label = name if args.rounds == 1 else f"{name} #{round_ + 1}"
+            print(f"{label:<18} {c.get('rtf', '-'):>9} {c.get('wer_pct', '-'):>10} {r['long']['audio_s']:>7} "
+                  f"{r['long']['rtf']:>8} {r['long']['wer_pct']:>9} {r['peak_rss_mb']:>11}", flush=True)
+    rtf = {name: (median([r.get("clips", {}).get("rtf") for r in rs]), median([r["long"]["rtf"] for r in rs]))
+           for name, rs in runs.items()}
+    wer = {name: rs[-1]["long"]["wer_pct"] for name, rs in runs.items()}
     if "int8-b5-whole" in rtf:
-        base_rtf, base_wer = rtf["int8-b5-whole"][1], wer["int8-b5-whole"]
-        for name in rtf:
+        base = runs["int8-b5-whole"]
+        for name, rs in runs.items():
             if name != "int8-b5-whole":
-                print(f"{name} against int8-b5-whole (same run, long): speed {rtf[name][1] / base_rtf:.2f}x, "
-                      f"WER {wer[name] - base_wer:+.2f} pt")
+                # each round's ratio compares runs made minutes apart; the median is the figure
+                ratios = [r["long"]["rtf"] / b["long"]["rtf"] for r, b in zip(rs, base)]
+                spread = f" (rounds: {', '.join(f'{x:.2f}' for x in ratios)})" if len(ratios) > 1 else ""
+                print(f"{name} against int8-b5-whole (same run, long): speed {median(ratios):.2f}x{spread}, "
+                      f"WER {wer[name] - wer['int8-b5-whole']:+.2f} pt")
     if "whisper-b5-whole" in rtf:
         ow_clips, ow_long = rtf["whisper-b5-whole"]
         for name in ("int8-b5-whole", "float32-b5-whole"):
