@@ -32,10 +32,12 @@ the engine one window at a time as audio arrives, and stitches the windows:
    batch (:func:`transcribe.engines.transcribe_batch`; faster-whisper decodes
    each window in a single pass). An engine that decodes several batches at
    once (:func:`transcribe.engines.parallel_batches`: faster-whisper's
-   workers on a CPU's cores) gets the regions dealt out to that many lanes,
-   threads that each send their own regions' windows, so one lane encodes
-   while another decodes. Every region but the live edge ends at its pause,
-   where its last window keeps everything. The live edge itself
+   workers on a CPU's cores) gets them shared by that many lanes, threads
+   that each take a batch of ready regions at a time (:meth:`_share`), so
+   one lane encodes while another decodes and no lane waits while another
+   has work it could take. Every region but the live edge ends at its
+   pause, where its last window keeps everything (that window hears a few
+   seconds past the pause, for context). The live edge itself
    (:meth:`drain`, a window or two during a meeting) goes one window at a
    time.
 
