@@ -74,8 +74,8 @@ _LONGEST_WORD_MS = 1500
 _PAUSE_MS = 300
 _SKIP_MS = 2000  # a gap between words this long, with speech in it, is speech the model skipped
 _REGION_SEARCH_MS = 5000  # regions end at their cut, so look harder for a pause there
-_RETRY_LEAD_MS = 1000
-_REACH_MS = 4000  # a region's last window goes on this far past the region's end, where there is room  # a second try at a window starts this much earlier, where the audio allows
+_RETRY_LEAD_MS = 1000  # a second try at a window starts this much earlier, where the audio allows
+_REACH_MS = 4000  # a region's last window goes on this far past the region's end, where there is room
 
 
 class IncrementalTranscriber:
@@ -326,16 +326,17 @@ class IncrementalTranscriber:
         its own; a test holds the engine to it).
         """
         most = -(-len(streams) // lanes)
-        flying: set[int] = set()
-        busy = [0]
-        failed = [False]
+        flying: set[int] = set()  # the streams in a lane's batch now
+        busy = 0  # lanes running a batch
+        failed = False
         changed = threading.Condition()
 
         def lane() -> None:
+            nonlocal busy, failed
             while True:
                 with changed:
                     while True:
-                        if failed[0]:
+                        if failed:
                             return
                         ready = [s for s in streams if id(s) not in flying and self._can_step(s)]
                         if ready or not flying:
@@ -344,18 +345,18 @@ class IncrementalTranscriber:
                     if not ready:
                         return
                     last = all(self._window(s)[2] for s in ready)
-                    take = ready[: _batch_share(len(ready), lanes, busy[0], most, last=last)]
+                    take = ready[: _batch_share(len(ready), lanes, busy, most, last=last)]
                     flying.update(id(s) for s in take)
-                    busy[0] += 1
+                    busy += 1
                 try:
                     self._step(take, workers=1)
                 except BaseException:
-                    failed[0] = True
+                    failed = True  # the other lanes stop at their next batch
                     raise
                 finally:
                     with changed:
                         flying.difference_update(id(s) for s in take)
-                        busy[0] -= 1
+                        busy -= 1
                         changed.notify_all()
 
         with ThreadPoolExecutor(lanes, thread_name_prefix="lane") as pool:
@@ -559,7 +560,7 @@ def _batch_share(ready: int, lanes: int, busy: int, most: int, *, last: bool) ->
     the streams), and, when these are the streams' ``last`` windows, its
     share among all the lanes: nothing else will come for a busy lane, so
     the last windows go one to a lane rather than two to one while another
-    waits (on 10 minutes, a second a gather).
+    waits (on 10 minutes, about a second a gather).
     """
     sharing = lanes if last else max(1, lanes - busy)
     return max(1, min(most, -(-ready // sharing)))
