@@ -311,7 +311,7 @@ class IncrementalTranscriber:
             ready = [s for s in streams if self._can_step(s)]
             if not ready:
                 return
-            self._step(ready)
+            self._step(ready, [self._window(s) for s in ready])
 
     def _share(self, streams: list[_Stream], lanes: int) -> None:
         """Transcribe the streams on ``lanes`` threads, each sending a batch of windows at a time.
@@ -344,12 +344,13 @@ class IncrementalTranscriber:
                         changed.wait()
                     if not ready:
                         return
-                    last = all(self._window(s)[2] for s in ready)
-                    take = ready[: _batch_share(len(ready), lanes, busy, most, last=last)]
+                    plans = [self._window(s) for s in ready]
+                    share = _batch_share(len(ready), lanes, busy, most, last=all(plan[2] for plan in plans))
+                    take, plans = ready[:share], plans[:share]
                     flying.update(id(s) for s in take)
                     busy += 1
                 try:
-                    self._step(take, workers=1)
+                    self._step(take, plans, workers=1)
                 except BaseException:
                     failed = True  # the other lanes stop at their next batch
                     raise
@@ -363,9 +364,8 @@ class IncrementalTranscriber:
             for running in [pool.submit(lane) for _ in range(lanes)]:
                 running.result()
 
-    def _step(self, ready: list[_Stream], workers: int | None = None) -> None:
-        """Transcribe one window of each stream, as one batch, and move the streams on."""
-        plans = [self._window(s) for s in ready]
+    def _step(self, ready: list[_Stream], plans: list[tuple[int, int, bool]], workers: int | None = None) -> None:
+        """Transcribe each stream's planned window (:meth:`_window`), as one batch, and move the streams on."""
         results: list[list[Segment]] = [[] for _ in ready]
         # A second try goes without the vocabulary prompt: names and terms
         # given as the text before the window sometimes make the model jump
