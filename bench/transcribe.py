@@ -75,7 +75,7 @@ CONFIGS = {
     "int8-b5-whole-2t": {"engine": "faster-whisper", "compute_type": "int8", "beam_size": 5, "windowed": False,
                          "workers": 1, "cpu_threads": 2},
     "int8-b5-batched-greedy": {"engine": "faster-whisper", "compute_type": "int8", "beam_size": 5, "windowed": True,
-                               "batch_size": 4, "greedy_min_logprob": -0.3},
+                               "batch_size": 4, "greedy_min_logprob": "default"},
     "int8-b5-batched-2t": {"engine": "faster-whisper", "compute_type": "int8", "beam_size": 5, "windowed": True,
                            "batch_size": 4, "workers": 1, "cpu_threads": 2},
     "float32-b5-whole": {"engine": "faster-whisper", "compute_type": "float32", "beam_size": 5, "windowed": False},
@@ -144,7 +144,8 @@ def run_config(name: str, threads: int, minutes: float, clips: bool) -> dict:
         settings["compute_type"] = config["compute_type"]
         settings["workers"] = config.get("workers", 0)
         # the beam for every window unless the config says otherwise (the engine's default reads greedily first)
-        settings["greedy_min_logprob"] = config.get("greedy_min_logprob")
+        if config.get("greedy_min_logprob") != "default":
+            settings["greedy_min_logprob"] = config.get("greedy_min_logprob")
     engine = get_transcriber(config["engine"], **settings)
     engine.load()
     result: dict = {"config": name}

@@ -47,7 +47,7 @@ def defaults():
         "WHISPER_BATCH_SIZE": 4,  # windows decoded side by side when audio has piled up
         "WHISPER_WORKERS": 0,  # windows of a batch run in parallel; 0 → min(4, cores) on a CPU
         "WHISPER_THREADS": 0,  # threads per worker; 0 → cores / workers on a CPU
-        "WHISPER_GREEDY_MIN_LOGPROB": -0.3,  # windows read greedily get the beam below this; "none": the beam for all
+        "WHISPER_GREEDY_MIN_LOGPROB": -0.4,  # windows read greedily get the beam below this; "none": the beam for all
         "RUN_WORKER": False,  # `minuted serve` consumes the queue in-process
     }
 

@@ -242,18 +242,23 @@ def test_windows_are_read_greedily_first_and_only_doubtful_ones_get_the_beam(eng
     decoded = Counter()  # beam size → windows decoded with it (the engine's workers may split a batch)
     real = engine._generate
 
+    beams = []  # windows in each beam call
+
     def generate(encoder_output, prompts, beam_size, temperature):
         decoded[beam_size] += len(prompts)
+        if beam_size > 1:
+            beams.append(len(prompts))
         return real(encoder_output, prompts, beam_size, temperature)
 
     monkeypatch.setattr(engine, "_generate", generate)
-    monkeypatch.setattr(engine, "greedy_min_logprob", -0.4)  # MINUTED_WHISPER_GREEDY_MIN_LOGPROB=-0.4
+    assert engine.greedy_min_logprob == -0.4  # the default (MINUTED_WHISPER_GREEDY_MIN_LOGPROB)
     confident = engine.transcribe_batch(windows)
     assert decoded == {1: 2}  # the greedy pass reads JFK with confidence: no beam
     decoded.clear()
     monkeypatch.setattr(engine, "greedy_min_logprob", 0.0)  # nothing is that sure: every window to the beam
-    rescued = engine.transcribe_batch(windows)
+    rescued = engine.transcribe_batch(windows, workers=1)  # both windows in one batch
     assert decoded == {1: 2, 5: 2}
+    assert beams == [1, 1]  # the beam takes one window at a time (its memory grows with the windows)
     decoded.clear()
     monkeypatch.setattr(engine, "greedy_min_logprob", None)
     beamed = engine.transcribe_batch(windows)

@@ -392,6 +392,42 @@ def test_a_window_that_skipped_its_first_sentence_is_tried_again(batch_size):
     assert got == expected
 
 
+class RunOn(FakeTranscriber):
+    """The fake engine, but like Whisper it runs a sentence's end on into the next ones and skips them.
+
+    A window that starts before 39.8 s, where the sentence at 37.8 s ends,
+    says nothing of the two sentences after it (40.5-45.2 s). The first two
+    tries at the window after it start in that sentence's words, a second
+    apart; only one that starts in the pause after them reads on.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.offsets: list[int] = []
+
+    def transcribe(self, audio, *, offset_ms=0, vocabulary=None, beam_size=5):
+        segments = super().transcribe(audio, offset_ms=offset_ms, vocabulary=vocabulary, beam_size=beam_size)
+        self.offsets.append(offset_ms)
+        if offset_ms >= 39_800:
+            return segments
+        out = []
+        for s in segments:
+            said = tuple(w for w in s.words if not 40_000 <= w.start_ms < 46_000)
+            if said:
+                out.append(Segment(said[0].start_ms, said[-1].end_ms, " ".join(w.text for w in said), said))
+        return out
+
+
+@pytest.mark.parametrize("batch_size", [1, 4])
+def test_a_window_that_runs_on_past_a_sentence_is_tried_from_the_pause_after_the_words_kept(batch_size):
+    audio = speech_with_pauses(90)
+    engine = RunOn()
+    got = words(transcribe_windowed(engine, audio, window_s=30, piece_s=5, batch_size=batch_size))
+    assert got == words(FakeTranscriber().transcribe(audio))
+    assert sum(37_800 <= offset < 39_800 for offset in engine.offsets) >= 2  # two tries in the sentence's words
+    assert any(39_800 <= offset < 40_500 for offset in engine.offsets)  # then one from the pause
+
+
 class Prompted(FakeTranscriber):
     """The fake engine, but the vocabulary prompt makes it skip the first sentence of every window after 40 s."""
 

@@ -234,7 +234,7 @@ class FasterWhisperTranscriber:
         compute_type: str = "int8",
         cpu_threads: int = 0,
         workers: int = 0,
-        greedy_min_logprob: float | None = -0.3,
+        greedy_min_logprob: float | None = -0.4,
         language: str | None = None,
         vad_filter: bool = False,
         condition_on_previous_text: bool = False,
@@ -383,11 +383,12 @@ class FasterWhisperTranscriber:
             first = list(self._generate(encoder_output, [prompt] * len(todo), 1, 0.0))
             doubtful = [j for j, result in enumerate(first)
                         if _doubtful(_judged(result, tokenizer), self.greedy_min_logprob)]
-            if doubtful:
+            for j in doubtful:
+                # One window at a time: the beam holds a copy of the window's
+                # encoder output for each hypothesis (~90 MB a window), and
+                # two windows in one beam batch save little time.
                 with self._heavy:
-                    again = self._generate(_storage(encoded[doubtful]), [prompt] * len(doubtful), beam_size, 0.0)
-                for j, result in zip(doubtful, again):
-                    first[j] = result
+                    first[j] = self._generate(_storage(encoded[j : j + 1]), [prompt], beam_size, 0.0)[0]
         else:
             first = self._generate(encoder_output, [prompt] * len(todo), beam_size, 0.0)
         passes, frames = [], []

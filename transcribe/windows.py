@@ -23,9 +23,12 @@ the engine one window at a time as audio arrives, and stitches the windows:
    words, or before the first, with speech in it). The next window starts
    where the trusted words stop, or at such a gap (or, at the end of the
    audio, where sound well above the noise floor remains untranscribed). A
-   window that makes no progress is retried once, at half length, a
-   second earlier and without the vocabulary prompt (which sometimes makes
-   the model jump the same quiet sentence every time), then accepted.
+   window that makes no progress is tried again without the vocabulary
+   prompt (which sometimes makes the model jump the same quiet sentence
+   every time): at half length and a second earlier, then from the
+   committed point itself, with no lead-in (the model sometimes runs the
+   end of the last sentence kept into the next and skips it); the third
+   try is accepted whatever it holds.
 5. Audio that has piled up (an upload, a phone catching up after the
    meeting) is split at pauses into ``batch_size`` regions, transcribed side
    by side: each round of windows, one per region, goes to the engine as one
@@ -113,7 +116,7 @@ class IncrementalTranscriber:
         *,
         window_s: float = 30.0,
         overlap_s: float = 1.0,
-        search_s: float = 5.0,
+        search_s: float = 2.5,
         guard_s: float = 1.0,
         vocabulary: list[str] | None = None,
         beam_size: int = 5,
@@ -371,7 +374,7 @@ class IncrementalTranscriber:
         # given as the text before the window sometimes make the model jump
         # a quiet speaker's sentence every time (it is then read unprompted).
         for retry in (False, True):
-            todo = [i for i, s in enumerate(ready) if s.retrying == retry]
+            todo = [i for i, s in enumerate(ready) if bool(s.tries) == retry]
             if not todo:
                 continue
             out = transcribe_batch(
@@ -384,9 +387,9 @@ class IncrementalTranscriber:
             for i, segments in zip(todo, out):
                 results[i] = segments
         for stream, plan, segments in zip(ready, plans, results):
-            before = (stream.committed_ms, stream.retrying)
+            before = (stream.committed_ms, stream.tries)
             self._advance(stream, plan, segments)
-            if stream.end_ms is not None and (stream.committed_ms, stream.retrying) == before:  # pragma: no cover
+            if stream.end_ms is not None and (stream.committed_ms, stream.tries) == before:  # pragma: no cover
                 stream.committed_ms = stream.end_ms  # safety net: a closed region always ends
 
     def _can_step(self, stream: _Stream) -> bool:
@@ -398,12 +401,18 @@ class IncrementalTranscriber:
         """Return the stream's next window: (start, cut, whether it reaches the stream's end)."""
         start = max(0, stream.committed_ms - stream.lead_ms)
         length = self.window_ms
-        if stream.retrying:
+        if stream.tries == 1:
             # The second try at a window that made no progress: half as long, and
             # starting a little earlier, in the words before (Whisper heard cold
             # sometimes skips a first sentence that it reads in context).
             start = max(self._buffer_start_ms, start - _RETRY_LEAD_MS)
             length //= 2
+        elif stream.tries == 2:
+            # The third: from the committed point, in the pause after the words
+            # kept. Heard with the end of that last sentence, the model
+            # sometimes runs it on into the next and skips the next every time
+            # (on the shared recordings, a 17-word sentence after "himself.").
+            start = stream.committed_ms
         limit = stream.end_ms if stream.end_ms is not None else self.audio_end_ms
         last = stream.end_ms is not None and limit + stream.tail_ms - start <= length
         if last:
@@ -486,7 +495,7 @@ class IncrementalTranscriber:
         """Commit what a window's transcript settles and move the stream on."""
         start, cut, final = plan
         previous = stream.committed_ms
-        retry = stream.retrying
+        tries = stream.tries
         stream.lead_ms = self.overlap_ms
         # the stream's end, for its last window; else short of the cut, whose words may be clipped
         limit = stream.end_ms if final else cut - self.guard_ms
@@ -535,17 +544,17 @@ class IncrementalTranscriber:
         else:
             committed = limit
         if committed <= previous + 1000 and (not final or committed < limit):
-            if not retry:
-                # No progress: try once more with a shorter window starting a
-                # little earlier, which usually gets the model past whatever
-                # stopped it.
-                stream.retrying = True
+            if tries < 2:
+                # No progress: try again (a shorter window starting a little
+                # earlier, then one starting at the committed point), which
+                # usually gets the model past whatever stopped it.
+                stream.tries = tries + 1
                 return
-            # No progress the second time either: take all it heard and move on.
+            # No progress the third time either: take all it heard and move on.
             units = heard
             keep = len(units)
             committed = max(limit, units[-1][1].end_ms if units else limit)
-        stream.retrying = False
+        stream.tries = 0
         stream.segments.extend(_regroup(segments, units[:keep]))
         limit_ms = stream.end_ms if stream.end_ms is not None else self.audio_end_ms
         stream.committed_ms = min(committed, limit_ms)
@@ -576,14 +585,14 @@ class _Stream:
     the same reason; each word is kept by the region its middle is in).
     """
 
-    __slots__ = ("committed_ms", "end_ms", "lead_ms", "tail_ms", "retrying", "segments")
+    __slots__ = ("committed_ms", "end_ms", "lead_ms", "tail_ms", "tries", "segments")
 
     def __init__(self, committed_ms: int, end_ms: int | None, lead_ms: int, tail_ms: int):
         self.committed_ms = committed_ms
         self.end_ms = end_ms
         self.lead_ms = lead_ms  # audio before committed_ms the next window includes
         self.tail_ms = tail_ms  # audio after end_ms the last window includes
-        self.retrying = False  # its last window made no progress: the next is a second try
+        self.tries = 0  # windows in a row that made no progress: the next is try tries + 1
         self.segments: list[Segment] = []
 
 
