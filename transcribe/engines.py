@@ -210,12 +210,13 @@ class FasterWhisperTranscriber:
             decode each window greedily first and keep that text if its
             average token log-probability is at least this (and it does not
             loop); decode the rest again with the full beam. None: the beam
-            for every window. The default, -0.3, sends about one window in
-            four to the beam. On 30 minutes of the shared recordings it
-            ran 1.98x as fast as a whole-file beam-5 run at its WER (3.18 %),
-            where the beam for every window ran 1.42x (2.93 %); an uploaded
-            hour went 1.14x faster. It also leaves the decoder light enough
-            for the encoders to run side by side (``bench/README.md``).
+            for every window. The default, -0.4, sends about one window in
+            ten to the beam (one in four at -0.3, the default until
+            2026-11-29). On 30 minutes of the shared recordings it runs
+            2.28x as fast as a whole-file beam-5 run, at 3.04 % WER against
+            3.18 %; the beam for every window ran 1.42x (2.93 %). It also
+            leaves the decoder light enough for the encoders to run side by
+            side (``bench/README.md``).
             Whole-file :meth:`transcribe` always uses the beam.
         language: Language code, or None to detect it (English-only models
             always give ``"en"``).
