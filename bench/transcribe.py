@@ -11,7 +11,7 @@ windowed in batches of 4 at beam 5 and beam 1, as the worker runs a backlog;
 ``-2t`` configs run on one worker with two threads instead of the engine's
 default of one-thread workers side by side; ``-greedy``, the worker's
 default, decodes each window greedily first and with the beam only below an
-average log-probability of -0.3, where the other windowed configs use the
+average log-probability of the engine's default (-0.4), where the other windowed configs use the
 beam for every window; ``int8-b3-batched`` and ``int8-b2-batched``, narrower
 beams, run only when named with ``--config``) a fresh subprocess transcribes:
 
