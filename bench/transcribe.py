@@ -10,9 +10,9 @@ beam 1 whole-file, windowed incremental int8 beam 5 one window at a time, and
 windowed in batches of 4 at beam 5 and beam 1, as the worker runs a backlog;
 ``-2t`` configs run on one worker with two threads instead of the engine's
 default of one-thread workers side by side; ``-greedy``, the worker's
-default, decodes each window greedily first and with the beam only below an
-average log-probability of the engine's default (-0.4), where the other windowed configs use the
-beam for every window; ``int8-b3-batched`` and ``int8-b2-batched``, narrower
+default, decodes each window greedily first and with the beam only below
+the engine's default average log-probability (-0.4), where the other
+windowed configs use the beam for every window; ``int8-b3-batched`` and ``int8-b2-batched``, narrower
 beams, run only when named with ``--config``) a fresh subprocess transcribes:
 
 * every referenced clip on its own (pooled WER, as in /work/shared/asr.md §5a),
