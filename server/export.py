@@ -11,11 +11,13 @@ import zipfile
 from datetime import datetime
 from datetime import timezone
 
+from . import attribution
 from . import audio_store
 from . import prep
 from . import timeline
 from .db import db
 from .models import Child
+from .models import SpeakerEdit
 
 EXTENSIONS = {"audio/webm": "webm", "audio/mp4": "m4a", "video/mp4": "mp4", "video/webm": "webm",
               "audio/ogg": "ogg", "audio/mpeg": "mp3", "audio/wav": "wav", "audio/x-wav": "wav",
@@ -26,10 +28,17 @@ def _meeting(meeting):
     out = prep.bundle(meeting)
     out["events"] = [timeline.event_dict(e) for e in timeline.events(meeting)]
     out["recordings"] = [audio_store.recording_dict(r) for r in meeting.recordings]
+    # the transcript as every page shows it: utterances with their speakers and how each was decided
     out["transcript"] = [
-        {"recording_id": s.recording_id, "start_ms": s.start_ms, "end_ms": s.end_ms, "text": s.text,
-         "speaker_id": s.speaker_id, "speaker_label": s.speaker_label, "agenda_item_id": s.agenda_item_id}
-        for s in meeting.segments
+        {k: u[k] for k in ("recording_id", "start_ms", "end_ms", "text", "speaker", "speaker_name", "how",
+                           "confidence", "voice", "agenda_item", "unsure", "words")}
+        for u in attribution.rows(meeting)
+    ]
+    out["speaker_edits"] = [
+        {"start_ms": e.start_ms, "end_ms": e.end_ms, "attendee_id": e.attendee_id, "label": e.label}
+        for e in db.session.execute(
+            db.select(SpeakerEdit).where(SpeakerEdit.meeting_id == meeting.id).order_by(SpeakerEdit.start_ms)
+        ).scalars()
     ]
     out["minutes"] = [
         {"version": m.version, "source": m.source, "created_at": prep.iso(m.created_at), "markdown": m.markdown}

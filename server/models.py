@@ -106,6 +106,8 @@ class Meeting(db.Model):
     started_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)  # wall time of at_ms = 0
     ended_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     consent_status: Mapped[Optional[str]] = mapped_column(sa.String(20))  # all | refused | not_asked
+    # what the stored utterances were worked out from (server/attribution.py); another value = stale
+    attribution_key: Mapped[Optional[str]] = mapped_column(sa.String(64))
     next_review: Mapped[Optional[date]] = mapped_column(sa.Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
@@ -356,7 +358,11 @@ class TranscriptionJob(db.Model):
 
 
 class TranscriptSegment(db.Model):
-    """A timed piece of transcript on the meeting timeline, attributed to a speaker and agenda item."""
+    """A timed piece of transcript on the meeting timeline, as the engine gave it (words and their times).
+
+    Who said it is not stored here: the words are grouped into Utterance
+    rows by server/attribution.py.
+    """
 
     __tablename__ = "transcript_segment"
     __table_args__ = (sa.UniqueConstraint("recording_id", "start_ms"),)
@@ -368,11 +374,63 @@ class TranscriptSegment(db.Model):
     end_ms: Mapped[int] = mapped_column(sa.BigInteger)
     text: Mapped[str] = mapped_column(sa.Text)
     words: Mapped[Optional[list[Any]]] = mapped_column(JSON)
-    speaker_id: Mapped[Optional[str]] = mapped_column(sa.ForeignKey("attendee.id", ondelete="SET NULL"))
-    speaker_label: Mapped[Optional[str]] = mapped_column(sa.String(120))  # a rename by the parent
-    agenda_item_id: Mapped[Optional[str]] = mapped_column(sa.ForeignKey("agenda_item.id", ondelete="SET NULL"))
 
     meeting: Mapped[Meeting] = relationship(back_populates="segments")
+
+
+class VoiceBlock(db.Model):
+    """Voice embeddings for a stretch of a recording (transcribe.voices.VoiceFrames as bytes)."""
+
+    __tablename__ = "voice_block"
+    __table_args__ = (sa.UniqueConstraint("recording_id", "start_ms"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[str] = mapped_column(sa.ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
+    recording_id: Mapped[str] = mapped_column(sa.ForeignKey("recording.id", ondelete="CASCADE"), index=True)
+    start_ms: Mapped[int] = mapped_column(sa.BigInteger)  # on the meeting timeline
+    end_ms: Mapped[int] = mapped_column(sa.BigInteger)
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
+
+
+class SpeakerEdit(db.Model):
+    """The parent's word on who spoke from start_ms to end_ms; it wins over taps and voices."""
+
+    __tablename__ = "speaker_edit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[str] = mapped_column(sa.ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
+    start_ms: Mapped[int] = mapped_column(sa.BigInteger)
+    end_ms: Mapped[int] = mapped_column(sa.BigInteger)
+    attendee_id: Mapped[Optional[str]] = mapped_column(sa.ForeignKey("attendee.id", ondelete="CASCADE"))
+    label: Mapped[Optional[str]] = mapped_column(sa.String(120))  # a name for someone not on the list
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+
+class Utterance(db.Model):
+    """Words by one speaker: the one attribution every page, export and the minutes read.
+
+    Worked out by transcribe.utterances from the words, taps, voices and
+    edits, and stored with the meeting's ``attribution_key``.
+    """
+
+    __tablename__ = "utterance"
+    __table_args__ = (sa.UniqueConstraint("meeting_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[str] = mapped_column(sa.ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int]
+    start_ms: Mapped[int] = mapped_column(sa.BigInteger)
+    end_ms: Mapped[int] = mapped_column(sa.BigInteger)
+    text: Mapped[str] = mapped_column(sa.Text)
+    words: Mapped[list[Any]] = mapped_column(JSON)
+    speaker_id: Mapped[Optional[str]] = mapped_column(sa.String(36))
+    label: Mapped[Optional[str]] = mapped_column(sa.String(120))
+    how: Mapped[str] = mapped_column(sa.String(10))  # tapped | voice | edited | unknown
+    confidence: Mapped[Optional[float]] = mapped_column(sa.Float)
+    voice: Mapped[Optional[int]]
+    agenda_item_id: Mapped[Optional[str]] = mapped_column(sa.String(36))
+    check_speaker_id: Mapped[Optional[str]] = mapped_column(sa.String(36))
+    unsure: Mapped[list[Any]] = mapped_column(JSON)
 
 
 class MinutesVersion(db.Model):

@@ -37,6 +37,7 @@ REFERENCES = {
     "attendee_id": Attendee,
     "by": Attendee,
     "owner": Attendee,
+    "speaking": Attendee,
     "agenda_item_id": AgendaItem,
     "target_id": Target,
 }
@@ -62,6 +63,10 @@ REQUIRED = {
     "attendee": {"name", "role"},
 }
 COMMON = {"attendee_id", "agenda_item_id"}
+# a marker may say who was tapped as speaking when it was made (a hint: the words it marks decide
+# its person) and, once the parent has pinned it on the review page, which utterance it marks
+for _kind in ("note", "agreed", "question", "quote", "bookmark", "refused", "action"):
+    ALLOWED[_kind] = ALLOWED[_kind] | {"speaking", "utterance_ms"}
 
 
 class EventError(ValueError):
@@ -143,6 +148,9 @@ class Batch:
                 known = self.ids[REFERENCES[key]] | (batch_attendees if REFERENCES[key] is Attendee else set())
                 if value not in known:
                     raise EventError(f"'{key}' is not part of this meeting.")
+            elif key == "utterance_ms":
+                if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_AT_MS:
+                    raise EventError("'utterance_ms' must be milliseconds on the meeting's timeline.")
             elif key == "given":
                 if not isinstance(value, bool):
                     raise EventError("'given' must be true or false.")

@@ -1,38 +1,29 @@
 """Transcripts: uploads, the transcript a parent reads, speaker edits and exports (plain functions).
 
-Attribution is worked out when the transcript is read, not when it is
-written: taps reach the server late (phones sync when they can) and can be
-edited, so each read joins the segments with the meeting's current,
-non-deleted speaker and agenda events (``transcribe.attribute``). A parent's
-edits are stored on the segment and win over the taps:
-
-* ``speaker_id`` set = the parent reassigned the segment to that attendee
-  (None = whoever the taps say);
-* ``speaker_label`` = the parent's name for the speaker ("Mrs Khan, SENCO").
+Who said what is :mod:`server.attribution`: the transcript's words grouped
+into utterances with one speaker each, worked out once from the words, taps,
+voices and the parent's edits, and read here, by the review page, the
+suggestions, the minutes and every export.
 """
 import functools
 import hashlib
 import json
 import os
-import re
 import tempfile
 import uuid
 from pathlib import Path
 
 from flask import current_app
 
+from . import attribution
 from . import audio_store
 from . import jobs
-from . import rules
 from .db import db
 from .db import now_utc
 from .errors import APIError
-from .models import Attendee
 from .models import Chunk
-from .models import Event
 from .models import Recording
 from .models import TranscriptionJob
-from .models import TranscriptSegment
 
 DATA = Path(__file__).resolve().parent / "data"
 EXPORTS = {"txt": "text/plain", "vtt": "text/vtt", "srt": "application/x-subrip", "json": "application/json"}
@@ -128,68 +119,18 @@ def store_upload(meeting, file, at_ms=0):
 # --- reading ------------------------------------------------------------
 
 
-def short_role(jurisdiction, role):
-    """Return a role's short label: the abbreviation in brackets if it has one ("SENCO")."""
-    label = rules.role_label(jurisdiction, role)
-    match = re.search(r"\(([^()]{2,12})\)\s*$", label)
-    return match.group(1) if match else label
-
-
-def speaker_names(meeting):
-    """Return {attendee id: "Ms Khan (SENCO)"} for the meeting."""
-    jurisdiction = meeting.child.jurisdiction
-    return {a.id: f"{a.name} ({short_role(jurisdiction, a.role)})" for a in meeting.attendees}
-
-
-def _taps(meeting):
-    events = db.session.execute(
-        db.select(Event).where(Event.meeting_id == meeting.id, Event.deleted.is_(False),
-                               Event.kind.in_(("speaker", "agenda")))
-    ).scalars()
-    speakers, agenda = [], []
-    for e in events:
-        payload = e.payload or {}
-        if e.kind == "speaker" and payload.get("attendee_id"):
-            speakers.append((e.at_ms, payload["attendee_id"]))
-        elif e.kind == "agenda" and payload.get("agenda_item_id"):
-            agenda.append((e.at_ms, payload["agenda_item_id"]))
-    return speakers, agenda
+short_role = attribution.short_role
+speaker_names = attribution.speaker_names
 
 
 def segment_rows(meeting):
-    """Return the meeting's segments in time order, each with its speaker and agenda item worked out.
+    """Return the meeting's utterances in time order: the one attribution (server/attribution.py).
 
     Returns:
         A list of dicts: id, start_ms, end_ms, text, speaker, speaker_name,
-        agenda_item, recording_id, words.
+        agenda_item, how, confidence, voice, check, unsure, words.
     """
-    from transcribe import Segment
-    from transcribe import attribute
-
-    rows = db.session.execute(
-        db.select(TranscriptSegment).where(TranscriptSegment.meeting_id == meeting.id)
-        .order_by(TranscriptSegment.start_ms, TranscriptSegment.id)
-    ).scalars().all()
-    speakers, agenda = _taps(meeting)
-    auto = attribute([Segment(r.start_ms, r.end_ms, "") for r in rows], speakers, agenda)
-    names = speaker_names(meeting)
-    out = []
-    for row, found in zip(rows, auto):
-        speaker = row.speaker_id or found.speaker
-        if speaker not in names:
-            speaker = None
-        out.append({
-            "id": row.id,
-            "start_ms": row.start_ms,
-            "end_ms": row.end_ms,
-            "text": row.text,
-            "speaker": speaker,
-            "speaker_name": row.speaker_label or names.get(speaker),
-            "agenda_item": found.agenda_item,
-            "recording_id": row.recording_id,
-            "words": row.words or [],
-        })
-    return out
+    return attribution.rows(meeting)
 
 
 def job_dict(job):
@@ -235,7 +176,7 @@ def transcript(meeting):
     else:
         progress = round(min(processed / total, 0.999), 4) if total else 0.0
     errors = [j["error"] for j in jobs_ if j["status"] == "failed" and j["error"]]
-    segments = [{k: v for k, v in s.items() if k not in ("recording_id", "words")} for s in segment_rows(meeting)]
+    segments = [{k: v for k, v in s.items() if k != "words"} for s in segment_rows(meeting)]
     return {
         "status": status,
         "progress": progress,
@@ -251,50 +192,8 @@ def transcript(meeting):
 
 
 def edit_speaker(meeting, segment_id, data):
-    """Rename or reassign the speaker of one segment, or of all that speaker's segments; commit.
-
-    Args:
-        data: ``{"speaker_id": attendee id or null}`` to reassign (null goes
-            back to the taps), or ``{"speaker_label": "Mrs Khan"}`` to rename
-            (empty or null removes the rename); ``"all": true`` applies it to
-            every segment with the same speaker as this one.
-    """
-    rows = {r["id"]: r for r in segment_rows(meeting)}
-    if segment_id not in rows:
-        raise APIError(404, "not_found", "No such transcript segment in this meeting.")
-    if ("speaker_id" in data) == ("speaker_label" in data):
-        raise APIError(422, "invalid", "Send either 'speaker_id' (reassign) or 'speaker_label' (rename).",
-                       {"speaker_id": "one of speaker_id or speaker_label"})
-    if "all" in data and not isinstance(data["all"], bool):
-        raise APIError(422, "invalid", "'all' must be true or false.", {"all": "not a boolean"})
-    this = rows[segment_id]
-    if data.get("all"):
-        targets = [r["id"] for r in rows.values()
-                   if r["speaker"] == this["speaker"] and (this["speaker"] or r["speaker_name"] == this["speaker_name"])]
-    else:
-        targets = [segment_id]
-    if "speaker_id" in data:
-        speaker_id = data["speaker_id"]
-        if speaker_id is not None:
-            attendee = db.session.get(Attendee, speaker_id) if isinstance(speaker_id, str) else None
-            if attendee is None or attendee.meeting_id != meeting.id:
-                raise APIError(422, "invalid", "That speaker is not an attendee of this meeting.",
-                               {"speaker_id": "not an attendee of this meeting"})
-        values = {"speaker_id": speaker_id, "speaker_label": None}
-    else:
-        label = data["speaker_label"]
-        if label is not None and not isinstance(label, str):
-            raise APIError(422, "invalid", "'speaker_label' must be text.", {"speaker_label": "not text"})
-        label = (label or "").strip()
-        if len(label) > 120:
-            raise APIError(422, "invalid", "A speaker's name is at most 120 characters.",
-                           {"speaker_label": "too long"})
-        values = {"speaker_label": label or None}
-    db.session.execute(
-        db.update(TranscriptSegment).where(TranscriptSegment.id.in_(targets)).values(**values)
-    )
-    db.session.commit()
-    return [r for r in segment_rows(meeting) if r["id"] in set(targets)]
+    """Rename or reassign the speaker of one utterance, or of all that speaker's (or voice's); commit."""
+    return attribution.edit(meeting, segment_id, data)
 
 
 def retry(meeting):

@@ -37,7 +37,7 @@ def load(app, email, prefix="x", script=None, audio_seconds=None):
     from server import audio_store
     from server.db import db
     from server.models import AgendaItem, Attendee, Child, Chunk, Event, Meeting, Provision, Recording, Target
-    from server.models import TranscriptSegment, User
+    from server.models import SpeakerEdit, TranscriptSegment, User
 
     s = copy.deepcopy(script or SCRIPT)
 
@@ -102,8 +102,12 @@ def load(app, email, prefix="x", script=None, audio_seconds=None):
         for seg in s["segments"]:
             db.session.add(TranscriptSegment(
                 meeting_id=meeting.id, recording_id=recording.id, start_ms=seg["start_ms"], end_ms=seg["end_ms"],
-                text=seg["text"], speaker_id=rid(seg.get("speaker_id")),
+                text=seg["text"],
             ))
+            # the script says who spoke each line: as if the parent had checked every line
+            if seg.get("speaker_id"):
+                db.session.add(SpeakerEdit(meeting_id=meeting.id, start_ms=seg["start_ms"], end_ms=seg["end_ms"],
+                                           attendee_id=rid(seg["speaker_id"])))
         db.session.commit()
         return meeting.id
 

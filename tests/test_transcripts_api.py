@@ -130,12 +130,12 @@ def test_speakers_and_agenda_come_from_the_taps_and_can_be_renamed_or_reassigned
     jones = parent.make_attendee(meeting["id"], name="Mr Jones", role="class_teacher")
     item = parent.make_agenda_item(meeting["id"])
     scripted(app, (1000, 3000, "Reading has improved."), (4000, 6000, "We can add a session."),
-             (7000, 9000, "Thank you."), (10_000, 11_000, "Who said that?"))
+             (7000, 9000, "Thank you."), (10_600, 11_500, "Who said that?"))  # a pause: two lines
     tap(parent, meeting["id"], [
         (500, "speaker", {"attendee_id": khan["id"]}),
         (2500, "agenda", {"agenda_item_id": item["id"]}),
         (3900, "speaker", {"attendee_id": jones["id"]}),
-        (4200, "speaker", {"attendee_id": khan["id"]}),  # covers most of the second segment
+        (4200, "speaker", {"attendee_id": khan["id"]}),  # a slip corrected before anyone spoke: Khan
         (6500, "speaker", {"attendee_id": jones["id"]}),
     ])
     assert upload(parent, meeting["id"], wav(speech(12))).status_code == 202
@@ -144,7 +144,9 @@ def test_speakers_and_agenda_come_from_the_taps_and_can_be_renamed_or_reassigned
     senco = parent.api("GET", "/rules/england").json
     assert got[0][:3] == ("Reading has improved.", khan["id"], "Ms Khan (SENCO / SENDCo)") or got[0][1] == khan["id"]
     assert [g[1] for g in got] == [khan["id"], khan["id"], jones["id"], jones["id"]]
-    assert [g[3] for g in got] == [None, item["id"], item["id"], item["id"]]
+    # the agenda tap came 1.5 s into the first line: the line that announced the item belongs to it
+    assert [g[3] for g in got] == [item["id"], item["id"], item["id"], item["id"]]
+    assert [s["how"] for s in t["segments"]] == ["tapped"] * 4
     assert senco  # the role list is public to the parent
 
     # rename one speaker everywhere
@@ -195,7 +197,7 @@ def test_the_transcript_page(app, parent):
     scripted(app, (1000, 3000, "Reading has improved."))
     upload(parent, meeting["id"], wav(speech(4)))
     page = parent.client.get(f"/meetings/{meeting['id']}/transcript")
-    assert "Reading has improved." in page.text and "Unknown speaker" in page.text
+    assert "Reading has improved." in page.text and "Speaker not identified" in page.text
     assert 'href="/api/v1/meetings/' in page.text and "transcript.vtt" in page.text
     assert "<script>" not in page.text  # CSP: modules only
     # a rename through the page's form

@@ -68,6 +68,9 @@ class Settings:
     snap_forward_ms: int = 250
     expected_reaction_ms: int = 350
     min_snap_gap_ms: int = 60
+    # agenda taps come later: the item is announced, then the parent moves on
+    agenda_snap_back_ms: int = 4000
+    agenda_reaction_ms: int = 1500
     # pieces: split at gaps at least this long, and keep pieces at most this long
     piece_gap_ms: int = 180
     piece_max_ms: int = 2400
@@ -162,7 +165,8 @@ def _sorted(events: Iterable[tuple[int, Any]] | None) -> list[tuple[int, Any]]:
     return sorted(((int(at), value) for at, value in events or () if value is not None), key=lambda e: e[0])
 
 
-def snap_taps(words: Sequence[Word], taps: Sequence[Tap], settings: Settings = DEFAULT) -> list[Tap]:
+def snap_taps(words: Sequence[Word], taps: Sequence[Tap], settings: Settings = DEFAULT, *,
+              back_ms: int | None = None, reaction_ms: int | None = None) -> list[Tap]:
     """Move each tap back to the gap between words where its turn most likely began.
 
     A thumb lands a few hundred milliseconds after the voice starts, so the
@@ -170,11 +174,14 @@ def snap_taps(words: Sequence[Word], taps: Sequence[Tap], settings: Settings = D
     gaps from ``snap_back_ms`` before the tap to ``snap_forward_ms`` after
     it, the widest wins, less a little for distance from the expected
     reaction time; a tap with no gap of at least ``min_snap_gap_ms`` near it
-    moves to the nearest word boundary. Taps never move past each other.
+    moves to the nearest word boundary. A tap followed by another before any
+    word is said was a slip corrected by the second one, and is dropped.
 
     Args:
         words: Time-ordered words.
         taps: ``(at_ms, speaker)`` pairs, sorted.
+        back_ms: How far back to look (default ``settings.snap_back_ms``).
+        reaction_ms: The usual delay (default ``settings.expected_reaction_ms``).
 
     Returns:
         ``(at_ms, speaker)`` pairs with ``at_ms`` snapped, still sorted.
@@ -188,17 +195,17 @@ def snap_taps(words: Sequence[Word], taps: Sequence[Tap], settings: Settings = D
         bounds.append(((prev.end_ms + nxt.start_ms) // 2, gap))
     bounds.append((words[-1].end_ms + 1, 10_000))
     positions = [b[0] for b in bounds]
+    mids = [(w.start_ms + w.end_ms) // 2 for w in words]
+    back = settings.snap_back_ms if back_ms is None else back_ms
+    reaction = settings.expected_reaction_ms if reaction_ms is None else reaction_ms
     out: list[Tap] = []
-    floor = -math.inf
     for at, who in taps:
-        lo = bisect.bisect_left(positions, at - settings.snap_back_ms)
+        lo = bisect.bisect_left(positions, at - back)
         hi = bisect.bisect_right(positions, at + settings.snap_forward_ms)
-        target = at - settings.expected_reaction_ms
+        target = at - reaction
         best, best_score = None, -math.inf
         nearest, nearest_d = None, math.inf
         for pos, gap in bounds[lo:hi]:
-            if pos <= floor:
-                continue
             d = abs(pos - target)
             if d < nearest_d:
                 nearest, nearest_d = pos, d
@@ -207,13 +214,12 @@ def snap_taps(words: Sequence[Word], taps: Sequence[Tap], settings: Settings = D
                 if score > best_score:
                     best, best_score = pos, score
         # a tap inside a long silence stays where it is: nothing to snap to
-        if best is None and nearest is None:
-            snapped = at
-        else:
-            snapped = best if best is not None else nearest
-        snapped = int(max(snapped, floor + 1)) if floor > -math.inf else int(snapped)
+        snapped = int(best if best is not None else nearest if nearest is not None else at)
+        # the taps before it that no word follows were slips this tap corrects
+        while out and (out[-1][0] >= snapped
+                       or bisect.bisect_right(mids, snapped) == bisect.bisect_right(mids, out[-1][0])):
+            out.pop()
         out.append((snapped, who))
-        floor = snapped
     return out
 
 
@@ -235,6 +241,7 @@ class _Piece:
     forced: Any = None  # a tap or an edit fixes the speaker
     forced_how: str | None = None
     tap: Tap | None = None  # the tap in force
+    edit: tuple[int, int] | None = None  # the parent's edit that decides it
     vector: np.ndarray | None = None
     weight: float = 0.0
 
@@ -361,8 +368,10 @@ def utterances(
         return []
     snapped = snap_taps(words, _sorted(taps), settings)
     tap_times = [t for t, _ in snapped]
+    agenda_taps = snap_taps(words, _sorted(agenda), settings, back_ms=settings.agenda_snap_back_ms,
+                            reaction_ms=settings.agenda_reaction_ms)
     edit_list = sorted(((int(a), int(b), who) for a, b, who in edits or ()), key=lambda e: e[0])
-    cuts = tap_times + [a for a, _, _ in edit_list] + [b for _, b, _ in edit_list]
+    cuts = tap_times + [t for t, _ in agenda_taps] + [a for a, _, _ in edit_list] + [b for _, b, _ in edit_list]
     pieces = _pieces(words, cuts, settings)
 
     # the tap in force, the forced first piece after each tap, and the edits
@@ -377,7 +386,7 @@ def utterances(
         mid = (p.start_ms + p.end_ms) / 2
         for a, b, who in edit_list:
             if a <= mid < b:
-                p.forced, p.forced_how = who, EDITED
+                p.forced, p.forced_how, p.edit = who, EDITED, (a, b)
 
     # voices: attach vectors, learn the tapped voices, cluster the rest
     named: list[Any] = []
@@ -403,10 +412,9 @@ def utterances(
     # voice numbers: the nearest voice of all (named and unnamed), numbered in order of appearance
     voice_of = _voice_numbers(pieces, [centroids[s] for s in named if s in centroids] + unnamed)
 
-    out = _merge(words, pieces, path, conf, disagree, voice_of, states, settings)
-    agenda_taps = _sorted(agenda)
-    return [replace(u, agenda_item=agenda_at(agenda_taps, u, out), unsure=unsure_words(u.words, settings))
-            for u in out]
+    items = [agenda_at(agenda_taps, p.start_ms) for p in pieces]
+    out = _merge(words, pieces, path, conf, disagree, voice_of, states, items, settings)
+    return [replace(u, unsure=unsure_words(u.words, settings)) for u in out]
 
 
 def _learn(pieces: list[_Piece], taps: list[Tap], tap_times: list[int], settings: Settings) -> dict[Any, np.ndarray]:
@@ -555,7 +563,7 @@ def _voice_numbers(pieces: list[_Piece], cents: list[np.ndarray]) -> list[int | 
     return out
 
 
-def _merge(words, pieces, path, conf, disagree, voice_of, states, settings) -> list[Utterance]:
+def _merge(words, pieces, path, conf, disagree, voice_of, states, items, settings) -> list[Utterance]:
     """Join consecutive pieces with one speaker into utterances, cut at long pauses."""
     out: list[Utterance] = []
     group: list[int] = []
@@ -580,7 +588,7 @@ def _merge(words, pieces, path, conf, disagree, voice_of, states, settings) -> l
         out.append(Utterance(
             start_ms=first.start_ms, end_ms=last.end_ms, text=_join(ws), words=ws,
             speaker=speaker, how=how, confidence=confidence,
-            voice=max(set(voices), key=voices.count) if voices else None,
+            voice=max(set(voices), key=voices.count) if voices else None, agenda_item=items[group[0]],
             check="voice differs from tap" if check_speaker is not None else None,
             check_speaker=check_speaker,
         ))
@@ -589,11 +597,13 @@ def _merge(words, pieces, path, conf, disagree, voice_of, states, settings) -> l
     for i, p in enumerate(pieces):
         if group:
             prev = pieces[group[-1]]
-            same = path[i] == path[group[-1]]
+            same = path[i] == path[group[-1]] and items[i] == items[group[-1]]
             long_pause = p.gap_before >= settings.pause_ms
             too_long = p.end_ms - pieces[group[0]].start_ms > settings.max_utterance_ms
             new_tap = p.forced_how == TAPPED and p.start_ms >= (p.tap[0] if p.tap else 0) and prev.tap != p.tap
-            if not same or long_pause or too_long or new_tap:
+            # a line the parent corrected stays the line they corrected
+            edited_apart = p.edit != prev.edit
+            if not same or long_pause or too_long or new_tap or edited_apart:
                 flush()
         group.append(i)
     flush()
@@ -617,17 +627,9 @@ def _join(words: Sequence[Word]) -> str:
 # --- agenda, markers, unsure words ------------------------------------------
 
 
-def agenda_at(agenda: Sequence[tuple[int, Any]], u: Utterance, all_: Sequence[Utterance] = ()) -> Any:
-    """The agenda item open for an utterance.
-
-    An agenda tap is late like a speaker tap: a tap during an utterance that
-    began at most 4 s before it opens the item from that utterance on.
-    """
-    if not agenda:
-        return None
-    times = [t for t, _ in agenda]
-    # the utterance's own span decides: a tap inside its first 4 s counts from its start
-    i = bisect.bisect_right(times, min(u.start_ms + 4000, u.end_ms)) - 1
+def agenda_at(agenda: Sequence[tuple[int, Any]], ms: int) -> Any:
+    """The agenda item open at ``ms``: the last (snapped) agenda tap at or before it, else None."""
+    i = bisect.bisect_right([t for t, _ in agenda], ms) - 1
     return agenda[i][1] if i >= 0 else None
 
 
@@ -672,7 +674,7 @@ def marker_target(
     """Return the index of the utterance a marker tapped at ``at_ms`` points at.
 
     The parent taps after hearing the words: the utterance that had just
-    ended (up to ~8 s before), or the one being said if it had been going for
+    ended (the nearer the likelier, up to 30 s before), or the one being said if it had been going for
     a while. An utterance that began only just before the tap is what the
     parent heard next, not what they marked. ``prefer`` may add a score for
     utterances whose words fit the marker (a refusal phrase for "Refused").
@@ -681,7 +683,7 @@ def marker_target(
         An index into ``utterances``, or None when nothing was said near it.
     """
     best, best_score = None, -math.inf
-    lo = bisect.bisect_left([u.end_ms for u in utterances], at_ms - 12_000)
+    lo = bisect.bisect_left([u.end_ms for u in utterances], at_ms - 30_000)
     for i in range(lo, len(utterances)):
         u = utterances[i]
         if u.start_ms > at_ms:

@@ -23,22 +23,19 @@ from zoneinfo import ZoneInfo
 import jinja2
 from flask import current_app
 
+from .. import attribution
 from .. import checker
 from .. import deadlines
 from .. import rules
 from ..db import db
 from ..models import Event
 from ..models import MinutesVersion
-from ..models import TranscriptSegment
 from .render import Md
 from .render import clean_text
 from .render import md_escape
 
 MARKER_KINDS = ("note", "agreed", "refused", "action", "question", "quote")
 QUOTE_WORDS = 18
-# a marker is usually tapped just after the words it marks
-LOOK_BACK_MS = 30_000
-LOOK_AHEAD_MS = 3_000
 TARGET_STATUS = {
     "current": "current",
     "working_towards": "being worked towards",
@@ -156,18 +153,29 @@ class Evidence:
 
 @dataclasses.dataclass
 class Segment:
+    """One utterance as the minutes see it (server/attribution.py decided its speaker)."""
+
     id: int
     start_ms: int
     end_ms: int
     text: str
     speaker_id: str | None
-    speaker: str | None  # "Name (Role)" or the parent's label
+    speaker: str | None  # "Name (Role)", a name the parent typed, or None (not identified)
     agenda_item_id: str | None
-    recording_id: str
+    recording_id: str | None
+    how: str = "unknown"
+    words: tuple = ()
 
 
 class Capture:
-    """Everything captured in one meeting, with speakers and agenda items resolved."""
+    """Everything captured in one meeting, with speakers and agenda items resolved.
+
+    Speakers come from the one attribution (:mod:`server.attribution`): the
+    same words have the same speaker here as on the transcript page and in
+    every export. A marker's person and quote are the utterance it marks
+    (:func:`transcribe.utterances.marker_target`), unless the parent chose
+    the person in the marker itself.
+    """
 
     def __init__(self, meeting):
         self.meeting = meeting
@@ -180,30 +188,14 @@ class Capture:
             .where(Event.meeting_id == meeting.id, Event.deleted.is_(False))
             .order_by(Event.at_ms, Event.id)
         ).scalars().all()
-        self.speaker_taps = [
-            (e.at_ms, e.payload.get("attendee_id")) for e in self.events if e.kind == "speaker"
-        ]
         self.agenda_taps = [
             (e.at_ms, e.payload.get("agenda_item_id"), e) for e in self.events if e.kind == "agenda"
         ]
-        rows = db.session.execute(
-            db.select(TranscriptSegment)
-            .where(TranscriptSegment.meeting_id == meeting.id)
-            .order_by(TranscriptSegment.start_ms, TranscriptSegment.id)
-        ).scalars().all()
-        self.segments = [self._segment(s) for s in rows]
+        self.segments = [self._segment(r) for r in attribution.rows(meeting)]
+        self._targets = {}
 
     def name(self, attendee_id):
         return person(self.attendees.get(attendee_id), self.jurisdiction)
-
-    def speaker_at(self, ms):
-        """The attendee whose speaker tap was the last one at or before ms."""
-        current = None
-        for at, attendee_id in self.speaker_taps:
-            if at > ms:
-                break
-            current = attendee_id
-        return current
 
     def agenda_at(self, ms):
         current = None
@@ -214,35 +206,37 @@ class Capture:
         return current
 
     def _segment(self, row):
-        speaker_id = row.speaker_id or self.speaker_at(row.start_ms)
-        if row.speaker_label:
-            speaker = clean_text(row.speaker_label)
-        else:
-            speaker = self.name(speaker_id)
+        speaker = clean_text(row["speaker_name"]) if row["speaker_name"] and not row["speaker"] else \
+            self.name(row["speaker"])
         return Segment(
-            id=row.id, start_ms=row.start_ms, end_ms=row.end_ms, text=row.text, speaker_id=speaker_id,
-            speaker=speaker, agenda_item_id=row.agenda_item_id or self.agenda_at(row.start_ms),
-            recording_id=row.recording_id,
+            id=row["id"], start_ms=row["start_ms"], end_ms=row["end_ms"], text=row["text"],
+            speaker_id=row["speaker"], speaker=speaker, agenda_item_id=row["agenda_item"],
+            recording_id=row["recording_id"], how=row["how"], words=tuple(row["words"] or ()),
         )
+
+    def marked(self, event):
+        """Return the utterance a marker points at (the words being said, or just said), or None."""
+        if event.id not in self._targets:
+            self._targets[event.id] = attribution.marker_segment(self.segments, event, self.jurisdiction)
+        return self._targets[event.id]
 
     def event_speaker(self, event):
+        """Who a marker is about: the person the parent chose in it, else the speaker of the words it marks."""
         p = event.payload
-        return p.get("attendee_id") or (p.get("by") if event.kind == "refused" else None) or (
-            self.speaker_at(event.at_ms) if event.kind in ("note", "quote", "refused", "agreed") else None
-        )
+        chosen = p.get("attendee_id") or (p.get("by") if event.kind == "refused" else None)
+        if chosen:
+            return chosen
+        if event.kind in ("note", "quote", "refused", "agreed"):
+            seg = self.marked(event)
+            return seg.speaker_id if seg is not None else None
+        return None
 
     def evidence_for(self, event):
-        """Return the evidence for a marker: the transcript words it marks, or the marker itself."""
-        speaker_id = self.event_speaker(event)
-        lo, hi = event.at_ms - LOOK_BACK_MS, event.at_ms + LOOK_AHEAD_MS
-        near = [s for s in self.segments if s.start_ms <= hi and s.end_ms >= lo]
-        if near:
-            # the same speaker first, then the words nearest before the tap
-            near.sort(key=lambda s: (s.speaker_id != speaker_id if speaker_id else False,
-                                     abs(min(s.end_ms, event.at_ms) - event.at_ms), -s.start_ms))
-            seg = near[0]
-            return Evidence(seg.start_ms, seg.speaker or "unidentified speaker", short(seg.text), "segment",
-                            str(seg.id))
+        """Return the evidence for a marker: the words it marks, or the marker itself."""
+        seg = self.marked(event)
+        if seg is not None:
+            return Evidence(seg.start_ms, seg.speaker or "speaker not identified",
+                            short(attribution.quote(seg, event.at_ms)), "segment", str(seg.id))
         text = event.payload.get("text")
         return Evidence(event.at_ms, "parent's note" if text else f"parent's tap: {event.kind}",
                         short(text) if text else None, "event", event.id)

@@ -46,8 +46,9 @@ def match(text, jurisdiction):
     return found
 
 
-def event_id(meeting_id, segment_id, kind):
-    return str(uuid.uuid5(NAMESPACE, f"{meeting_id}:{segment_id}:{kind}"))
+def event_id(meeting_id, start_ms, kind):
+    """The accepted or dismissed suggestion's event id: one per utterance (by its start) and kind."""
+    return str(uuid.uuid5(NAMESPACE, f"{meeting_id}:{start_ms}:{kind}"))
 
 
 def find(meeting, include_decided=False):
@@ -67,7 +68,7 @@ def find(meeting, include_decided=False):
         if not found:
             continue
         rule = found[0][0]
-        eid = event_id(meeting.id, seg.id, rule["kind"])
+        eid = event_id(meeting.id, seg.start_ms, rule["kind"])
         state = "open"
         if eid in decided:
             state = "dismissed" if decided[eid].deleted else "accepted"
@@ -76,7 +77,7 @@ def find(meeting, include_decided=False):
         if state != "open" and not include_decided:
             continue
         out.append({
-            "id": f"{seg.id}:{rule['kind']}",
+            "id": f"{seg.start_ms}:{rule['kind']}",
             "kind": rule["kind"],
             "marker": rule["marker"],
             "text": seg.text,
@@ -102,11 +103,9 @@ def decide(meeting, suggestion_id, accept, text=None):
     if s is None:
         raise APIError(404, "not_found", "No such suggestion (the transcript may have changed).")
     existing = db.session.get(Event, s["event_id"])
-    payload = {"text": (text or s["text"])[:4000]}
-    if s["marker"] == "refused" and s["attendee_id"]:
-        payload["by"] = s["attendee_id"]
-    elif s["attendee_id"]:
-        payload["attendee_id"] = s["attendee_id"]
+    # the marker points at the utterance itself, so its person is whoever the transcript
+    # says spoke those words, now and after any correction
+    payload = {"text": (text or s["text"])[:4000], "utterance_ms": s["start_ms"]}
     if s["agenda_item_id"]:
         payload["agenda_item_id"] = s["agenda_item_id"]
     event = {

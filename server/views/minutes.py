@@ -429,7 +429,7 @@ def review_data(meeting):
     segments = [
         {
             "id": s.id, "time": clock(s.start_ms), "start_ms": s.start_ms, "text": s.text,
-            "speaker": s.speaker or "Unidentified speaker", "item": items.get(s.agenda_item_id),
+            "speaker": s.speaker or "Speaker not identified", "how": s.how, "item": items.get(s.agenda_item_id),
             "recording_id": s.recording_id,
             "offset_s": max(0, s.start_ms - recordings[s.recording_id].at_ms) / 1000 if s.recording_id in recordings
             else None,
@@ -441,7 +441,12 @@ def review_data(meeting):
         if e.kind in ("speaker",):
             continue
         p = e.payload
-        who = cap.name(p.get("attendee_id") or p.get("by") or p.get("owner"))
+        if e.kind == "action":
+            who = cap.name(p.get("owner"))
+        elif e.kind in drafting.MARKER_KINDS:
+            who = cap.name(cap.event_speaker(e))
+        else:
+            who = cap.name(p.get("attendee_id"))
         detail = p.get("text") or ""
         if e.kind == "agenda":
             detail = items.get(p.get("agenda_item_id"), "")

@@ -95,6 +95,7 @@ def page(meeting_id):
         "transcripts/transcript.html",
         meeting=meeting,
         t=transcripts.transcript(meeting),
+        segments=transcripts.segment_rows(meeting),
         names=transcripts.speaker_names(meeting),
     )
 
@@ -131,11 +132,20 @@ def page_edit_segment(meeting_id, segment_id):
 # --- OpenAPI -------------------------------------------------------------------
 
 _SEGMENT = openapi._obj(
-    ["id", "start_ms", "end_ms", "text", "speaker", "speaker_name", "agenda_item"],
+    ["id", "start_ms", "end_ms", "text", "speaker", "speaker_name", "agenda_item", "how", "confidence", "voice",
+     "check", "unsure"],
     id=openapi.INT, start_ms=openapi.INT, end_ms=openapi.INT, text=openapi.S,
-    speaker={"type": ["string", "null"], "description": "attendee id (taps, or the parent's reassignment)"},
-    speaker_name={"type": ["string", "null"], "description": "e.g. 'Ms Khan (SENCO)', or the parent's rename"},
+    speaker={"type": ["string", "null"], "description": "attendee id; null = not identified"},
+    speaker_name={"type": ["string", "null"], "description": "e.g. 'Ms Khan (SENCO)', or a name the parent typed"},
     agenda_item=openapi.NS,
+    how={"enum": ["tapped", "voice", "edited", "unknown"], "description": "how the speaker was decided"},
+    confidence={"type": ["number", "null"], "description": "0..1 for a voice match; 1 for taps and edits"},
+    voice={"type": ["integer", "null"], "description": "voice number: the same number is the same voice"},
+    check={"type": ["object", "null"], "description": "the tapped speaker's voice sounds like someone else",
+           "properties": {"speaker": openapi.NS, "speaker_name": openapi.NS}},
+    unsure={"type": "array", "description": "numbers, dates and names to check against the recording",
+            "items": {"type": "object", "properties": {"index": openapi.INT, "text": openapi.S,
+                                                        "start_ms": openapi.INT, "end_ms": openapi.INT}}},
 )
 _STATUS = {"enum": ["queued", "running", "done", "failed"]}
 _JOB = openapi._obj(

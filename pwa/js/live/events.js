@@ -6,13 +6,16 @@ export const MARKERS = ['note', 'agreed', 'refused', 'action', 'question', 'quot
 
 /**
  * Create an event and resolve once it is committed to IndexedDB.
- * `context` is {meeting, device_id, attendee_id, agenda_item_id}; the two ids are added to the payload when set.
+ * `context` is {meeting, device_id, attendee_id, agenda_item_id}; the agenda item is added to the payload when set.
+ * The person tapped as speaking goes in as `speaking`, a hint only: a marker's person is whoever said the
+ * words it marks, which the server works out from the recording (the thumb often lands as the next person
+ * starts). A person the parent chooses in the marker's sheet is `attendee_id` / `by` / `owner`.
  */
 export async function record(kind, payload, context, { at } = {}) {
   // `at` (server-aligned ms) back-dates an event to when something happened, e.g. when the screen went off
   const t = at === undefined ? now() : at;
   const body = { ...payload };
-  if (context.attendee_id && body.attendee_id === undefined) body.attendee_id = context.attendee_id;
+  if (context.attendee_id && MARKERS.includes(kind) && body.attendee_id === undefined) body.speaking = context.attendee_id;
   if (context.agenda_item_id && body.agenda_item_id === undefined) body.agenda_item_id = context.agenda_item_id;
   const event = {
     id: crypto.randomUUID(),

@@ -37,9 +37,8 @@ function splitReason(reason) {
 export async function openMarkerSheet(kind, event) {
   let saved = event;
   if (!saved) {
+    // no person here: the server takes it from the words marked; the sheet lets the parent choose one
     const payload = { text: '' };
-    const speaker = live.currentSpeaker();
-    if (kind === 'refused' && speaker) payload.by = speaker;
     saved = await live.capture(kind, payload);
     $('marker-saved').textContent = `${LABELS[kind]} saved at ${formatDuration(saved.at_ms)}.`;
   }
