@@ -20,9 +20,11 @@ from flask import send_file
 from flask import url_for
 from werkzeug.exceptions import NotFound
 
+from .. import attribution
 from .. import audio_store
 from .. import openapi
 from .. import prep
+from .. import timeline
 from ..auth import login_required
 from ..db import db
 from ..errors import APIError
@@ -32,6 +34,7 @@ from ..minutes import letters
 from ..minutes import mail
 from ..minutes import render
 from ..minutes import suggestions
+from ..models import Event
 from ..models import SentRecord
 from .api import body
 
@@ -422,17 +425,24 @@ def recording_audio(meeting_id, recording_id):
 
 
 def review_data(meeting):
+    """The review page's transcript lines and markers, from the one attribution."""
     cap = drafting.Capture(meeting)
     clock = drafting.Clock(meeting)
     items = {i.id: i.title for i in meeting.agenda}
     recordings = {r.id: r for r in meeting.recordings}
+
+    def offset(recording_id, ms):
+        if recording_id in recordings:
+            return max(0, ms - (recordings[recording_id].at_ms or 0)) / 1000
+        return None
+
+    unsure = {r["id"]: {u["index"] for u in r["unsure"]} for r in attribution.rows(meeting)}
     segments = [
         {
             "id": s.id, "time": clock(s.start_ms), "start_ms": s.start_ms, "text": s.text,
             "speaker": s.speaker or "Speaker not identified", "how": s.how, "item": items.get(s.agenda_item_id),
-            "recording_id": s.recording_id,
-            "offset_s": max(0, s.start_ms - recordings[s.recording_id].at_ms) / 1000 if s.recording_id in recordings
-            else None,
+            "recording_id": s.recording_id, "offset_s": offset(s.recording_id, s.start_ms),
+            "words": [(w["text"], i in unsure.get(s.id, ())) for i, w in enumerate(s.words)],
         }
         for s in cap.segments
     ]
@@ -455,14 +465,61 @@ def review_data(meeting):
                      f"{drafting.TARGET_STATUS.get(p.get('status'), p.get('status'))}"
         elif e.kind == "refused" and p.get("reason"):
             detail = f"{detail}. Reason given: {p['reason']}"
-        seg = next((s for s in segments if s["start_ms"] <= e.at_ms <= s["start_ms"] + 60_000), None)
+        marked = cap.marked(e) if e.kind in drafting.MARKER_KINDS else None
         markers.append({
-            "kind": e.kind, "label": KIND_LABELS.get(e.kind, e.kind), "time": clock(e.at_ms), "who": who,
+            "id": e.id, "kind": e.kind, "label": KIND_LABELS.get(e.kind, e.kind), "time": clock(e.at_ms), "who": who,
             "detail": detail, "at_ms": e.at_ms, "from_suggestion": e.device_id == "server:suggestions",
-            "recording_id": seg["recording_id"] if seg else (next(iter(recordings)) if recordings else None),
-            "offset_s": max(0, e.at_ms - 5000) / 1000,
+            # the words it marks, and the controls to move it to the line before or after
+            "quote": attribution.quote(marked, e.at_ms) if marked else None,
+            "quote_time": clock(marked.start_ms) if marked else None,
+            "movable": marked is not None,
+            "person_field": "by" if e.kind == "refused" else None if e.kind == "action" else "attendee_id",
+            "person_id": (p.get("by") if e.kind == "refused" else p.get("attendee_id")) or
+                         (marked.speaker_id if marked else None),
+            "recording_id": (marked.recording_id if marked else None) or (next(iter(recordings)) if recordings else None),
+            "offset_s": offset(marked.recording_id, marked.start_ms) if marked else max(0, e.at_ms - 5000) / 1000,
         })
     return segments, markers
+
+
+@bp.post("/meetings/<meeting_id>/review/markers/<event_id>")
+def fix_marker(meeting_id, event_id):
+    """Move a marker to the line before or after the one it marks, or say whose words they were."""
+    meeting = _meeting(meeting_id)
+    event = db.session.get(Event, event_id)
+    if event is None or event.meeting_id != meeting.id or event.deleted or event.kind not in drafting.MARKER_KINDS:
+        raise NotFound()
+    cap = drafting.Capture(meeting)
+    payload = dict(event.payload or {})
+    action = request.form.get("action")
+    if action in ("earlier", "later"):
+        marked = cap.marked(event)
+        index = cap.segments.index(marked) if marked in cap.segments else None
+        step = -1 if action == "earlier" else 1
+        if index is None or not 0 <= index + step < len(cap.segments):
+            flash("There is no line " + ("before" if step < 0 else "after") + " that one.", "error")
+            return redirect(url_for("minutes.review", meeting_id=meeting.id) + f"#marker-{event.id}")
+        payload["utterance_ms"] = cap.segments[index + step].start_ms
+    elif action == "person" and event.kind != "action":
+        field = "by" if event.kind == "refused" else "attendee_id"
+        chosen = request.form.get("attendee_id") or None
+        if chosen is not None and chosen not in cap.attendees:
+            flash("That person is not on this meeting's list.", "error")
+            return redirect(url_for("minutes.review", meeting_id=meeting.id) + f"#marker-{event.id}")
+        if chosen:
+            payload[field] = chosen
+        else:
+            payload.pop(field, None)  # back to whoever said the words
+    else:
+        flash("Nothing to change.", "error")
+        return redirect(url_for("minutes.review", meeting_id=meeting.id) + f"#marker-{event.id}")
+    timeline.apply_batch(meeting, {"events": [{
+        "id": event.id, "kind": event.kind, "at_ms": event.at_ms, "device_id": event.device_id,
+        "wall_time": event.wall_time.isoformat() if event.wall_time else None, "payload": payload, "version": event.version + 1, "deleted": False,
+    }]})
+    db.session.commit()
+    flash("Marker updated.", "info")
+    return redirect(url_for("minutes.review", meeting_id=meeting.id) + f"#marker-{event.id}")
 
 
 @bp.get("/meetings/<meeting_id>/review")

@@ -1,0 +1,181 @@
+"""One attribution everywhere: the transcript API, the review page, suggestions, minutes and exports agree.
+
+The engine is scripted (no model): one long segment of words spoken by three
+people, as tiny.en gives a 20-s window, and taps 300 ms late.
+"""
+import io
+import re
+import uuid
+
+import numpy as np
+import pytest
+
+from conftest import Parent
+from server.db import db
+from server.models import TranscriptSegment
+from test_jobs import _app
+from test_jobs import wav
+from transcribe import FakeTranscriber
+from transcribe import Segment
+from transcribe import Word
+
+TURNS = [
+    ("parent", "We would like fifteen hours a week of one to one support for Sam please."),
+    ("la", "I'm afraid that isn't something the local authority can agree to fund at this point."),
+    ("parent", "Could you put that in writing with the reasons?"),
+    ("senco", "We will send the updated provision map by next Friday."),
+]
+
+
+@pytest.fixture
+def app(tmp_path, migrated_db):
+    app = _app(tmp_path, migrated_db, QUEUE_IMMEDIATE=True)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def parent(app):
+    return Parent(app, app.test_client()).create()
+
+
+def spoken(turns, start_ms=1000, word_ms=320, gap_ms=250, shift_ms=0):
+    """One engine segment holding every turn's words; returns (segment, [(start, end, who)])."""
+    words, spans, t = [], [], start_ms
+    for who, text in turns:
+        begin = t
+        for w in text.split():
+            words.append(Word(t + shift_ms, t + word_ms - 60 + shift_ms, w, 0.92))
+            t += word_ms
+        spans.append((begin, t - 60, who))
+        t += gap_ms
+    segment = Segment(words[0].start_ms, words[-1].end_ms, " ".join(w.text for w in words), words=tuple(words))
+    return segment, spans
+
+
+def tap(parent, meeting_id, events):
+    batch = [{"id": str(uuid.uuid4()), "kind": kind, "at_ms": at, "payload": payload} for at, kind, payload in events]
+    r = parent.api("POST", f"/meetings/{meeting_id}/events", {"events": batch})
+    assert r.status_code == 200, r.json
+
+
+def meeting_with_speech(app, parent):
+    meeting = parent.make_meeting()
+    people = {
+        "parent": parent.make_attendee(meeting["id"], name="Alex Jones", role="parent"),
+        "la": parent.make_attendee(meeting["id"], name="Ms Green", role="la_sen_officer"),
+        "senco": parent.make_attendee(meeting["id"], name="Ms Khan", role="senco"),
+        "head": parent.make_attendee(meeting["id"], name="Mr Lee", role="head_teacher"),
+    }
+    segment, spans = spoken(TURNS)
+    app.extensions["minuted.transcriber"] = FakeTranscriber([segment])
+    events = [(start + 300, "speaker", {"attendee_id": people[who]["id"]}) for start, _, who in spans]
+    # Refused, tapped 3 s after the LA officer stopped, while the parent (tapped) is already talking
+    events.append((spans[1][1] + 3000, "refused", {"text": "", "speaking": people["parent"]["id"]}))
+    tap(parent, meeting["id"], events)
+    # continuous sound: one window, so the scripted segment is taken whole
+    audio = np.random.default_rng(0).normal(0, 0.1, 25 * 16000).astype(np.float32)
+    assert parent.api("POST", f"/meetings/{meeting['id']}/uploads", data={
+        "file": (io.BytesIO(wav(audio)), "memo.wav", "audio/wav")}).status_code == 202
+    return meeting, people, spans
+
+
+def names_in_order(text, names):
+    text = re.sub(r"<select.*?</select>", "", text, flags=re.S)  # the pickers list everyone
+    found = [(m.start(), n) for n in names for m in re.finditer(re.escape(n), text)]
+    return [n for _, n in sorted(found)]
+
+
+def test_one_speaker_for_the_same_words_on_every_page_and_export(app, parent):
+    meeting, people, spans = meeting_with_speech(app, parent)
+    mid = meeting["id"]
+    t = parent.api("GET", f"/meetings/{mid}/transcript").json
+    lines = t["segments"]
+    # the 20-s engine segment is cut at the word gaps where the taps were
+    assert [line["speaker"] for line in lines] == [people[who]["id"] for _, _, who in spans]
+    assert lines[1]["text"].startswith("I'm afraid") and lines[1]["speaker_name"] == "Ms Green (LA SEN officer)" \
+        or lines[1]["speaker"] == people["la"]["id"]
+    assert all(line["how"] == "tapped" for line in lines)
+    expected = [line["speaker_name"] for line in lines]
+
+    # the same names, in the same order, on the transcript page, the review page and the text export
+    for page in (f"/meetings/{mid}/transcript", f"/meetings/{mid}/review"):
+        html = parent.client.get(page).text
+        order = names_in_order(html.split("What was said")[-1] if "transcript" in page else
+                               html.split('id="segments"')[1].split("</ol>")[0], set(expected))
+        assert order == expected, page
+    txt = parent.api("GET", f"/meetings/{mid}/transcript.txt").text
+    assert names_in_order(txt, set(expected)) == expected
+
+    # the marker names the words it marks, and the person who said them: not the parent tapped at the time
+    markdown = parent.api("POST", f"/meetings/{mid}/minutes", {}).json["markdown"]
+    refused = next(line for line in markdown.splitlines() if "REFUSED" in line)
+    assert "Ms Green" in refused and "Alex Jones" not in refused
+    assert "local authority can agree to fund" in refused
+
+    # suggestions name the same speaker as the transcript for the words they quote
+    found = parent.api("GET", f"/meetings/{mid}/suggestions").json["suggestions"]
+    promise = next(s for s in found if s["kind"] == "commitment")
+    assert promise["speaker"].startswith("Ms Khan") and promise["start_ms"] == lines[3]["start_ms"]
+
+
+def test_a_correction_survives_re_transcription_and_redrafting(app, parent):
+    meeting, people, spans = meeting_with_speech(app, parent)
+    mid = meeting["id"]
+    lines = parent.api("GET", f"/meetings/{mid}/transcript").json["segments"]
+    # it was the head teacher, not the SENCO, who promised the provision map
+    r = parent.api("PATCH", f"/meetings/{mid}/transcript/segments/{lines[3]['id']}", {"speaker_id": people["head"]["id"]})
+    assert r.status_code == 200 and r.json["segments"][0]["how"] == "edited"
+    first = parent.api("POST", f"/meetings/{mid}/minutes", {}).json["markdown"]
+
+    # the recording is transcribed again: new rows, timings shifted a little
+    with app.app_context():
+        rows = db.session.execute(db.select(TranscriptSegment)).scalars().all()
+        recording_id, meeting_id = rows[0].recording_id, rows[0].meeting_id
+        for row in rows:
+            db.session.delete(row)
+        segment, _ = spoken(TURNS, shift_ms=90)
+        db.session.add(TranscriptSegment(
+            meeting_id=meeting_id, recording_id=recording_id, start_ms=segment.start_ms, end_ms=segment.end_ms,
+            text=segment.text, words=[{"start_ms": w.start_ms, "end_ms": w.end_ms, "text": w.text,
+                                       "probability": w.probability} for w in segment.words]))
+        db.session.commit()
+    lines = parent.api("GET", f"/meetings/{mid}/transcript").json["segments"]
+    assert lines[3]["speaker"] == people["head"]["id"] and lines[3]["how"] == "edited"
+    assert [line["speaker"] for line in lines[:3]] == [people[w]["id"] for _, _, w in spans[:3]]
+    again = parent.api("POST", f"/meetings/{mid}/minutes", {}).json["markdown"]
+    assert "Mr Lee" in parent.client.get(f"/meetings/{mid}/review").text
+    assert first.count("Ms Green") == again.count("Ms Green")
+
+    # going back to the taps removes the correction
+    r = parent.api("PATCH", f"/meetings/{mid}/transcript/segments/{lines[3]['id']}", {"speaker_id": None})
+    assert r.json["segments"][0]["speaker"] == people["senco"]["id"] and r.json["segments"][0]["how"] == "tapped"
+
+
+def test_the_review_page_moves_a_marker_and_changes_its_person(app, parent):
+    meeting, people, spans = meeting_with_speech(app, parent)
+    mid = meeting["id"]
+    refused = next(e for e in parent.api("GET", f"/meetings/{mid}/events").json["events"] if e["kind"] == "refused")
+    review = f"/meetings/{mid}/review"
+    html = parent.client.get(review).text
+    assert "Marks the words at" in html and "local authority can agree to fund" in html
+
+    r = parent.post(f"{review}/markers/{refused['id']}", {"action": "later"}, token_from=review)
+    assert r.status_code == 302
+    event = parent.api("GET", f"/meetings/{mid}/events").json["events"]
+    moved = next(e for e in event if e["id"] == refused["id"])
+    assert moved["version"] == 2 and moved["payload"]["utterance_ms"] > spans[1][1]
+    markdown = parent.api("POST", f"/meetings/{mid}/minutes", {}).json["markdown"]
+    assert "REFUSED by Alex Jones" in markdown  # the parent's own line, as the parent chose
+
+    r = parent.post(f"{review}/markers/{refused['id']}", {"action": "person", "attendee_id": people["head"]["id"]},
+                    token_from=review)
+    assert r.status_code == 302
+    markdown = parent.api("POST", f"/meetings/{mid}/minutes", {}).json["markdown"]
+    assert "REFUSED by Mr Lee" in markdown
+
+    # someone else's marker, or nonsense: nothing changes
+    assert parent.post(f"{review}/markers/nope", {"action": "later"}, token_from=review).status_code == 404
+    other = Parent(app, app.test_client(), email="other@example.org").create()
+    assert other.post(f"{review}/markers/{refused['id']}", {"action": "later"}, token_from="/").status_code == 404
