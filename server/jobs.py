@@ -37,6 +37,7 @@ import threading
 from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
 from flask import current_app
 from flask import has_app_context
 
@@ -45,6 +46,7 @@ from .db import now_utc
 from .models import Recording
 from .models import TranscriptionJob
 from .models import TranscriptSegment
+from .models import VoiceBlock
 
 log = logging.getLogger(__name__)
 
@@ -371,20 +373,110 @@ def _transcribe_pass(job_id, attempt):
         get_transcriber(app), {"committed_ms": int(state.get("committed_ms", 0))},
         vocabulary=words, **_window_settings(app),
     )
+    voices = VoiceTrack.resume(recording_id, at_ms, inc.resume_from_ms) if app.config.get("VOICES", True) else None
+    db.session.rollback()
     audio_ms = 0
     for start_ms, piece in _decode_from(paths, inc.resume_from_ms):
         audio_ms = start_ms + piece.size * 1000 // SAMPLE_RATE
         if audio_ms <= inc.resume_from_ms:
             continue  # the decoder's run-up to where we resume
+        if voices is not None:
+            voices.append(start_ms, piece)
         new = inc.append(piece, start_ms=start_ms)
         if new:
-            _commit_window(job_id, attempt, recording_id, at_ms, new, inc, max(total, audio_ms), final=False)
+            _commit_window(job_id, attempt, recording_id, at_ms, new, inc, max(total, audio_ms), final=False,
+                           voices=voices)
     if finished:
         new = inc.finish()
-        _commit_window(job_id, attempt, recording_id, at_ms, new, inc, audio_ms, final=True, audio_ms=audio_ms)
+        _commit_window(job_id, attempt, recording_id, at_ms, new, inc, audio_ms, final=True, audio_ms=audio_ms,
+                       voices=voices)
     else:
         new = inc.drain()  # what has piled up short of a whole batch
-        _commit_window(job_id, attempt, recording_id, at_ms, new, inc, max(total, audio_ms), final=False)
+        _commit_window(job_id, attempt, recording_id, at_ms, new, inc, max(total, audio_ms), final=False,
+                       voices=voices)
+
+
+class VoiceTrack:
+    """Voice embeddings along a recording as it is decoded, one block per committed window.
+
+    Windows of ``window_ms`` start every ``step_ms`` on the recording's
+    timeline, so a job that resumes continues the same grid. Each
+    :meth:`take` embeds the windows the audio so far holds completely (at
+    the end, the last partial one too) and keeps only the audio the next
+    window needs. A failure here is logged and switches voices off for the
+    pass: the transcript never waits on them.
+    """
+
+    STEP_MS = 1600
+    WINDOW_MS = 1600
+
+    def __init__(self, at_ms, next_ms):
+        self.at_ms = at_ms  # where the recording starts on the meeting timeline
+        self.next_ms = next_ms  # the next window's start, on the recording's timeline
+        self.buffer = np.zeros(0, dtype=np.float32)
+        self.buffer_ms = next_ms  # the buffer's first sample
+        self.failed = False
+
+    @classmethod
+    def resume(cls, recording_id, at_ms, from_ms):
+        """Continue after the voice blocks already stored for the recording (or from ``from_ms``)."""
+        done = db.session.execute(
+            db.select(db.func.max(VoiceBlock.end_ms)).where(VoiceBlock.recording_id == recording_id)
+        ).scalar()
+        step = cls.STEP_MS
+        start = -(-from_ms // step) * step  # the grid point at or after from_ms
+        if done is not None and done - at_ms >= from_ms:
+            start = done - at_ms
+        return cls(at_ms, start)
+
+    def append(self, start_ms, samples):
+        """Add decoded audio that starts at ``start_ms`` (recording timeline)."""
+        if self.failed:
+            return
+        from transcribe.audio import SAMPLE_RATE
+
+        end_ms = self.buffer_ms + len(self.buffer) * 1000 // SAMPLE_RATE
+        if not len(self.buffer):
+            self.buffer_ms = end_ms = max(start_ms, self.next_ms)
+            if start_ms > self.next_ms:  # a hole before this audio: continue the grid after it
+                self.next_ms = self.buffer_ms = -(-start_ms // self.STEP_MS) * self.STEP_MS
+                end_ms = self.buffer_ms
+        skip = max(0, (end_ms - start_ms) * SAMPLE_RATE // 1000)
+        if skip < len(samples):
+            self.buffer = np.concatenate([self.buffer, np.asarray(samples[skip:], dtype=np.float32)])
+
+    def take(self, final=False):
+        """Embed the complete windows buffered; return (start_ms, end_ms, VoiceFrames) on the meeting timeline."""
+        if self.failed or not len(self.buffer):
+            return None
+        from transcribe.audio import SAMPLE_RATE
+        from transcribe.voices import voice_frames
+
+        ms = len(self.buffer) * 1000 // SAMPLE_RATE
+        lead = self.next_ms - self.buffer_ms
+        whole = (ms - lead - self.WINDOW_MS) // self.STEP_MS + 1 if ms - lead >= self.WINDOW_MS else 0
+        if final and ms - lead > self.WINDOW_MS // 2:
+            whole = max(whole, (ms - lead - self.WINDOW_MS // 2) // self.STEP_MS + 1)
+        if whole <= 0:
+            return None
+        first = lead * SAMPLE_RATE // 1000
+        last = first + ((whole - 1) * self.STEP_MS + self.WINDOW_MS) * SAMPLE_RATE // 1000
+        try:
+            frames = voice_frames(self.buffer[first:last], offset_ms=self.at_ms + self.next_ms,
+                                  step_ms=self.STEP_MS, window_ms=self.WINDOW_MS)
+        except Exception:  # noqa: BLE001 - voices help attribution; they must never stop a transcript
+            log.exception("voice embeddings failed; this pass continues without them")
+            self.failed = True
+            return None
+        limit = self.at_ms + self.next_ms + (whole - 1) * self.STEP_MS + self.WINDOW_MS // 2
+        keep = frames.centers_ms <= limit
+        frames = type(frames)(frames.centers_ms[keep], frames.vectors[keep])
+        start = self.at_ms + self.next_ms
+        self.next_ms += whole * self.STEP_MS
+        drop = max(0, (self.next_ms - self.buffer_ms) * SAMPLE_RATE // 1000)
+        self.buffer = self.buffer[drop:]
+        self.buffer_ms += drop * 1000 // SAMPLE_RATE
+        return start, self.at_ms + self.next_ms, frames
 
 
 def _decode_from(paths, from_ms, preroll_ms=1000):
@@ -483,8 +575,10 @@ def _container_ms(paths):
         return None
 
 
-def _commit_window(job_id, attempt, recording_id, at_ms, segments, inc, total_ms, *, final, audio_ms=None):
-    """Write a window's segments and the transcriber's new state in one transaction (fenced by attempt)."""
+def _commit_window(job_id, attempt, recording_id, at_ms, segments, inc, total_ms, *, final, audio_ms=None,
+                   voices=None):
+    """Write a window's segments, voices and the transcriber's new state in one transaction (fenced by attempt)."""
+    block = voices.take(final=final) if voices is not None else None
     committed = inc.committed_ms if not final else max(inc.committed_ms, audio_ms or 0)
     total_ms = max(total_ms, committed)
     state = {"committed_ms": committed, "owner": OWNER}
@@ -533,5 +627,11 @@ def _commit_window(job_id, attempt, recording_id, at_ms, segments, inc, total_ms
                     for w in segment.words
                 ],
             ))
+    if block is not None:
+        start, end, frames = block
+        if db.session.execute(db.select(VoiceBlock.id).where(
+                VoiceBlock.recording_id == recording_id, VoiceBlock.start_ms == start)).first() is None:
+            db.session.add(VoiceBlock(meeting_id=db.session.get(Recording, recording_id).meeting_id,
+                                      recording_id=recording_id, start_ms=start, end_ms=end, data=frames.to_bytes()))
     db.session.commit()
     inc.segments.clear()  # they are in the database now; keep memory flat
