@@ -77,8 +77,10 @@ class Settings:
     # utterances: a pause this long starts a new utterance even with the same speaker
     pause_ms: int = 1500
     max_utterance_ms: int = 45_000
-    # enrolment: a tapped voice is learnt from speech this soon after its tap
+    # enrolment: a tapped voice is learnt from speech this soon after its tap, while it sounds alike
     enrol_ms: int = 6000
+    enrol_sim: float = 0.80
+    relearn_rounds: int = 1
     # voices: a piece whose best similarity to every known voice is below this is someone else
     match_sim: float = 0.62
     # a new voice cluster is started below this similarity to every cluster
@@ -86,8 +88,9 @@ class Settings:
     # an unnamed voice needs this much speech to become a voice of its own
     min_voice_ms: int = 4000
     # scoring (costs): voice weight per unit of similarity, the tap's prior and the cost of a change
-    voice_weight: float = 12.0
-    tap_prior: float = 1.2
+    voice_weight: float = 20.0
+    tap_prior: float = 0.6
+    untapped_prior: float = 2.5
     tap_prior_fresh: float = 2.5
     tap_fresh_ms: int = 4000
     switch_cost: float = 2.0
@@ -403,11 +406,16 @@ def utterances(
         vectors = np.asarray(voices.vectors, dtype=np.float32)
         half = int(getattr(voices, "window_ms", 1600)) // 2
         _attach_vectors(pieces, centers, vectors, half)
-        centroids = _learn(pieces, snapped, tap_times, settings)
+        centroids = _learn(pieces, settings)
         unnamed = _unnamed_voices(pieces, centroids, settings)
 
     states = named + [("voice", k) for k in range(len(unnamed))] + [None]
     path, conf, disagree = _decide(pieces, states, centroids, unnamed, settings)
+    for _ in range(settings.relearn_rounds if centroids else 0):
+        # learn each voice again from everything now given to it, then decide again
+        centroids, unnamed = _relearn(pieces, path, states, centroids, unnamed, settings)
+        states = named + [("voice", k) for k in range(len(unnamed))] + [None]
+        path, conf, disagree = _decide(pieces, states, centroids, unnamed, settings)
 
     # voice numbers: the nearest voice of all (named and unnamed), numbered in order of appearance
     voice_of = _voice_numbers(pieces, [centroids[s] for s in named if s in centroids] + unnamed)
@@ -417,19 +425,54 @@ def utterances(
     return [replace(u, unsure=unsure_words(u.words, settings)) for u in out]
 
 
-def _learn(pieces: list[_Piece], taps: list[Tap], tap_times: list[int], settings: Settings) -> dict[Any, np.ndarray]:
-    """Learn each tapped person's voice from the pieces within ``enrol_ms`` after their taps."""
+def _learn(pieces: list[_Piece], settings: Settings) -> dict[Any, np.ndarray]:
+    """Learn each tapped person's voice from the speech right after their taps.
+
+    From each tap, pieces are taken in order for up to ``enrol_ms`` while
+    they sound like the first ones (a short turn may be followed by someone
+    nobody tapped); the parent's edits count double.
+    """
     by: dict[Any, list[np.ndarray]] = {}
+    run: list[np.ndarray] = []
+    current: Tap | None = None
     for p in pieces:
+        if p.tap != current:
+            current, run = p.tap, []
         if p.vector is None or p.tap is None or p.forced_how == EDITED:
             continue
-        at, who = p.tap
-        if p.start_ms - at <= settings.enrol_ms:
-            by.setdefault(who, []).extend([p.vector] * max(1, round(p.weight)))
+        if p.start_ms - p.tap[0] > settings.enrol_ms:
+            continue
+        if run:
+            mean = np.mean(run, axis=0)
+            if float(p.vector @ (mean / (np.linalg.norm(mean) or 1.0))) < settings.enrol_sim:
+                current = None  # the voice changed: stop learning from this tap (until the next one)
+                run = []
+                continue
+        if current is None:
+            continue
+        run.append(p.vector)
+        by.setdefault(p.tap[1], []).extend([p.vector] * max(1, round(p.weight)))
     for p in pieces:  # the parent's edits are the surest voices of all
         if p.vector is not None and p.forced_how == EDITED and p.forced is not None:
             by.setdefault(p.forced, []).extend([p.vector] * max(1, round(p.weight)) * 2)
     return {who: _centroid(np.stack(vs)) for who, vs in by.items()}
+
+
+def _relearn(pieces, path, states, centroids, unnamed, settings):
+    """Centroids again from the pieces each voice was given (where they fit it well), and the unnamed voices."""
+    by: dict[Any, list[np.ndarray]] = {}
+    for p, k in zip(pieces, path):
+        state = states[k]
+        if p.vector is None or state is None or isinstance(state, tuple):
+            continue
+        old = centroids.get(state)
+        if old is not None and float(p.vector @ old) < settings.enrol_sim:
+            continue
+        by.setdefault(state, []).extend([p.vector] * max(1, round(p.weight)))
+    new = dict(centroids)
+    for who, vs in by.items():
+        new[who] = _centroid(np.stack(vs))
+    return new, _unnamed_voices(pieces, new, settings)
 
 
 def _unnamed_voices(pieces: list[_Piece], centroids: dict[Any, np.ndarray], settings: Settings) -> list[np.ndarray]:
@@ -507,7 +550,7 @@ def _decide(pieces, states, centroids, unnamed, settings):
             # before any tap, a named person needs their voice to claim the words
             for j, s in enumerate(states):
                 if s is not None and not (isinstance(s, tuple) and s[0] == "voice"):
-                    row[j] += settings.tap_prior
+                    row[j] += settings.untapped_prior
     # transitions: changing speaker costs less across a pause
     back = np.zeros((n, m), dtype=np.int64)
     total = cost[0].copy()
