@@ -90,7 +90,7 @@ def key(meeting):
     """Return the fingerprint of everything the meeting's utterances are worked out from."""
     _, _, taps = _taps(meeting)
     _, edits = _edits(meeting)
-    attendees = sorted(a.id for a in meeting.attendees)
+    attendees = sorted(f"{a.id}:{a.name}" for a in meeting.attendees)
     parts = [RULE_VERSION, _stats(TranscriptSegment, meeting), _stats(VoiceBlock, meeting),
              ",".join(attendees), ",".join(taps), ",".join(edits)]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
@@ -110,7 +110,11 @@ def _words(meeting):
                          for w in row.words)
         elif row.text.strip():  # an engine that gave no word timings: the segment is one "word"
             words.append(Word(row.start_ms, row.end_ms, row.text.strip(), 1.0))
-    return words
+    from transcribe.spelling import respell
+
+    from .transcripts import glossary_terms
+
+    return respell(words, [a.name for a in meeting.attendees if a.name] + glossary_terms())
 
 
 def _voices(meeting):

@@ -48,6 +48,7 @@ def defaults():
         "WHISPER_WORKERS": 0,  # windows of a batch run in parallel; 0 → min(4, cores) on a CPU
         "WHISPER_THREADS": 0,  # threads per worker; 0 → cores / workers on a CPU
         "WHISPER_GREEDY_MIN_LOGPROB": -0.4,  # windows read greedily get the beam below this; "none": the beam for all
+        "WHISPER_VOCABULARY": "none",  # the prompt: none | names | names+glossary (bench/attribution.py)
         "VOICES": True,  # voice embeddings while transcribing, to fill in speakers nobody tapped
         "RUN_WORKER": False,  # `minuted serve` consumes the queue in-process
     }

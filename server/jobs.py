@@ -334,11 +334,22 @@ def _fail(job_id, attempt, message):
         db.session.rollback()
 
 
-def vocabulary(meeting):
-    """Return the words the engine should listen for: attendee names, then the SEN glossary."""
+def vocabulary(meeting, mode=None):
+    """Return the prompt the engine hears (``WHISPER_VOCABULARY``): None, attendee names, or names + glossary.
+
+    The default is no prompt: on multi-speaker meetings the prompt made
+    tiny.en write glossary words nobody said (bench/README.md, "Who said
+    what"). Names and terms are spelled afterwards instead
+    (:func:`transcribe.spelling.respell`, in server/attribution.py).
+    """
     from . import transcripts
 
+    mode = mode or current_app.config.get("WHISPER_VOCABULARY") or "none"
+    if mode == "none":
+        return None
     names = [a.name for a in meeting.attendees if a.name]
+    if mode == "names":
+        return names
     return names + [t for t in transcripts.glossary_terms() if t not in names]
 
 

@@ -17,6 +17,7 @@ from test_jobs import speech
 from test_jobs import wav
 from transcribe import FakeTranscriber
 from transcribe import Segment
+from transcribe import Word
 
 AUDIO = Path(__file__).parent / "data" / "audio"
 MANIFEST = {i["id"]: i for i in json.loads((AUDIO / "manifest.json").read_text())["items"]}
@@ -180,14 +181,32 @@ def test_speakers_and_agenda_come_from_the_taps_and_can_be_renamed_or_reassigned
     assert parent.api("GET", f"/meetings/{meeting['id']}/transcript.docx").status_code == 404
 
 
-def test_vocabulary_is_attendee_names_and_the_glossary(app, parent):
+def test_no_prompt_by_default_and_names_spelled_afterwards(app, parent):
+    meeting = parent.make_meeting()
+    parent.make_attendee(meeting["id"], name="Abigail Claflin", role="senco")
+    engine = FakeTranscriber([Segment(500, 2500, "Thank you, Mrs Claflan.", words=(
+        Word(500, 900, "Thank"), Word(900, 1300, "you,"), Word(1300, 1800, "Mrs"), Word(1800, 2500, "Claflan.")))])
+    app.extensions["minuted.transcriber"] = engine
+    upload(parent, meeting["id"], wav(speech(3)))
+    # the prompt made tiny.en write glossary words nobody said: none by default
+    assert engine.vocabularies[0] is None
+    assert parent.api("GET", f"/meetings/{meeting['id']}/transcript").json["segments"][0]["text"] == \
+        "Thank you, Mrs Claflin."
+
+
+@pytest.mark.parametrize("mode", ["names", "names+glossary"])
+def test_the_prompt_can_be_names_or_names_and_the_glossary(tmp_path, migrated_db, mode):
+    app = _app(tmp_path, migrated_db, QUEUE_IMMEDIATE=True, WHISPER_VOCABULARY=mode)
+    parent = Parent(app, app.test_client()).create()
     meeting = parent.make_meeting()
     parent.make_attendee(meeting["id"], name="Abigail Claflin", role="senco")
     engine = FakeTranscriber()
     app.extensions["minuted.transcriber"] = engine
     upload(parent, meeting["id"], wav(speech(3)))
     vocabulary = engine.vocabularies[0]
-    assert vocabulary[0] == "Abigail Claflin" and "SENCO" in vocabulary and "EHCP" in vocabulary
+    assert vocabulary[0] == "Abigail Claflin" and ("EHCP" in vocabulary) == (mode == "names+glossary")
+    with app.app_context():
+        db.engine.dispose()
 
 
 def test_the_transcript_page(app, parent):
