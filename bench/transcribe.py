@@ -182,7 +182,8 @@ def run_config(name: str, threads: int, minutes: float, clips: bool) -> dict:
     return result
 
 
-def minutes_ready(minutes: float, pace: float, chunk_s: float = 5.0, keep: str | None = None) -> dict:
+def minutes_ready(minutes: float, pace: float, chunk_s: float = 5.0, keep: str | None = None,
+                  voices: bool = True) -> dict:
     """Stream a long recording as WebM chunks into the job system at ``pace`` x real time.
 
     A fresh data directory, the API (in this process) storing the chunks, and a
@@ -194,6 +195,11 @@ def minutes_ready(minutes: float, pace: float, chunk_s: float = 5.0, keep: str |
     or a phone that had no signal) and times the upload → complete transcript,
     so ``audio / that`` is the worker's real-time factor end to end (decoding
     the file, loading the model for the first job, batches, writing segments).
+
+    ``voices`` False runs the worker with ``MINUTED_VOICES=false`` (no voice
+    embeddings), to measure what they cost in the same session. The complete
+    transcript is read through the API, so the time includes working out
+    who said what (server/attribution.py) once the last window is in.
     """
     import io
     import shutil
@@ -215,12 +221,12 @@ def minutes_ready(minutes: float, pace: float, chunk_s: float = 5.0, keep: str |
     size = max(1, int(len(data) * chunk_s / seconds))
     work = tempfile.mkdtemp(prefix="minuted-bench-")
     try:
-        app = make_app(work)
+        app = make_app(work, VOICES=voices)
         with app.app_context():
             upgrade()
         parent = Parent(app, app.test_client()).create()
         meeting = parent.make_meeting()
-        env = {**os.environ, "MINUTED_DATA_DIR": work, "HF_HUB_OFFLINE": "1"}
+        env = {**os.environ, "MINUTED_DATA_DIR": work, "HF_HUB_OFFLINE": "1", "MINUTED_VOICES": json.dumps(voices)}
         worker = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "minuted"), "worker", "--data", work],
                                   env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if pace == 0:
@@ -265,6 +271,7 @@ def minutes_ready(minutes: float, pace: float, chunk_s: float = 5.0, keep: str |
             "audio_min": round(seconds / 60, 1), "pace": pace, "streamed_s": round(finished - start, 1),
             "status": t["status"], "finish_to_transcript_s": round(ready, 2), "rtf": round(seconds / ready, 1),
             "worker_peak_rss_mb": round(hwm / 1024), "wer_pct": round(100 * word_error_rate([reference], [hypothesis]), 2),
+            "voices": voices, "utterances": len(t["segments"]),
         }
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -296,17 +303,29 @@ def main() -> None:
     parser.add_argument("--pace", type=float, default=8.0,
                         help="how many times faster than real time to stream; 0 uploads the whole file at once")
     parser.add_argument("--keep", metavar="FILE", help="with --minutes-ready: write the reference and transcript here (JSON)")
+    parser.add_argument("--voices-cost", action="store_true",
+                        help="with --minutes-ready: run without voice embeddings too and print what they add")
     args = parser.parse_args()
     if args.minutes_ready:
-        r = minutes_ready(args.minutes, args.pace, keep=args.keep)
-        if args.pace:
-            print(f"minutes-ready: {r['audio_min']} min streamed at {r['pace']}x in {r['streamed_s']} s; "
-                  f"finish → complete transcript {r['finish_to_transcript_s']} s ({r['status']}); "
-                  f"worker peak RSS {r['worker_peak_rss_mb']} MB; WER {r['wer_pct']} %")
-        else:
-            print(f"upload: {r['audio_min']} min as one file; upload → complete transcript "
-                  f"{r['finish_to_transcript_s']} s = {r['rtf']}x real time ({r['status']}); "
-                  f"worker peak RSS {r['worker_peak_rss_mb']} MB; WER {r['wer_pct']} %")
+        # with --voices-cost: the same run without voice embeddings first, then with them (the default)
+        runs = [False, True] if args.voices_cost else [True]
+        results = {}
+        for voices in runs:
+            r = results[voices] = minutes_ready(args.minutes, args.pace, keep=args.keep, voices=voices)
+            label = "with voices" if voices else "without voices"
+            if args.pace:
+                print(f"minutes-ready ({label}): {r['audio_min']} min streamed at {r['pace']}x in {r['streamed_s']} s; "
+                      f"finish → complete transcript {r['finish_to_transcript_s']} s ({r['status']}); "
+                      f"worker peak RSS {r['worker_peak_rss_mb']} MB; WER {r['wer_pct']} %; "
+                      f"{r['utterances']} utterances", flush=True)
+            else:
+                print(f"upload ({label}): {r['audio_min']} min as one file; upload → complete transcript "
+                      f"{r['finish_to_transcript_s']} s = {r['rtf']}x real time ({r['status']}); "
+                      f"worker peak RSS {r['worker_peak_rss_mb']} MB; WER {r['wer_pct']} %; "
+                      f"{r['utterances']} utterances", flush=True)
+        if args.voices_cost:
+            added = results[True]["finish_to_transcript_s"] / results[False]["finish_to_transcript_s"] - 1
+            print(f"voices add {100 * added:.1f} % to the time to the complete transcript (target ≤ 15 %)")
         return
     if args.run:
         print(json.dumps(run_config(args.run, args.threads, args.minutes, args.clips)))

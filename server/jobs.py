@@ -425,6 +425,8 @@ class VoiceTrack:
         self.at_ms = at_ms  # where the recording starts on the meeting timeline
         self.next_ms = next_ms  # the next window's start, on the recording's timeline
         self.buffer = np.zeros(0, dtype=np.float32)
+        self.pieces = []  # appended since the buffer was last joined (joining on every piece is quadratic)
+        self.pieces_len = 0
         self.buffer_ms = next_ms  # the buffer's first sample
         self.failed = False
 
@@ -446,18 +448,23 @@ class VoiceTrack:
             return
         from transcribe.audio import SAMPLE_RATE
 
-        end_ms = self.buffer_ms + len(self.buffer) * 1000 // SAMPLE_RATE
-        if not len(self.buffer):
+        held = len(self.buffer) + self.pieces_len
+        end_ms = self.buffer_ms + held * 1000 // SAMPLE_RATE
+        if not held:
             self.buffer_ms = end_ms = max(start_ms, self.next_ms)
             if start_ms > self.next_ms:  # a hole before this audio: continue the grid after it
                 self.next_ms = self.buffer_ms = -(-start_ms // self.STEP_MS) * self.STEP_MS
                 end_ms = self.buffer_ms
         skip = max(0, (end_ms - start_ms) * SAMPLE_RATE // 1000)
         if skip < len(samples):
-            self.buffer = np.concatenate([self.buffer, np.asarray(samples[skip:], dtype=np.float32)])
+            self.pieces.append(np.asarray(samples[skip:], dtype=np.float32))
+            self.pieces_len += len(samples) - skip
 
     def take(self, final=False):
         """Embed the complete windows buffered; return (start_ms, end_ms, VoiceFrames) on the meeting timeline."""
+        if self.pieces:
+            self.buffer = np.concatenate([self.buffer, *self.pieces])
+            self.pieces, self.pieces_len = [], 0
         if self.failed or not len(self.buffer):
             return None
         from transcribe.audio import SAMPLE_RATE
