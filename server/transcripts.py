@@ -215,10 +215,17 @@ def export(meeting, fmt):
     from transcribe.formats import render
 
     segments = [
-        Segment(r["start_ms"], r["end_ms"], r["text"], speaker=r["speaker_name"], agenda_item=r["agenda_item"])
+        Segment(r["start_ms"], r["end_ms"], r["text"], speaker=shown_name(r), agenda_item=r["agenda_item"])
         for r in segment_rows(meeting)
     ]
     return render(segments, fmt)
+
+
+def shown_name(row):
+    """The speaker as a person reads it: their name, "Voice 2 (not identified)" or "Speaker not identified"."""
+    if row["speaker_name"]:
+        return row["speaker_name"]
+    return f"Voice {row['voice']} (not identified)" if row["voice"] else "Speaker not identified"
 
 
 def upload_at_ms(value):

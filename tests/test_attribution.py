@@ -21,7 +21,7 @@ from transcribe import Word
 
 TURNS = [
     ("parent", "We would like fifteen hours a week of one to one support for Sam please."),
-    ("la", "I'm afraid that isn't something the local authority can agree to fund at this point."),
+    ("la", "I'm afraid that isn't something the local authority can agree to fund at this point, not 50@0.41 hours."),
     ("parent", "Could you put that in writing with the reasons?"),
     ("senco", "We will send the updated provision map by next Friday."),
 ]
@@ -29,7 +29,8 @@ TURNS = [
 
 @pytest.fixture
 def app(tmp_path, migrated_db):
-    app = _app(tmp_path, migrated_db, QUEUE_IMMEDIATE=True)
+    # the fake audio here is noise, not voices: these tests are about the taps (voices: test_jobs_voices.py)
+    app = _app(tmp_path, migrated_db, QUEUE_IMMEDIATE=True, VOICES=False)
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -46,7 +47,8 @@ def spoken(turns, start_ms=1000, word_ms=320, gap_ms=250, shift_ms=0):
     for who, text in turns:
         begin = t
         for w in text.split():
-            words.append(Word(t + shift_ms, t + word_ms - 60 + shift_ms, w, 0.92))
+            w, _, p = w.partition("@")  # "50@0.41": a word the engine was unsure of
+            words.append(Word(t + shift_ms, t + word_ms - 60 + shift_ms, w, float(p or 0.92)))
             t += word_ms
         spans.append((begin, t - 60, who))
         t += gap_ms
@@ -113,6 +115,10 @@ def test_one_speaker_for_the_same_words_on_every_page_and_export(app, parent):
     refused = next(line for line in markdown.splitlines() if "REFUSED" in line)
     assert "Ms Green" in refused and "Alex Jones" not in refused
     assert "local authority can agree to fund" in refused
+    # a number heard with low confidence is flagged where the parent will read it
+    assert "check “50” against the recording" in refused
+    assert lines[1]["unsure"] and lines[1]["unsure"][0]["text"] == "50"
+    assert "<mark" in parent.client.get(f"/meetings/{mid}/review").text
 
     # suggestions name the same speaker as the transcript for the words they quote
     found = parent.api("GET", f"/meetings/{mid}/suggestions").json["suggestions"]

@@ -25,7 +25,8 @@ MANIFEST = {i["id"]: i for i in json.loads((AUDIO / "manifest.json").read_text()
 
 @pytest.fixture
 def app(tmp_path, migrated_db):
-    app = _app(tmp_path, migrated_db, QUEUE_IMMEDIATE=True)
+    # the fake audio here is noise, not voices: these tests are about the taps (voices: test_jobs_voices.py)
+    app = _app(tmp_path, migrated_db, QUEUE_IMMEDIATE=True, VOICES=False)
     yield app
     with app.app_context():
         db.engine.dispose()

@@ -145,10 +145,15 @@ class Evidence:
     quote: str | None
     source: str  # segment | event
     ref: str
+    check: tuple = ()  # words in the quote the transcription was unsure of (numbers, dates, names)
 
     def tag(self, clock):
         quote = f" · “{md_escape(self.quote)}”" if self.quote else ""
-        return Md(f"[{clock(self.at_ms)} · {md_escape(self.who)}{quote}]")
+        check = ""
+        if self.check:
+            words = ", ".join(f"“{md_escape(w)}”" for w in self.check)
+            check = f" · check {words} against the recording"
+        return Md(f"[{clock(self.at_ms)} · {md_escape(self.who)}{quote}{check}]")
 
 
 @dataclasses.dataclass
@@ -165,6 +170,7 @@ class Segment:
     recording_id: str | None
     how: str = "unknown"
     words: tuple = ()
+    unsure: tuple = ()  # the words to check against the recording (their text)
 
 
 class Capture:
@@ -212,6 +218,7 @@ class Capture:
             id=row["id"], start_ms=row["start_ms"], end_ms=row["end_ms"], text=row["text"],
             speaker_id=row["speaker"], speaker=speaker, agenda_item_id=row["agenda_item"],
             recording_id=row["recording_id"], how=row["how"], words=tuple(row["words"] or ()),
+            unsure=tuple(u["text"] for u in row["unsure"]),
         )
 
     def marked(self, event):
@@ -235,8 +242,10 @@ class Capture:
         """Return the evidence for a marker: the words it marks, or the marker itself."""
         seg = self.marked(event)
         if seg is not None:
-            return Evidence(seg.start_ms, seg.speaker or "speaker not identified",
-                            short(attribution.quote(seg, event.at_ms)), "segment", str(seg.id))
+            quote = short(attribution.quote(seg, event.at_ms))
+            check = tuple(dict.fromkeys(w.strip(".,;:!?") for w in seg.unsure if w.strip(".,;:!?") in quote))
+            return Evidence(seg.start_ms, seg.speaker or "speaker not identified", quote, "segment", str(seg.id),
+                            check)
         text = event.payload.get("text")
         return Evidence(event.at_ms, "parent's note" if text else f"parent's tap: {event.kind}",
                         short(text) if text else None, "event", event.id)
