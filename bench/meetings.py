@@ -22,6 +22,14 @@ Two kinds of meeting:
   ``"normal"``, ``"pause"`` or ``"overlap"``), rendered with espeak-ng, a
   distinct voice per attendee (language variant, voice variant, speed,
   pitch). A pound amount is spoken as "N pounds"; the truth keeps "£N".
+  The voices were picked so that no two in a meeting are closer than about
+  0.85 in :mod:`transcribe.voices` embedding similarity (the shared real
+  voices are 0.5-0.8 apart; espeak-ng's ``+f1``..``+f4`` variants of one
+  accent come out 0.9 or more alike, hence some named variants such as
+  ``+Annie``, ``+steph`` and ``+edward``), and so that tiny.en reads each
+  one (``+Alicia`` at pitch 70 came out at 90 % WER, and was dropped);
+  even so, espeak-ng speech costs tiny.en 20-25 % WER where the real
+  voices cost 3-5 %.
 * **Real voices** (``"clips"`` per attendee): clips from
   ``/work/shared/audio`` (its ``manifest.json`` gives each clip's reference
   text, the truth here), dealt to turns by the seed: no one speaks twice in
@@ -57,7 +65,6 @@ import argparse
 import fnmatch
 import hashlib
 import json
-import math
 import re
 import shutil
 import subprocess
@@ -242,8 +249,23 @@ def _sha(data) -> str:
 # --- meetings ------------------------------------------------------------
 
 
+def check_variant(voice: str) -> None:
+    """Raise ValueError when espeak-ng ignores the voice variant after ``+``.
+
+    espeak-ng 1.51 drops the variant of ``en-gb`` (``en-gb+f3`` sounds like
+    plain ``en-gb``); ``en+f3`` is the same British voice with the variant.
+    """
+    if "+" not in voice:
+        return
+    probe = "Thank you all for coming."
+    if np.array_equal(espeak(probe, voice, 160, 50), espeak(probe, voice.split("+")[0], 160, 50)):
+        raise ValueError(f"espeak-ng ignores the variant in {voice!r} (for en-gb, write en+VARIANT)")
+
+
 def _scripted_parts(spec: dict) -> list[dict]:
     voices = {a["key"]: a for a in spec["attendees"]}
+    for a in spec["attendees"]:
+        check_variant(a["voice"])
     parts = []
     for turn in spec["turns"]:
         key, text, *rest = turn

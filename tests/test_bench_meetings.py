@@ -26,7 +26,7 @@ TINY = {
     "name": "tiny",
     "seed": 7,
     "attendees": [
-        {"key": "parent", "name": "Sarah Okafor", "role": "Parent", "voice": "en-gb+f3", "speed": 170, "pitch": 62,
+        {"key": "parent", "name": "Sarah Okafor", "role": "Parent", "voice": "en+f3", "speed": 170, "pitch": 62,
          "level_db": 2},
         {"key": "senco", "name": "Tom Reid", "role": "SENCO", "voice": "en-gb-scotland+m3", "speed": 150,
          "pitch": 36, "level_db": -4},
@@ -87,6 +87,14 @@ def test_truth_timings_match_the_audio(tiny):
         # the gap is silent, after the reverb tail of the words before it
         gap = db[(a["end_ms"] + 150) // 10:(b["start_ms"] - 10) // 10]
         assert gap.max() < floor + 8, (a["text"], b["text"])
+
+
+def test_an_ignored_voice_variant_is_refused():
+    if not shutil.which("espeak-ng") or not shutil.which("sox"):
+        pytest.skip("espeak-ng and sox are needed")
+    meetings.check_variant("en+f3")
+    with pytest.raises(ValueError, match="ignores the variant"):
+        meetings.check_variant("en-gb+f3")
 
 
 def test_rendering_is_deterministic(tiny, tmp_path):
