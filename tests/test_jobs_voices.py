@@ -77,6 +77,13 @@ def test_an_upload_stores_voice_blocks_that_cover_it(app):
     # the transcript (fake engine) reads them without error
     t = parent.api("GET", f"/meetings/{meeting['id']}/transcript").json
     assert t["status"] == "done" and json.dumps(t)
+    # deleting the meeting deletes its voices (and the utterances worked out from them)
+    assert parent.api("DELETE", f"/meetings/{meeting['id']}").status_code == 204
+    with app.app_context():
+        from server.models import Utterance
+
+        assert db.session.execute(db.select(db.func.count(VoiceBlock.id))).scalar() == 0
+        assert db.session.execute(db.select(db.func.count(Utterance.id))).scalar() == 0
 
 
 def test_voices_can_be_switched_off(tmp_path, migrated_db):
