@@ -15,6 +15,7 @@ flags on rows, so they survive re-transcription and re-cutting.
 """
 import hashlib
 import logging
+import time
 
 from . import rules
 from .db import db
@@ -23,6 +24,7 @@ from .models import Attendee
 from .models import Event
 from .models import Meeting
 from .models import SpeakerEdit
+from .models import TranscriptionJob
 from .models import TranscriptSegment
 from .models import Utterance
 from .models import VoiceBlock
@@ -31,6 +33,8 @@ log = logging.getLogger(__name__)
 
 # bump when the rule changes, so stored utterances are worked out again
 RULE_VERSION = "1"
+# while transcribing, new words reach the stored utterances at most this often (seconds)
+REFRESH_S = 15
 LABEL = "label:"  # speaker keys for names the parent typed (someone not on the list)
 
 
@@ -86,14 +90,22 @@ def _stats(model, meeting):
     return f"{count}:{top}"
 
 
+def _digest(parts):
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
+
+
 def key(meeting):
-    """Return the fingerprint of everything the meeting's utterances are worked out from."""
+    """Return the fingerprint of everything the utterances are worked out from, in two parts.
+
+    The parent's part (taps, edits, attendees) and the transcription's part
+    (words and voices so far): while a transcription is running only the
+    second changes, every window.
+    """
     _, _, taps = _taps(meeting)
     _, edits = _edits(meeting)
     attendees = sorted(f"{a.id}:{a.name}" for a in meeting.attendees)
-    parts = [RULE_VERSION, _stats(TranscriptSegment, meeting), _stats(VoiceBlock, meeting),
-             ",".join(attendees), ",".join(taps), ",".join(edits)]
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+    return (_digest([RULE_VERSION, ",".join(attendees), ",".join(taps), ",".join(edits)]),
+            _digest([_stats(TranscriptSegment, meeting), _stats(VoiceBlock, meeting)]))
 
 
 def _words(meeting):
@@ -133,14 +145,36 @@ def _voices(meeting):
 # --- the stored answer --------------------------------------------------
 
 
+def _stored(meeting):
+    return db.session.execute(
+        db.select(Utterance).where(Utterance.meeting_id == meeting.id).order_by(Utterance.seq)
+    ).scalars().all()
+
+
 def utterances(meeting):
-    """Return the meeting's Utterance rows, worked out again first if anything they depend on changed."""
-    current = key(meeting)
-    if meeting.attribution_key == current:
-        return db.session.execute(
-            db.select(Utterance).where(Utterance.meeting_id == meeting.id).order_by(Utterance.seq)
-        ).scalars().all()
-    return _recompute(meeting, current)
+    """Return the meeting's Utterance rows, worked out again first if anything they depend on changed.
+
+    A change the parent made (a tap synced, an edit) is worked out at once.
+    While a transcription is still running, new words alone are worked in at
+    most every ``REFRESH_S`` seconds: an hour's attribution takes a second or
+    two, and a page polling during transcription would otherwise redo it
+    for every window, taking the cores from the transcription itself.
+    """
+    parent, progress = key(meeting)
+    stored = (meeting.attribution_key or "").split(":")
+    if stored[:2] == [parent, progress]:
+        return _stored(meeting)
+    if stored[:1] == [parent] and len(stored) == 3 and stored[2].isdigit() \
+            and time.time() - int(stored[2]) < REFRESH_S and _transcribing(meeting):
+        return _stored(meeting)
+    return _recompute(meeting, f"{parent}:{progress}:{int(time.time())}")
+
+
+def _transcribing(meeting):
+    return db.session.execute(
+        db.select(TranscriptionJob.id).where(TranscriptionJob.meeting_id == meeting.id,
+                                             TranscriptionJob.status.in_(("queued", "running")))
+    ).first() is not None
 
 
 def _recompute(meeting, current):

@@ -408,18 +408,20 @@ def _transcribe_pass(job_id, attempt):
 
 
 class VoiceTrack:
-    """Voice embeddings along a recording as it is decoded, one block per committed window.
+    """Voice embeddings along a recording as it is decoded, stored with the windows' commits.
 
     Windows of ``window_ms`` start every ``step_ms`` on the recording's
-    timeline, so a job that resumes continues the same grid. Each
-    :meth:`take` embeds the windows the audio so far holds completely (at
-    the end, the last partial one too) and keeps only the audio the next
-    window needs. A failure here is logged and switches voices off for the
-    pass: the transcript never waits on them.
+    timeline, so a job that resumes continues the same grid. Audio is
+    embedded as soon as a batch's worth of whole windows has arrived (so at
+    most ~50 s of it is held, whatever the transcriber gathers), and the
+    frames wait in :attr:`done` for the next commit; at the end the last
+    partial window is embedded too. A failure is logged and switches voices
+    off for the pass: the transcript never waits on them.
     """
 
     STEP_MS = 1600
     WINDOW_MS = 1600
+    BATCH = 32  # windows per encoder call: the encoder's full speed (transcribe/voices.py)
 
     def __init__(self, at_ms, next_ms):
         self.at_ms = at_ms  # where the recording starts on the meeting timeline
@@ -428,6 +430,7 @@ class VoiceTrack:
         self.pieces = []  # appended since the buffer was last joined (joining on every piece is quadratic)
         self.pieces_len = 0
         self.buffer_ms = next_ms  # the buffer's first sample
+        self.done = []  # (start_ms, end_ms, VoiceFrames) on the meeting timeline, not yet stored
         self.failed = False
 
     @classmethod
@@ -443,7 +446,7 @@ class VoiceTrack:
         return cls(at_ms, start)
 
     def append(self, start_ms, samples):
-        """Add decoded audio that starts at ``start_ms`` (recording timeline)."""
+        """Add decoded audio that starts at ``start_ms`` (recording timeline); embed a full batch when there is one."""
         if self.failed:
             return
         from transcribe.audio import SAMPLE_RATE
@@ -459,14 +462,30 @@ class VoiceTrack:
         if skip < len(samples):
             self.pieces.append(np.asarray(samples[skip:], dtype=np.float32))
             self.pieces_len += len(samples) - skip
+        batch_ms = (self.BATCH - 1) * self.STEP_MS + self.WINDOW_MS
+        if (held + len(samples) - skip) * 1000 // SAMPLE_RATE - (self.next_ms - self.buffer_ms) >= batch_ms:
+            self._embed(final=False)
 
     def take(self, final=False):
-        """Embed the complete windows buffered; return (start_ms, end_ms, VoiceFrames) on the meeting timeline."""
+        """Return the frames embedded since the last call as one (start_ms, end_ms, VoiceFrames), or None.
+
+        ``final`` embeds what is left, the last partial window included.
+        """
+        self._embed(final=final)
+        if not self.done:
+            return None
+        from transcribe.voices import VoiceFrames
+
+        block = (self.done[0][0], self.done[-1][1], VoiceFrames.concat([d[2] for d in self.done]))
+        self.done = []
+        return block
+
+    def _embed(self, final):
         if self.pieces:
             self.buffer = np.concatenate([self.buffer, *self.pieces])
             self.pieces, self.pieces_len = [], 0
         if self.failed or not len(self.buffer):
-            return None
+            return
         from transcribe.audio import SAMPLE_RATE
         from transcribe.voices import voice_frames
 
@@ -476,7 +495,7 @@ class VoiceTrack:
         if final and ms - lead > self.WINDOW_MS // 2:
             whole = max(whole, (ms - lead - self.WINDOW_MS // 2) // self.STEP_MS + 1)
         if whole <= 0:
-            return None
+            return
         first = lead * SAMPLE_RATE // 1000
         last = first + ((whole - 1) * self.STEP_MS + self.WINDOW_MS) * SAMPLE_RATE // 1000
         try:
@@ -485,16 +504,16 @@ class VoiceTrack:
         except Exception:  # noqa: BLE001 - voices help attribution; they must never stop a transcript
             log.exception("voice embeddings failed; this pass continues without them")
             self.failed = True
-            return None
+            return
         limit = self.at_ms + self.next_ms + (whole - 1) * self.STEP_MS + self.WINDOW_MS // 2
         keep = frames.centers_ms <= limit
         frames = type(frames)(frames.centers_ms[keep], frames.vectors[keep])
         start = self.at_ms + self.next_ms
         self.next_ms += whole * self.STEP_MS
         drop = max(0, (self.next_ms - self.buffer_ms) * SAMPLE_RATE // 1000)
-        self.buffer = self.buffer[drop:]
+        self.buffer = self.buffer[drop:].copy()  # a copy, so the joined array before it can be freed
         self.buffer_ms += drop * 1000 // SAMPLE_RATE
-        return start, self.at_ms + self.next_ms, frames
+        self.done.append((start, self.at_ms + self.next_ms, frames))
 
 
 def _decode_from(paths, from_ms, preroll_ms=1000):

@@ -185,3 +185,25 @@ def test_the_review_page_moves_a_marker_and_changes_its_person(app, parent):
     assert parent.post(f"{review}/markers/nope", {"action": "later"}, token_from=review).status_code == 404
     other = Parent(app, app.test_client(), email="other@example.org").create()
     assert other.post(f"{review}/markers/{refused['id']}", {"action": "later"}, token_from="/").status_code == 404
+
+
+def test_while_transcribing_new_words_are_worked_in_every_so_often_but_taps_at_once(app, parent):
+    meeting, people, spans = meeting_with_speech(app, parent)
+    mid = meeting["id"]
+    before = parent.api("GET", f"/meetings/{mid}/transcript").json["segments"]
+    with app.app_context():
+        from server.models import TranscriptionJob
+
+        job = db.session.execute(db.select(TranscriptionJob)).scalar_one()
+        job.status = "running"  # as if more audio were still being transcribed
+        row = db.session.execute(db.select(TranscriptSegment)).scalar_one()
+        db.session.add(TranscriptSegment(meeting_id=row.meeting_id, recording_id=row.recording_id, start_ms=20_000,
+                                         end_ms=21_000, text="Thanks.",
+                                         words=[{"start_ms": 20_000, "end_ms": 21_000, "text": "Thanks."}]))
+        db.session.commit()
+    # a new window alone waits for the next refresh
+    assert len(parent.api("GET", f"/meetings/{mid}/transcript").json["segments"]) == len(before)
+    # a tap is the parent's word: worked in at once (with the new words)
+    tap(parent, mid, [(19_800, "speaker", {"attendee_id": people["head"]["id"]})])
+    after = parent.api("GET", f"/meetings/{mid}/transcript").json["segments"]
+    assert len(after) == len(before) + 1 and after[-1]["speaker"] == people["head"]["id"]
