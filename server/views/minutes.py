@@ -25,6 +25,7 @@ from .. import audio_store
 from .. import openapi
 from .. import prep
 from .. import timeline
+from .. import transcripts
 from ..auth import login_required
 from ..db import db
 from ..errors import APIError
@@ -436,11 +437,14 @@ def review_data(meeting):
             return max(0, ms - (recordings[recording_id].at_ms or 0)) / 1000
         return None
 
-    unsure = {r["id"]: {u["index"] for u in r["unsure"]} for r in attribution.rows(meeting)}
+    rows = {r["id"]: r for r in attribution.rows(meeting)}
+    unsure = {i: {u["index"] for u in r["unsure"]} for i, r in rows.items()}
     segments = [
         {
             "id": s.id, "time": clock(s.start_ms), "start_ms": s.start_ms, "text": s.text,
-            "speaker": s.speaker or "Speaker not identified", "how": s.how, "item": items.get(s.agenda_item_id),
+            # as the transcript page names it, so the parent knows which voice to name
+            "speaker": s.speaker or transcripts.shown_name(rows[s.id]),
+            "how": s.how, "item": items.get(s.agenda_item_id),
             "recording_id": s.recording_id, "offset_s": offset(s.recording_id, s.start_ms),
             "words": [(w["text"], i in unsure.get(s.id, ())) for i, w in enumerate(s.words)],
         }

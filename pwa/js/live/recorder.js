@@ -87,18 +87,19 @@ export default class Recorder {
     this._recorder = recorder;
     this._requestedStop = false;
     let seq = 0;
-    let lastData = Date.now();
+    // a monotonic clock: a wall-clock jump (a phone correcting its time) must not look like a silent microphone
+    let lastData = performance.now();
     this._stalled = false;
     // a recorder that stops producing chunks (a silenced or stolen microphone) is treated as interrupted:
     // what it saved is kept and the parent is offered "Continue recording" (phone-recording.md §4.3)
     this._watchdog = setInterval(() => {
-      if (recorder.state === 'recording' && Date.now() - lastData > 3 * this.timeslice + 2000) {
+      if (recorder.state === 'recording' && performance.now() - lastData > 3 * this.timeslice + 2000) {
         this._stalled = true;
         recorder.stop();
       }
     }, Math.max(500, this.timeslice));
     recorder.addEventListener('dataavailable', (event) => {
-      lastData = Date.now();
+      lastData = performance.now();
       if (!event.data || !event.data.size) return;
       const mySeq = seq++;
       // chunks are written one after another, in order, each in its own committed transaction
