@@ -8,13 +8,14 @@ import re
 import uuid
 
 import numpy as np
-import pytest
 
 from conftest import Parent
 from server.db import db
 from server.models import TranscriptSegment
-from test_jobs import _app
 from test_jobs import wav
+from test_transcripts_api import app  # noqa: F401 - fixture (voices off: the fake audio is noise)
+from test_transcripts_api import parent  # noqa: F401 - fixture
+from test_transcripts_api import tap
 from transcribe import FakeTranscriber
 from transcribe import Segment
 from transcribe import Word
@@ -25,20 +26,6 @@ TURNS = [
     ("parent", "Could you put that in writing with the reasons?"),
     ("senco", "We will send the updated provision map by next Friday."),
 ]
-
-
-@pytest.fixture
-def app(tmp_path, migrated_db):
-    # the fake audio here is noise, not voices: these tests are about the taps (voices: test_jobs_voices.py)
-    app = _app(tmp_path, migrated_db, QUEUE_IMMEDIATE=True, VOICES=False)
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-
-
-@pytest.fixture
-def parent(app):
-    return Parent(app, app.test_client()).create()
 
 
 def spoken(turns, start_ms=1000, word_ms=320, gap_ms=250, shift_ms=0):
@@ -54,12 +41,6 @@ def spoken(turns, start_ms=1000, word_ms=320, gap_ms=250, shift_ms=0):
         t += gap_ms
     segment = Segment(words[0].start_ms, words[-1].end_ms, " ".join(w.text for w in words), words=tuple(words))
     return segment, spans
-
-
-def tap(parent, meeting_id, events):
-    batch = [{"id": str(uuid.uuid4()), "kind": kind, "at_ms": at, "payload": payload} for at, kind, payload in events]
-    r = parent.api("POST", f"/meetings/{meeting_id}/events", {"events": batch})
-    assert r.status_code == 200, r.json
 
 
 def meeting_with_speech(app, parent):

@@ -4,13 +4,13 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from conftest import Parent
 from server.db import db
 from server.jobs import VoiceTrack
 from server.models import VoiceBlock
 from test_jobs import _app
+from test_jobs import app  # noqa: F401 - fixture
 from test_jobs import wav
 from transcribe.audio import decode
 from transcribe.voices import VoiceFrames
@@ -51,14 +51,6 @@ def test_the_track_streams_the_same_frames_as_one_pass():
     assert list(streamed.centers_ms) == list(whole.centers_ms)
     cos = np.sum(streamed.vectors * whole.vectors, axis=1)
     assert cos.min() > 0.98  # the same windows, give or take the audio around their edges
-
-
-@pytest.fixture
-def app(tmp_path, migrated_db):
-    app = _app(tmp_path, migrated_db, QUEUE_IMMEDIATE=True)
-    yield app
-    with app.app_context():
-        db.engine.dispose()
 
 
 def test_an_upload_stores_voice_blocks_that_cover_it(app):
