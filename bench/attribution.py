@@ -235,11 +235,12 @@ def baseline_spans(segments: Sequence, taps: Sequence[tuple[int, Any]], agenda: 
 
 def load_new_rule():
     """Return ``transcribe.utterances`` if it can be imported, else None."""
+    import importlib
+
     try:
-        from transcribe import utterances
+        return importlib.import_module("transcribe.utterances")
     except ImportError:
         return None
-    return utterances
 
 
 def new_spans(module, segments: Sequence, taps, agenda, frames) -> tuple[list[Span], list]:

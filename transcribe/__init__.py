@@ -2,19 +2,21 @@
 
 No Flask and no database here. Typical use::
 
-    from transcribe import decode, get_transcriber, attribute, to_vtt
+    from transcribe import decode, get_transcriber, utterances, voice_frames
 
-    segments = get_transcriber().transcribe(decode("meeting.webm"))
-    segments = attribute(segments, speaker_taps, agenda_events)
-    print(to_vtt(segments, names))
+    audio = decode("meeting.webm")
+    segments = get_transcriber().transcribe(audio)
+    words = [w for s in segments for w in s.words]
+    lines = utterances(words, speaker_taps, voices=voice_frames(audio), agenda=agenda_events)
 """
 
-from .align import attribute
 from .audio import AudioDecodeError, decode, decode_chunks, duration_ms
 from .cli import transcribe_file
 from .engines import FakeTranscriber, FasterWhisperTranscriber, OpenAIWhisperTranscriber, Transcriber, get_transcriber
 from .formats import to_json, to_srt, to_txt, to_vtt
 from .types import Segment, Transcript, Word
+from .utterances import Utterance, marker_target, utterances
+from .voices import VoiceFrames, voice_frames
 from .windows import IncrementalTranscriber
 
 __all__ = [
@@ -26,15 +28,19 @@ __all__ = [
     "Segment",
     "Transcriber",
     "Transcript",
+    "Utterance",
+    "VoiceFrames",
     "Word",
-    "attribute",
     "decode",
     "decode_chunks",
     "duration_ms",
     "get_transcriber",
+    "marker_target",
     "to_json",
     "to_srt",
     "to_txt",
     "to_vtt",
     "transcribe_file",
+    "utterances",
+    "voice_frames",
 ]

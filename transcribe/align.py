@@ -1,4 +1,7 @@
-"""Line transcript segments up with the meeting's taps (pure functions).
+"""The rule before utterances: whole segments to the person tapped (pure functions).
+
+Kept as the baseline ``bench/attribution.py`` measures the new rule against;
+Minuted itself attributes words with :mod:`transcribe.utterances`.
 
 During the meeting the parent taps who is speaking and which agenda item is
 open. Taps and segments share the recording's timeline (milliseconds), so

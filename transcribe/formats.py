@@ -1,7 +1,7 @@
 """Write transcripts as plain text, WebVTT, SubRip or JSON.
 
 Each writer takes segments (with ``speaker`` set by
-:func:`transcribe.align.attribute`, or not) and an optional mapping from
+:func:`transcribe.utterances.utterances`, or not) and an optional mapping from
 speaker id to display name, e.g. ``{7: "Ms Khan (SENCO)"}``. A speaker id with
 no name is shown as ``str(id)``.
 """

@@ -40,7 +40,7 @@ class Segment:
         text: The segment's text, stripped.
         words: Word timings, when the engine gives them.
         speaker: The attendee id this segment is attributed to (see
-            :func:`transcribe.align.attribute`), or None.
+            :func:`transcribe.utterances.utterances`), or None.
         agenda_item: The agenda item id open when the segment started, or None.
     """
 
