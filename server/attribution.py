@@ -14,7 +14,7 @@ The parent's corrections are ``speaker_edit`` spans on the timeline, not
 flags on rows, so they survive re-transcription and re-cutting.
 """
 import hashlib
-import logging
+import re
 import time
 
 from . import rules
@@ -29,8 +29,6 @@ from .models import TranscriptSegment
 from .models import Utterance
 from .models import VoiceBlock
 
-log = logging.getLogger(__name__)
-
 # bump when the rule changes, so stored utterances are worked out again
 RULE_VERSION = "1"
 # while transcribing, new words reach the stored utterances at most this often (seconds)
@@ -40,8 +38,6 @@ LABEL = "label:"  # speaker keys for names the parent typed (someone not on the 
 
 def short_role(jurisdiction, role):
     """Return a role's short label: the abbreviation in brackets if it has one ("SENCO")."""
-    import re
-
     label = rules.role_label(jurisdiction, role)
     match = re.search(r"\(([^()]{2,12})\)\s*$", label)
     return match.group(1) if match else label
@@ -94,18 +90,19 @@ def _digest(parts):
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
 
 
-def key(meeting):
-    """Return the fingerprint of everything the utterances are worked out from, in two parts.
+def _inputs(meeting):
+    """Return the parent's inputs (speaker taps, agenda taps, edits) and the key's two parts.
 
     The parent's part (taps, edits, attendees) and the transcription's part
     (words and voices so far): while a transcription is running only the
     second changes, every window.
     """
-    _, _, taps = _taps(meeting)
-    _, edits = _edits(meeting)
+    speakers, agenda, tap_stamps = _taps(meeting)
+    edits, edit_ids = _edits(meeting)
     attendees = sorted(f"{a.id}:{a.name}" for a in meeting.attendees)
-    return (_digest([RULE_VERSION, ",".join(attendees), ",".join(taps), ",".join(edits)]),
-            _digest([_stats(TranscriptSegment, meeting), _stats(VoiceBlock, meeting)]))
+    key = (_digest([RULE_VERSION, ",".join(attendees), ",".join(tap_stamps), ",".join(edit_ids)]),
+           _digest([_stats(TranscriptSegment, meeting), _stats(VoiceBlock, meeting)]))
+    return (speakers, agenda, edits), key
 
 
 def _words(meeting):
@@ -160,14 +157,14 @@ def utterances(meeting):
     two, and a page polling during transcription would otherwise redo it
     for every window, taking the cores from the transcription itself.
     """
-    parent, progress = key(meeting)
+    inputs, (parent, progress) = _inputs(meeting)
     stored = (meeting.attribution_key or "").split(":")
     if stored[:2] == [parent, progress]:
         return _stored(meeting)
     if stored[:1] == [parent] and len(stored) == 3 and stored[2].isdigit() \
             and time.time() - int(stored[2]) < REFRESH_S and _transcribing(meeting):
         return _stored(meeting)
-    return _recompute(meeting, f"{parent}:{progress}:{int(time.time())}")
+    return _recompute(meeting, inputs, f"{parent}:{progress}:{int(time.time())}")
 
 
 def _transcribing(meeting):
@@ -177,13 +174,12 @@ def _transcribing(meeting):
     ).first() is not None
 
 
-def _recompute(meeting, current):
+def _recompute(meeting, inputs, current):
     from sqlalchemy.exc import IntegrityError
 
     from transcribe.utterances import utterances as work_out
 
-    speakers, agenda, _ = _taps(meeting)
-    edits, _ = _edits(meeting)
+    speakers, agenda, edits = inputs
     found = work_out(_words(meeting), speakers, voices=_voices(meeting), edits=edits, agenda=agenda)
     known = {a.id for a in meeting.attendees}
     rows = []
@@ -207,9 +203,7 @@ def _recompute(meeting, current):
     except IntegrityError:
         # another request stored the same answer meanwhile: read theirs
         db.session.rollback()
-        return db.session.execute(
-            db.select(Utterance).where(Utterance.meeting_id == meeting.id).order_by(Utterance.seq)
-        ).scalars().all()
+        return _stored(meeting)
     db.session.refresh(meeting)
     return rows
 
@@ -313,16 +307,6 @@ def quote(segment, at_ms):
         if sentence[-1]["end_ms"] <= at_ms - 1000:
             chosen = sentence
     return " ".join(str(w["text"]).strip() for w in chosen)
-
-
-def at(rows_, ms):
-    """Return the row of the utterance covering ``ms`` (or the nearest before it), or None."""
-    best = None
-    for r in rows_:
-        if r["start_ms"] > ms:
-            break
-        best = r
-    return best
 
 
 # --- the parent's corrections ---------------------------------------------

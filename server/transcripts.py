@@ -164,8 +164,12 @@ def meeting_jobs(meeting):
     ).scalars().all()
 
 
-def transcript(meeting):
-    """Return the transcript in the API's shape: status, progress, segments (and the jobs behind them)."""
+def transcript(meeting, words=False):
+    """Return the transcript in the API's shape: status, progress, segments (and the jobs behind them).
+
+    Args:
+        words: Keep each segment's word timings (the transcript page marks unsure words with them).
+    """
     jobs_ = [job_dict(j) for j in meeting_jobs(meeting)]
     statuses = {j["status"] for j in jobs_}
     status = next((s for s in ("failed", "running", "queued") if s in statuses), "done")
@@ -176,7 +180,9 @@ def transcript(meeting):
     else:
         progress = round(min(processed / total, 0.999), 4) if total else 0.0
     errors = [j["error"] for j in jobs_ if j["status"] == "failed" and j["error"]]
-    segments = [{k: v for k, v in s.items() if k != "words"} for s in segment_rows(meeting)]
+    segments = segment_rows(meeting)
+    if not words:
+        segments = [{k: v for k, v in s.items() if k != "words"} for s in segments]
     return {
         "status": status,
         "progress": progress,

@@ -5,7 +5,6 @@ people, as tiny.en gives a 20-s window, and taps 300 ms late.
 """
 import io
 import re
-import uuid
 
 import numpy as np
 

@@ -197,7 +197,8 @@ class Capture:
         self.agenda_taps = [
             (e.at_ms, e.payload.get("agenda_item_id"), e) for e in self.events if e.kind == "agenda"
         ]
-        self.segments = [self._segment(r) for r in attribution.rows(meeting)]
+        self.rows = attribution.rows(meeting)  # the one attribution, as the API shows it
+        self.segments = [self._segment(r) for r in self.rows]
         self._targets = {}
 
     def name(self, attendee_id):

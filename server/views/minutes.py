@@ -437,7 +437,7 @@ def review_data(meeting):
             return max(0, ms - (recordings[recording_id].at_ms or 0)) / 1000
         return None
 
-    rows = {r["id"]: r for r in attribution.rows(meeting)}
+    rows = {r["id"]: r for r in cap.rows}
     unsure = {i: {u["index"] for u in r["unsure"]} for i, r in rows.items()}
     segments = [
         {

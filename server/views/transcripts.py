@@ -94,8 +94,7 @@ def page(meeting_id):
     return render_template(
         "transcripts/transcript.html",
         meeting=meeting,
-        t=transcripts.transcript(meeting),
-        segments=transcripts.segment_rows(meeting),
+        t=transcripts.transcript(meeting, words=True),
         names=transcripts.speaker_names(meeting),
     )
 
