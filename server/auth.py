@@ -19,6 +19,7 @@ from .db import db
 from .db import now_utc
 from .errors import APIError
 from .errors import ValidationError
+from .minutes.render import clean_text
 from .models import ApiToken
 from .models import User
 
@@ -57,6 +58,35 @@ def create_user(email, password):
     user = User(email=email, password_hash=_hasher().hash(password))
     db.session.add(user)
     db.session.flush()
+    return user
+
+
+NAME_MAX = 120
+SIGNATURE_MAX = 1000
+# C0 controls and DEL, except the new line a signature is made of
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
+
+
+def clean_signature(text):
+    """Return a signature as it is kept: lines without control characters or trailing spaces, at most one blank line."""
+    text = (text or "").replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    lines = [_CONTROL.sub("", line).rstrip() for line in text.split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n").strip()
+
+
+def update_profile(user, display_name, signature):
+    """Set the name and signature the parent signs with (caller commits); raise ValidationError."""
+    name = clean_text(display_name or "")  # one line: it goes into the From header
+    signature = clean_signature(signature)
+    fields = {}
+    if len(name) > NAME_MAX:
+        fields["display_name"] = f"Use at most {NAME_MAX} characters."
+    if len(signature) > SIGNATURE_MAX:
+        fields["signature"] = f"Use at most {SIGNATURE_MAX} characters (this has {len(signature)})."
+    if fields:
+        raise ValidationError(fields)
+    user.display_name = name or None
+    user.signature = signature or None
     return user
 
 

@@ -8,8 +8,13 @@ Monday to Friday; bank holidays are not known here.
 import calendar
 import dataclasses
 import datetime
+import functools
+import re
 
 from server import rules
+
+# the data's own source keys: [E8], [U18], [D5.4] (a neutral citation's [2022] is not one)
+_SOURCE_KEY = re.compile(r"\s*\[[A-Z]{1,3}\d+(?:\.\d+)*\]")
 
 _MONTHS = (
     "January", "February", "March", "April", "May", "June",
@@ -34,7 +39,7 @@ class Step:
     condition: str | None = None
 
     def to_dict(self) -> dict:
-        """Return the step as a JSON-ready dict (dates in ISO format)."""
+        """Return the step as a JSON-ready dict (dates in ISO format; ``source`` as the data has it)."""
         data = dataclasses.asdict(self)
         data["due"] = self.due.isoformat()
         return data
@@ -132,3 +137,42 @@ def timeline(meeting_kind: str, jurisdiction: str, meeting_date: datetime.date) 
         steps.append((due, order, step))
     steps.sort(key=lambda item: item[:2])
     return [step for _, _, step in steps]
+
+
+@functools.cache
+def _abbreviations(jurisdiction: str):
+    table = rules.timelines_file(jurisdiction).get("abbreviations") or {}
+    if not table:
+        return None, table
+    # longest first, whole words only, in one pass: "Devon CC" wins over "Devon", and an expansion is never expanded
+    keys = sorted(table, key=len, reverse=True)
+    pattern = re.compile(r"(?<![\w.])(" + "|".join(re.escape(k) for k in keys) + r")(?!\w)")
+    return pattern, table
+
+
+def readable_source(text: str, jurisdiction: str) -> str:
+    """Return a step's source as someone outside the app can follow it.
+
+    Drops the data's internal source keys (``[E8]``, ``[U18]``) and spells out
+    the abbreviations listed in the jurisdiction's ``timelines.json``
+    (``"abbreviations"``). The data keeps its short form; ``Step.source`` and
+    the API stay as they are.
+
+    Args:
+        text: a source as written in the data, e.g. ``"SEND Regs reg 20(10) [E8][E66][E12]"``.
+        jurisdiction: ``"england"`` or ``"us"``.
+
+    Returns:
+        e.g. ``"SEND Regulations 2014, reg 20(10)"``; ``""`` for an empty source.
+    """
+    pattern, table = _abbreviations(jurisdiction)
+    parts = []
+    for part in _SOURCE_KEY.sub("", text or "").split(";"):
+        part = " ".join(part.split())
+        if pattern is not None:
+            part = pattern.sub(lambda m: table[m.group(1)], part)
+        # an expansion that ends in a comma with nothing after it ("SEND Regulations 2014,")
+        part = part.rstrip(" ,")
+        if part:
+            parts.append(part)
+    return "; ".join(parts)

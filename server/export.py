@@ -59,7 +59,8 @@ def build(user):
     ).scalars().all()
     data = {
         "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "account": {"email": user.email, "created_at": prep.iso(user.created_at)},
+        "account": {"email": user.email, "display_name": user.display_name, "signature": user.signature,
+                    "created_at": prep.iso(user.created_at)},
         "children": [],
     }
     out = tempfile.TemporaryFile()

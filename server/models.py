@@ -38,6 +38,8 @@ class User(db.Model):
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(sa.String(200))
     display_name: Mapped[Optional[str]] = mapped_column(sa.String(120))
+    # how the parent signs off emails and letters (a few lines: name, "Sam's mum", a phone number)
+    signature: Mapped[Optional[str]] = mapped_column(sa.String(1000))
     # a partner who joined one meeting with a code: no password, no children of their own
     guest: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)

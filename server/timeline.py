@@ -48,7 +48,7 @@ ALLOWED = {
     "quote": {"text"},
     "bookmark": {"text"},
     "refused": {"text", "reason", "by"},
-    "action": {"text", "owner", "due"},
+    "action": {"text", "owner", "owner_name", "due"},
     "speaker": {"attendee_id"},
     "agenda": {"agenda_item_id"},
     "target": {"target_id", "status", "text"},
@@ -66,7 +66,9 @@ COMMON = {"attendee_id", "agenda_item_id"}
 # a marker may say who was tapped as speaking when it was made (a hint: the words it marks decide
 # its person) and, once the parent has pinned it on the review page, which utterance it marks
 for _kind in ("note", "agreed", "question", "quote", "bookmark", "refused", "action"):
-    ALLOWED[_kind] = ALLOWED[_kind] | {"speaking", "utterance_ms"}
+    ALLOWED[_kind] = ALLOWED[_kind] | {"speaking", "utterance_ms", "finding"}
+# what a confirmed point from the recording was found as (a note can be an offer or the parent's request)
+FINDINGS = {"refusal", "commitment", "offer", "agreement", "request", "question", "date", "amount"}
 
 
 class EventError(ValueError):
@@ -163,6 +165,11 @@ class Batch:
                     datetime.strptime(value, "%Y-%m-%d")
                 except ValueError:
                     raise EventError("'due' must be a date like 2026-12-01.") from None
+            elif key == "finding":
+                if value not in FINDINGS:
+                    raise EventError("'finding' must be one of " + ", ".join(sorted(FINDINGS)) + ".")
+            elif key == "owner_name":
+                value = _text(value, key, 120)
             elif key == "role":
                 if rules.role(self.jurisdiction, value) is None:
                     raise EventError("'role' is not in the role list.")

@@ -92,11 +92,11 @@ def test_one_speaker_for_the_same_words_on_every_page_and_export(app, parent):
 
     # the marker names the words it marks, and the person who said them: not the parent tapped at the time
     markdown = parent.api("POST", f"/meetings/{mid}/minutes", {}).json["markdown"]
-    refused = next(line for line in markdown.splitlines() if "REFUSED" in line)
-    assert "Ms Green" in refused and "Alex Jones" not in refused
+    refused = next(line for line in markdown.splitlines() if line.startswith("- Refused"))
+    assert refused.startswith("- Refused, Ms Green") and "Alex Jones" not in refused
     assert "local authority can agree to fund" in refused
     # a number heard with low confidence is flagged where the parent will read it
-    assert "check “50” against the recording" in refused
+    assert "Check “50” against the recording" in refused
     assert lines[1]["unsure"] and lines[1]["unsure"][0]["text"] == "50"
     assert "<mark" in parent.client.get(f"/meetings/{mid}/review").text
 
@@ -153,13 +153,13 @@ def test_the_review_page_moves_a_marker_and_changes_its_person(app, parent):
     moved = next(e for e in event if e["id"] == refused["id"])
     assert moved["version"] == 2 and moved["payload"]["utterance_ms"] > spans[1][1]
     markdown = parent.api("POST", f"/meetings/{mid}/minutes", {}).json["markdown"]
-    assert "REFUSED by Alex Jones" in markdown  # the parent's own line, as the parent chose
+    assert "- Refused, Alex Jones" in markdown  # the parent's own line, as the parent chose
 
     r = parent.post(f"{review}/markers/{refused['id']}", {"action": "person", "attendee_id": people["head"]["id"]},
                     token_from=review)
     assert r.status_code == 302
     markdown = parent.api("POST", f"/meetings/{mid}/minutes", {}).json["markdown"]
-    assert "REFUSED by Mr Lee" in markdown
+    assert "- Refused, Mr Lee" in markdown
 
     # someone else's marker, or nonsense: nothing changes
     assert parent.post(f"{review}/markers/nope", {"action": "later"}, token_from=review).status_code == 404

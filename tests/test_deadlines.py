@@ -1,8 +1,10 @@
 import datetime
+import re
 
 import pytest
 
 from server import deadlines
+from server import rules
 
 D = datetime.date
 
@@ -122,3 +124,63 @@ def test_offset_text(offset, text):
 @pytest.mark.parametrize(("kind", "jurisdiction"), (("other", "england"), ("other", "us"), ("nonsense", "england")))
 def test_no_steps(kind, jurisdiction):
     assert deadlines.timeline(kind, jurisdiction, D(2026, 12, 1)) == []
+
+
+def _sources():
+    """Every source a step or a state note cites, in both jurisdictions."""
+    for jurisdiction in rules.JURISDICTIONS:
+        doc = rules.timelines_file(jurisdiction)
+        for kind, steps in doc["timelines"].items():
+            for step in steps:
+                yield pytest.param(jurisdiction, step["source"], id=f"{jurisdiction}-{kind}-{step['id']}")
+        for note in doc.get("state_notes", []):
+            yield pytest.param(jurisdiction, note["source"], id=f"{jurisdiction}-state-{note['state']}")
+
+
+@pytest.mark.parametrize(("jurisdiction", "source"), list(_sources()))
+def test_every_source_reads_without_codes(jurisdiction, source):
+    text = deadlines.readable_source(source, jurisdiction)
+    assert text
+    # test that no internal key is left, in brackets or bare; a neutral citation's year ([2022]) is the only bracket
+    assert "[" not in re.sub(r"\[\d{4}\] EWHC", "", text), text
+    assert not re.search(r"\b[EUD]\d+\b", text), text
+    # test that every abbreviation the data lists is spelled out (none is left once the expansions are taken out)
+    table = rules.timelines_file(jurisdiction)["abbreviations"]
+    rest = text
+    for long in sorted(table.values(), key=len, reverse=True):
+        rest = rest.replace(long.rstrip(","), "")
+    for short in table:
+        assert not re.search(rf"(?<![\w.]){re.escape(short)}(?!\w)", rest), (short, text)
+    assert ",," not in text and not text.endswith((",", ";"))
+
+
+@pytest.mark.parametrize(
+    ("jurisdiction", "source", "expected"),
+    (
+        ("england", "SEND Regs reg 20(10) [E8][E66][E12]", "SEND Regulations 2014, reg 20(10)"),
+        ("england", "SEND Regs reg 20(4) [E1]; CoP 9.176 [E11]",
+         "SEND Regulations 2014, reg 20(4); SEND Code of Practice 2015, paragraph 9.176"),
+        ("england", "CFA 2014 s.44(1) [E52]", "Children and Families Act 2014, s.44(1)"),
+        ("england", "SEND Regs reg 22(3) [E3]; Devon [E8]",
+         "SEND Regulations 2014, reg 22(3); R (L, M & P) v Devon County Council [2022] EWHC 493 (Admin)"),
+        ("england", "R (L, M & P) v Devon CC [2022] EWHC 493 (Admin) [E8]",
+         "R (L, M & P) v Devon County Council [2022] EWHC 493 (Admin)"),
+        ("england", "Parent advice [E41]", "Parent advice"),
+        ("england", "SEND Regs", "SEND Regulations 2014"),
+        ("england", "[E1]", ""),
+        ("england", "", ""),
+        ("us", "34 CFR 300.503 [U6]", "IDEA regulations, 34 CFR 300.503"),
+        ("us", "20 USC 1414(d)(3)(F) [U28]", "IDEA, 20 U.S.C. 1414(d)(3)(F)"),
+        ("us", "Wrightslaw [U18]", "Parent advice (Wrightslaw)"),
+        # test that a word that merely contains an abbreviation is left alone
+        ("us", "134 CFR 1 [U3]", "134 CFR 1"),
+    ),
+)
+def test_readable_source(jurisdiction, source, expected):
+    assert deadlines.readable_source(source, jurisdiction) == expected
+
+
+def test_steps_keep_the_raw_source():
+    step = {s.id: s for s in deadlines.timeline("ehcp_annual_review", "england", D(2026, 12, 1))}["la_decision"]
+    # test that the data, the Step and the API dict keep the short form with its keys
+    assert step.source == step.to_dict()["source"] == "SEND Regs reg 20(10) [E8][E66][E12]"

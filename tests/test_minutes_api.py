@@ -54,7 +54,7 @@ def test_get_drafts_the_first_version(parent, meeting_id):
 
 def test_edit_is_a_new_version_and_redraft_keeps_it(parent, meeting_id):
     v1 = parent.api("GET", f"/meetings/{meeting_id}/minutes").json
-    edited = v1["markdown"].replace("- Not reached in the meeting.\n\n### 4.4",
+    edited = v1["markdown"].replace("- Not recorded as discussed.\n\n### 4.4",
                                     "- Not reached; the head said he would email about transport.\n\n### 4.4")
     assert edited != v1["markdown"]
     response = parent.api("PUT", f"/meetings/{meeting_id}/minutes", {"markdown": edited, "base_version": 1})
@@ -64,7 +64,8 @@ def test_edit_is_a_new_version_and_redraft_keeps_it(parent, meeting_id):
     stale = parent.api("PUT", f"/meetings/{meeting_id}/minutes", {"markdown": "# x\n", "base_version": 1})
     assert stale.status_code == 409
     # accept a suggestion in another section, then redraft: the edit to 4.3 survives, the new marker arrives
-    refusal = parent.api("GET", f"/meetings/{meeting_id}/suggestions").json["suggestions"][1]
+    refusal = next(s for s in parent.api("GET", f"/meetings/{meeting_id}/suggestions").json["suggestions"]
+                   if "speech therapy at home" in s["text"])
     parent.api("POST", f"/meetings/{meeting_id}/suggestions/{refusal['id']}/accept", {})
     redraft = parent.api("POST", f"/meetings/{meeting_id}/minutes", {})
     assert redraft.status_code == 200
@@ -81,21 +82,30 @@ def test_redraft_warns_before_replacing_an_edited_section(parent, meeting_id):
     v1 = parent.api("GET", f"/meetings/{meeting_id}/minutes").json
     edited = v1["markdown"].replace("Reason given: No budget", "Reason given (my words): No budget")
     parent.api("PUT", f"/meetings/{meeting_id}/minutes", {"markdown": edited})
-    refusal = parent.api("GET", f"/meetings/{meeting_id}/suggestions").json["suggestions"][1]
+    refusal = next(s for s in parent.api("GET", f"/meetings/{meeting_id}/suggestions").json["suggestions"]
+                   if "speech therapy at home" in s["text"])
     parent.api("POST", f"/meetings/{meeting_id}/suggestions/{refusal['id']}/accept", {})
-    # the accepted refusal lands in 4.2 (not edited) and in the Actions-free sections: no conflict yet
+    # the accepted refusal lands in 4.2 (not edited): no conflict yet
     plan = parent.api("POST", f"/meetings/{meeting_id}/minutes", {"dry_run": True}).json
     assert plan["conflicts"] == [] and plan["version"] is None
     # now edit 4.2 too: the new refusal and the edit collide there
     current = parent.api("GET", f"/meetings/{meeting_id}/minutes").json
-    edited = current["markdown"].replace("- Question raised:", "- Question I raised:")
+    edited = current["markdown"].replace("- Question, the parent:", "- Question I raised:")
+    assert edited != current["markdown"]
     parent.api("PUT", f"/meetings/{meeting_id}/minutes", {"markdown": edited})
-    other = parent.api("GET", f"/meetings/{meeting_id}/suggestions").json["suggestions"][0]
+    other = next(s for s in parent.api("GET", f"/meetings/{meeting_id}/suggestions").json["suggestions"]
+                 if s["kind"] == "refusal" and "budget" in s["text"])
     parent.api("POST", f"/meetings/{meeting_id}/suggestions/{other['id']}/accept", {})
     plan = parent.api("POST", f"/meetings/{meeting_id}/minutes", {"dry_run": True}).json
-    assert plan["conflicts"] == ["4.2 Speech and language therapy"]
+    assert "4.1 Daily 1:1 reading support" in plan["conflicts"]
+    # and one in the edited 4.2 as well
+    other = next(s for s in parent.api("GET", f"/meetings/{meeting_id}/suggestions").json["suggestions"]
+                 if s["kind"] == "commitment" and "before half term." in s["text"])
+    parent.api("POST", f"/meetings/{meeting_id}/suggestions/{other['id']}/accept", {})
+    plan = parent.api("POST", f"/meetings/{meeting_id}/minutes", {"dry_run": True}).json
+    assert "4.2 Speech and language therapy" in plan["conflicts"]
     kept = parent.api("POST", f"/meetings/{meeting_id}/minutes", {}).json
-    assert "- Question I raised:" in kept["markdown"] and kept["conflicts"] == ["4.2 Speech and language therapy"]
+    assert "- Question I raised:" in kept["markdown"] and "4.2 Speech and language therapy" in kept["conflicts"]
     replaced = parent.api("POST", f"/meetings/{meeting_id}/minutes",
                           {"replace": ["4.2 Speech and language therapy"]}).json
     assert "- Question I raised:" not in replaced["markdown"]
@@ -162,10 +172,14 @@ def test_send_page_and_handoffs_are_logged(app, client, parent, meeting_id):
     import hashlib
     import html as html_lib
 
-    for channel in ("copy", "share", "print"):
+    # test that copy and share hash the text the page offers (the minutes in the covering note), print the minutes
+    textarea = re.search(r'<textarea id="minutes-text"[^>]*>(.*?)</textarea>', page.text, re.S)
+    offered = html_lib.unescape(textarea.group(1))
+    assert offered.startswith("Dear ") and minutes["text"].strip() in offered
+    for channel, handed in (("copy", offered), ("share", offered), ("print", minutes["text"])):
         response = parent.api("POST", f"/meetings/{meeting_id}/sent", {"channel": channel, "version": 1})
         assert response.status_code == 201
-        assert response.json["sent"]["sha256"] == hashlib.sha256(minutes["text"].encode()).hexdigest()
+        assert response.json["sent"]["sha256"] == hashlib.sha256(handed.encode()).hexdigest()
     # test that the mail link's hash is of the link exactly as the page built it
     href = html_lib.unescape(re.search(r'href="(mailto:[^"]+)"', page.text).group(1))
     response = parent.api("POST", f"/meetings/{meeting_id}/sent", {"channel": "mailto", "version": 1})
@@ -179,15 +193,24 @@ def test_send_page_and_handoffs_are_logged(app, client, parent, meeting_id):
 
 
 def test_send_page_posts_through_the_mail_backend(app, client, parent, meeting_id):
+    import html as html_lib
+
     app.config["MAIL_BACKEND"] = "memory"
     token = parent.csrf(f"/meetings/{meeting_id}/minutes/send")
+    # test that the first press shows the confirmation and sends nothing
     response = client.post(f"/meetings/{meeting_id}/minutes/send",
-                           data={"csrf_token": token, "to": ["senco@oak.example"], "cc": ["head@oak.example"]})
+                           data={"csrf_token": token, "to": ["senco@oak.example"], "cc": ["head@oak.example"],
+                                 "copy_me": "1"})
+    assert response.status_code == 200 and "Check before sending" in response.text
+    assert app.extensions.get("minuted_mail_outbox", []) == []
+    confirmation = html_lib.unescape(re.search(r'name="confirmation" value="([^"]+)"', response.text).group(1))
+    response = client.post(f"/meetings/{meeting_id}/minutes/send",
+                           data={"csrf_token": token, "confirm": "1", "confirmation": confirmation})
     assert response.status_code == 302
     outbox = app.extensions["minuted_mail_outbox"]
-    assert len(outbox) == 1 and outbox[0]["to"] == ["senco@oak.example", "head@oak.example"]
+    assert len(outbox) == 1 and outbox[0]["to"] == ["senco@oak.example", "head@oak.example", parent.email]
     page = client.get(f"/meetings/{meeting_id}/minutes/send").text
-    assert "Sent to senco@oak.example, head@oak.example" in page and "Emailed" in page
+    assert f"Sent to senco@oak.example, head@oak.example, {parent.email}" in page and "Emailed" in page
 
 
 @pytest.mark.parametrize("jurisdiction, letter", [("england", "written_reasons"), ("us", "pwn_request")])

@@ -77,20 +77,26 @@ def test_minutes_sent_to_a_real_smtp_server(smtp_app, smtp_server):
     assert response.status_code == 201, response.json
     sent = response.json["sent"]
     # test that the server received one message for all three recipients
+    # test that the server received one message for the three recipients and the parent's own copy
     assert len(inbox.messages) == 1
     received = inbox.messages[0]
-    assert sorted(received["to"]) == ["head@oak.example", "rachel.green@northshire.example", "senco@oak.example"]
+    assert sorted(received["to"]) == ["head@oak.example", parent.email, "rachel.green@northshire.example",
+                                      "senco@oak.example"]
     assert received["from"] == parent.email
     message = email.message_from_bytes(received["data"], policy=policy.default)
     assert message["Subject"] == "Notes of Sam J.'s EHCP annual review, Tuesday 1 December 2026 (parent's record)"
     assert message["To"] == "senco@oak.example, head@oak.example"
-    assert message["Cc"] == "rachel.green@northshire.example"
+    assert message["Cc"] == f"rachel.green@northshire.example, {parent.email}"
     assert message["Message-ID"] == sent["message_id"]
     assert message.is_multipart()
-    # test that the text and HTML parts come from the same Markdown
+    # test that the text and HTML parts are the same minutes in the same covering note
     text, html, docx = parts(message)
-    assert text.replace("\r\n", "\n") == render.to_text(minutes["markdown"])
+    text = text.replace("\r\n", "\n")
+    assert text.startswith("Dear Ms Priya Khan and Mr David Lee,\n\nPlease find below my notes of Sam J.'s EHCP "
+                           "annual review on Tuesday 1 December 2026, also attached as a Word document.")
+    assert "\n\n" + render.to_text(minutes["markdown"]) + "\nKind regards,\n" in text
     assert str(render.to_html(minutes["markdown"])) in html.replace("\r\n", "\n")
+    assert "<p>Dear Ms Priya Khan and Mr David Lee,</p>" in html
     assert "<h2>4. Items (the parent's priorities first)</h2>" in html.replace("&#x27;", "'").replace("&#39;", "'")
     # test that the DOCX opens with python-docx and holds the same content
     assert render.docx_lines(docx) == render.plain_lines(minutes["markdown"])
@@ -103,7 +109,8 @@ def test_minutes_sent_to_a_real_smtp_server(smtp_app, smtp_server):
     assert mail.sha256(received["data"]) == sent["sha256"]
     log = parent.api("GET", f"/meetings/{meeting_id}/sent").json["sent"]
     assert [s["channel"] for s in log] == ["smtp"]
-    assert log[0]["recipients"] == ["senco@oak.example", "head@oak.example", "rachel.green@northshire.example"]
+    assert log[0]["recipients"] == ["senco@oak.example", "head@oak.example", "rachel.green@northshire.example",
+                                    parent.email]
 
 
 def test_exact_bytes_hash(app):
@@ -174,7 +181,10 @@ def test_eml_parses_back_and_is_logged(app, parent):
     assert message["To"] == "senco@oak.example, head@oak.example, rachel.green@northshire.example"
     assert message["Cc"] == "tom.patel@northshire.example"
     text, html, docx = parts(message)
-    assert text.replace("\r\n", "\n") == render.to_text(minutes["markdown"])
+    text = text.replace("\r\n", "\n")
+    # test that it greets the To recipients by name, and the Word document is the minutes alone
+    assert text.startswith("Dear Ms Priya Khan, Mr David Lee and Ms Rachel Green,\n")
+    assert render.to_text(minutes["markdown"]) in text
     assert render.docx_lines(docx) == render.plain_lines(minutes["markdown"])
     log = parent.api("GET", f"/meetings/{meeting_id}/sent").json["sent"]
     assert log[0]["channel"] == "eml" and log[0]["sha256"] == mail.sha256(response.data)

@@ -1,8 +1,10 @@
-/* Review page: play from a line, accept or dismiss suggestions, edit the minutes with a live preview, redraft. */
+/* Review page: play from a line, check the points from the recording, edit the minutes with a live preview,
+   redraft. */
 import { api, ApiError } from './api.js';
 import { show } from './ui/toasts.js';
 import { livePreview } from './review/preview.js';
 import { mountPlayer } from './review/player.js';
+import { mountPoints } from './review/points.js';
 
 const root = document.querySelector('[data-review]');
 
@@ -10,53 +12,6 @@ function handleError(error) {
   console.error(error);
   show(error instanceof ApiError ? error.message : 'That did not work. Check your connection and try again.', {
     isError: true,
-  });
-}
-
-function addMarker(event, label) {
-  const list = document.getElementById('markers');
-  if (!list || event.deleted) return;
-  const li = document.createElement('li');
-  li.className = `marker marker-${event.kind}`;
-  const meta = document.createElement('span');
-  meta.className = 'line-meta';
-  const strong = document.createElement('strong');
-  strong.textContent = label;
-  meta.append(strong, ' · added from a suggestion (redraft to include it)');
-  const text = document.createElement('span');
-  text.className = 'line-text';
-  text.textContent = event.payload.text || '';
-  li.append(meta, text);
-  list.append(li);
-}
-
-function mountSuggestions(base) {
-  const list = document.getElementById('suggestion-list');
-  if (!list) return;
-  list.addEventListener('click', async (event) => {
-    const button = event.target.closest('[data-accept], [data-dismiss]');
-    if (!button) return;
-    const item = button.closest('[data-suggestion]');
-    const accept = button.hasAttribute('data-accept');
-    const id = encodeURIComponent(item.dataset.suggestion);
-    for (const b of item.querySelectorAll('button')) b.disabled = true;
-    try {
-      const { event: stored } = await api(`${base}/suggestions/${id}/${accept ? 'accept' : 'dismiss'}`, {
-        method: 'POST',
-        body: {},
-      });
-      item.remove();
-      if (accept) {
-        addMarker(stored, button.textContent.replace(/^Accept as (an? )?/, '').replace(/^./, (c) => c.toUpperCase()));
-        show('Added to your markers. Redraft the minutes to include it.');
-      } else {
-        show('Dismissed.');
-      }
-      if (!list.querySelector('[data-suggestion]')) document.getElementById('no-suggestions').hidden = false;
-    } catch (error) {
-      for (const b of item.querySelectorAll('button')) b.disabled = false;
-      handleError(error);
-    }
   });
 }
 
@@ -107,53 +62,54 @@ function mountEditor(base) {
     status.textContent = `Redrafted as version ${minutes.version}.${kept}`;
   };
 
-  document.getElementById('redraft').addEventListener('click', async () => {
-    try {
-      await save();
-      const plan = await api(`${base}/minutes`, { method: 'POST', body: { dry_run: true } });
-      if (!plan.conflicts.length) {
-        await redraft([]);
-        return;
-      }
-      // both you and the new draft changed these sections: say so and let the parent choose
-      conflicts.replaceChildren();
-      const heading = document.createElement('h3');
-      heading.textContent = 'You edited sections that the new draft also changes';
-      const list = document.createElement('ul');
-      for (const key of plan.conflicts) {
-        const li = document.createElement('li');
-        li.textContent = key;
-        list.append(li);
-      }
-      const actions = document.createElement('p');
-      actions.className = 'actions';
-      const keep = document.createElement('button');
-      keep.type = 'button';
-      keep.className = 'primary';
-      keep.textContent = 'Keep my edits there';
-      const replace = document.createElement('button');
-      replace.type = 'button';
-      replace.textContent = 'Replace them with the new draft';
-      keep.addEventListener('click', () => redraft([]).catch(handleError));
-      replace.addEventListener('click', () => redraft(plan.conflicts).catch(handleError));
-      actions.append(keep, replace);
-      conflicts.append(heading, list, actions);
-      conflicts.hidden = false;
-      keep.focus();
-    } catch (error) {
-      handleError(error);
+  // resolves true once redrafted, false while the parent is asked about the sections both changed
+  const redraftFromMeeting = async () => {
+    await save();
+    const plan = await api(`${base}/minutes`, { method: 'POST', body: { dry_run: true } });
+    if (!plan.conflicts.length) {
+      await redraft([]);
+      return true;
     }
-  });
+    // both you and the new draft changed these sections: say so and let the parent choose
+    conflicts.replaceChildren();
+    const heading = document.createElement('h3');
+    heading.textContent = 'You edited sections that the new draft also changes';
+    const list = document.createElement('ul');
+    for (const key of plan.conflicts) {
+      const li = document.createElement('li');
+      li.textContent = key;
+      list.append(li);
+    }
+    const actions = document.createElement('p');
+    actions.className = 'actions';
+    const keep = document.createElement('button');
+    keep.type = 'button';
+    keep.className = 'primary';
+    keep.textContent = 'Keep my edits there';
+    const replace = document.createElement('button');
+    replace.type = 'button';
+    replace.textContent = 'Replace them with the new draft';
+    keep.addEventListener('click', () => redraft([]).catch(handleError));
+    replace.addEventListener('click', () => redraft(plan.conflicts).catch(handleError));
+    actions.append(keep, replace);
+    conflicts.append(heading, list, actions);
+    conflicts.hidden = false;
+    keep.focus();
+    return false;
+  };
+
+  document.getElementById('redraft').addEventListener('click', () => redraftFromMeeting().catch(handleError));
 
   window.addEventListener('beforeunload', (event) => {
     if (textarea.value !== saved) event.preventDefault();
   });
-  return refresh;
+  return { refresh, redraft: redraftFromMeeting };
 }
 
 if (root) {
   const base = root.dataset.api;
   mountPlayer(root, document.getElementById('player'), (recording) => `${base}/recordings/${recording}/audio`);
-  mountSuggestions(base);
-  mountEditor(base);
+  const editor = mountEditor(base);
+  const points = document.querySelector('[data-points]');
+  if (points && editor) mountPoints(points, base, { redraft: editor.redraft, onError: handleError });
 }

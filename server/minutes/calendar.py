@@ -58,6 +58,6 @@ def build(meeting, now=None):
         if step.relation == "after" or step.due <= meeting_date:
             continue
         _all_day(cal, f"step-{step.id}-{uid}", step.due, f"{child}: {step.label}",
-                 f"{step.offset_text} the meeting; {step.who}; {step.source}"
+                 f"{step.offset_text} the meeting; {step.who}; {deadlines.readable_source(step.source, j)}"
                  + (f"; {step.condition}" if step.condition else ""), stamp)
     return cal.to_ical()

@@ -28,6 +28,7 @@ from .. import checker
 from .. import deadlines
 from .. import rules
 from ..db import db
+from ..deadlines import readable_source
 from ..models import Event
 from ..models import MinutesVersion
 from .render import Md
@@ -45,7 +46,7 @@ TARGET_STATUS = {
 ATTENDANCE = {
     "present": "present",
     "remote": "joined remotely",
-    "expected": "expected (attendance not recorded)",
+    "expected": "invited (attendance not recorded)",
     "apologies": "sent apologies",
     "absent": "absent",
     "excused_in_writing": "excused in writing",
@@ -148,7 +149,7 @@ class Evidence:
     check: tuple = ()  # words in the quote the transcription was unsure of (numbers, dates, names)
 
     def tag(self, clock):
-        quote = f" · “{md_escape(self.quote)}”" if self.quote else ""
+        quote = f" · “{md_escape(self.quote)}”" if self.quote and self.source == "event" else ""
         check = ""
         if self.check:
             words = ", ".join(f"“{md_escape(w)}”" for w in self.check)
@@ -255,6 +256,174 @@ class Capture:
         return event.payload.get("agenda_item_id") or self.agenda_at(event.at_ms)
 
 
+# --- the summary: points from the recording and the parent's markers ---
+
+# a tapped marker's kind as a point of the summary
+MARKER_POINT = {"refused": "refusal", "action": "commitment", "agreed": "agreement", "question": "question",
+                "quote": "quote", "note": "note"}
+_STOP = frozenset("""a an and the to of in on for it that this i we you she he they will i'll we'll be is are
+with by at so as from have has her his its our your their can just then also up out about""".split())
+
+
+def _content(text):
+    return {w for w in re.findall(r"[a-z0-9']+", text.lower()) if w not in _STOP and len(w) > 2}
+
+
+def _due_text(date, phrase, approx, fmt):
+    if date is None:
+        return None
+    said = f" (said: “{md_escape(phrase)}”)" if phrase else ""
+    return Md(f"{'about ' if approx else ''}{md_escape(fmt(date))}{said}")
+
+
+def summary_points(meeting, cap, clock, fmt):
+    """The points of the summary, in time order: what the words said (checked or not) and the parent's markers.
+
+    Each point quotes its utterance's words (or the parent's own note), names the person (the speaker, or
+    the owner named in the words, or the parent's correction) and cites the time. Dismissed findings are
+    left out; the parent's values (who, text, due date) always win over what was found.
+    """
+    from . import findings
+    from . import suggestions
+
+    points, covered = [], set()
+
+    def name(attendee_id, label=None):
+        return cap.name(attendee_id) or (clean_text(label) if label else None)
+
+    for f, state, event in suggestions.assess(meeting, cap):
+        if state == "dismissed" or f.kind not in findings.IN_DRAFT:
+            continue
+        p = dict(event.payload or {}) if event is not None else {}
+        if event is not None:
+            covered.add(event.id)
+        who_id = f.who
+        label = f.who_label
+        due = f.due
+        due_date, phrase, approx = (due.date, due.phrase, due.approx) if due else (None, None, False)
+        if f.kind == "commitment" and ("owner" in p or "owner_name" in p or state == "accepted"):
+            who_id, label = p.get("owner"), p.get("owner_name")
+        elif f.kind == "refusal" and p.get("by"):
+            who_id, label = p["by"], None
+        elif p.get("attendee_id"):
+            who_id, label = p["attendee_id"], None
+        if p.get("due") and p["due"] != (due.iso() if due else None):
+            due_date, phrase, approx = datetime.date.fromisoformat(p["due"]), None, False
+        elif state == "accepted" and f.kind == "commitment" and not p.get("due"):
+            due_date = None
+        typed = p.get("text") if p.get("text") and p.get("text") != f.quote else None
+        reply = f.reply if f.kind == "question" else None
+        points.append({
+            "kind": f.kind,
+            "label": findings.kind_label(f.kind, cap.jurisdiction),
+            "who": name(who_id, label),
+            "said_by": f.segment.speaker if who_id != f.said_by or label else None,
+            "text": clean_text(typed or f.quote),
+            "quoted": typed is None,
+            "reason": clean_text(p.get("reason") or (f.reason["label"] if f.reason else "")),
+            "due": _due_text(due_date, phrase, approx, fmt),
+            "recurring": clean_text(due.phrase) if due is not None and due.recurring else None,
+            "answers": clean_text(f.reply) if f.kind == "agreement" and f.reply else None,
+            "reply": {"who": reply.speaker or "someone not identified", "time": clock(reply.start_ms)}
+            if reply is not None else None,
+            "at_ms": f.start_ms,
+            "time": clock(f.start_ms),
+            "check": list(f.unsure),
+            "confirmed": state != "open",
+            "item": p.get("agenda_item_id") or f.segment.agenda_item_id,
+            "restated": [],
+        })
+    for event in cap.events:
+        if event.kind not in MARKER_POINT or event.id in covered:
+            continue
+        p = event.payload
+        seg = cap.marked(event)
+        speaker_id = cap.event_speaker(event)
+        kind = p.get("finding") if p.get("finding") in findings.IN_DRAFT else MARKER_POINT[event.kind]
+        words = short(attribution.quote(seg, event.at_ms)) if seg is not None else None
+        typed = clean_text(p.get("text") or "")
+        if event.kind == "action":
+            who = name(p.get("owner"), p.get("owner_name"))
+        elif event.kind == "refused":
+            who = name(p.get("by")) or name(speaker_id)
+        else:
+            who = name(speaker_id)
+        due_date = None
+        if p.get("due"):
+            try:
+                due_date = datetime.date.fromisoformat(p["due"])
+            except ValueError:
+                due_date = None
+        check = [w.strip(".,;:!?") for w in (seg.unsure if seg is not None else ())
+                 if w.strip(".,;:!?") and words and w.strip(".,;:!?") in words]
+        points.append({
+            "kind": kind,
+            "label": findings.kind_label(kind, cap.jurisdiction) if kind in findings.IN_DRAFT else kind,
+            "who": who,
+            "said_by": seg.speaker if seg is not None and event.kind == "action" and seg.speaker != who else None,
+            "text": typed or words or "",
+            "quoted": not typed and bool(words),
+            "reason": clean_text(p.get("reason") or ""),
+            "due": _due_text(due_date, None, False, fmt),
+            "recurring": None,
+            "answers": None,
+            "reply": None,
+            "at_ms": seg.start_ms if seg is not None else event.at_ms,
+            "time": clock(seg.start_ms if seg is not None else event.at_ms),
+            "check": list(dict.fromkeys(check)),
+            "confirmed": True,
+            "item": cap.item_of(event),
+            "restated": [],
+        })
+    points.sort(key=lambda p: p["at_ms"])
+    # an action said again (a summary at the end) is one action, said twice
+    kept = []
+    for p in points:
+        if p["kind"] == "commitment" and p["quoted"]:
+            words = _content(p["text"])
+            twin = next((k for k in kept if k["kind"] == "commitment" and k["who"] == p["who"] and k["quoted"]
+                         and len(words & _content(k["text"])) >= max(2, 0.3 * min(len(words), len(_content(k["text"]))))),
+                        None)
+            if twin is not None:
+                twin["restated"].append(p["time"])
+                twin["due"] = twin["due"] or p["due"]
+                twin["confirmed"] = twin["confirmed"] or p["confirmed"]
+                continue
+        kept.append(p)
+    return kept
+
+
+def attended(meeting, cap):
+    """Each attendee's attendance as the minutes state it: recorded, or shown by what was captured.
+
+    Someone who spoke (words attributed to them), was tapped as speaking, or gave or refused consent was
+    there, whatever the list said before the meeting; "not recorded" only when nothing shows it.
+    """
+    shown = {s.speaker_id for s in cap.segments if s.speaker_id}
+    shown |= {e.payload.get("attendee_id") for e in cap.events if e.kind in ("speaker", "consent")}
+    out = {}
+    for a in meeting.attendees:
+        if a.attendance == "expected" and a.id in shown:
+            out[a.id] = ATTENDANCE["present"]
+        else:
+            out[a.id] = ATTENDANCE.get(a.attendance, a.attendance)
+    return out
+
+
+def consent_status(meeting, consents, present_ids):
+    """all | refused | partial | None, from the consent answers captured (else what the meeting says)."""
+    if any(not c["given"] for c in consents):
+        return "refused"
+    if any(c["given"] and c["attendee_id"] is None for c in consents):
+        return "all"
+    agreed = {c["attendee_id"] for c in consents if c["given"]}
+    if agreed and present_ids <= agreed:
+        return "all"
+    if agreed:
+        return "partial"
+    return {"all": "all", "given": "all", "refused": "refused"}.get(meeting.consent_status)
+
+
 # --- the template context ---
 
 
@@ -282,52 +451,40 @@ def context(meeting, today=None):
         today = meeting_date
     fmt = lambda d: _date(d, j)  # noqa: E731
 
-    def point(event):
-        p = event.payload
-        speaker_id = cap.event_speaker(event)
-        return {
-            "kind": event.kind,
-            "who": cap.name(speaker_id),
-            "text": clean_text(p.get("text") or ""),
-            "reason": clean_text(p.get("reason") or ""),
-            "by": cap.name(p.get("by")) or cap.name(speaker_id),
-            "owner": cap.name(p.get("owner")),
-            "due": _due(p.get("due"), j),
-            "evidence": cap.evidence_for(event).tag(clock),
-        }
-
-    markers = [e for e in cap.events if e.kind in MARKER_KINDS]
+    points = summary_points(meeting, cap, clock, fmt)
     by_item = {}
-    for event in markers:
-        key = cap.item_of(event)
-        by_item.setdefault(key if key in cap.items else None, []).append(event)
-    opened = {}
-    for at, item_id, event in cap.agenda_taps:
-        opened.setdefault(item_id, event)
+    for p in points:
+        by_item.setdefault(p["item"] if p["item"] in cap.items else None, []).append(p)
+    tapped_items = {item_id for _, item_id, _ in cap.agenda_taps}
+    spoken_items = {s.agenda_item_id for s in cap.segments}
 
     items, number = [], 0
     ordered = [i for i in meeting.agenda if not i.parked] + [i for i in meeting.agenda if i.parked]
     for item in ordered:
         number += 1
-        events = by_item.get(item.id, [])
-        tap = opened.get(item.id)
-        reached = bool(events) or tap is not None
+        item_points = by_item.get(item.id, [])
+        reached = bool(item_points) or item.id in tapped_items or item.id in spoken_items
         outcome = item.outcome if item.outcome in OUTCOME else None
+        kinds = {p["kind"] for p in item_points}
         items.append({
             "number": number,
             "id": item.id,
             "title": clean_text(item.title),
             "parked": item.parked,
             "reached": reached,
-            "opened": Evidence(tap.at_ms, "parent's tap: agenda item opened", None, "event", tap.id).tag(clock)
-            if tap is not None else None,
             "outcome": OUTCOME.get(outcome) if outcome and reached else None,
-            "points": [point(e) for e in events if e.kind != "action"],
-            "actions": [point(e) for e in events if e.kind == "action"],
+            "points": [p for p in item_points if p["kind"] != "commitment"],
+            "actions": [p for p in item_points if p["kind"] == "commitment"],
+            # the review report must record where views differ: the parent's side asked, someone refused
+            "differ": "request" in kinds and "refusal" in kinds,
         })
-    general = [point(e) for e in by_item.get(None, []) if e.kind != "action"]
-
-    actions = [point(e) for e in markers if e.kind == "action"]
+    general = [p for p in by_item.get(None, []) if p["kind"] != "commitment"]
+    item_numbers = {i["id"]: i["number"] for i in items}
+    actions = []
+    for p in points:
+        if p["kind"] == "commitment":
+            p["number"] = len(actions) + 1
+            actions.append(dict(p, item_number=item_numbers.get(p["item"])))
 
     reviewed = {}
     for event in cap.events:
@@ -361,21 +518,16 @@ def context(meeting, today=None):
             "delivered": item.provision.delivered,
         })
 
-    # what the school agreed to, in words that stay vague (the wording checker's phrase rules)
+    # what the school agreed or promised, in words that stay vague (the wording checker's phrase rules)
     vague = []
-    for event in markers:
-        if event.kind != "agreed" or not event.payload.get("text"):
+    for p in points:
+        if p["kind"] not in ("agreement", "commitment") or not p["text"]:
             continue
         # only the high-severity phrases: an agreement is not a plan line, so missing elements are not flagged
-        flags = [f for f in checker.check(event.payload["text"], "provision", j, child_name=meeting.child.name)
+        flags = [f for f in checker.check(p["text"], "provision", j, child_name=meeting.child.name)
                  if f.start is not None and f.severity == "high"]
         if flags:
-            vague.append({
-                "kind": event.kind,
-                "text": clean_text(event.payload["text"]),
-                "flags": [f"“{clean_text(f.match)}”: {clean_text(f.title)}" for f in flags],
-                "evidence": cap.evidence_for(event).tag(clock),
-            })
+            vague.append({**p, "flags": [f"“{clean_text(f.match)}”: {clean_text(f.title)}" for f in flags]})
 
     consents = []
     for event in cap.events:
@@ -383,20 +535,21 @@ def context(meeting, today=None):
             given = event.payload.get("given")
             who = cap.name(event.payload.get("attendee_id")) or "Everyone present"
             consents.append({
-                "who": who, "given": bool(given), "reason": clean_text(event.payload.get("text") or ""),
-                "evidence": cap.evidence_for(event).tag(clock),
+                "attendee_id": event.payload.get("attendee_id"), "who": who, "given": bool(given),
+                "reason": clean_text(event.payload.get("text") or ""), "time": clock(event.at_ms),
             })
-
+    attendance = attended(meeting, cap)
     attendees = [
         {
             "name": clean_text(a.name),
             "role": rules.role_label(j, a.role),
             "organisation": clean_text(a.organisation or ""),
-            "attendance": ATTENDANCE.get(a.attendance, a.attendance),
+            "attendance": attendance[a.id],
             "absent": a.attendance in ("apologies", "absent", "excused_in_writing"),
         }
         for a in meeting.attendees
     ]
+    present_ids = {a.id for a in meeting.attendees if a.attendance not in ("apologies", "absent", "excused_in_writing")}
 
     steps = [
         {
@@ -404,7 +557,7 @@ def context(meeting, today=None):
             "due": fmt(s.due) if s.relation != "after" else None,
             "relation": {"within": "by"}.get(s.relation, s.relation),
             "who": s.who,
-            "source": s.source,
+            "source": readable_source(s.source, j),
             "condition": s.condition,
         }
         for s in deadlines.timeline(meeting.kind, j, meeting_date)
@@ -429,7 +582,7 @@ def context(meeting, today=None):
             "chair": clean_text(meeting.chair or ""),
             "convener": clean_text(meeting.convener or ""),
             "plan_date": fmt(meeting.plan_date),
-            "consent_status": meeting.consent_status,
+            "consent_status": consent_status(meeting, consents, present_ids),
             "recorded": bool(meeting.recordings),
         },
         "consents": consents,
@@ -438,6 +591,8 @@ def context(meeting, today=None):
         "items": items,
         "general": general,
         "actions": actions,
+        "agenda_marked": bool(cap.agenda_taps),
+        "unchecked": sum(1 for p in points if not p["confirmed"]),
         "targets": targets,
         "provision": provision,
         "vague": vague,

@@ -4,6 +4,9 @@
 it must contain, its source) and its wording as small Jinja2 templates in the
 parent's voice. The draft is Markdown that the parent edits before sending;
 it is sent like the minutes (email, .eml, mailto, copy, print).
+
+The same file holds the covering note that goes around the minutes whenever
+they are sent as a message (``cover``): see ``covering_letter``.
 """
 import datetime
 from zoneinfo import ZoneInfo
@@ -15,9 +18,14 @@ from .drafting import Clock
 from .drafting import context as minutes_context
 from .drafting import environment
 from .drafting import tidy
+from .render import clean_text
+from .render import md_lines
 from .render import md_unescape
 
 REPLY_WORKING_DAYS = 10
+# "Dear A, B, C and D" at most; more than that reads better as "Dear all"
+MAX_GREETED = 4
+DATE_FORMATS = {"england": "%A %-d %B %Y", "us": "%A, %B %-d, %Y"}
 
 
 def letters_file(jurisdiction):
@@ -36,6 +44,89 @@ def school_recipients(meeting):
     """Attendees with an email address who are not the parent's side."""
     own_side = {"parent", "second_parent", "partner", "young_person", "student", "supporter_notetaker", "advocate"}
     return [a for a in meeting.attendees if a.email and a.role not in own_side]
+
+
+def long_date(day, jurisdiction):
+    """Return a date as a letter writes it: "Tuesday 1 December 2026" (England), "Tuesday, December 1, 2026" (US)."""
+    return day.strftime(DATE_FORMATS.get(jurisdiction, DATE_FORMATS["england"]))
+
+
+def signature(user):
+    """Return how the parent signs off (plain text, maybe several lines): their signature, else their name, else ""."""
+    if user is None:
+        return ""
+    return (user.signature or "").strip() or clean_text(user.display_name or "")
+
+
+def greeting_names(meeting, to):
+    """Return the names to greet: each To address as the meeting's people list names it.
+
+    Empty (so the note says "Dear all") when an address has no name there, or
+    when there are more than MAX_GREETED people.
+    """
+    names = {}
+    for a in meeting.attendees:
+        if a.email and clean_text(a.name or ""):
+            names.setdefault(a.email.strip().lower(), clean_text(a.name))
+    out = []
+    for address in to:
+        name = names.get(address.strip().lower())
+        if name is None:
+            return []
+        if name not in out:
+            out.append(name)
+    return out if len(out) <= MAX_GREETED else []
+
+
+def _and(names):
+    """"A", "A and B", "A, B and C"."""
+    if len(names) < 2:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _in_sentence(label):
+    # "Interim or early review" → "interim or early review"; "EHCP annual review", "IEP …" keep their capitals
+    return label[0].lower() + label[1:] if len(label) > 1 and label[1].islower() else label
+
+
+def covering_letter(meeting, markdown, to=(), user=None):
+    """Wrap the minutes in the parent's covering note; return Markdown.
+
+    "Dear <the To recipients' names, or all>," then a line saying what this is
+    and that it is attached as a Word document, then the minutes, then the
+    sign-off ("Kind regards," / "Sincerely,") and the parent's signature (or
+    display name, or nothing). The wording is the jurisdiction's
+    ``letters.json`` ``cover``. Every channel that sends the minutes as a
+    message (email, .eml, mail link, copy, share) uses this, so they all say
+    the same; the Word document stays the minutes alone.
+
+    Args:
+        meeting: the Meeting.
+        markdown: the minutes (Markdown), as they will be attached.
+        to: the To addresses (the greeting names the people these belong to).
+        user: the parent sending it (their signature); None for no signature.
+    """
+    j = meeting.child.jurisdiction
+    wording = letters_file(j)["cover"]
+    env = environment()
+    day = (meeting.started_at or meeting.starts_at).astimezone(ZoneInfo(meeting.timezone)).date()
+    label = (rules.meeting_type(meeting.kind) or {}).get("label", meeting.kind)
+    ctx = {
+        "names": _and(greeting_names(meeting, to)),
+        "child": {"name": clean_text(meeting.child.name)},
+        "meeting": {"type": _in_sentence(label), "date": long_date(day, j)},
+    }
+    signed = md_lines(signature(user))
+    closing = env.from_string(wording["sign_off"]).render(**ctx).strip()
+    parts = [
+        env.from_string(wording["greeting"]).render(**ctx).strip(),
+        env.from_string(wording["intro"]).render(**ctx).strip(),
+        (markdown or "").strip(),
+        # a hard line break: the signature sits right under the sign-off
+        f"{closing}  \n{signed}" if signed else closing,
+    ]
+    return "\n\n".join(p for p in parts if p) + "\n"
 
 
 def context(meeting, user=None, today=None):
@@ -61,15 +152,16 @@ def context(meeting, user=None, today=None):
     today = max(today or datetime.datetime.now(zone).date(), meeting_date)
     names = [a.name for a in school_recipients(meeting) if a.attendance in ("present", "remote", "expected")]
     j = meeting.child.jurisdiction
-    fmt = "%A %-d %B %Y" if j == "england" else "%A, %B %-d, %Y"
+    parent_name = (user.display_name if user is not None else None) or f"Parent of {meeting.child.name}"
     return {
         **base,
         "refusals": refusals,
         "proposals": proposals,
         "to_names": ", ".join(names) if names else "Sir or Madam",
-        "parent_name": (user.display_name if user is not None and user.display_name else "") or "Parent of "
-        + meeting.child.name,
-        "reply_by": deadlines.add_working_days(today, REPLY_WORKING_DAYS).strftime(fmt),
+        "parent_name": parent_name,
+        # the sign-off's lines, Markdown-escaped, kept as lines
+        "signature": md_lines(signature(user) or parent_name),
+        "reply_by": long_date(deadlines.add_working_days(today, REPLY_WORKING_DAYS), j),
         "is_annual_review": meeting.kind == "ehcp_annual_review",
     }
 

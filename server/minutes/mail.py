@@ -29,18 +29,29 @@ class MailError(Exception):
     """Sending failed; the message says why in plain words (no content)."""
 
 
-def build(subject, sender, to, cc, text, html, attachments=(), sender_name=None):
-    """Return an EmailMessage: multipart/alternative (text, HTML) plus attachments [(filename, bytes, mime)]."""
+def new_message_id(sender):
+    """Return a fresh Message-ID in the sender's domain."""
+    domain = sender.rsplit("@", 1)[-1] if "@" in sender else "minuted.invalid"
+    return make_msgid(domain=domain)
+
+
+def build(subject, sender, to, cc, text, html, attachments=(), sender_name=None, message_id=None):
+    """Return an EmailMessage: multipart/alternative (text, HTML) plus attachments [(filename, bytes, mime)].
+
+    message_id: one chosen before (the send page's confirmation carries it, so a
+    second press of the button is seen as the same message); a fresh one if None.
+    """
     msg = EmailMessage(policy=policy.SMTP)
     msg["Subject"] = clean_text(subject)[:250]
-    msg["From"] = formataddr((clean_text(sender_name), sender)) if sender_name else sender
+    # clean_text keeps the name on one line: a CR/LF in it cannot start a header of its own
+    name = clean_text(sender_name or "")
+    msg["From"] = formataddr((name, sender)) if name else sender
     if to:
         msg["To"] = ", ".join(to)
     if cc:
         msg["Cc"] = ", ".join(cc)
     msg["Date"] = formatdate(localtime=False, usegmt=True)
-    domain = sender.rsplit("@", 1)[-1] if "@" in sender else "minuted.invalid"
-    msg["Message-ID"] = make_msgid(domain=domain)
+    msg["Message-ID"] = message_id or new_message_id(sender)
     msg.set_content(text, subtype="plain", charset="utf-8")
     msg.add_alternative(
         f'<!doctype html><html><head><meta charset="utf-8"><title>{_esc(subject)}</title></head>'

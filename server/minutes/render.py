@@ -17,7 +17,7 @@ from markupsafe import Markup
 # "*"/"_", code "`", a closing heading "#"); all are backslash-escapable, so the text reads back exactly.
 # "<" needs no escape: raw HTML is switched off in to_html.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]#])")
-_MD_UNESCAPE = re.compile(r"\\([\\`*_\[\]{}()#+!|.\-])")
+_MD_UNESCAPE = re.compile(r"\\([\\`*_\[\]{}()#+!|.\->])")
 # C0 controls (other than tab) are not allowed in DOCX XML, email headers or .ics
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -42,6 +42,30 @@ def md_escape(value):
     if value is None:
         return ""
     return _MD_SPECIAL.sub(r"\\\1", clean_text(value))
+
+
+# what would make a line of someone's own text (a signature) a list item, a quote or a rule
+_LINE_MARK = re.compile(r"^(?:([-+>])(?=\s|$)|(\d+)([.)])(?=\s|$))")
+_RULE_LINE = re.compile(r"[-=_*~.\s]*")
+
+
+def md_lines(value):
+    """Escape multi-line text (a signature) for Markdown: each line kept, as a hard line break, with no structure.
+
+    Blank lines and separator lines ("--", "====") are dropped, so the text is
+    one paragraph; a line that would start a list or a quote is escaped.
+    """
+    if isinstance(value, Md):
+        return value
+    lines = []
+    for raw in str(value or "").splitlines():
+        if _RULE_LINE.fullmatch(clean_text(raw)):
+            continue
+        line = _LINE_MARK.sub(lambda m: f"\\{m.group(1)}" if m.group(1) else f"{m.group(2)}\\{m.group(3)}",
+                              md_escape(raw))
+        lines.append(line)
+    # two spaces at a line's end: a Markdown hard line break (<br> in HTML, a new line in text and DOCX)
+    return Md("  \n".join(lines))
 
 
 def md_unescape(text):
@@ -82,12 +106,16 @@ _LINK = re.compile(r"(?<!\\)\[([^\]]*)\]\(([^)\s]*)\)")
 
 
 def blocks(text):
-    """Read Markdown into blocks: (kind, level, inline_markdown) with kind heading | bullet | number | para."""
+    """Read Markdown into blocks: (kind, level, inline_markdown) with kind heading | bullet | number | para.
+
+    A paragraph's lines are joined with a space, or with a new line after a
+    line that ends in two spaces (Markdown's hard line break, as to_html has it).
+    """
     out, para = [], []
 
     def flush():
         if para:
-            out.append(("para", 0, " ".join(para)))
+            out.append(("para", 0, "".join(para).rstrip()))
             para.clear()
 
     for raw in _CONTROL.sub("", text or "").splitlines():
@@ -119,7 +147,7 @@ def blocks(text):
             kind, level, prev = out.pop()
             out.append((kind, level, prev + " " + line.strip()))
             continue
-        para.append(line.strip())
+        para.append(line.strip() + ("\n" if raw.endswith("  ") else " "))
     flush()
     return out
 

@@ -1,4 +1,4 @@
-"""Account pages: first-run setup, sign in, sign out."""
+"""Account pages: first-run setup, sign in, sign out, your name and signature, export and delete."""
 from datetime import datetime
 from datetime import timezone
 from urllib.parse import urlsplit
@@ -128,8 +128,22 @@ def ca_certificate():
 @bp.get("/account")
 @login_required
 def account():
-    """The account: download everything, or delete everything."""
-    return render_template("account/account.html")
+    """The account: how you sign your emails and letters, download everything, or delete everything."""
+    return render_template("account/account.html", errors={}, form={})
+
+
+@bp.post("/account/profile")
+@login_required
+def profile():
+    """Save the name and signature the parent signs emails and letters with."""
+    try:
+        auth.update_profile(g.user, request.form.get("display_name"), request.form.get("signature"))
+    except ValidationError as e:
+        db.session.rollback()
+        return render_template("account/account.html", errors=e.fields, form=request.form), 422
+    db.session.commit()
+    flash("Saved. Your emails and letters are signed with this.")
+    return redirect(url_for("account.account") + "#profile-title")
 
 
 @bp.get("/account/export.zip")

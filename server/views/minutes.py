@@ -18,6 +18,8 @@ from flask import render_template
 from flask import request
 from flask import send_file
 from flask import url_for
+from itsdangerous import BadData
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.exceptions import NotFound
 
 from .. import attribution
@@ -44,6 +46,9 @@ API = "/api/v1/meetings/<meeting_id>"
 EMAIL_RE = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
 HANDOFF_CHANNELS = {"mailto", "share", "copy", "print"}
 MAILTO_MAX = 6000
+# the confirmation page: how much of the email it shows, and how long its "Send now" stays good
+PREVIEW_LINES = 12
+CONFIRM_MAX_AGE = 60 * 60
 KIND_LABELS = {
     "note": "Said", "agreed": "Agreed", "refused": "Refused", "action": "Action", "question": "Question",
     "quote": "Quote", "bookmark": "Bookmark", "target": "Target reviewed", "consent": "Consent",
@@ -155,12 +160,51 @@ def _filename(meeting, stem, ext):
     return f"{stem}-{child}-{day}.{ext}"
 
 
-def build_message(meeting, subject, markdown, to, cc, attach_name):
+def minutes_body(meeting, markdown, to):
+    """The minutes as every message carries them: in the parent's covering note, greeting the To recipients."""
+    return letters.covering_letter(meeting, markdown, to, g.user)
+
+
+def can_copy(user):
+    """Whether a copy can go to the user's own address (a partner's guest account has none)."""
+    return not user.guest and not user.email.endswith(".invalid")
+
+
+def with_copy(to, cc, user, copy_me):
+    """Return cc with the parent's own address added (once) when they asked for a copy.
+
+    Cc rather than Bcc: the parent is the sender anyway, so nothing is hidden
+    from the school, and the parent's copy shows exactly who it went to.
+    """
+    if copy_me and can_copy(user) and user.email not in to and user.email not in cc:
+        return [*cc, user.email]
+    return list(cc)
+
+
+def unchecked_count(meeting):
+    """How many points in the minutes come from the recording and the parent has not checked yet."""
+    # the review rework adds suggestions.open_count; until then, the suggestions still open
+    count = getattr(suggestions, "open_count", None)
+    return count(meeting) if count is not None else len(suggestions.find(meeting))
+
+
+def _copy_me(value):
+    """The API's copy_me: true when left out."""
+    if value is None:
+        return True
+    if not isinstance(value, bool):
+        raise APIError(422, "invalid", "'copy_me' is true or false.", {"copy_me": "true or false"})
+    return value
+
+
+def build_message(meeting, subject, markdown, to, cc, attach_name, body=None, message_id=None):
+    """Build the email: body (Markdown, default markdown) as its text and HTML, markdown as the Word document."""
+    body = markdown if body is None else body
     docx = render.to_docx(markdown, title=subject)
     return mail.build(
         subject=subject, sender=g.user.email, sender_name=g.user.display_name, to=to, cc=cc,
-        text=render.to_text(markdown), html=str(render.to_html(markdown)),
-        attachments=[(_filename(meeting, attach_name, "docx"), docx, mail.DOCX_MIME)],
+        text=render.to_text(body), html=str(render.to_html(body)),
+        attachments=[(_filename(meeting, attach_name, "docx"), docx, mail.DOCX_MIME)], message_id=message_id,
     )
 
 
@@ -175,11 +219,17 @@ def log_sent(meeting, channel, data, kind="minutes", version=None, recipients=()
     return row
 
 
-def send_email(meeting, subject, markdown, to, cc, kind, version=None, attach_name="minutes"):
-    """Send by SMTP and log it; raises APIError when it cannot be sent."""
+def send_email(meeting, subject, markdown, to, cc, kind, version=None, attach_name="minutes", body=None,
+               copy_me=False, message_id=None):
+    """Send by SMTP and log it; raises APIError when it cannot be sent.
+
+    body: the message's Markdown when it is not markdown itself (the minutes in
+    their covering note); copy_me: Cc the parent's own address.
+    """
     if not to:
         raise APIError(422, "invalid", "Choose at least one recipient.", {"to": "Choose at least one recipient."})
-    msg = build_message(meeting, subject, markdown, to, cc, attach_name)
+    cc = with_copy(to, cc, g.user, copy_me)
+    msg = build_message(meeting, subject, markdown, to, cc, attach_name, body, message_id)
     try:
         data, message_id = mail.send(msg, g.user.email)
     except mail.MailError as e:
@@ -200,15 +250,26 @@ def list_suggestions(meeting_id):
 
 @bp.post(API + "/suggestions/<suggestion_id>/<decision>")
 def decide_suggestion(meeting_id, suggestion_id, decision):
-    """Accept a suggestion (a marker on the timeline) or dismiss it."""
+    """Accept a point from the recording (a marker on the timeline) or dismiss it.
+
+    Accepting takes the parent's fixes, each optional: text (the words for
+    the minutes), who (an attendee id, "" for nobody) and due (an ISO date,
+    "" for no date); what is left out stays as the recording had it.
+    """
     meeting = _meeting(meeting_id)
     if decision not in ("accept", "dismiss"):
         raise APIError(404, "not_found", "Accept or dismiss.")
     data = body() if request.content_length else {}
-    text = data.get("text")
+    text, who, due = data.get("text"), data.get("who"), data.get("due")
     if text is not None and (not isinstance(text, str) or not text.strip()):
         raise APIError(422, "invalid", "'text' must be text.", {"text": "Write what was said."})
-    event = suggestions.decide(meeting, suggestion_id, decision == "accept", text)
+    if who is not None and not isinstance(who, str):
+        raise APIError(422, "invalid", "'who' is an attendee id, or \"\" for nobody.",
+                       {"who": "Choose someone at the meeting."})
+    if due is not None and not isinstance(due, str):
+        raise APIError(422, "invalid", "'due' is a date like 2026-12-01, or \"\" for none.",
+                       {"due": "Give a date like 2026-12-01."})
+    event = suggestions.decide(meeting, suggestion_id, decision == "accept", text, who=who, due=due)
     db.session.commit()
     return {"event": event}
 
@@ -280,7 +341,8 @@ def minutes_eml(meeting_id):
     row = current_minutes(meeting, request.args.get("version", type=int))
     to, cc = default_recipients(meeting)
     subject = subject_of(row.markdown, meeting)
-    msg = build_message(meeting, subject, row.markdown, to, cc, "minutes")
+    # sent from the parent's own mail program, which keeps their copy: no Cc to themselves
+    msg = build_message(meeting, subject, row.markdown, to, cc, "minutes", minutes_body(meeting, row.markdown, to))
     data = mail.as_bytes(msg)
     log_sent(meeting, "eml", data, "minutes", row, to + cc, subject, msg["Message-ID"])
     db.session.commit()
@@ -304,12 +366,13 @@ def minutes_docx(meeting_id):
 
 @bp.post(API + "/minutes/send")
 def send_minutes(meeting_id):
-    """Email the minutes (text + HTML + DOCX) through the configured SMTP server; logged."""
+    """Email the minutes in the parent's covering note (text + HTML, the DOCX attached), Cc the parent; logged."""
     meeting = _meeting(meeting_id)
     data = body()
     row = current_minutes(meeting, data.get("version"))
     to, cc = _addresses(data.get("to"), "to"), _addresses(data.get("cc"), "cc")
-    record = send_email(meeting, subject_of(row.markdown, meeting), row.markdown, to, cc, "minutes", row)
+    record = send_email(meeting, subject_of(row.markdown, meeting), row.markdown, to, cc, "minutes", row,
+                        body=minutes_body(meeting, row.markdown, to), copy_me=_copy_me(data.get("copy_me")))
     db.session.commit()
     return {"sent": sent_dict(record)}, 201
 
@@ -331,12 +394,15 @@ def log_handoff(meeting_id):
         raise APIError(422, "invalid", "Unknown channel.", {"channel": "mailto, share, copy or print"})
     row = current_minutes(meeting, data.get("version"))
     to = _addresses(data.get("recipients"), "recipients")
-    subject, text = subject_of(row.markdown, meeting), render.to_text(row.markdown)
+    subject = subject_of(row.markdown, meeting)
+    # the send page's text and mail link, exactly as it built them (the minutes in the covering note)
+    default_to, default_cc = default_recipients(meeting)
+    text = render.to_text(minutes_body(meeting, row.markdown, default_to))
     if channel == "mailto":
-        # the send page's mail link, exactly as it was built
-        default_to, default_cc = default_recipients(meeting)
         handed = mailto_url(default_to, default_cc, subject, text)
         to = to or default_to + default_cc
+    elif channel == "print":
+        handed = render.to_text(row.markdown)  # the print page is the minutes alone
     else:
         handed = text
     record = log_sent(meeting, channel, handed.encode(), "minutes", row, to, subject)
@@ -383,7 +449,8 @@ def send_letter(meeting_id, letter_id):
     if not isinstance(subject, str) or not subject.strip() or not isinstance(markdown, str) or not markdown.strip():
         raise APIError(422, "invalid", "Send the subject and the letter.", {"markdown": "This is needed."})
     to, cc = _addresses(data.get("to"), "to"), _addresses(data.get("cc"), "cc")
-    record = send_email(meeting, subject, markdown, to, cc, "letter", attach_name=letter_id.replace("_", "-"))
+    record = send_email(meeting, subject, markdown, to, cc, "letter", attach_name=letter_id.replace("_", "-"),
+                        copy_me=_copy_me(data.get("copy_me")))
     db.session.commit()
     return {"sent": sent_dict(record)}, 201
 
@@ -542,30 +609,105 @@ def review(meeting_id):
 
 @bp.route("/meetings/<meeting_id>/minutes/send", methods=("GET", "POST"))
 def send_page(meeting_id):
-    """Send the minutes: email (when set up), .eml, mail app, share, copy, print, and the log of sends."""
+    """Send the minutes: email (shown on a confirmation page first), .eml, mail app, share, copy, print, the log.
+
+    Works without JavaScript: the first POST ("Send by email") only renders the
+    confirmation; the email goes on the second, a POST with confirm=1 and the
+    signed confirmation that page carries.
+    """
     meeting = _meeting(meeting_id)
     row = current_minutes(meeting)
-    to, cc = default_recipients(meeting)
+    subject = subject_of(row.markdown, meeting)
     if request.method == "POST":
+        if request.form.get("confirm") == "1":
+            confirmed = _confirmed(meeting, request.form.get("confirmation"))
+            if confirmed is not None and confirmed["version"] == row.version:
+                return _send_confirmed(meeting, row, subject, confirmed)
+            # expired, altered, or the minutes were edited since: show the confirmation again, as it is now
+            flash("Check the email once more: the minutes or this page changed since you looked.", "error")
         chosen_to = request.form.getlist("to")
         chosen_cc = [a for a in request.form.getlist("cc") if a not in chosen_to]
+        copy_me = request.form.get("copy_me") == "1"
         try:
-            record = send_email(meeting, subject_of(row.markdown, meeting), row.markdown,
-                                _addresses(chosen_to, "to"), _addresses(chosen_cc, "cc"), "minutes", row)
-            db.session.commit()
-            flash(f"Sent to {', '.join(record.recipients)}. A record of exactly what was sent is kept below.")
+            to, cc = _addresses(chosen_to, "to"), _addresses(chosen_cc, "cc")
+            if not to:
+                raise APIError(422, "invalid", "Choose at least one recipient (To).")
         except APIError as e:
-            db.session.rollback()
             flash(e.message, "error")
-        return redirect(url_for("minutes.send_page", meeting_id=meeting.id))
-    text = render.to_text(row.markdown)
-    subject = subject_of(row.markdown, meeting)
+            return redirect(url_for("minutes.send_page", meeting_id=meeting.id, change=1, to=chosen_to, cc=chosen_cc,
+                                    copy_me=int(copy_me)))
+        return _confirm_page(meeting, row, subject, to, cc, copy_me)
+    default_to, default_cc = default_recipients(meeting)
+    to, cc, copy_me = default_to, default_cc, True
+    if request.args.get("change"):
+        # back from the confirmation (or an error) with the parent's own choices
+        to, cc = request.args.getlist("to"), request.args.getlist("cc")
+        copy_me = request.args.get("copy_me") == "1"
+    # the text to copy or share and the mail link greet the school side who attended, as the .eml does
+    text = render.to_text(minutes_body(meeting, row.markdown, default_to))
     return render_template(
         "minutes/send.html", meeting=meeting, minutes=row, to=to, cc=cc, subject=subject, text=text,
         people=[a for a in meeting.attendees if a.email], smtp=mail.configured(),
-        mailto=mailto_url(to, cc, subject, text),
+        mailto=mailto_url(default_to, default_cc, subject, text), copy_me=copy_me, can_copy=can_copy(g.user),
         sent=sorted(meeting.sent, key=lambda r: (r.sent_at, r.id), reverse=True),
     )
+
+
+def _confirmations():
+    return URLSafeTimedSerializer(current_app.secret_key, salt="minuted.minutes-send-confirmation")
+
+
+def _confirmed(meeting, token):
+    """Return what the confirmation page showed (signed by this server), or None if it is not good any more."""
+    if not token:
+        return None
+    try:
+        data = _confirmations().loads(token, max_age=CONFIRM_MAX_AGE)
+    except BadData:  # forged, altered or expired
+        return None
+    if not isinstance(data, dict) or data.get("meeting") != meeting.id or data.get("user") != g.user.id:
+        return None
+    return data
+
+
+def _confirm_page(meeting, row, subject, to, cc, copy_me):
+    """Show exactly what "Send now" will send: recipients, subject, the start of the email, unchecked points."""
+    shown_cc = with_copy(to, cc, g.user, copy_me)
+    lines = render.to_text(minutes_body(meeting, row.markdown, to)).splitlines()
+    confirmation = _confirmations().dumps({
+        "meeting": meeting.id, "user": g.user.id, "version": row.version, "to": to, "cc": cc, "copy_me": copy_me,
+        # chosen now, so pressing "Send now" twice is recognised as the same email
+        "message_id": mail.new_message_id(g.user.email),
+    })
+    named = {a.email: a.name for a in meeting.attendees if a.email}
+    return render_template(
+        "minutes/send_confirm.html", meeting=meeting, minutes=row, subject=subject, to=to, cc=cc, copy_me=copy_me,
+        shown_to=[(named.get(a), a) for a in to], shown_cc=[(named.get(a), a) for a in shown_cc],
+        own=g.user.email, opening=lines[:PREVIEW_LINES], more=max(0, len(lines) - PREVIEW_LINES),
+        unchecked=unchecked_count(meeting), attachment=_filename(meeting, "minutes", "docx"),
+        confirmation=confirmation,
+    )
+
+
+def _send_confirmed(meeting, row, subject, confirmed):
+    """Send what the parent confirmed, once; back to the send page with what happened."""
+    back = redirect(url_for("minutes.send_page", meeting_id=meeting.id))
+    already = db.session.execute(db.select(SentRecord.id).where(
+        SentRecord.meeting_id == meeting.id, SentRecord.message_id == confirmed["message_id"])).first()
+    if already:
+        flash("That email was already sent: it is in the list below.")
+        return back
+    to, cc = confirmed["to"], confirmed["cc"]
+    try:
+        record = send_email(meeting, subject, row.markdown, to, cc, "minutes", row,
+                            body=minutes_body(meeting, row.markdown, to), copy_me=confirmed["copy_me"],
+                            message_id=confirmed["message_id"])
+        db.session.commit()
+        flash(f"Sent to {', '.join(record.recipients)}. A record of exactly what was sent is kept below.")
+    except APIError as e:
+        db.session.rollback()
+        flash(e.message, "error")
+    return back
 
 
 def mailto_url(to, cc, subject, text):
@@ -598,11 +740,13 @@ def letter_page(meeting_id, letter_id):
         raise NotFound("No such letter.")
     subject, markdown = letters.draft(meeting, letter_id, g.user)
     to, cc = default_recipients(meeting)
+    copy_me = True
     if request.method == "POST":
         subject = request.form.get("subject", subject)
         markdown = request.form.get("markdown", markdown)
         chosen_to = request.form.getlist("to")
         chosen_cc = [a for a in request.form.getlist("cc") if a not in chosen_to]
+        copy_me = request.form.get("copy_me") == "1"
         if request.form.get("action") == "eml":
             try:
                 msg = build_message(meeting, subject, markdown, _addresses(chosen_to, "to"),
@@ -621,7 +765,8 @@ def letter_page(meeting_id, letter_id):
         else:
             try:
                 record = send_email(meeting, subject, markdown, _addresses(chosen_to, "to"),
-                                    _addresses(chosen_cc, "cc"), "letter", attach_name=letter_id.replace("_", "-"))
+                                    _addresses(chosen_cc, "cc"), "letter", attach_name=letter_id.replace("_", "-"),
+                                    copy_me=copy_me)
                 db.session.commit()
                 flash(f"Letter sent to {', '.join(record.recipients)}.")
                 return redirect(url_for("minutes.send_page", meeting_id=meeting.id))
@@ -632,7 +777,7 @@ def letter_page(meeting_id, letter_id):
     return render_template(
         "minutes/letter.html", meeting=meeting, outline=o, subject=subject, markdown=markdown,
         html=render.to_html(markdown), to=to, cc=cc, people=[a for a in meeting.attendees if a.email],
-        smtp=mail.configured(),
+        smtp=mail.configured(), copy_me=copy_me, can_copy=can_copy(g.user),
     )
 
 
@@ -669,8 +814,9 @@ openapi.extend(
                                                                              "items": ref("Suggestion")}))},
         M + "/suggestions/{suggestion_id}/{decision}": {
             "post": op("Accept a suggestion (it becomes a marker on the timeline) or dismiss it; decision is "
-                       "accept or dismiss", body=_obj([], text=S), ok=_obj(["event"], event=ref("Event")),
-                       errors=WRITE)},
+                       "accept or dismiss; accepting takes the parent's fixes: text, who (an attendee id, \"\" "
+                       "for nobody) and due (an ISO date, \"\" for none)", body=_obj([], text=S, who=NS, due=NS),
+                       ok=_obj(["event"], event=ref("Event")), errors=WRITE)},
         M + "/minutes": {
             "get": op("The minutes: latest version or ?version=N", ok=ref("Minutes")),
             "post": op("Draft again from what was captured; the parent's edits to other sections are kept and "
@@ -682,11 +828,16 @@ openapi.extend(
         },
         M + "/minutes/preview": {"post": op("Markdown to sanitised HTML", body=_obj(["markdown"], markdown=S),
                                             ok=_obj(["html"], html=S), errors=WRITE)},
-        M + "/minutes.eml": {"get": _download("The minutes as an email file (logged as a hand-off)", "message/rfc822")},
+        M + "/minutes.eml": {"get": _download("The minutes as an email file in the parent's covering note, to the "
+                                              "school side who attended (logged as a hand-off)", "message/rfc822")},
         M + "/minutes.docx": {"get": _download("The minutes as a Word document", "/".join(mail.DOCX_MIME))},
-        M + "/minutes/send": {"post": op("Email the minutes through the configured SMTP server (logged)",
+        M + "/minutes/send": {"post": op("Email the minutes through the configured SMTP server (logged): the text "
+                                         "and HTML parts are the minutes in the parent's covering note (greeting, "
+                                         "sign-off, signature), the Word document the minutes alone; copy_me "
+                                         "(default true) adds the parent's own address as Cc",
                                          body=_obj(["to"], to={"type": "array", "items": S},
-                                                   cc={"type": "array", "items": S}, version=INT),
+                                                   cc={"type": "array", "items": S}, version=INT,
+                                                   copy_me={"type": "boolean"}),
                                          ok=_obj(["sent"], sent=ref("Sent")), status="201",
                                          errors=WRITE + ("502", "503"))},
         M + "/sent": {
@@ -703,9 +854,9 @@ openapi.extend(
             ["subject", "markdown", "html"], subject=S, markdown=S, html=S, to={"type": "array", "items": S},
             cc={"type": "array", "items": S}))},
         M + "/letters/{letter_id}/send": {"post": op(
-            "Email a letter as edited (logged)", body=_obj(["subject", "markdown", "to"], subject=S, markdown=S,
-                                                           to={"type": "array", "items": S},
-                                                           cc={"type": "array", "items": S}),
+            "Email a letter as edited (logged); copy_me (default true) adds the parent's own address as Cc",
+            body=_obj(["subject", "markdown", "to"], subject=S, markdown=S, to={"type": "array", "items": S},
+                      cc={"type": "array", "items": S}, copy_me={"type": "boolean"}),
             ok=_obj(["sent"], sent=ref("Sent")), status="201", errors=WRITE + ("502", "503"))},
         M + "/calendar.ics": {"get": _download("Next review, actions due and statutory deadlines", "text/calendar")},
         M + "/recordings/{recording_id}/audio": {"get": _download("The recording's chunks joined as one file",

@@ -95,9 +95,9 @@ def test_review_accept_edit_send(page, sign_in, check_a11y, meeting, smtp):
     assert page.evaluate("() => document.getElementById('player').currentTime") >= 139
     expect(page.locator("#player-label")).to_have_text("Playing from 09:34:20")
 
-    # accept the suggested refusal: it becomes a marker
+    # confirm the refusal found in the recording: it becomes a marker
     suggestion = page.locator("[data-suggestion]", has_text="We can't offer speech therapy at home")
-    suggestion.get_by_role("button", name="Accept as a refusal").click()
+    suggestion.get_by_role("button", name="Confirm").click()
     expect(suggestion).to_have_count(0)
     expect(page.locator("#markers")).to_contain_text("We can't offer speech therapy at home")
 
@@ -106,12 +106,13 @@ def test_review_accept_edit_send(page, sign_in, check_a11y, meeting, smtp):
     expect(page.locator("#minutes-status")).to_contain_text("Redrafted as version")
     editor = page.get_by_label("Minutes (Markdown)")
     expect(editor).to_have_value(
-        re.compile(r"REFUSED by Mr David Lee \(Head teacher / principal\): We can't offer speech")
+        re.compile(r"- Refused, Mr David Lee \(Head teacher / principal\): “We can't offer speech therapy at home, "
+                   r"I'm afraid that's not possible\.” \[09:45:20\]\n")
     )
 
     # edit: the preview follows, and the save is a new version
     text = editor.input_value().replace(
-        "- Not reached in the meeting.\n\n### 4.4",
+        "- Not recorded as discussed.\n\n### 4.4",
         "- Not reached: Mr Lee said he would write about transport.\n\n### 4.4",
     )
     editor.fill(text)
@@ -125,6 +126,8 @@ def test_review_accept_edit_send(page, sign_in, check_a11y, meeting, smtp):
     expect(page.get_by_role("heading", level=1)).to_have_text("Send the minutes")
     check_a11y(page)
     page.get_by_role("button", name="Send by email").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check before sending")
+    page.get_by_role("button", name="Send now").click()
     expect(page.locator(".flash")).to_contain_text("Sent to senco@oak.example")
     expect(page.locator("#sent-log")).to_contain_text("Emailed")
     check_a11y(page)

@@ -1,4 +1,5 @@
-/* Send page and print page: the hand-offs made on this device (share, copy, mail app, print), each logged. */
+/* Send page and print page: the hand-offs made on this device (share, copy, mail app, print), each logged;
+   the confirmation page's "Send now" is pressed once. */
 import { api, ApiError } from '../api.js';
 import { show } from '../ui/toasts.js';
 
@@ -60,4 +61,22 @@ if (root) {
       window.print();
     });
   }
+}
+
+// a second tap while the first is on its way is the same email to the server (one Message-ID): show it is going
+for (const form of document.querySelectorAll('form[data-confirm-send]')) {
+  const button = form.querySelector('button[type="submit"]');
+  const label = button.textContent;
+  form.addEventListener('submit', () => {
+    // after the browser has read the form, so the request is unchanged
+    setTimeout(() => {
+      button.disabled = true;
+      button.textContent = 'Sending…';
+    });
+  });
+  // back to this page from the history: the button works again
+  window.addEventListener('pageshow', () => {
+    button.disabled = false;
+    button.textContent = label;
+  });
 }

@@ -1,0 +1,253 @@
+"""Benchmark the summary: do the draft's points carry the refusals and commitments said in the meeting?
+
+Usage::
+
+    .venv/bin/python bench/minutes.py [--meetings NAME,...] [--mode text|asr|both] [--json FILE]
+
+For each scripted evaluation meeting (``bench/meetings/``) with a truth file
+(``bench/minutes_truth/NAME.json``: every refusal, commitment, offer and
+agreement said, with who, the due date and the words, written by hand):
+
+* **text**: the script's own turns as utterances (perfect words and speakers);
+* **asr**: as a parent gets it: the rendered meeting transcribed by the bundled
+  tiny.en (cached by ``bench/attribution.py``), the words attributed by
+  :func:`transcribe.utterances.utterances` with the parent's taps of scenario
+  **b** (speaker taps on a third of the speaker changes, agenda taps, no
+  markers) and the voice frames.
+
+Then :func:`server.minutes.findings.find` (what the draft carries, "from the
+recording: check") and the scores, per kind (refusal, commitment):
+
+* **recall**: truth points with a finding of that kind on the turn's words
+  (overlapping in time, sharing two content words with the truth's quote); a
+  restated action counts once (found if either saying is);
+* **precision**: findings of that kind that are a truth point (any saying), or
+  a turn marked ``also_ok``; the rest are **false points**;
+* **right person**: found points whose person (who refused, who owns the
+  action) is the truth's;
+* **right due**: found commitments with a due date in the truth whose date is
+  the truth's;
+* **draft / said**: characters of the quotes the draft carries (refusals,
+  commitments, offers, agreements, requests, questions, after an action said
+  twice is merged) against the characters of everything said.
+
+The held-out meetings (``us_iep_annual``, ``england_la_meeting``) were written
+after the rules, by someone else, and never tuned on.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import re
+import sys
+import types
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import attribution as attr_bench  # noqa: E402
+from bench import meetings as meeting_gen  # noqa: E402
+
+from server.minutes import findings  # noqa: E402
+
+TRUTH = ROOT / "bench" / "minutes_truth"
+KINDS = ("refusal", "commitment")
+# the free-text roles of the evaluation meetings, as role ids (for the parent's side and bodies)
+ROLE_WORDS = [
+    ("partner", "partner"), ("dad", "second_parent"), ("father", "second_parent"), ("parent", "parent"),
+    ("mum", "parent"), ("mother", "parent"), ("senco", "senco"), ("head", "head_teacher"),
+    ("principal", "principal"), ("class teacher", "class_teacher"), ("general education", "gen_ed_teacher"),
+    ("special education", "sped_teacher"), ("lea", "lea_rep"), ("district", "lea_rep"), ("la ", "la_sen_officer"),
+    ("local authority", "la_sen_officer"), ("case officer", "la_sen_officer"), ("sen officer", "la_sen_officer"),
+    ("school psychologist", "evaluator"), ("educational psychologist", "educational_psychologist"),
+    ("speech-language", "slp"), ("speech and language", "salt"), ("teaching assistant", "ta"),
+    ("occupational", "ot"), ("teacher", "class_teacher"),
+]
+STOP = set("a an and the to of in on for it that this i we you she he they will be is are with by at so as from "
+           "have has her his its our your their can just then also up out about i'll we'll".split())
+
+
+def role_id(text):
+    low = f"{text.lower()} "
+    return next((rid for word, rid in ROLE_WORDS if word in low), "other")
+
+
+def content(text):
+    return {w for w in re.findall(r"[a-z0-9']+", text.lower()) if w not in STOP and len(w) > 2}
+
+
+def attendees_of(meeting):
+    return {a["key"]: types.SimpleNamespace(id=a["key"], name=a["name"], role=role_id(a["role"]))
+            for a in meeting["attendees"]}
+
+
+def child_of(meeting):
+    m = re.search(r"\(([A-Z][a-z]+)", meeting["title"])
+    return m.group(1) if m else ""
+
+
+def seg(start_ms, end_ms, text, speaker, names, item=None):
+    return types.SimpleNamespace(start_ms=start_ms, end_ms=end_ms, text=text, speaker_id=speaker,
+                                 speaker=names.get(speaker), unsure=(), agenda_item_id=item, id=start_ms)
+
+
+def text_segments(meeting):
+    names = {a["key"]: a["name"] for a in meeting["attendees"]}
+    return [seg(t["start_ms"], t["end_ms"], t["text"], t["speaker"], names) for t in meeting["turns"]]
+
+
+def asr_segments(meeting, wav):
+    module = attr_bench.load_new_rule()
+    segments, _ = attr_bench.transcribe_meeting(wav, None)
+    frames = attr_bench.voice_frames_for(wav)
+    taps = attr_bench.simulate_taps(meeting, "b")
+    _, utts = attr_bench.new_spans(module, segments, taps["speaker"], taps["agenda"], frames)
+    names = {a["key"]: a["name"] for a in meeting["attendees"]}
+    return [seg(u.start_ms, u.end_ms, u.text, u.speaker if u.speaker in names else None, names, u.agenda_item)
+            for u in utts]
+
+
+def on_turn(finding, turn, point):
+    """A finding is the truth point when its words overlap the turn in time and share its quote's words."""
+    s = finding.segment
+    overlap = min(s.end_ms, turn["end_ms"]) - max(s.start_ms, turn["start_ms"])
+    if overlap <= 0:
+        return False
+    truth = content(point.get("quote") or point.get("what") or "")
+    return len(truth & content(finding.quote)) >= min(2, len(truth))
+
+
+def score(meeting, truth, found):
+    turns = meeting["turns"]
+    out = {}
+    also = {(a["turn"], k) for a in truth.get("also_ok", []) for k in a.get("kinds", [])}
+    for kind in KINDS:
+        points = [p for p in truth["points"] if p["kind"] == kind]
+        mine = [f for f in found if f.kind == kind]
+        # group restatements with what they restate: one action
+        groups = {}
+        for i, p in enumerate(points):
+            key = (p["same_as"], p["who"]) if p.get("restated") and p.get("same_as") is not None else (p["turn"], i)
+            if p.get("restated") and p.get("same_as") is not None:
+                # the restated action's key is the earlier point's
+                earlier = next((j for j, q in enumerate(points) if q["turn"] == p["same_as"] and q["who"] == p["who"]),
+                               None)
+                key = (p["same_as"], earlier) if earlier is not None else (p["turn"], i)
+            groups.setdefault(key, []).append(p)
+        hit, person, due_right, due_total = 0, 0, 0, 0
+        used = set()
+        for members in groups.values():
+            match = None
+            for p in members:
+                match = next((f for f in mine if id(f) not in used and on_turn(f, turns[p["turn"]], p)), None)
+                if match is not None:
+                    break
+            if match is None:
+                continue
+            used.add(id(match))
+            hit += 1
+            person += match.who == p["who"]
+            truth_due = next((q.get("due") for q in members if q.get("due")), None)
+            if truth_due:
+                due_total += 1
+                due_right += bool(match.due and match.due.iso() == truth_due)
+        true_findings = 0
+        false = []
+        for f in mine:
+            if id(f) in used or any(on_turn(f, turns[p["turn"]], p) for p in points):
+                true_findings += 1
+                continue
+            # also fine: a turn marked also_ok for this kind
+            if any(min(f.segment.end_ms, turns[t]["end_ms"]) > max(f.segment.start_ms, turns[t]["start_ms"])
+                   for t, k in also if k == kind):
+                true_findings += 1
+                continue
+            false.append(f.quote[:90])
+        out[kind] = {"truth": len(groups), "found": hit, "person": person, "due_right": due_right,
+                     "due_total": due_total, "findings": len(mine), "true_findings": true_findings, "false": false}
+    said = sum(len(t["text"]) for t in turns)
+    shown, kept = 0, []
+    for f in found:
+        if f.kind not in findings.IN_DRAFT:
+            continue
+        if f.kind == "commitment" and any(k.kind == "commitment" and k.who == f.who and
+                                          len(content(k.quote) & content(f.quote)) >= 2 for k in kept):
+            continue
+        kept.append(f)
+        shown += len(f.quote)
+    out["draft_chars"], out["said_chars"] = shown, said
+    return out
+
+
+def run(name, modes):
+    if not (meeting_gen.CACHE / f"{name}.json").exists():
+        meeting_gen.generate([name])
+    meeting = json.loads((meeting_gen.CACHE / f"{name}.json").read_text())
+    truth = json.loads((TRUTH / f"{name}.json").read_text())
+    day = datetime.date.fromisoformat(truth["date"])
+    jurisdiction = "us" if name.startswith("us_") else "england"
+    result = {"name": name}
+    for mode in modes:
+        segments = text_segments(meeting) if mode == "text" else asr_segments(
+            meeting, meeting_gen.CACHE / f"{name}.wav")
+        found = findings.find(segments, attendees_of(meeting), jurisdiction, day, child_of(meeting))
+        result[mode] = score(meeting, truth, found)
+    return result
+
+
+def pct(n, d):
+    return f"{100 * n / d:5.1f} % ({n}/{d})" if d else "    -"
+
+
+def print_result(r, modes):
+    for mode in modes:
+        s = r[mode]
+        print(f"{r['name']:<22} {mode:<4}", end="")
+        for kind in KINDS:
+            k = s[kind]
+            print(f" | {kind[:6]} recall {pct(k['found'], k['truth'])} prec {pct(k['true_findings'], k['findings'])}"
+                  f" person {pct(k['person'], k['found'])}", end="")
+        c = s["commitment"]
+        print(f" | due {pct(c['due_right'], c['due_total'])} | false {sum(len(s[k]['false']) for k in KINDS)}"
+              f" | draft/said {s['draft_chars'] / s['said_chars']:.2f}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--meetings", default=",".join(sorted(p.stem for p in TRUTH.glob("*.json"))))
+    parser.add_argument("--mode", choices=("text", "asr", "both"), default="both")
+    parser.add_argument("--json")
+    parser.add_argument("--show-false", action="store_true", help="print each false point's words")
+    args = parser.parse_args()
+    modes = ("text", "asr") if args.mode == "both" else (args.mode,)
+    results = [run(name, modes) for name in args.meetings.split(",")]
+    for r in results:
+        print_result(r, modes)
+        if args.show_false:
+            for mode in modes:
+                for kind in KINDS:
+                    for q in r[mode][kind]["false"]:
+                        print(f"    false {mode} {kind}: {q}")
+    print()
+    for mode in modes:
+        tot = {k: {f: sum(r[mode][k][f] for r in results) for f in ("truth", "found", "person", "due_right",
+                                                                     "due_total", "findings", "true_findings")}
+               for k in KINDS}
+        false = sum(len(r[mode][k]["false"]) for r in results for k in KINDS)
+        draft = sum(r[mode]["draft_chars"] for r in results) / sum(r[mode]["said_chars"] for r in results)
+        print(f"ALL {mode:<4}", end="")
+        for kind in KINDS:
+            k = tot[kind]
+            print(f" | {kind} recall {pct(k['found'], k['truth'])} precision {pct(k['true_findings'], k['findings'])}"
+                  f" right person {pct(k['person'], k['found'])}", end="")
+        c = tot["commitment"]
+        print(f" | due right {pct(c['due_right'], c['due_total'])} | false points {false} in {len(results)} meetings"
+              f" | draft/said {draft:.2f}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()

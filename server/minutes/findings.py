@@ -1,0 +1,367 @@
+"""Find, in what was said, the points the minutes must carry.
+
+Each utterance (one speaker's words, from :mod:`server.attribution`) is cut
+into sentences, and a long sentence into clauses; the phrase rules in
+``server/data/<jurisdiction>/suggestions.json`` then find, per sentence:
+
+* **refusals**, hedged and passed-on ones too ("that would have to go to
+  panel", "it isn't in our gift"), with the reason given (budget, staffing,
+  a decision for someone else, the evidence, policy) from the words of the
+  sentence or its neighbours;
+* **commitments**: who will do what, by when. The owner is the speaker for
+  "I'll"/"we'll", an attendee named as the subject ("Priya will send…"), or
+  a body ("the council will write…": the attendee who speaks for it, else the
+  body); the due date is resolved from the words (:mod:`.when`). A summary
+  that lists several actions gives one finding per action;
+* **offers** (a counter-offer is not an agreement), **agreements** to the
+  parent's side's requests, the parent's **requests** and **questions**;
+* **dates** and **amounts** (for the review only).
+
+Every finding quotes its own words verbatim (the sentence or clause that
+matched, never the whole utterance) and is said by its utterance's speaker.
+Nothing here invents a person, a date or a number: a person comes from the
+attribution or a name said in the words, a date from the words.
+"""
+import dataclasses
+import functools
+import re
+
+from .. import rules
+from .when import resolve
+
+QUESTION_MIN_WORDS = 6
+# the kinds the draft minutes carry (dates and amounts are offered on the review page only)
+IN_DRAFT = ("refusal", "commitment", "offer", "agreement", "request", "question")
+LONG_SENTENCE_WORDS = 35
+CONTRACTIONS = {
+    "cant": "can't", "wont": "won't", "dont": "don't", "doesnt": "doesn't", "didnt": "didn't", "isnt": "isn't",
+    "arent": "aren't", "wasnt": "wasn't", "werent": "weren't", "wouldnt": "wouldn't", "couldnt": "couldn't",
+    "shouldnt": "shouldn't", "havent": "haven't", "hasnt": "hasn't", "thats": "that's", "theres": "there's",
+    "im": "i'm", "ive": "i've", "youre": "you're", "theyre": "they're", "weve": "we've", "itll": "it'll",
+    "thatll": "that'll", "youll": "you'll", "theyll": "they'll", "shes": "she's", "hes": "he's",
+    "whats": "what's", "lets": "let's",
+}
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+")
+# clause breaks: a semicolon, "but", ", and"/", so"/", then", and "and" before a new subject with "will"
+_CLAUSE = re.compile(
+    r";\s+|,?\s+but\s+|,\s+(?:and|so|then|and then)\s+|\s+and\s+(?=(?:i|we|[A-Z][a-z]+)(?:'ll|\s+will)\b)")
+_PROCEDURAL_QUESTION = re.compile(
+    r"^(?:can|could|may) (?:i|we) (?:just )?(?:add|say|ask|come in|check|start|move on|have a (?:break|minute))\b"
+    r"|^(?:shall|should) we\b|^(?:is|are) (?:everyone|we all)\b|^(?:any|anything) (?:other|else)\b|^sorry\b")
+
+
+def _procedural(norm):
+    """Meeting chat put as a question ("Can I just add one more thing?"), not a question about the child."""
+    return _PROCEDURAL_QUESTION.search(norm) is not None and len(norm.split()) < 9
+
+
+def normalise(text):
+    """Lower-case, plain apostrophes, and the apostrophe back in contractions the transcription wrote without one."""
+    text = text.replace("’", "'").replace("‘", "'").lower()
+    return re.sub(r"[a-z']+", lambda m: CONTRACTIONS.get(m.group(0), m.group(0)), text)
+
+
+@functools.cache
+def ruleset(jurisdiction):
+    """The jurisdiction's phrase rules, compiled once."""
+    data = rules.load(f"{rules._check(jurisdiction)}/suggestions.json")
+    order = {kind: i for i, kind in enumerate(data["order"])}
+    compiled = [(r, re.compile(r["pattern"], re.IGNORECASE)) for r in data["rules"]]
+    compiled.sort(key=lambda rc: order[rc[0]["kind"]])
+    return {
+        "data": data,
+        "rules": compiled,
+        "vetoes": [(v, re.compile(v["pattern"], re.IGNORECASE)) for v in data["vetoes"]],
+        "reasons": [(r, re.compile(r["pattern"], re.IGNORECASE)) for r in data["reasons"]],
+        "bodies": [(b, re.compile(b["pattern"], re.IGNORECASE)) for b in data["bodies"]],
+        "parent_side": frozenset(data["parent_side"]),
+        "kinds": data["kinds"],
+    }
+
+
+@dataclasses.dataclass
+class Finding:
+    """One point found in the words: what kind, whose, the words themselves, and when it is due."""
+
+    kind: str
+    segment: object  # the utterance (drafting.Segment)
+    n: int  # the how-many-th finding of this kind in the utterance
+    quote: str  # verbatim from segment.text
+    offset: int  # where the quote starts in segment.text
+    rule: dict
+    matched: tuple  # (rule id, matched text) for every rule of this kind that matched
+    who: str | None = None  # attendee id: who refused, owns the action, agreed, asked
+    who_label: str | None = None  # a body when no attendee speaks for it ("the local authority")
+    due: object = None  # when.Due
+    reason: dict | None = None
+    reply: object = None  # for a question: the next utterance by someone else
+
+    @property
+    def start_ms(self):
+        return self.segment.start_ms
+
+    @property
+    def id(self):
+        base = f"{self.segment.start_ms}:{self.kind}"
+        return base if self.n == 0 else f"{base}:{self.n}"
+
+    @property
+    def said_by(self):
+        return self.segment.speaker_id
+
+    @property
+    def unsure(self):
+        """Words in the quote the transcription was unsure of (numbers, dates, names)."""
+        out = []
+        for word in self.segment.unsure:
+            w = word.strip(".,;:!?")
+            if w and re.search(rf"(?<!\w){re.escape(w)}(?!\w)", self.quote) and w not in out:
+                out.append(w)
+        return tuple(out)
+
+
+def sentences(text):
+    """Return the (start, end) of each sentence of text."""
+    out, start = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        out.append((start, m.start() + len(m.group(0).rstrip())))
+        start = m.end()
+    if start < len(text):
+        out.append((start, len(text)))
+    return [(a, b) for a, b in out if text[a:b].strip()]
+
+
+def clauses(text, start, end):
+    """Return the (start, end) of each clause of the sentence text[start:end]."""
+    out, at = [], start
+    for m in _CLAUSE.finditer(text, start, end):
+        if text[at:m.start()].strip():
+            out.append((at, m.start()))
+        at = m.end()
+    if text[at:end].strip():
+        out.append((at, end))
+    return out
+
+
+def _vetoed(kind, norm, rs):
+    return any(kind in v["kinds"] and p.search(norm) for v, p in rs["vetoes"])
+
+
+def match_kinds(norm, rs, context):
+    """Return {kind: [(rule, matched text)]} for the rules that fire on one normalised sentence or clause."""
+    found = {}
+    for rule, pattern in rs["rules"]:
+        need = rule.get("context")
+        if need and need not in context:
+            continue
+        m = pattern.search(norm)
+        if m and not _vetoed(rule["kind"], norm, rs):
+            found.setdefault(rule["kind"], []).append((rule, m))
+    return found
+
+
+def _name_index(attendees):
+    """Lower-case full names, first names and surnames -> attendee id (a name two people share is left out)."""
+    index, seen = {}, {}
+    for a in attendees.values():
+        parts = re.findall(r"[a-z][a-z'-]+", (a.name or "").lower())
+        keys = {" ".join(parts)} | ({parts[0], parts[-1]} if parts else set())
+        for key in keys - {"mr", "mrs", "ms", "miss", "dr"}:
+            seen[key] = seen.get(key, 0) + 1
+            index[key] = a.id
+    return {k: v for k, v in index.items() if seen[k] == 1}
+
+
+_OWNER = re.compile(
+    r"\b(?P<subj>(?:the |our )?[a-z][a-z'-]*(?: [a-z][a-z'-]*)?)(?:'ll| will| is going to|'s going to| are going to"
+    r"|'re going to| am going to|'m going to| can have| can| could have| shall)\b")
+
+
+def _owner(original, norm, speaker_id, attendees, names, rs, child):
+    """Who a commitment belongs to: (attendee id, label), the speaker unless someone else is the subject.
+
+    None when the subject is the child ("Maya will start…" describes an outcome, not a promise).
+    """
+    m = _OWNER.search(norm)
+    if m is None:
+        return speaker_id, None
+    subj = m.group("subj").strip()
+    words = subj.split()
+    if words[-1] in ("i", "we", "you") or words[0] in ("leave", "consider"):
+        return speaker_id, None
+    if child & set(words):
+        return None
+    for key in (subj, words[-1], words[0]):
+        if key in names:
+            return names[key], None
+    for body, pattern in rs["bodies"]:
+        if pattern.search(subj):
+            matching = [a for a in attendees.values() if a.role in body["roles"]]
+            return (matching[0].id, None) if len(matching) == 1 else (None, body["label"])
+    # someone named who is not at the meeting ("Mrs Ali will…"): their name as said
+    said = re.search(rf"(?<![A-Za-z]){re.escape(words[-1])}(?![A-Za-z])", original, re.IGNORECASE)
+    if said and original[said.start()].isupper() and words[-1] not in ("the", "our"):
+        start = said.start()
+        title = re.search(r"(?:Mrs|Mr|Ms|Miss|Dr)\.? $", original[:start])
+        return None, original[title.start() if title else start:said.end()]
+    return speaker_id, None
+
+
+def _reason(text, spans, index, rs):
+    """The reason a refusal gives: from its own sentence first, then the sentences either side."""
+    order = [index] + [i for i in (index - 1, index + 1) if 0 <= i < len(spans)]
+    for i in order:
+        norm = normalise(text[spans[i][0]:spans[i][1]])
+        for reason, pattern in rs["reasons"]:
+            if pattern.search(norm):
+                return reason
+    return None
+
+
+def _trim(text, start, end):
+    """Drop leading fillers ("Honestly, ", "So ", "Okay, ") from a quote."""
+    m = re.match(r"(?:(?:so|and|but|okay|ok|well|right|honestly|look|yeah|um|uh|erm),?\s+)+", text[start:end],
+                 re.IGNORECASE)
+    if m and text[start + m.end():end].strip():
+        start += m.end()
+    return start, end
+
+
+def find(segments, attendees, jurisdiction, meeting_date, child_name=""):
+    """Return the findings in the utterances, in time order.
+
+    segments: utterances (drafting.Segment: start_ms, text, speaker_id, unsure…) in time order;
+    attendees: {id: Attendee}; meeting_date: the day the meeting was held (due dates count from it);
+    child_name: the child's name (the child is never the owner of an action).
+    """
+    rs = ruleset(jurisdiction)
+    child = set(re.findall(r"[a-z][a-z'-]+", (child_name or "").lower()))
+    names = _name_index(attendees)
+    parent_side = {a.id for a in attendees.values() if a.role in rs["parent_side"]}
+    out = []
+    previous = None
+    for index, seg in enumerate(segments):
+        text = seg.text or ""
+        spans = sentences(text)
+        counts = {}
+        side = "parent_side" if seg.speaker_id in parent_side else None
+        request = _last_request(previous, parent_side, rs) if previous is not None and seg.speaker_id not in \
+            (None, previous.speaker_id) else None
+
+        def add(kind, start, end, found, **extra):
+            start, end = _trim(text, start, end)
+            n = counts.get(kind, 0)
+            counts[kind] = n + 1
+            out.append(Finding(kind=kind, segment=seg, n=n, quote=text[start:end].strip(), offset=start,
+                               rule=found[0][0], matched=tuple((r["id"], m.group(0)) for r, m in found), **extra))
+
+        for si, (s_start, s_end) in enumerate(spans):
+            context = {c for c in (side, "after_request" if request and si == 0 else None) if c}
+            sentence = text[s_start:s_end]
+            norm = normalise(sentence)
+            if side and sentence.rstrip().endswith("?"):
+                if len(sentence.split()) >= QUESTION_MIN_WORDS and not _procedural(norm):
+                    reply = next((s for s in segments[index + 1:index + 4]
+                                  if s.speaker_id != seg.speaker_id and s.start_ms - seg.end_ms < 30_000), None)
+                    add("question", s_start, s_end, [({"id": "question", "kind": "question"}, re.match("", ""))],
+                        who=seg.speaker_id, reply=reply)
+                continue
+            kinds = match_kinds(norm, rs, context)
+            long = len(sentence.split()) > LONG_SENTENCE_WORDS
+            parts = clauses(text, s_start, s_end)
+            if side:
+                # the parent's side asks; it does not refuse, offer or agree on the school's behalf
+                kinds = {k: v for k, v in kinds.items() if k in ("request", "commitment", "date", "amount")}
+            if "refusal" in kinds:
+                kinds.pop("offer", None)  # "it isn't something we can fund" offers nothing
+            if "commitment" in kinds:
+                # "if you send it, I'll take it to panel" is a promise; "of course. I'll…" agrees by promising
+                kinds.pop("offer", None)
+            if "agreement" in kinds and any(k == "commitment" for k in
+                                            match_kinds(normalise(text), rs, context)):
+                kinds.pop("agreement")
+            for kind, found in kinds.items():
+                if kind == "commitment":
+                    continue
+                if kind in ("date", "amount") and len(kinds) > 1:
+                    continue  # said inside a point of its own: the point carries it
+                start, end = s_start, s_end
+                if long or len(kinds) > 1:
+                    hit = next(((a, b) for a, b in parts if match_kinds(normalise(text[a:b]), rs, context).get(kind)),
+                               None)
+                    if hit:
+                        start, end = hit
+                extra = {"who": seg.speaker_id}
+                if kind == "agreement":
+                    extra["reply"] = request  # what was agreed to: the request or question it answers
+                if kind == "refusal":
+                    extra["reason"] = _reason(text, spans, si, rs)
+                add(kind, start, end, found, **extra)
+            if "commitment" in kinds:
+                # one finding per owner and due date: a summary of actions lists several
+                owner = None
+                actions = []
+                for a, b in parts:
+                    clause_norm = normalise(text[a:b])
+                    hit = match_kinds(clause_norm, rs, context).get("commitment")
+                    continues = owner is not None and re.match(r"^(?:also |then )?[a-z]+\b", clause_norm) and \
+                        rs_verb(clause_norm, rs)
+                    if hit:
+                        owner = _owner(text[a:b], clause_norm, seg.speaker_id, attendees, names, rs, child)
+                        if owner is not None:
+                            actions.append([a, b, owner, hit])
+                    elif continues and actions:
+                        actions.append([a, b, owner, actions[-1][3]])
+                if not actions:
+                    owner = _owner(sentence, norm, seg.speaker_id, attendees, names, rs, child)
+                    actions = [[s_start, s_end, owner, kinds["commitment"]]] if owner is not None else []
+                merged = []
+                for a, b, who, hit in actions:
+                    due = resolve(text[a:b], meeting_date, jurisdiction)
+                    if merged and merged[-1][2] == who and (due is None or merged[-1][4] is None):
+                        merged[-1][1] = b
+                        merged[-1][4] = merged[-1][4] or due
+                        continue
+                    merged.append([a, b, who, hit, due])
+                if len(merged) == 1 and not long:
+                    merged[0][0], merged[0][1] = s_start, s_end
+                for a, b, (who, label), hit, due in merged:
+                    due = due or resolve(text[b:s_end], meeting_date, jurisdiction)
+                    add("commitment", a, b, hit, who=who, who_label=label, due=due)
+        previous = seg
+    return out
+
+
+def _last_request(previous, parent_side, rs):
+    """The parent's side's question or request that an utterance answers (the previous utterance's last one)."""
+    if previous.speaker_id not in parent_side:
+        return None
+    spans = sentences(previous.text or "")
+    for a, b in reversed(spans):
+        sentence = previous.text[a:b]
+        norm = normalise(sentence)
+        if sentence.rstrip().endswith("?"):
+            return None if _procedural(norm) else sentence.strip()
+        if match_kinds(norm, rs, {"parent_side"}).get("request"):
+            return sentence.strip()
+    return None
+
+
+def rs_verb(clause_norm, rs):
+    """True when a subject-less clause goes on with an action ("…, and send the information by…")."""
+    verbs = rs["data"].get("continuation_verbs") or _CONTINUATION
+    return re.match(rf"^(?:also |then )?(?:{verbs})\b", clause_norm) is not None
+
+
+_CONTINUATION = ("send|share|email|write|call|ring|arrange|set up|book|update|add|include|put|chase|check|"
+                 "speak|talk|ask|refer|request|submit|take|bring|visit|observe|review|meet|draft|prepare|"
+                 "complete|provide|give|let|copy|forward|circulate|pass|raise|record|log|invite|confirm|make")
+
+
+def kind_label(kind, jurisdiction):
+    return ruleset(jurisdiction)["kinds"].get(kind, {}).get("label", kind)
+
+
+def marker_kind(kind, jurisdiction):
+    """The timeline marker a finding of this kind becomes when the parent confirms it."""
+    return ruleset(jurisdiction)["kinds"].get(kind, {}).get("marker", "note")

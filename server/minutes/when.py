@@ -1,0 +1,243 @@
+"""When something was promised for: a due phrase in the words, resolved against the meeting date.
+
+"by Friday", "within two weeks of today", "on the 14th of May", "by the end of
+next week", "within ten school days" are worked out exactly (working days are
+Monday to Friday, as in :mod:`server.deadlines`); "by half term", "before the
+Easter holidays", "before winter break" use the typical term dates in
+``server/data/<jurisdiction>/term_dates.json`` and are marked ``approx`` (each
+authority or district sets its own), so the minutes say "about" and the
+parent checks them. "each half term", "every week" are recurrences: no one
+date. Nothing here guesses a date that was not said.
+"""
+import calendar
+import dataclasses
+import datetime
+import functools
+import re
+
+from .. import deadlines
+from .. import rules
+
+MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m}
+MONTHS.update({m.lower(): i for i, m in enumerate(calendar.month_abbr) if m})
+MONTHS["sept"] = 9
+WEEKDAYS = {d.lower(): i for i, d in enumerate(calendar.day_name)}
+NUMBERS = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
+    "forty-five": 45, "sixty": 60, "couple of": 2, "few": 3,
+}
+ORDINALS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9,
+    "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14, "fifteenth": 15,
+    "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19, "twentieth": 20, "twenty-first": 21,
+    "twenty-second": 22, "twenty-third": 23, "twenty-fourth": 24, "twenty-fifth": 25, "twenty-sixth": 26,
+    "twenty-seventh": 27, "twenty-eighth": 28, "twenty-ninth": 29, "thirtieth": 30, "thirty-first": 31,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Due:
+    """A due date worked out from the words (``phrase``, verbatim), or a recurrence with no one date."""
+
+    phrase: str
+    date: datetime.date | None
+    approx: bool = False  # from typical term dates: say "about" and ask the parent to check
+    recurring: bool = False
+
+    def iso(self):
+        return self.date.isoformat() if self.date else None
+
+
+_NUM = r"(?P<n>\d+|" + "|".join(sorted((re.escape(k) for k in NUMBERS), key=len, reverse=True)) + ")"
+_DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?|(?P<dayword>" + "|".join(sorted(ORDINALS, key=len, reverse=True)) + ")"
+_MONTH = r"(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
+_YEAR = r"(?:,? (?P<year>20\d\d))?"
+_WEEKDAY = "|".join(WEEKDAYS)
+
+_RECURRING = re.compile(
+    r"\b(?:each|every|at the end of (?:each|every)|once a|twice a|(?:three|four|five) times a)"
+    r" (?:half[- ]term|term|week|fortnight|month|semester|grading period|quarter)\b")
+_PATTERNS = [
+    ("date_dm", re.compile(rf"\b(?:the )?(?:{_DAY})(?: of)? {_MONTH}{_YEAR}\b")),
+    ("date_md", re.compile(rf"\b{_MONTH} (?:the )?(?:{_DAY}){_YEAR}\b")),
+    ("working_days", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} (?:working|school|business) days?\b")),
+    ("days", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} (?:calendar )?days?\b")),
+    ("weeks", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} weeks?(?:'s time)?\b|\b(?:within|in) a fortnight\b")),
+    ("months", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} months?(?:'s time)?\b")),
+    ("today", re.compile(r"\b(?:today|this afternoon|this evening|by the end of the day|end of play today|tonight)\b")),
+    ("tomorrow", re.compile(r"\btomorrow\b")),
+    ("weekday", re.compile(rf"\b(?:(?P<next>next|this coming|this) )?(?P<weekday>{_WEEKDAY})\b")),
+    ("this_week", re.compile(r"\b(?:by |before )?(?:the end of )?(?:this|the) week\b")),
+    ("next_week", re.compile(r"\b(?:by |before |during |in )?(?:the end of )?next week\b")),
+    ("this_month", re.compile(r"\b(?:by |before )?the end of (?:the|this) month\b")),
+    ("next_month", re.compile(r"\b(?:by |before |in )?(?:the end of )?next month\b")),
+]
+_TERM_PATTERNS = {
+    "england": [
+        ("half_term_before", re.compile(r"\b(?:before|by|for|ahead of) (?:the )?half[- ]term\b")),
+        ("half_term_after", re.compile(r"\b(?:after|straight after|when we come back from|from) (?:the )?half[- ]term\b")),
+        ("christmas", re.compile(r"\b(?:before|by) (?:the )?christmas(?: holidays?| break)?\b|\bby the end of (?:the )?autumn term\b")),
+        ("easter_before", re.compile(r"\b(?:before|by) (?:the )?easter(?: holidays?| break)?\b|\bby the end of (?:the )?spring term\b")),
+        ("easter_after", re.compile(r"\b(?:after|when we come back from|from) (?:the )?easter(?: holidays?| break)?\b")),
+        ("summer", re.compile(r"\b(?:before|by) (?:the )?summer(?: holidays?| break)?\b|\bby the end of (?:the )?(?:school )?year\b|\bby the end of (?:the )?summer term\b")),
+        ("term_end", re.compile(r"\b(?:by |before )?(?:the )?end of (?:this |the )?term\b")),
+        ("next_term", re.compile(r"\b(?:next term|in the new term|at the start of (?:next|the new) term)\b")),
+    ],
+    "us": [
+        ("thanksgiving", re.compile(r"\b(?:before|by) thanksgiving(?: break)?\b")),
+        ("winter_before", re.compile(r"\b(?:before|by) (?:the )?(?:winter|holiday|christmas) (?:break|vacation|holidays?)\b|\b(?:before|by) christmas\b")),
+        ("winter_after", re.compile(r"\b(?:after|when we come back from) (?:the )?(?:winter|holiday|christmas) (?:break|vacation|holidays?)\b")),
+        ("spring_before", re.compile(r"\b(?:before|by) spring break\b")),
+        ("spring_after", re.compile(r"\bafter spring break\b")),
+        ("semester_end", re.compile(r"\b(?:by |before )?(?:the )?end of (?:the |this )?semester\b")),
+        ("year_end", re.compile(r"\b(?:by |before )?(?:the )?end of (?:the |this )?school year\b|\b(?:before|by) (?:the )?summer(?: break)?\b")),
+        ("next_semester", re.compile(r"\b(?:next semester|at the start of (?:next|the new) semester)\b")),
+    ],
+}
+
+
+@functools.cache
+def _terms(jurisdiction):
+    data = rules.load(f"{rules._check(jurisdiction)}/term_dates.json")
+    out = []
+    for t in data["terms"]:
+        term = {"name": t["name"], "start": datetime.date.fromisoformat(t["start"]),
+                "end": datetime.date.fromisoformat(t["end"])}
+        if "half_term" in t:
+            term["half_term"] = tuple(datetime.date.fromisoformat(d) for d in t["half_term"])
+        term["breaks"] = {k: tuple(datetime.date.fromisoformat(d) for d in v) for k, v in t.get("breaks", {}).items()}
+        out.append(term)
+    return out
+
+
+def _next_on_or_after(day, month, year, meeting_date):
+    try:
+        if year:
+            return datetime.date(year, month, day)
+        found = datetime.date(meeting_date.year, month, day)
+        if found < meeting_date - datetime.timedelta(days=14):  # "the 3rd of January" said in December
+            found = datetime.date(meeting_date.year + 1, month, day)
+        return found
+    except ValueError:
+        return None
+
+
+def _number(text):
+    text = text.lower()
+    return int(text) if text.isdigit() else NUMBERS.get(text)
+
+
+def _school_day_before(day):
+    day -= datetime.timedelta(days=1)
+    while day.weekday() >= 5:
+        day -= datetime.timedelta(days=1)
+    return day
+
+
+def _term_date(key, meeting_date, jurisdiction):
+    terms = [t for t in _terms(jurisdiction) if t["end"] >= meeting_date]
+    if not terms:
+        return None
+    current = terms[0]  # the term we are in, or the next one in a holiday
+    if key == "half_term_before":
+        for t in terms:
+            ht = t.get("half_term")
+            if ht and ht[0] > meeting_date:
+                return _school_day_before(ht[0])
+        return None
+    if key == "half_term_after":
+        for t in terms:
+            ht = t.get("half_term")
+            if ht and ht[1] >= meeting_date:
+                return ht[1] + datetime.timedelta(days=3 if ht[1].weekday() == 4 else 1)
+        return None
+    if key == "term_end":
+        return current["end"]
+    if key in ("next_term", "next_semester"):
+        later = [t for t in terms if t["start"] > meeting_date]
+        return later[0]["start"] if later else None
+    named = {"christmas": "autumn", "easter_before": "spring", "summer": "summer", "semester_end": None}
+    if key in named and named[key]:
+        return next((t["end"] for t in terms if t["name"] == named[key]), None)
+    if key == "easter_after":
+        return next((t["start"] for t in terms if t["name"] == "summer" and t["start"] > meeting_date), None)
+    if key == "semester_end":
+        return current["end"]
+    if key == "year_end":
+        return next((t["end"] for t in terms if t["name"].startswith("spring")), None)
+    breaks = {"thanksgiving": ("thanksgiving", 0), "winter_before": ("winter break", 0),
+              "winter_after": ("winter break", 1), "spring_before": ("spring break", 0),
+              "spring_after": ("spring break", 1)}
+    if key in breaks:
+        name, edge = breaks[key]
+        for t in terms:
+            span = t["breaks"].get(name)
+            if span and span[edge] >= meeting_date:
+                return _school_day_before(span[0]) if edge == 0 else span[1] + datetime.timedelta(days=3)
+    return None
+
+
+def _resolve_one(key, m, meeting_date):
+    g = m.groupdict()
+    if key in ("date_dm", "date_md"):
+        day = int(g["day"]) if g.get("day") else ORDINALS.get((g.get("dayword") or "").lower())
+        return _next_on_or_after(day, MONTHS[g["month"].lower()], int(g["year"]) if g.get("year") else None,
+                                 meeting_date) if day else None
+    if key == "working_days":
+        n = _number(g["n"])
+        return deadlines.add_working_days(meeting_date, n) if n else None
+    if key == "days":
+        n = _number(g["n"])
+        return meeting_date + datetime.timedelta(days=n) if n else None
+    if key == "weeks":
+        n = _number(g["n"]) if g.get("n") else 2
+        return meeting_date + datetime.timedelta(weeks=n) if n else None
+    if key == "months":
+        n = _number(g["n"])
+        return deadlines.add_months(meeting_date, n) if n else None
+    if key == "today":
+        return meeting_date
+    if key == "tomorrow":
+        return meeting_date + datetime.timedelta(days=1)
+    if key == "weekday":
+        target = WEEKDAYS[g["weekday"].lower()]
+        if g.get("next") == "next":
+            monday = meeting_date + datetime.timedelta(days=7 - meeting_date.weekday())
+            return monday + datetime.timedelta(days=target)
+        ahead = (target - meeting_date.weekday()) % 7 or 7
+        return meeting_date + datetime.timedelta(days=ahead)
+    if key == "this_week":
+        return meeting_date + datetime.timedelta(days=max(0, 4 - meeting_date.weekday()))
+    if key == "next_week":
+        return meeting_date + datetime.timedelta(days=7 - meeting_date.weekday() + 4)
+    if key == "this_month":
+        return meeting_date.replace(day=calendar.monthrange(meeting_date.year, meeting_date.month)[1])
+    if key == "next_month":
+        nxt = deadlines.add_months(meeting_date.replace(day=1), 1)
+        return nxt.replace(day=calendar.monthrange(nxt.year, nxt.month)[1])
+    return None
+
+
+def resolve(text, meeting_date, jurisdiction):
+    """Return the first due phrase in ``text`` as a :class:`Due`, or None when no time was said."""
+    lowered = (text or "").replace("’", "'").lower()
+    found = []
+    for key, pattern in _PATTERNS:
+        for m in pattern.finditer(lowered):
+            when = _resolve_one(key, m, meeting_date)
+            if when is not None:
+                found.append((m.start(), m.end(), Due(text[m.start():m.end()], when)))
+    for key, pattern in _TERM_PATTERNS.get(jurisdiction, ()):
+        for m in pattern.finditer(lowered):
+            when = _term_date(key, meeting_date, jurisdiction)
+            if when is not None:
+                found.append((m.start(), m.end(), Due(text[m.start():m.end()], when, approx=True)))
+    recurring = _RECURRING.search(lowered)
+    if not found:
+        return Due(text[recurring.start():recurring.end()], None, recurring=True) if recurring else None
+    # the earliest phrase; of phrases that start together, the longest
+    start, end, due = min(found, key=lambda f: (f[0], -f[1]))
+    if due.date < meeting_date:
+        return None
+    return due
