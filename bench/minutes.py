@@ -141,7 +141,10 @@ def score(meeting, truth, found):
         for members in groups.values():
             match = None
             for p in members:
-                match = next((f for f in mine if id(f) not in used and on_turn(f, turns[p["turn"]], p)), None)
+                # the finding on the turn whose words are most like the truth's
+                candidates = [f for f in mine if id(f) not in used and on_turn(f, turns[p["turn"]], p)]
+                truth_words = content(p.get("quote") or p.get("what") or "")
+                match = max(candidates, key=lambda f: len(truth_words & content(f.quote)), default=None)
                 if match is not None:
                     break
             if match is None:

@@ -270,10 +270,16 @@ def find(segments, attendees, jurisdiction, meeting_date, child_name=""):
             long = len(sentence.split()) > LONG_SENTENCE_WORDS
             parts = clauses(text, s_start, s_end)
             if side:
-                # the parent's side asks; it does not refuse, offer or agree on the school's behalf
-                kinds = {k: v for k, v in kinds.items() if k in ("request", "commitment", "date", "amount")}
+                # the parent's side asks; what it refuses, offers or takes on is the parent's own to know
+                kinds = {k: v for k, v in kinds.items() if k in ("request", "date", "amount")}
             if "refusal" in kinds:
-                kinds.pop("offer", None)  # "it isn't something we can fund" offers nothing
+                # "it isn't something we can fund" offers and promises nothing; "we can't do weekly, but what
+                # we could do is…" refuses in one clause and offers in another
+                for other in ("offer", "commitment"):
+                    if other in kinds and not any(
+                            (k := match_kinds(normalise(text[a:b]), rs, context)).get(other) and "refusal" not in k
+                            for a, b in parts):
+                        kinds.pop(other)
             if "commitment" in kinds:
                 # "if you send it, I'll take it to panel" is a promise; "of course. I'll…" agrees by promising
                 kinds.pop("offer", None)
@@ -306,19 +312,20 @@ def find(segments, attendees, jurisdiction, meeting_date, child_name=""):
                     hit = match_kinds(clause_norm, rs, context).get("commitment")
                     continues = owner is not None and re.match(r"^(?:also |then )?[a-z]+\b", clause_norm) and \
                         rs_verb(clause_norm, rs)
-                    if hit:
+                    if hit and not match_kinds(clause_norm, rs, context).get("refusal"):
                         owner = _owner(text[a:b], clause_norm, seg.speaker_id, attendees, names, rs, child)
                         if owner is not None:
-                            actions.append([a, b, owner, hit])
+                            actions.append([a, b, owner, hit, False])
                     elif continues and actions:
-                        actions.append([a, b, owner, actions[-1][3]])
+                        actions.append([a, b, owner, actions[-1][3], True])
                 if not actions:
                     owner = _owner(sentence, norm, seg.speaker_id, attendees, names, rs, child)
-                    actions = [[s_start, s_end, owner, kinds["commitment"]]] if owner is not None else []
+                    actions = [[s_start, s_end, owner, kinds["commitment"], False]] if owner is not None else []
                 merged = []
-                for a, b, who, hit in actions:
+                for a, b, who, hit, continuation in actions:
                     due = resolve(text[a:b], meeting_date, jurisdiction)
-                    if merged and merged[-1][2] == who and (due is None or merged[-1][4] is None):
+                    # a clause with no subject of its own goes on with the action before it
+                    if merged and continuation and merged[-1][2] == who and (due is None or merged[-1][4] is None):
                         merged[-1][1] = b
                         merged[-1][4] = merged[-1][4] or due
                         continue
