@@ -8,6 +8,7 @@ them, whose phrase must be in the words. A point in the parent's own words must 
 """
 import re
 
+from server.minutes import findings
 from server.minutes.render import md_unescape
 
 TIME = re.compile(r"\[(\+?\d\d:\d\d:\d\d)")
@@ -16,6 +17,9 @@ NOT_POINTS = ("- Actions:", "- Views differed", "- Not recorded", "- Not marked"
               "- Outcome recorded", "- No actions")
 POINT_START = re.compile(r"^(?:- (?P<kind>Refused|Agreed|Offered|Asked for|Question), (?P<who>.*?)(?: \(a proposal, "
                          r"not an agreement\))?: |(?P<n>\d+)\. (?P<owner>.*?)(?: \(said by (?P<said>.*?)\))?: |- )")
+
+
+UNNAMED = ("by a person not identified", "Owner not named", "The speaker", "the parent", "A speaker not identified")
 
 
 def point_lines(text):
@@ -67,13 +71,23 @@ def check(text, clock, segments, events, attendees):
             continue
         speaker = _name(seg.speaker)
         person = _name(said or who) if (said or who) else None
+        if person in UNNAMED:
+            if seg.speaker_id is not None and person != "Owner not named":
+                problems.append(f"says no one was identified but {speaker!r} said it: {line}")
+            continue
         if who and not said and person and person != speaker and person not in {_name(n) for n in chosen if n}:
             problems.append(f"named {person!r} but {speaker!r} said it: {line}")
-        if said and _name(said) != speaker:
+        if said == "a person not identified":
+            if seg.speaker_id is not None:
+                problems.append(f"says no one was identified but {speaker!r} said it: {line}")
+        elif said and _name(said) != speaker:
             problems.append(f"said by {said!r} but {speaker!r} said it: {line}")
         if said and who:
             owner_words = set(_name(who).lower().split())
-            if not owner_words & set(re.findall(r"[a-z]+", seg.text.lower())) and not who.startswith("the "):
+            body_said = any(pattern.search(seg.text.lower()) for j in ("england", "us")
+                            for _, pattern in findings.ruleset(j)["bodies"])
+            if not owner_words & set(re.findall(r"[a-z]+", seg.text.lower())) and not who.startswith("the ") \
+                    and not body_said:
                 problems.append(f"owner {who!r} is not named in the words: {line}")
         due = re.search(r"Due: (.*?)(?: \(said: “(.*?)”\))?\.(?: \[|$)", line)
         if due and due.group(2) and due.group(2) not in seg.text:

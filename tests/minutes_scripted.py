@@ -116,9 +116,24 @@ US_ROLES = {"parent": "parent", "senco": "sped_teacher", "head_teacher": "princi
             "educational_psychologist": "evaluator"}
 
 
-def variant(name):
-    """The scripted meeting as another template sees it: england_default, england_ehcp_annual_review or us_iep."""
+MARKERS = ("note", "agreed", "refused", "action", "question", "quote", "bookmark", "target")
+
+
+def variant(name, capture="markers"):
+    """The scripted meeting as another template sees it: england_default, england_ehcp_annual_review, us_iep
+    or us_default; captured with speaker and agenda taps and markers ("markers"), taps but no markers ("taps"),
+    or the recording alone: no taps at all and no speakers but what the parent corrected ("recording").
+    """
     s = copy.deepcopy(SCRIPT)
+    if capture in ("taps", "recording"):
+        s["events"] = [e for e in s["events"] if e["kind"] not in MARKERS]
+    if capture == "recording":
+        s["events"] = [e for e in s["events"] if e["kind"] == "consent"]
+        for seg in s["segments"]:
+            seg["speaker_id"] = None
+    us_default = name == "us_default"
+    if us_default:
+        name = "us_iep"
     if name == "england_default":
         s["meeting"]["kind"] = "sen_support_review"
         s["child"]["plan_type"] = "sen_support"
@@ -131,4 +146,6 @@ def variant(name):
             a["role"] = US_ROLES[a["role"]]
             if a.get("organisation") == "Northshire Council":
                 a["organisation"] = "Northshire School District"
+    if us_default:
+        s["meeting"]["kind"] = "complaint_meeting"
     return s

@@ -50,13 +50,24 @@ def statement_lines(markdown):
             yield section, line
 
 
-@pytest.mark.parametrize("name", ["england_default", "england_ehcp_annual_review", "us_iep"])
-def test_golden_file_per_template(app, parent, name):
-    meeting_id = load_meeting(app, parent, name)
+TEMPLATES = ["england_default", "england_ehcp_annual_review", "us_iep", "us_default"]
+
+
+@pytest.mark.parametrize("capture", ["markers", "taps", "recording"])
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_golden_file_per_template(app, parent, name, capture):
+    """Three ways a meeting is captured (taps and markers; taps only; the recording alone), per template."""
+    meeting_id = minutes_scripted.load(app, parent.email, script=minutes_scripted.variant(name, capture))
     with app.app_context():
         assert drafting.template_name(db.session.get(Meeting, meeting_id)) == f"{name}.md.j2"
     text = draft_for(app, meeting_id)
-    golden = GOLDEN / f"{name}.md"
+    with app.app_context():
+        meeting = db.session.get(Meeting, meeting_id)
+        capture_ = drafting.Capture(meeting)
+        problems, _ = draft_check.check(text, drafting.Clock(meeting), capture_.segments, capture_.events,
+                                        {a.id: drafting.person(a, capture_.jurisdiction) for a in meeting.attendees})
+    assert problems == []
+    golden = GOLDEN / (f"{name}.md" if capture == "markers" else f"{name}.{capture}.md")
     if os.environ.get("MINUTED_UPDATE_GOLDEN"):
         golden.parent.mkdir(parents=True, exist_ok=True)
         golden.write_text(text)
@@ -187,3 +198,43 @@ def test_merge_keeps_the_parents_edits_and_reports_conflicts():
     merged, conflicts, replaced = drafting.merge(base, mine, new, replace=["2. B"])
     assert "b2 (new)" in merged and "b edited" not in merged
     assert conflicts == [] and replaced == ["2. B"]
+
+
+def _script():
+    script = minutes_scripted.variant("england_ehcp_annual_review")
+    script["meeting"]["consent_status"] = None
+    return script
+
+
+def test_attendance_comes_from_what_was_captured(app, parent):
+    script = _script()
+    for a in script["attendees"]:
+        if a["id"] in ("a3", "a4"):
+            a["attendance"] = "expected"  # the list before the meeting; a3 spoke, a4 was never heard or tapped
+    script["segments"] = [s for s in script["segments"] if s["speaker_id"] != "a4"]
+    script["events"] = [e for e in script["events"] if e["payload"].get("attendee_id") != "a4"]
+    text = md_unescape(draft_for(app, minutes_scripted.load(app, parent.email, script=script)))
+    assert "- Mr David Lee, Head teacher / principal, Oak Primary: present" in text
+    assert "- Ms Rachel Green, LA SEN officer / EHC co-ordinator, Northshire Council: invited (attendance not " \
+           "recorded)" in text
+    assert "expected" not in text
+
+
+@pytest.mark.parametrize("answers, expected", [
+    ({"a1": True, "a2": True, "a3": True, "a4": True}, "- Everyone present agreed to the meeting being recorded."),
+    ({"a1": True, "a2": True, "a3": False}, "- Recording was not agreed by everyone present."),
+    ({"a1": True, "a2": True}, "- The meeting was recorded; the answers to the request to record are below."),
+    ({}, "- The meeting was recorded; consent was not recorded in the app."),
+])
+def test_consent_comes_from_the_answers_captured(app, parent, answers, expected):
+    script = _script()
+    script["events"] = [e for e in script["events"] if e["kind"] != "consent"] + [
+        {"id": f"00000000-0000-4000-8000-0000000001{i:02d}", "kind": "consent", "at_ms": 20000 + i,
+         "payload": {"attendee_id": who, "given": given}} for i, (who, given) in enumerate(answers.items())]
+    text = draft_for(app, minutes_scripted.load(app, parent.email, script=script))
+    section = text.split("## 3. Recording")[1].split("## 4.")[0]
+    assert expected in section
+    if expected.startswith("- Everyone"):
+        assert "agreed to the recording" not in section  # no list of six lines under "everyone agreed"
+    elif answers:
+        assert section.count("to the recording") == len(answers)

@@ -317,7 +317,7 @@ def summary_points(meeting, cap, clock, fmt):
             "kind": f.kind,
             "label": findings.kind_label(f.kind, cap.jurisdiction),
             "who": name(who_id, label),
-            "said_by": f.segment.speaker if who_id != f.said_by or label else None,
+            "said_by": (f.segment.speaker or "a person not identified") if who_id != f.said_by or label else None,
             "text": clean_text(typed or f.quote),
             "quoted": typed is None,
             "reason": clean_text(p.get("reason") or (f.reason["label"] if f.reason else "")),

@@ -109,6 +109,7 @@ def test_confirm_then_send_with_greeting_signature_copy_and_docx(page, sign_in, 
         "Notes of Sam J.'s EHCP annual review, Tuesday 1 December 2026 (parent's record)")
     expect(page.locator("#email-start")).to_contain_text(
         "Dear Ms Priya Khan and Mr David Lee,\n\nPlease find below my notes of Sam J.'s EHCP annual review")
+    assert unchecked > 0  # the scripted meeting's recording holds refusals and promises nobody marked
     if unchecked:
         expect(page.locator("#unchecked-warning")).to_contain_text(
             re.compile(rf"^\s*{unchecked} points? in these minutes comes? from the recording"))
@@ -141,3 +142,38 @@ def test_confirm_then_send_with_greeting_signature_copy_and_docx(page, sign_in, 
     lines = render.docx_lines(attachments[0].get_payload(decode=True))
     assert lines[0] == "Notes of Sam J.'s EHCP annual review, Tuesday 1 December 2026 (parent's record)"
     assert not any(line.startswith("Dear ") for line in lines)
+
+
+def test_consent_and_attendance_say_what_was_captured(page, sign_in, server):
+    """The review preview and the email state attendance and consent from what happened, not the list before."""
+    email_address = server.add_user("second@example.org")
+    script = minutes_scripted.variant("england_ehcp_annual_review")
+    script["meeting"]["consent_status"] = None
+    for a in script["attendees"]:
+        if a["id"] == "a3":
+            a["attendance"] = "expected"  # on the list before the meeting; he spoke in it
+    script["events"] = [e for e in script["events"] if e["kind"] != "consent"] + [
+        {"id": f"00000000-0000-4000-8000-0000000002{i:02d}", "kind": "consent", "at_ms": 20000 + i,
+         "payload": {"attendee_id": who, "given": who != "a4"}} for i, who in enumerate(("a1", "a2", "a3", "a4"))]
+    meeting_id = minutes_scripted.load(server.app, email_address, prefix="c", script=script)
+    sign_in(page, email_address)
+    page.goto(f"/meetings/{meeting_id}/review")
+    preview = page.locator("#minutes-preview")
+    expect(preview).to_contain_text("Mr David Lee, Head teacher / principal, Oak Primary: present")
+    expect(preview).to_contain_text("Recording was not agreed by everyone present.")
+    expect(preview).to_contain_text("Ms Rachel Green (LA SEN officer / EHC co-ordinator) did not agree to the recording")
+    expect(preview).not_to_contain_text("consent was not recorded")
+    expect(preview).not_to_contain_text("expected")
+
+    page.goto(f"/meetings/{meeting_id}/minutes/send")
+    page.get_by_role("button", name="Send by email").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check before sending")
+    before = len(server.outbox)
+    page.get_by_role("button", name="Send now").click()
+    expect(page.locator(".flash")).to_contain_text("Sent to")
+    assert len(server.outbox) == before + 1
+    text = email.message_from_bytes(server.outbox[-1]["data"], policy=policy.default) \
+        .get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert "Mr David Lee, Head teacher / principal, Oak Primary: present" in text
+    assert "Recording was not agreed by everyone present." in text
+    assert "Item opened" not in text and "[E" not in text
