@@ -33,6 +33,12 @@ recording: check") and the scores, per kind (refusal, commitment):
 
 The held-out meetings (``us_iep_annual``, ``england_la_meeting``) were written
 after the rules, by someone else, and never tuned on.
+
+``--corpus`` scores the phrase corpus (``tests/data/findings_corpus.json``)
+sentence by sentence instead: as written, and as tiny.en hears it after
+espeak-ng reads each sentence (two voices, alternating; 1 s apart; the WAV
+and its transcript cached in ``bench/.cache/``), per kind: recall and
+precision.
 """
 from __future__ import annotations
 
@@ -200,6 +206,72 @@ def run(name, modes):
     return result
 
 
+CORPUS = ROOT / "tests" / "data" / "findings_corpus.json"
+CORPUS_VOICES = (("en-gb-x-rp+f2", 170, 50), ("en+m3", 160, 40))
+
+
+def corpus_audio(items):
+    """Render the corpus sentences one after another (cached); return the WAV path and each sentence's span."""
+    import hashlib
+    import wave
+
+    import numpy as np
+
+    key = hashlib.sha256(json.dumps([i["text"] for i in items]).encode()).hexdigest()[:16]
+    wav = attr_bench.CACHE / "corpus" / f"corpus-{key}.wav"
+    spans_path = wav.with_suffix(".json")
+    if wav.exists() and spans_path.exists():
+        return wav, json.loads(spans_path.read_text())
+    wav.parent.mkdir(parents=True, exist_ok=True)
+    parts, spans, at = [], [], 16000
+    parts.append(np.zeros(16000, dtype=np.float32))
+    for n, item in enumerate(items):
+        voice, speed, pitch = CORPUS_VOICES[n % len(CORPUS_VOICES)]
+        audio = meeting_gen.trim(meeting_gen.espeak(item["text"], voice, speed, pitch))
+        spans.append((at * 1000 // 16000, (at + len(audio)) * 1000 // 16000))
+        parts += [audio, np.zeros(16000, dtype=np.float32)]
+        at += len(audio) + 16000
+    samples = np.concatenate(parts)
+    samples = samples / max(1e-6, float(np.abs(samples).max())) * 0.8
+    with wave.open(str(wav), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes((samples * 32767).astype("<i2").tobytes())
+    spans_path.write_text(json.dumps(spans))
+    return wav, spans
+
+
+def run_corpus(modes):
+    items = json.loads(CORPUS.read_text())["items"]
+    speaker = types.SimpleNamespace(id="s", name="Helen Price", role="senco")
+    texts = {"text": [i["text"] for i in items]}
+    if "asr" in modes:
+        wav, spans = corpus_audio(items)
+        segments, _ = attr_bench.transcribe_meeting(wav, None)
+        words = [w for s in segments for w in s.words]
+        texts["asr"] = [" ".join(w.text.strip() for w in words if a - 300 <= (w.start_ms + w.end_ms) // 2 <= b + 300)
+                        for a, b in spans]
+    out = {}
+    for mode in modes:
+        scores = {}
+        for item, text in zip(items, texts[mode]):
+            j = "us" if item.get("region") == "us" else "england"
+            said = types.SimpleNamespace(start_ms=0, end_ms=5000, text=text, speaker_id="s", speaker="Helen Price",
+                                         unsure=(), agenda_item_id=None, id=0)
+            got = {f.kind for f in findings.find([said], {"s": speaker}, j, datetime.date(2026, 3, 10))}
+            for kind in ("refusal", "commitment", "offer", "agreement"):
+                tp_fn_fp = scores.setdefault(kind, [0, 0, 0])
+                if kind in item["kinds"]:
+                    tp_fn_fp[0 if kind in got else 1] += 1
+                elif kind in got and kind not in item.get("also_ok", []):
+                    tp_fn_fp[2] += 1
+        out[mode] = scores
+        print(f"corpus {mode:<4}", "  ".join(
+            f"{k}: recall {pct(tp, tp + fn)} precision {pct(tp, tp + fp)}" for k, (tp, fn, fp) in scores.items()))
+    return out
+
+
 def pct(n, d):
     return f"{100 * n / d:5.1f} % ({n}/{d})" if d else "    -"
 
@@ -223,8 +295,14 @@ def main():
     parser.add_argument("--mode", choices=("text", "asr", "both"), default="both")
     parser.add_argument("--json")
     parser.add_argument("--show-false", action="store_true", help="print each false point's words")
+    parser.add_argument("--corpus", action="store_true", help="score the phrase corpus instead of the meetings")
     args = parser.parse_args()
     modes = ("text", "asr") if args.mode == "both" else (args.mode,)
+    if args.corpus:
+        results = run_corpus(modes)
+        if args.json:
+            Path(args.json).write_text(json.dumps(results, indent=1))
+        return
     results = [run(name, modes) for name in args.meetings.split(",")]
     for r in results:
         print_result(r, modes)
