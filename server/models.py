@@ -40,6 +40,8 @@ class User(db.Model):
     display_name: Mapped[Optional[str]] = mapped_column(sa.String(120))
     # how the parent signs off emails and letters (a few lines: name, "Sam's mum", a phone number)
     signature: Mapped[Optional[str]] = mapped_column(sa.String(1000))
+    # bumped by "sign out everywhere" and a password change: older session cookies stop working
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     # a partner who joined one meeting with a code: no password, no children of their own
     guest: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
@@ -59,8 +61,20 @@ class ApiToken(db.Model):
     name: Mapped[Optional[str]] = mapped_column(sa.String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     last_used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    expires_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)  # None: until revoked
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class LoginAttempt(db.Model):
+    """A failed sign-in or join-code try, by key (an email or an address): limits hold across processes."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (sa.Index("ix_login_attempt_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(300))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
 
 class Child(db.Model):
@@ -236,6 +250,9 @@ class MeetingMember(db.Model):
     # the code they joined with; revoking it removes this membership
     join_code_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("join_code.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    # when access ends (None: when the meeting ends or the code is revoked), and any more the parent granted
+    expires_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    grants: Mapped[Optional[str]] = mapped_column(sa.String(200))
 
     meeting: Mapped[Meeting] = relationship(back_populates="members")
 
