@@ -1,0 +1,1 @@
+"""Security tests: least privilege, bounded requests, races, logs, sessions and the API contract (issue 18)."""
