@@ -95,7 +95,11 @@ def serve(data, host, port, threads, use_https, cert, key, worker, workers):
         from . import tls
 
         if not cert:
-            made = tls.ensure_server_cert(app.config["DATA_DIR"], extra_names=[] if host in ("0.0.0.0", "::") else [host])
+            try:
+                made = tls.ensure_server_cert(app.config["DATA_DIR"],
+                                              extra_names=[] if host in ("0.0.0.0", "::") else [host])
+            except tls.NameNotPermitted as e:
+                raise click.ClickException(str(e)) from None
             cert, key = str(made.cert), str(made.key)
         server.ssl_adapter = BuiltinSSLAdapter(cert, key)
         scheme = "https"

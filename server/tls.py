@@ -24,6 +24,41 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from cryptography.x509.oid import NameOID
 
 CA_DAYS = 3650
+# The local CA may only certify names on the home network: even if its key leaked, or a phone kept trusting it
+# for years, it could not be used to impersonate a public site. DNS names: these domains and the names of this
+# machine; addresses: loopback, private and link-local ranges.
+PERMITTED_DNS = ("localhost", "local", "home.arpa", "lan", "internal", "localdomain")
+PERMITTED_NETWORKS = (
+    "127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10",
+    "::1/128", "fc00::/7", "fe80::/10",
+)
+
+
+class NameNotPermitted(ValueError):
+    """A name the local CA was not made to certify."""
+
+
+def name_constraints(extra_dns=()):
+    """The CA's NameConstraints: the home-network domains, this machine's names and the private address ranges."""
+    dns = sorted({*PERMITTED_DNS, socket.gethostname().split(".")[0].lower(), *(n.lower() for n in extra_dns)})
+    return x509.NameConstraints(
+        permitted_subtrees=[x509.DNSName(n) for n in dns]
+        + [x509.IPAddress(ipaddress.ip_network(net)) for net in PERMITTED_NETWORKS],
+        excluded_subtrees=None,
+    )
+
+
+def permitted(ca_cert, dns, ips):
+    """Return the names the CA may not certify ([] when it has no constraints: a CA made before they were added)."""
+    try:
+        nc = ca_cert.extensions.get_extension_for_class(x509.NameConstraints).value
+    except x509.ExtensionNotFound:
+        return []
+    domains = [d.value.lower() for d in nc.permitted_subtrees or () if isinstance(d, x509.DNSName)]
+    nets = [n.value for n in nc.permitted_subtrees or () if isinstance(n, x509.IPAddress)]
+    bad = [n for n in dns if not any(n.lower() == d or n.lower().endswith("." + d) for d in domains)]
+    bad += [str(ip) for ip in ips if not any(ip.version == net.version and ip in net for net in nets)]
+    return bad
 # Apple devices refuse server certificates valid for more than 825 days (398 for public CAs)
 SERVER_DAYS = 397
 RENEW_BEFORE = timedelta(days=30)
@@ -75,8 +110,8 @@ def _key_pem(key):
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
 
 
-def ensure_ca(data_dir):
-    """Return (CA certificate, CA key), making them the first time."""
+def ensure_ca(data_dir, extra_dns=()):
+    """Return (CA certificate, CA key), making them the first time (constrained to home-network names)."""
     p = paths(data_dir)
     if p.ca_cert.exists() and p.ca_key.exists():
         cert = x509.load_pem_x509_certificate(p.ca_cert.read_bytes())
@@ -97,6 +132,7 @@ def ensure_ca(data_dir):
         .not_valid_before(now - timedelta(minutes=5))
         .not_valid_after(now + timedelta(days=CA_DAYS))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(name_constraints(extra_dns), critical=True)
         .add_extension(
             x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
                           key_encipherment=False, data_encipherment=False, key_agreement=False,
@@ -125,13 +161,24 @@ def _needs_new(cert_path, dns, ips):
 def ensure_server_cert(data_dir, extra_names=()):
     """Return Paths with a current server certificate for this machine's names, signed by the local CA."""
     p = paths(data_dir)
-    ca_cert, ca_key = ensure_ca(data_dir)
     dns, ips = lan_names()
     for name in extra_names:
         try:
             ips.append(ipaddress.ip_address(name))
         except ValueError:
             dns.append(name)
+    extra_dns = [n for n in extra_names if n not in {str(ip) for ip in ips}]
+    ca_cert, ca_key = ensure_ca(data_dir, extra_dns)
+    # names the CA may not certify: addresses outside the private ranges are left out of the certificate
+    # (a phone would refuse the whole certificate); a DNS name asked for by name is an error to fix
+    refused = permitted(ca_cert, dns, ips)
+    ips = [ip for ip in ips if str(ip) not in refused]
+    asked = [n for n in extra_dns if n in refused]
+    if asked:
+        raise NameNotPermitted(
+            f"The local certificate authority was made for the home network and cannot certify {', '.join(asked)}. "
+            f"Remove {p.ca_cert.parent} to make a new one (phones must then trust the new one).")
+    dns = [n for n in dns if n not in refused]
     if not _needs_new(p.cert, dns, ips):
         return p
     key = ec.generate_private_key(ec.SECP256R1())

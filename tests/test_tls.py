@@ -42,6 +42,55 @@ def test_certificates(tmp_path):
     assert (again.ca_cert.read_bytes(), again.cert.read_bytes()) == before
 
 
+def _signed_by_ca(tmp_path, name):
+    """A certificate for `name` signed with the local CA's key (what someone holding the key could make)."""
+    import datetime
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+    from cryptography.x509.oid import NameOID
+
+    ca, ca_key = tls.ensure_ca(tmp_path)
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+        .issuer_name(ca.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    ), ca
+
+
+def test_the_local_ca_certifies_home_network_names_only(tmp_path):
+    from cryptography.x509 import verification
+
+    p = tls.ensure_server_cert(tmp_path, extra_names=["minuted.home.arpa"])
+    ca = x509.load_pem_x509_certificate(p.ca_cert.read_bytes())
+    constraints = ca.extensions.get_extension_for_class(x509.NameConstraints)
+    assert constraints.critical
+    store = verification.Store([ca])
+    # the server certificate verifies for its names under the constraints
+    cert = x509.load_pem_x509_certificate(p.cert.read_bytes())
+    for name in ("localhost", "minuted.home.arpa"):
+        verifier = verification.PolicyBuilder().store(store).build_server_verifier(verification.DNSName(name))
+        verifier.verify(cert, [])
+    # a certificate for a public site, signed with the same key, does not
+    rogue, _ = _signed_by_ca(tmp_path, "www.example.com")
+    verifier = verification.PolicyBuilder().store(store).build_server_verifier(
+        verification.DNSName("www.example.com"))
+    with pytest.raises(verification.VerificationError):
+        verifier.verify(rogue, [])
+    # asking later for a public name is refused with a way out, not silently certified
+    with pytest.raises(tls.NameNotPermitted, match="Remove"):
+        tls.ensure_server_cert(tmp_path, extra_names=["minuted.example.com"])
+
+
 @pytest.fixture
 def https_server(tmp_path):
     port = free_port()
