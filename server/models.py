@@ -122,6 +122,8 @@ class Meeting(db.Model):
     started_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)  # wall time of at_ms = 0
     ended_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     consent_status: Mapped[Optional[str]] = mapped_column(sa.String(20))  # all | refused | not_asked
+    # recordings the parent deleted: [{"at_ms": where it started on the timeline, "deleted_at": ISO time}]
+    recordings_deleted: Mapped[Optional[list]] = mapped_column(JSON)
     # what the stored utterances were worked out from (server/attribution.py); another value = stale
     attribution_key: Mapped[Optional[str]] = mapped_column(sa.String(64))
     next_review: Mapped[Optional[date]] = mapped_column(sa.Date)

@@ -584,6 +584,11 @@ def context(meeting, today=None):
             "plan_date": fmt(meeting.plan_date),
             "consent_status": consent_status(meeting, consents, present_ids),
             "recorded": bool(meeting.recordings),
+            "deleted_recordings": [
+                {"start": clock(r.get("at_ms") or 0),
+                 "on": fmt(datetime.datetime.fromisoformat(r["deleted_at"].replace("Z", "+00:00")).astimezone(zone).date())}
+                for r in meeting.recordings_deleted or [] if r.get("deleted_at")
+            ],
         },
         "consents": consents,
         "present": [a for a in attendees if not a["absent"]],

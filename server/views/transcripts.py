@@ -12,11 +12,14 @@ from flask import render_template
 from flask import request
 from flask import url_for
 
+from .. import audio_store
 from .. import jobs
 from .. import openapi
 from .. import prep
+from .. import recordings
 from .. import transcripts
 from ..auth import login_required
+from ..db import db
 from ..errors import APIError
 from .api import body
 from .api import require_login as api_login
@@ -85,6 +88,35 @@ def _public(rows):
 
 
 # --- the page ---------------------------------------------------------------
+
+
+@bp.delete(API + "/recordings/<recording_id>")
+def delete_recording(meeting_id, recording_id):
+    """Delete one recording: its audio, chunks, transcript and what was drawn from it (the owner only)."""
+    meeting = prep.get_meeting(meeting_id, owner_only=True)
+    deleted = recordings.delete(meeting, audio_store.get_recording(meeting, recording_id))
+    db.session.commit()
+    recordings.purge_files(deleted)
+    return "", 204
+
+
+@bp.post("/meetings/<meeting_id>/recordings/<recording_id>/delete")
+def page_delete_recording(meeting_id, recording_id):
+    """The transcript page's "Delete this recording" (with its confirmation box ticked)."""
+    meeting = prep.get_meeting(meeting_id, owner_only=True)
+    if request.form.get("confirm") != "yes":
+        flash("Tick the box to confirm: the recording and its transcript cannot be brought back.", "error")
+        return redirect(url_for("transcripts.page", meeting_id=meeting.id))
+    try:
+        deleted = recordings.delete(meeting, audio_store.get_recording(meeting, recording_id))
+    except APIError as e:
+        flash(e.message, "error")
+        return redirect(url_for("transcripts.page", meeting_id=meeting.id))
+    db.session.commit()
+    recordings.purge_files(deleted)
+    flash("The recording, its transcript and the points drawn from it were deleted. The minutes will say a "
+          "recording was deleted.", "info")
+    return redirect(url_for("transcripts.page", meeting_id=meeting.id))
 
 
 @bp.get("/meetings/<meeting_id>/transcript")

@@ -13,9 +13,12 @@ Create Date: 2026-12-03
 - meeting_member.expires_at / grants: when a partner's access ends (with the
   meeting, the code or a set time), and what more the parent granted
   explicitly for that meeting (a comma-separated list; NULL = note-taking only).
+- meeting.recordings_deleted: when a recording was deleted by the parent (its
+  start on the timeline and when), so the minutes can say so.
 """
 from alembic import op
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 revision = '7b3e9f1c2a44'
 down_revision = '6da0c56c49da'
@@ -39,9 +42,15 @@ def upgrade():
     with op.batch_alter_table('meeting_member', schema=None) as batch_op:
         batch_op.add_column(sa.Column('expires_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('grants', sa.String(length=200), nullable=True))
+    with op.batch_alter_table('meeting', schema=None) as batch_op:
+        batch_op.add_column(sa.Column(
+            'recordings_deleted', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'),
+            nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table('meeting', schema=None) as batch_op:
+        batch_op.drop_column('recordings_deleted')
     with op.batch_alter_table('meeting_member', schema=None) as batch_op:
         batch_op.drop_column('grants')
         batch_op.drop_column('expires_at')
