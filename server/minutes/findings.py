@@ -43,8 +43,12 @@ CONTRACTIONS = {
 }
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+")
 # clause breaks: a semicolon, "but", ", and"/", so"/", then", and "and" before a new subject with "will"
+_CONTINUATION = ("send|share|email|write|call|ring|arrange|set up|book|update|add|include|put|chase|check|"
+                 "speak|talk|ask|refer|request|submit|take|bring|visit|observe|review|meet|draft|prepare|"
+                 "complete|provide|give|let|copy|forward|circulate|pass|raise|record|log|invite|confirm|make")
 _CLAUSE = re.compile(
-    r";\s+|,?\s+but\s+|,\s+(?:and|so|then|and then)\s+|\s+and\s+(?=(?:i|we|[A-Z][a-z]+)(?:'ll|\s+will)\b)")
+    r";\s+|,?\s+but\s+|,\s+(?:and|so|then|and then)\s+|\s+and\s+(?=(?:i|we|[A-Z][a-z]+)(?:'ll|\s+will)\b)"
+    rf"|\s+and\s+(?=(?:then\s+)?(?:{_CONTINUATION})\b)")
 _PROCEDURAL_QUESTION = re.compile(
     r"^(?:can|could|may) (?:i|we) (?:just )?(?:add|say|ask|come in|check|start|move on|have a (?:break|minute))\b"
     r"|^(?:shall|should) we\b|^(?:is|are) (?:everyone|we all)\b|^(?:any|anything) (?:other|else)\b|^sorry\b")
@@ -332,8 +336,10 @@ def find(segments, attendees, jurisdiction, meeting_date, child_name=""):
                     merged.append([a, b, who, hit, due])
                 if len(merged) == 1 and not long:
                     merged[0][0], merged[0][1] = s_start, s_end
-                for a, b, (who, label), hit, due in merged:
-                    due = due or resolve(text[b:s_end], meeting_date, jurisdiction)
+                for i, (a, b, (who, label), hit, due) in enumerate(merged):
+                    # a date said after the action's own words, before the next action's, is its date
+                    upto = merged[i + 1][0] if i + 1 < len(merged) else s_end
+                    due = due or resolve(text[b:upto], meeting_date, jurisdiction)
                     add("commitment", a, b, hit, who=who, who_label=label, due=due)
         previous = seg
     return out
@@ -358,11 +364,6 @@ def rs_verb(clause_norm, rs):
     """True when a subject-less clause goes on with an action ("…, and send the information by…")."""
     verbs = rs["data"].get("continuation_verbs") or _CONTINUATION
     return re.match(rf"^(?:also |then )?(?:{verbs})\b", clause_norm) is not None
-
-
-_CONTINUATION = ("send|share|email|write|call|ring|arrange|set up|book|update|add|include|put|chase|check|"
-                 "speak|talk|ask|refer|request|submit|take|bring|visit|observe|review|meet|draft|prepare|"
-                 "complete|provide|give|let|copy|forward|circulate|pass|raise|record|log|invite|confirm|make")
 
 
 def kind_label(kind, jurisdiction):

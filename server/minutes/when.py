@@ -65,6 +65,9 @@ _PATTERNS = [
     ("days", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} (?:calendar )?days?\b")),
     ("weeks", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} weeks?(?:'s time)?\b|\b(?:within|in) a fortnight\b")),
     ("months", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} months?(?:'s time)?\b")),
+    # "for the next four weeks": the period ends then
+    ("weeks", re.compile(rf"\bfor(?: the next)? {_NUM} weeks?\b")),
+    ("days", re.compile(rf"\bfor(?: the next)? {_NUM} (?:school |working )?days?\b")),
     ("today", re.compile(r"\b(?:today|this afternoon|this evening|by the end of the day|end of play today|tonight)\b")),
     ("tomorrow", re.compile(r"\btomorrow\b")),
     ("weekday", re.compile(rf"\b(?:(?P<next>next|this coming|this) )?(?P<weekday>{_WEEKDAY})\b")),
