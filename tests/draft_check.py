@@ -14,7 +14,7 @@ from server.minutes.render import md_unescape
 TIME = re.compile(r"\[(\+?\d\d:\d\d:\d\d)")
 QUOTE = re.compile(r"“(.*?)”")
 NOT_POINTS = ("- Actions:", "- Views differed", "- Not recorded", "- Not marked", "- No agenda item",
-              "- Outcome recorded", "- No actions")
+              "- Outcome recorded", "- No actions", "- Nothing was noted")
 POINT_START = re.compile(r"^(?:- (?P<kind>Refused|Agreed|Offered|Asked for|Question), (?P<who>.*?)(?: \(a proposal, "
                          r"not an agreement\))?: |(?P<n>\d+)\. (?P<owner>.*?)(?: \(said by (?P<said>.*?)\))?: |- )")
 

@@ -393,6 +393,22 @@ def summary_points(meeting, cap, clock, fmt):
     return kept
 
 
+def differences(points):
+    """[(request, refusal)]: each request of the parent's side whose first answer (before another request) is a refusal."""
+    out = []
+    for i, p in enumerate(points):
+        if p["kind"] != "request":
+            continue
+        for q in points[i + 1:]:
+            if q["kind"] == "request":
+                break
+            if q["kind"] in ("refusal", "agreement", "commitment", "offer"):
+                if q["kind"] == "refusal":
+                    out.append((p, q))
+                break
+    return out
+
+
 def attended(meeting, cap):
     """Each attendee's attendance as the minutes state it: recorded, or shown by what was captured.
 
@@ -465,7 +481,6 @@ def context(meeting, today=None):
         item_points = by_item.get(item.id, [])
         reached = bool(item_points) or item.id in tapped_items or item.id in spoken_items
         outcome = item.outcome if item.outcome in OUTCOME else None
-        kinds = {p["kind"] for p in item_points}
         items.append({
             "number": number,
             "id": item.id,
@@ -475,8 +490,8 @@ def context(meeting, today=None):
             "outcome": OUTCOME.get(outcome) if outcome and reached else None,
             "points": [p for p in item_points if p["kind"] != "commitment"],
             "actions": [p for p in item_points if p["kind"] == "commitment"],
-            # the review report must record where views differ: the parent's side asked, someone refused
-            "differ": "request" in kinds and "refusal" in kinds,
+            # the review report must record where views differ: the parent's side asked, and the answer was no
+            "differ": differences(item_points),
         })
     general = [p for p in by_item.get(None, []) if p["kind"] != "commitment"]
     item_numbers = {i["id"]: i["number"] for i in items}
