@@ -24,7 +24,8 @@ recording: check") and the scores, per kind (refusal, commitment):
 * **precision**: findings of that kind that are a truth point (any saying), or
   a turn marked ``also_ok``; the rest are **false points**;
 * **right person**: found points whose person (who refused, who owns the
-  action) is the truth's;
+  action) is the truth's (for an action on behalf of someone absent: that
+  person or body, not the speaker);
 * **right due**: found commitments with a due date in the truth whose date is
   the truth's;
 * **draft / said**: characters of the quotes the draft carries (refusals,
@@ -125,6 +126,17 @@ def on_turn(finding, turn, point):
     return len(truth & content(finding.quote)) >= min(2, len(truth))
 
 
+def right_person(finding, point):
+    """The finding names the truth's person: the attendee, a named absent person, or a body spoken for."""
+    who = point["who"]
+    if who.startswith("named:"):
+        return bool(finding.who_label) and who.split(":", 1)[1].lower() in finding.who_label.lower()
+    if who.startswith("org:"):
+        # said on behalf of a body: the body itself, or the attendee who speaks for it (not the speaker's own promise)
+        return bool(finding.who_label) or (finding.who is not None and finding.who != finding.said_by)
+    return finding.who == who
+
+
 def score(meeting, truth, found):
     turns = meeting["turns"]
     out = {}
@@ -157,7 +169,7 @@ def score(meeting, truth, found):
                 continue
             used.add(id(match))
             hit += 1
-            person += match.who == p["who"]
+            person += right_person(match, p)
             truth_due = next((q.get("due") for q in members if q.get("due")), None)
             if truth_due:
                 due_total += 1
