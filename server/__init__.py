@@ -2,6 +2,9 @@
 from pathlib import Path
 
 from flask import Flask
+from flask import current_app
+from flask import request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from . import config
 
@@ -17,6 +20,36 @@ def _asset_dir(name):
 
 TEMPLATES = _asset_dir("templates")
 PWA = _asset_dir("pwa")
+# the endpoints that take a bigger body than MAX_JSON_BYTES, and the setting that limits it
+BODY_LIMITS = {
+    "transcripts.upload": "MAX_CONTENT_LENGTH",
+    "transcripts.page_upload": "MAX_CONTENT_LENGTH",
+    "api.put_chunk": "MAX_CHUNK_BYTES",
+    "api.post_events": "MAX_EVENTS_BYTES",
+}
+
+
+def limit_body():
+    """Cap this request's body by its endpoint; refuse one that says it is bigger before reading any of it.
+
+    A chunked body has no length to check: werkzeug stops reading it at the cap (and the
+    JSON reader, views/api.py: body, answers 413 for one that reached it).
+    """
+    limit = current_app.config[BODY_LIMITS.get(request.endpoint, "MAX_JSON_BYTES")]
+    request.max_content_length = limit
+    if request.content_length is not None and request.content_length > limit:
+        raise RequestEntityTooLarge(f"The request body is too big: at most {limit} bytes here.")
+
+
+def clean_form():
+    """Refuse a form whose text holds a NUL or a lone surrogate: no page stores what PostgreSQL cannot."""
+    if request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
+            "application/x-www-form-urlencoded", "multipart/form-data"):
+        for value in request.form.values():
+            if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
+                from .errors import APIError
+
+                raise APIError(400, "bad_text", "The text holds characters that cannot be stored (NUL).")
 
 
 def create_app(test_config=None):
@@ -36,6 +69,8 @@ def create_app(test_config=None):
     else:
         app.config.update(test_config)
     config.finalise(app)
+    app.before_request(limit_body)  # first: before any hook reads a form
+    app.before_request(clean_form)
 
     # extensions and request hooks, each module binding itself to this app
     from . import db, auth, errors, security, pwa
@@ -48,6 +83,9 @@ def create_app(test_config=None):
     from . import jobs
 
     jobs.init_app(app)  # the transcription queue (Huey) and its tasks
+    from . import audio_store
+
+    audio_store.init_app(app)  # start-up: sweep the temp files of crashed processes
 
     from .views import api, pages, account, transcripts, minutes
 

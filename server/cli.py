@@ -1,4 +1,4 @@
-"""The `minuted` command: serve, worker, user add, token, transcribe."""
+"""The `minuted` command: serve, worker, user add/password, token (new, list, revoke), transcribe."""
 import os
 import sys
 
@@ -165,27 +165,119 @@ def user_add(data, email, password_stdin):
     click.echo(f"Created an account for {auth.normalise_email(email)}.")
 
 
-@main.command()
+@user.command("password")
+@data_option
+@click.argument("email")
+@click.option("--stdin", "--password-stdin", "from_stdin", is_flag=True,
+              help="Read the new password from standard input (one line) instead of asking twice.")
+def user_password(data, email, from_stdin):
+    """Set a new password for EMAIL (a reset): every session of the account ends; API tokens stay."""
+    from . import auth
+    from .db import db
+    from .errors import ValidationError
+
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    app = _app(data)
+    _upgrade(app)
+    with app.app_context():
+        account = _account(email)
+        try:
+            auth.set_password(account, password)
+        except ValidationError as e:
+            raise click.ClickException(" ".join(e.fields.values())) from None
+        db.session.commit()
+    click.echo(f"Changed the password for {auth.normalise_email(email)}; it is signed out everywhere.")
+
+
+def _account(email):
+    """Return the account for email (inside an app context), or stop with a message."""
+    from . import auth
+
+    account = auth.find_user(email)
+    if account is None:
+        raise click.ClickException(f"No account for {email}.")
+    return account
+
+
+class _TokenGroup(click.Group):
+    """`minuted token EMAIL` is short for `minuted token new EMAIL` (how tokens were always made)."""
+
+    def parse_args(self, ctx, args):
+        if args and args[0] not in self.commands and args[0] != "--help":
+            args = ["new", *args]
+        return super().parse_args(ctx, args)
+
+
+@main.group(cls=_TokenGroup)
+def token():
+    """API tokens: make one (`minuted token EMAIL`), list them, revoke one."""
+
+
+@token.command("new")
 @data_option
 @click.argument("email")
 @click.option("--name", help="A label for the token.")
-def token(data, email, name):
+@click.option("--expires-days", type=click.IntRange(1, 3650),
+              help="Stop working after this many days (default: until revoked).")
+def token_new(data, email, name, expires_days):
     """Print a new API token for EMAIL's account."""
     from . import auth
     from .db import db
-    from .models import User
 
     app = _app(data)
     _upgrade(app)
     with app.app_context():
-        account = db.session.execute(
-            db.select(User).where(User.email == auth.normalise_email(email))
-        ).scalar_one_or_none()
-        if account is None:
-            raise click.ClickException(f"No account for {email}.")
-        value = auth.new_token(account, name=name)
+        value = auth.new_token(_account(email), name=name, expires_days=expires_days)
         db.session.commit()
     click.echo(value)
+
+
+@token.command("list")
+@data_option
+@click.argument("email")
+def token_list(data, email):
+    """List EMAIL's API tokens: id, name, created, last used, expires (the tokens themselves are never kept)."""
+    from . import auth
+    from .db import now_utc
+
+    def when(moment):
+        return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+    app = _app(data)
+    _upgrade(app)
+    with app.app_context():
+        rows = auth.tokens_of(_account(email))
+        now = now_utc()
+        if not rows:
+            click.echo(f"{auth.normalise_email(email)} has no API tokens.")
+        for row in rows:
+            if row.expires_at is None:
+                expires = "expires never"
+            else:
+                expires = f"{'expired' if row.expires_at <= now else 'expires'} {when(row.expires_at)}"
+            used = f"last used {when(row.last_used_at)}"
+            click.echo(f"{row.id}\t{row.name or '-'}\tcreated {when(row.created_at)}\t{used}\t{expires}")
+
+
+@token.command("revoke")
+@data_option
+@click.argument("email")
+@click.argument("token_id", type=int)
+def token_revoke(data, email, token_id):
+    """Revoke EMAIL's API token TOKEN_ID (from `minuted token list`): it answers 401 from now on."""
+    from . import auth
+    from .db import db
+
+    app = _app(data)
+    _upgrade(app)
+    with app.app_context():
+        if not auth.revoke_token(_account(email), token_id):
+            raise click.ClickException(f"{auth.normalise_email(email)} has no token {token_id}.")
+        db.session.commit()
+    click.echo(f"Revoked token {token_id}.")
 
 
 @main.command()

@@ -27,13 +27,24 @@ def defaults():
         "TRUSTED_PROXIES": 0,  # how many reverse proxies to believe X-Forwarded-* from
         "SESSION_COOKIE_NAME": "minuted_session",
         "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 30,
-        "MAX_CONTENT_LENGTH": 200 * 1024 * 1024,  # whole-file uploads; chunks have their own limit
-        "MAX_CHUNK_BYTES": 8 * 1024 * 1024,
+        # request bodies, refused unread when bigger (server/__init__.py: limit_body)
+        "MAX_CONTENT_LENGTH": 200 * 1024 * 1024,  # whole-file audio uploads only
+        "MAX_CHUNK_BYTES": 8 * 1024 * 1024,  # one audio chunk from a phone
+        "MAX_JSON_BYTES": 2 * 1024 * 1024,  # any other body, JSON or form (200,000 characters of minutes fit)
+        # a batch of events: the PWA sends up to 500, each at most 4,000 characters (12,000 bytes) of text
+        "MAX_EVENTS_BYTES": 8 * 1024 * 1024,
         "MAX_TEXT_CHARS": 4000,
         # argon2id cost (OWASP's minimum is 2 passes over 19 MiB; these are stronger)
         "ARGON2_TIME_COST": 3,
         "ARGON2_MEMORY_KIB": 65536,
         "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+        # failed sign-ins (per email, per address) and join-code tries (per address) kept in the
+        # database: this many within the window (seconds), then 429 until the oldest leaves it
+        "LOGIN_TRIES": 10,
+        "LOGIN_TRIES_WINDOW": 15 * 60,
+        "SESSION_ABSOLUTE_LIFETIME": 60 * 60 * 24 * 90,  # a sign-in ends after this, however often it is used
+        "PASSWORD_RESET_MAX_AGE": 60 * 60,  # an emailed reset link works once, for this long
+        "PUBLIC_URL": None,  # e.g. https://minuted.example.org: where reset links point (else this machine's names)
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session

@@ -1,4 +1,13 @@
-"""The database: one SQLAlchemy object, a naming convention, SQLite pragmas, migrations."""
+"""The database: one SQLAlchemy object, a naming convention, SQLite pragmas, migrations.
+
+What a statement carries (a note, a refusal's reason) never reaches the logs: the
+engine hides SQL parameters from its errors and its log, and every log record is
+redacted as it is made, so a database error's message (PostgreSQL puts the
+failing row there) and SQLAlchemy's DEBUG result rows are left out, whichever
+logger or handler they take.
+"""
+import logging
+import traceback
 from datetime import datetime
 from datetime import timezone
 from pathlib import Path
@@ -63,8 +72,122 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor.close()
 
 
+def savepoint():
+    """Return a savepoint in the session's transaction (``with savepoint():``), to roll back a lost race.
+
+    pysqlite opens a transaction only before a write, so a SAVEPOINT sent first would open one that
+    its RELEASE commits: on SQLite the transaction is begun first. Its first statement is still the
+    write, so SQLite waits for the lock (busy_timeout) instead of failing on a stale snapshot.
+    """
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite" and not connection.connection.driver_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN")
+    return db.session.begin_nested()
+
+
+# where an exception class comes from → a database error (whose message may quote the data)
+DATABASE_MODULES = ("sqlalchemy", "sqlite3", "psycopg", "psycopg2")
+HIDDEN = "[hidden: database errors can quote meeting data]"
+
+
+def _chain(exc):
+    """Return exc and the exceptions it was raised from or while handling, newest first."""
+    chain = []
+    while exc is not None and all(exc is not seen for seen in chain):
+        chain.append(exc)
+        exc = exc.__cause__ if exc.__cause__ is not None else (None if exc.__suppress_context__ else exc.__context__)
+    return chain
+
+
+def _from_database(exc):
+    return type(exc).__module__.split(".")[0] in DATABASE_MODULES
+
+
+def _may_quote_data(exc):
+    """A driver's error, or SQLAlchemy's wrapping of one (ORM errors about state name no values)."""
+    return _from_database(exc) and (
+        isinstance(exc, sa.exc.StatementError) or not isinstance(exc, sa.exc.SQLAlchemyError)
+    )
+
+
+def _describe(exc):
+    """One exception as a log may show it: a database error keeps its type, SQL (placeholders) and error code.
+
+    SQLite's messages name tables and columns, never values, so they stay; other drivers' go.
+    """
+    name = f"{type(exc).__module__}.{type(exc).__qualname__}"
+    if not _may_quote_data(exc):
+        return "".join(traceback.format_exception_only(type(exc), exc)).rstrip("\n")
+    orig = getattr(exc, "orig", None)
+    inner = orig if isinstance(orig, BaseException) else exc
+    if type(inner).__module__ == "sqlite3":
+        words = str(inner)
+    else:
+        words = HIDDEN
+        code = getattr(inner, "sqlstate", None)
+        constraint = getattr(getattr(inner, "diag", None), "constraint_name", None)
+        words += "".join(f" [{label}: {value}]" for label, value in (("code", code), ("constraint", constraint))
+                         if value)
+    if inner is not exc:
+        words = f"({type(inner).__module__}.{type(inner).__qualname__}) {words}"
+    statement = getattr(exc, "statement", None)
+    if isinstance(statement, str):
+        words += f"\n[SQL: {statement}]"
+    return f"{name}: {words}"
+
+
+def _format(exc):
+    """A traceback like Python's, each exception described by _describe."""
+    parts, older = [], None
+    for e in reversed(_chain(exc)):
+        if older is not None:
+            parts.append("\nThe above exception was the direct cause of the following exception:\n\n"
+                         if e.__cause__ is older else
+                         "\nDuring handling of the above exception, another exception occurred:\n\n")
+        parts.append("Traceback (most recent call last):\n")
+        parts.extend(traceback.format_tb(e.__traceback__))
+        parts.append(_describe(e) + "\n")
+        older = e
+    return "".join(parts).rstrip("\n")
+
+
+def _redact(record):
+    """Leave database errors' messages and result rows out of a log record (in place)."""
+    exc = record.exc_info[1] if record.exc_info else None
+    if exc is not None and any(_may_quote_data(e) for e in _chain(exc)):
+        record.exc_text, record.exc_info = _format(exc), None
+    if isinstance(record.args, tuple) and any(isinstance(a, BaseException) for a in record.args):
+        record.args = tuple(
+            _describe(a) if isinstance(a, BaseException) and any(_may_quote_data(e) for e in _chain(a)) else a
+            for a in record.args
+        )
+    if isinstance(record.msg, BaseException) and any(_may_quote_data(e) for e in _chain(record.msg)):
+        record.msg = _describe(record.msg)
+    if record.name.startswith("sqlalchemy.engine") and record.msg == "Row %r":
+        record.msg, record.args = "Row [hidden: rows hold meeting data]", ()
+
+
+def redact_logs():
+    """Redact every log record this process makes (see _redact); once, however many apps are made."""
+    make = logging.getLogRecordFactory()
+    if getattr(make, "redacts_database_data", False):
+        return
+
+    def factory(*args, **kwargs):
+        record = make(*args, **kwargs)
+        _redact(record)
+        return record
+
+    factory.redacts_database_data = True
+    logging.setLogRecordFactory(factory)
+
+
 def init_app(app):
-    """Bind the database and migrations to the app."""
+    """Bind the database and migrations to the app; statements' data stays out of errors and logs."""
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    options["hide_parameters"] = True  # not a setting: the README promises notes never reach the logs
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    redact_logs()
     db.init_app(app)
     migrate.init_app(app, db)
 

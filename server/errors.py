@@ -2,6 +2,7 @@
 import logging
 
 from flask import jsonify
+from flask import make_response
 from flask import render_template
 from flask import request
 from werkzeug.exceptions import HTTPException
@@ -78,9 +79,10 @@ def handle_http_error(e):
     message = e.description if isinstance(e.description, str) else e.name
     if isinstance(e, CSRFError):
         message = "This form has expired or did not come from Minuted. Reload the page and try again."
-    response = _respond(status, code, message)
-    if status == 405 and hasattr(e, "valid_methods") and e.valid_methods:
-        response = response if not isinstance(response, tuple) else response
+    response = make_response(_respond(status, code, message))
+    if status == 405 and getattr(e, "valid_methods", None):
+        # RFC 9110: a 405 names the methods the resource does support
+        response.headers["Allow"] = ", ".join(sorted(e.valid_methods))
     return response
 
 

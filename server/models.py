@@ -139,8 +139,11 @@ class Meeting(db.Model):
     )
     events: Mapped[list[Event]] = relationship(back_populates="meeting", cascade="all, delete-orphan")
     recordings: Mapped[list[Recording]] = relationship(back_populates="meeting", cascade="all, delete-orphan")
-    members: Mapped[list[MeetingMember]] = relationship(back_populates="meeting", cascade="all, delete-orphan")
-    join_codes: Mapped[list[JoinCode]] = relationship(back_populates="meeting", cascade="all, delete-orphan")
+    # the database cascades these (a join code's memberships go with it): the ORM lets it
+    members: Mapped[list[MeetingMember]] = relationship(back_populates="meeting", cascade="all, delete-orphan",
+                                                        passive_deletes=True)
+    join_codes: Mapped[list[JoinCode]] = relationship(back_populates="meeting", cascade="all, delete-orphan",
+                                                      passive_deletes=True)
     segments: Mapped[list[TranscriptSegment]] = relationship(
         back_populates="meeting", cascade="all, delete-orphan", order_by="TranscriptSegment.start_ms"
     )

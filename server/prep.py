@@ -3,15 +3,21 @@
 Plain functions shared by the pages and the JSON API: each validates its input
 with `clean`, adds or changes rows, and leaves the commit to the caller.
 """
+import re
 from datetime import date
 from datetime import datetime
 from datetime import timezone
+from functools import cache
 from zoneinfo import ZoneInfo
 from zoneinfo import ZoneInfoNotFoundError
+from zoneinfo import available_timezones
 
 from flask import abort
 from flask import g
+from werkzeug.datastructures import MultiDict
 
+from . import jsonbody
+from . import partners
 from . import rules
 from .db import db
 from .errors import ValidationError
@@ -38,6 +44,15 @@ ATTENDANCE = {
     "excused_in_writing": "Excused in writing",
 }
 DELIVERED = {"": "Not sure", "yes": "Delivered as written", "partly": "Partly delivered", "no": "Not delivered"}
+# the years a date or time may fall in: any meeting, plan, birthday or deadline Minuted deals in
+EARLIEST_YEAR, LATEST_YEAR = 1990, 2100
+MAX_INT = 2**63 - 1
+# an RFC 5322 addr-spec as people write them (a dot-atom, @, dotted domain labels): no quotes, comments or names
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+EMAIL_RE = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})+")
+# the most rows of each kind, so a list stays one people can work through (and a page can show)
+MAX_ROWS = {"attendees": 100, "agenda": 100, "provision": 300, "targets": 300}
 
 
 class Field:
@@ -51,18 +66,28 @@ class Field:
         self.label = label
 
 
-def _parse(name, field, raw):
+def _parse(name, field, raw, form=False):
+    """Read one value: from a form, text; from JSON, the field's own type (true/false for a bool, text for text)."""
     if field.kind == "bool":
-        if isinstance(raw, bool):
-            return raw
-        return str(raw).lower() in ("1", "true", "on", "yes")
+        if raw is None or isinstance(raw, bool):
+            return bool(raw)
+        if form:
+            return str(raw).lower() in ("1", "true", "on", "yes")
+        raise ValueError("Send true or false.")
     if raw is None:
         return None
-    if isinstance(raw, (dict, list)):
+    if field.kind == "int" and not form:
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            raise ValueError("Enter a whole number.")
+        value = raw
+    elif not isinstance(raw, str):
         raise ValueError("Expected text here.")
-    value = str(raw).strip() if not isinstance(raw, (int, float)) or field.kind == "str" else raw
-    if value == "":
-        return None
+    else:
+        value = raw.strip()
+        if value == "":
+            return None
+        if not jsonbody.is_clean_text(value):
+            raise ValueError("Remove the invalid characters (NUL, or half of an emoji).")
     if field.kind == "str":
         if len(value) > field.max_len:
             raise ValueError(f"Keep this under {field.max_len} characters.")
@@ -71,21 +96,64 @@ def _parse(name, field, raw):
         return value
     if field.kind == "int":
         try:
-            return int(value)
-        except (TypeError, ValueError):
+            value = int(value)
+        except ValueError:
             raise ValueError("Enter a whole number.") from None
+        if not -MAX_INT <= value <= MAX_INT:
+            raise ValueError("That number is too big.")
+        return value
     if field.kind == "date":
         try:
-            return date.fromisoformat(str(value))
-        except ValueError:
-            raise ValueError("Enter a date like 2026-12-01.") from None
+            return in_range(date.fromisoformat(value))
+        except ValueError as e:
+            raise ValueError(str(e) if isinstance(e, OutOfRange) else "Enter a date like 2026-12-01.") from None
     if field.kind == "datetime":
         try:
-            parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError:
-            raise ValueError("Enter a date and time like 2026-12-01T09:30.") from None
-        return parsed
+            return in_range(datetime.fromisoformat(value.replace("Z", "+00:00")))
+        except ValueError as e:
+            raise ValueError(str(e) if isinstance(e, OutOfRange) else "Enter a date and time like 2026-12-01T09:30.") \
+                from None
+    if field.kind == "timezone":
+        if not valid_timezone(value):
+            raise ValueError("Choose a time zone like Europe/London.")
+        return value
+    if field.kind == "email":
+        if not valid_email(value):
+            raise ValueError("Enter one email address, like name@school.org.")
+        return value
     raise AssertionError(field.kind)
+
+
+class OutOfRange(ValueError):
+    """A date outside the years Minuted deals in."""
+
+
+def in_range(value):
+    """Return a date or datetime whose year is EARLIEST_YEAR to LATEST_YEAR, else raise OutOfRange.
+
+    Far from the ends of what datetime holds, a time zone can move it a day and every page still shows it.
+    """
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise OutOfRange(f"Give a date from {EARLIEST_YEAR} to {LATEST_YEAR}.")
+    return value
+
+
+def valid_timezone(name):
+    """Whether name is an IANA time zone (Europe/London) this server knows."""
+    return isinstance(name, str) and name in _zones()
+
+
+@cache
+def _zones():
+    return frozenset(available_timezones()) - {"localtime"}  # localtime: whatever the server is set to
+
+
+def valid_email(value):
+    """Whether value is one address as an RFC 5322 addr-spec: no display name, no comma, no CR/LF, at most 254 long."""
+    return (
+        isinstance(value, str) and len(value) <= 254 and EMAIL_RE.fullmatch(value) is not None
+        and len(value.rpartition("@")[0]) <= 64
+    )
 
 
 def clean(data, spec, partial=False):
@@ -95,13 +163,14 @@ def clean(data, spec, partial=False):
     """
     if not hasattr(data, "get"):
         raise ValidationError({}, "Send a JSON object.")
+    form = isinstance(data, MultiDict)  # a page's form: all text; otherwise JSON, typed
     out, errors = {}, {}
     for name, field in spec.items():
         present = name in data
         if partial and not present:
             continue
         try:
-            value = _parse(name, field, data.get(name))
+            value = _parse(name, field, data.get(name), form)
         except ValueError as e:
             errors[name] = str(e)
             continue
@@ -136,7 +205,7 @@ def meeting_spec():
         "kind": Field(required=True, choices=_choices(rules.meeting_types())),
         "title": Field(max_len=200),
         "starts_at": Field("datetime", required=True),
-        "timezone": Field(max_len=64),
+        "timezone": Field("timezone"),
         "venue": Field(max_len=200),
         "online": Field("bool"),
         "plan_date": Field("date"),
@@ -145,12 +214,19 @@ def meeting_spec():
     }
 
 
+# when a meeting really started and ended, as the owner corrects them (PATCH only, each when sent)
+TIMES_SPEC = {
+    "started_at": Field("datetime", required=True),
+    "ended_at": Field("datetime", required=True),
+}
+
+
 def attendee_spec(jurisdiction):
     return {
         "name": Field(required=True, max_len=120),
         "role": Field(required=True, choices=_choices(rules.roles(jurisdiction))),
         "organisation": Field(max_len=200),
-        "email": Field(max_len=254),
+        "email": Field("email"),
         "attendance": Field(choices=set(ATTENDANCE)),
     }
 
@@ -194,17 +270,24 @@ def get_child(child_id):
 
 
 def get_meeting(meeting_id, owner_only=False):
-    """Return a meeting the signed-in user owns (or joined as a partner), or 404."""
+    """Return a meeting the signed-in user owns, or one they joined as a partner, or abort.
+
+    A partner gets through only to what a note-taker may do (partners.check: 403
+    for the rest, 404 once their access has ended, 401 for a guest with none left).
+    """
     meeting = db.session.get(Meeting, meeting_id) if isinstance(meeting_id, str) else None
     if meeting is None:
         abort(404, "No such meeting.")
     if meeting.child.user_id == g.user.id:
         return meeting
-    if not owner_only and db.session.execute(
-        db.select(MeetingMember.id).where(MeetingMember.meeting_id == meeting.id, MeetingMember.user_id == g.user.id)
-    ).first():
-        return meeting
-    abort(404, "No such meeting.")
+    partners.check(meeting, owner_only)
+    return meeting
+
+
+def _not_a_guest():
+    """A guest (an account made from a join code) has no children or meetings of its own."""
+    if g.user.guest:
+        abort(403, "You joined a meeting with a code, so you can't add children or meetings of your own.")
 
 
 def _get_in(model, row_id, meeting=None, child=None):
@@ -225,19 +308,25 @@ def children():
 
 def meetings():
     """Return the signed-in user's meetings and those they joined as a partner, soonest first."""
+    from . import partners
+
     joined = db.select(MeetingMember.meeting_id).where(MeetingMember.user_id == g.user.id)
-    return db.session.execute(
+    found = db.session.execute(
         db.select(Meeting)
         .join(Child)
         .where((Child.user_id == g.user.id) | Meeting.id.in_(joined))
         .order_by(Meeting.starts_at)
     ).scalars().all()
+    # a meeting joined as a partner is listed only while that access lasts
+    return [m for m in found if m.child.user_id == g.user.id or partners.allowed(
+        partners._membership(m.id, g.user.id))]
 
 
 # --- children ---
 
 
 def create_child(data):
+    _not_a_guest()
     values = clean(data, child_spec())
     values.setdefault("plan_type", None)
     values["plan_type"] = values["plan_type"] or "sen_support"
@@ -274,6 +363,7 @@ def _aware(value, tz_name):
 
 
 def create_meeting(data):
+    _not_a_guest()
     values = clean(data, meeting_spec())
     child = get_child(values.pop("child_id"))
     values["timezone"] = values.get("timezone") or "Europe/London"
@@ -291,14 +381,28 @@ def update_meeting(meeting, data, partial=False):
     spec = meeting_spec()
     spec.pop("child_id")
     values = clean(data, spec, partial=partial)
+    values.update(clean(data, TIMES_SPEC, partial=True))
     tz_name = values.get("timezone") or meeting.timezone
-    if "starts_at" in values:
-        values["starts_at"] = _aware(values["starts_at"], tz_name)
+    for key in ("starts_at", *TIMES_SPEC):
+        if key in values:
+            values[key] = _aware(values[key], tz_name)
+    _check_times(meeting, values)
     for key, value in values.items():
         if key in ("timezone",) and value is None:
             continue
         setattr(meeting, key, value)
     return meeting
+
+
+def _check_times(meeting, values):
+    """A correction of when the meeting started or ended: only of a time it has, and the end not before the start."""
+    errors = {key: "The meeting has no such time yet: start or end it first." for key in TIMES_SPEC
+              if key in values and getattr(meeting, key) is None}
+    started, ended = values.get("started_at", meeting.started_at), values.get("ended_at", meeting.ended_at)
+    if not errors and started and ended and ended < started:
+        errors["ended_at" if "ended_at" in values else "started_at"] = "The end can't come before the start."
+    if errors:
+        raise ValidationError(errors)
 
 
 def local_start(meeting):
@@ -330,7 +434,8 @@ def move(rows, row, delta):
 def reorder(rows, ids):
     """Put rows in the order of ids (every row exactly once) or raise ValidationError."""
     by_id = {r.id: r for r in rows}
-    if not isinstance(ids, list) or sorted(map(str, ids)) != sorted(by_id):
+    if (not isinstance(ids, list) or len(ids) != len(by_id) or not all(isinstance(i, str) for i in ids)
+            or sorted(ids) != sorted(by_id)):
         raise ValidationError({"ids": "Send every item's id exactly once."})
     _renumber([by_id[i] for i in ids])
 
@@ -338,7 +443,14 @@ def reorder(rows, ids):
 # --- attendees ---
 
 
+def room_for(rows, kind, field):
+    """Refuse another row once a list has MAX_ROWS[kind] (a 422 naming field)."""
+    if len(rows) >= MAX_ROWS[kind]:
+        raise ValidationError({field: f"This list is full: it holds at most {MAX_ROWS[kind]}."}, "That list is full.")
+
+
 def add_attendee(meeting, data):
+    room_for(meeting.attendees, "attendees", "name")
     values = clean(data, attendee_spec(meeting.child.jurisdiction))
     values["attendance"] = values.get("attendance") or "expected"
     attendee = Attendee(meeting=meeting, position=next_position(meeting.attendees), **values)
@@ -398,6 +510,7 @@ def _get_or_field(model, row_id, child, field):
 
 
 def add_agenda_item(meeting, data):
+    room_for(meeting.agenda, "agenda", "title")
     values = clean(data, AGENDA_SPEC)
     _check_links(meeting, values)
     values["parked"] = bool(values.get("parked"))
@@ -432,6 +545,7 @@ def parked(meeting):
 
 
 def add_provision(child, data):
+    room_for(child.provision, "provision", "text")
     values = clean(data, PROVISION_SPEC)
     row = Provision(child=child, position=next_position(child.provision), **values)
     db.session.add(row)
@@ -450,6 +564,7 @@ def get_provision(child, row_id):
 
 
 def add_target(child, data):
+    room_for(child.targets, "targets", "text")
     values = clean(data, TARGET_SPEC)
     values["status"] = values.get("status") or "current"
     row = Target(child=child, position=next_position(child.targets), **values)

@@ -2,11 +2,13 @@
 from flask import current_app
 from flask import has_request_context
 from flask import request
+from flask import session
 from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
@@ -31,15 +33,40 @@ CSP = "; ".join(
 )
 
 
+class IdConverter(IntegerConverter):
+    """<int:…> within what an id column holds, 0 to 2**31 - 1 (PostgreSQL's integer); a larger number is a 404.
+
+    Past it the database itself fails (SQLite: OverflowError; PostgreSQL: integer out of range), a 500.
+    The bound is in the pattern, not only in `max`: werkzeug tries a rule's method before its converters,
+    so a number refused by `max` alone reads as a 405 wherever another method shares the path.
+    """
+
+    regex = (r"(?:\d{1,9}|1\d{9}|20\d{8}|21[0-3]\d{7}|214[0-6]\d{6}|2147[0-3]\d{5}|21474[0-7]\d{4}"
+             r"|214748[0-2]\d{3}|2147483[0-5]\d{2}|21474836[0-3]\d|214748364[0-7])")
+
+    def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
 def login_limit():
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
 def _csrf_check():
-    """Check the CSRF token unless the request authenticates with a bearer token (no cookie involved)."""
+    """Check the CSRF token on writes that a session cookie authenticates.
+
+    It runs before the user is loaded, so it skips what CSRF cannot abuse and leaves
+    the answer to what comes next: a route that does not match (404/405), a bearer
+    token (no cookie involved; a bad one is a 401), and an API write with no signed-in
+    session (the API answers 401). Every other write, pages included, needs the token.
+    """
     if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
         return
+    if request.routing_exception is not None:
+        return
     if request.headers.get("Authorization", "").startswith("Bearer "):
+        return
+    if request.path.startswith("/api/") and not session.get("uid"):  # auth.login's key
         return
     csrf.protect()
 
@@ -77,6 +104,7 @@ class SessionInterface(SecureCookieSessionInterface):
 def init_app(app):
     """Bind CSRF protection, the rate limiter, secure cookies and the security headers."""
     app.session_interface = SessionInterface()
+    app.url_map.converters["int"] = IdConverter  # before any blueprint adds a route
     if app.config["TRUSTED_PROXIES"]:
         # behind a TLS reverse proxy: believe its X-Forwarded-* headers (one hop per proxy)
         n = int(app.config["TRUSTED_PROXIES"])

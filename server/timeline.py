@@ -6,15 +6,21 @@ resends the rest. An event is upserted by its client UUID: the same version
 again is a no-op, a higher version replaces it and the old one is kept as an
 EventRevision, a lower version is ignored (last writer wins per id).
 """
+import re
 import uuid
+from datetime import date
 from datetime import datetime
 from datetime import timezone
 
 from flask import current_app
 from flask import g
+from sqlalchemy.exc import IntegrityError
 
+from . import jsonbody
+from . import prep
 from . import rules
 from .db import db
+from .db import savepoint
 from .db import now_utc  # noqa: F401 (re-exported for the views)
 from .errors import APIError
 from .models import AgendaItem
@@ -30,8 +36,10 @@ KINDS = {
 TEXT_KINDS = {"note", "agreed", "question", "quote", "bookmark", "refused", "action"}
 TARGET_STATUSES = {"current", "working_towards", "achieved", "obsolete"}
 MAX_BATCH = 500
+RACE_TRIES = 5  # how often a batch is applied again after racing requests stored some of its events
 MAX_AT_MS = 24 * 60 * 60 * 1000  # a meeting lasts less than a day
 MAX_PAYLOAD_KEYS = 12
+DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # payload fields that name something in this meeting, and what they must point at
 REFERENCES = {
     "attendee_id": Attendee,
@@ -82,6 +90,8 @@ def _text(value, field, limit):
         raise EventError(f"'{field}' must be text.")
     if len(value) > limit:
         raise EventError(f"'{field}' is longer than {limit} characters.")
+    if not jsonbody.is_clean_text(value):
+        raise EventError(f"'{field}' holds a NUL character or half of an emoji.")
     return value
 
 
@@ -91,12 +101,28 @@ def _wall_time(value):
     if not isinstance(value, str):
         raise EventError("'wall_time' must be an ISO 8601 time.")
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = prep.in_range(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    except prep.OutOfRange:
+        raise EventError(f"'wall_time' must fall in {prep.EARLIEST_YEAR} to {prep.LATEST_YEAR}.") from None
     except ValueError:
         raise EventError("'wall_time' must be an ISO 8601 time.") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
     return parsed.astimezone(timezone.utc)
+
+
+def _bool(value, field):
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise EventError(f"'{field}' must be true or false.")
+    return value
+
+
+def _choice(value, field, choices):
+    if not isinstance(value, str) or value not in choices:
+        raise EventError(f"'{field}' must be one of " + ", ".join(sorted(choices)) + ".")
+    return value
 
 
 def _int(value, field, low, high):
@@ -119,6 +145,7 @@ class Batch:
             AgendaItem: {i.id for i in meeting.agenda},
             Target: {t.id for t in meeting.child.targets},
         }
+        self.new_attendees = set()  # people this batch adds to the meeting's list
 
     def clean(self, raw, batch_attendees):
         """Return a clean event dict, or raise EventError."""
@@ -130,8 +157,9 @@ class Batch:
         except ValueError:
             raise EventError("'id' must be a UUID made on the device.") from None
         kind = raw.get("kind")
-        if kind not in KINDS:
+        if not isinstance(kind, str) or kind not in KINDS:
             raise EventError(f"Unknown kind {str(kind)[:40]!r}.")
+        deleted = _bool(raw.get("deleted"), "deleted")
         payload = raw.get("payload") or {}
         if not isinstance(payload, dict) or len(payload) > MAX_PAYLOAD_KEYS:
             raise EventError("'payload' must be a small JSON object.")
@@ -139,7 +167,7 @@ class Batch:
         if unknown:
             raise EventError(f"'{kind}' events don't take {', '.join(sorted(unknown))}.")
         missing = REQUIRED.get(kind, set()) - {k for k, v in payload.items() if v not in (None, "")}
-        if missing and not raw.get("deleted"):
+        if missing and not deleted:
             raise EventError(f"'{kind}' events need {', '.join(sorted(missing))}.")
         clean = {}
         for key, value in payload.items():
@@ -157,27 +185,33 @@ class Batch:
                 if not isinstance(value, bool):
                     raise EventError("'given' must be true or false.")
             elif key == "status":
-                if value not in TARGET_STATUSES:
-                    raise EventError("'status' must be current, working_towards, achieved or obsolete.")
+                _choice(value, key, TARGET_STATUSES)
             elif key == "due":
                 value = _text(value, key, 10)
                 try:
-                    datetime.strptime(value, "%Y-%m-%d")
+                    if not DATE_RE.fullmatch(value):
+                        raise ValueError(value)
+                    prep.in_range(date.fromisoformat(value))
+                except prep.OutOfRange:
+                    raise EventError(f"'due' must fall in {prep.EARLIEST_YEAR} to {prep.LATEST_YEAR}.") from None
                 except ValueError:
                     raise EventError("'due' must be a date like 2026-12-01.") from None
             elif key == "finding":
-                if value not in FINDINGS:
-                    raise EventError("'finding' must be one of " + ", ".join(sorted(FINDINGS)) + ".")
+                _choice(value, key, FINDINGS)
             elif key == "owner_name":
                 value = _text(value, key, 120)
             elif key == "role":
-                if rules.role(self.jurisdiction, value) is None:
+                if not isinstance(value, str) or rules.role(self.jurisdiction, value) is None:
                     raise EventError("'role' is not in the role list.")
             elif key in ("name", "organisation"):
                 value = _text(value, key, 120 if key == "name" else 200)
             else:  # text, reason
                 value = _text(value, key, self.limit)
             clean[key] = value
+        if kind == "attendee" and not deleted and event_id not in self.ids[Attendee]:
+            self.new_attendees.add(event_id)
+            if len(self.ids[Attendee] | self.new_attendees) > prep.MAX_ROWS["attendees"]:
+                raise EventError(f"A meeting lists at most {prep.MAX_ROWS['attendees']} people.")
         return {
             "id": event_id,
             "kind": kind,
@@ -186,7 +220,7 @@ class Batch:
             "device_id": _text(raw.get("device_id"), "device_id", 64),
             "payload": clean,
             "version": _int(raw.get("version", 1), "version", 1, 1_000_000),
-            "deleted": bool(raw.get("deleted", False)),
+            "deleted": deleted,
         }
 
 
@@ -198,6 +232,8 @@ def apply_batch(meeting, body):
     if len(events) > MAX_BATCH:
         raise APIError(413, "too_large", f"Send at most {MAX_BATCH} events at a time.")
     device_id = body.get("device_id")
+    if device_id is not None and not (isinstance(device_id, str) and jsonbody.is_clean_text(device_id)):
+        raise APIError(422, "invalid", "'device_id' must be text.", {"device_id": "Send the device's id as text."})
     batch = Batch(meeting)
     # attendees added in this batch may be named by later events of the same batch
     new_attendees = {
@@ -218,12 +254,25 @@ def apply_batch(meeting, body):
 
     # one query for every id in the batch, not one per event
     ids = [e["id"] for e in cleaned]
-    stored = {e.id: e for e in db.session.execute(db.select(Event).where(Event.id.in_(ids))).scalars()}
-    accepted = []
-    with db.session.no_autoflush:
-        for event in cleaned:
-            accepted.append(_upsert(meeting, event, stored))
-    return accepted
+    stored = _stored(ids)
+    for attempt in range(RACE_TRIES):
+        versions = {i: e.version for i, e in stored.items()}
+        try:
+            # a savepoint: the primary keys (event, attendee) and one revision per (event, version)
+            # decide between a phone's racing resends; the loser reads what the winner stored and
+            # applies its batch again, so a resend is a no-op and the highest version still wins
+            with savepoint(), db.session.no_autoflush:
+                return [_upsert(meeting, event, stored) for event in cleaned]
+        except IntegrityError:
+            stored = _stored(ids, fresh=True)
+            if attempt + 1 == RACE_TRIES or {i: e.version for i, e in stored.items()} == versions:
+                raise  # nothing changed under us (not a race), or a race that does not settle
+
+
+def _stored(ids, fresh=False):
+    """Return the stored events with these ids (fresh: reloaded, not what the session remembers)."""
+    query = db.select(Event).where(Event.id.in_(ids)).execution_options(populate_existing=fresh)
+    return {e.id: e for e in db.session.execute(query).scalars()}
 
 
 def _upsert(meeting, event, stored):

@@ -9,6 +9,7 @@ import pytest
 
 from server.db import db
 from server.models import User
+from conftest import PASSWORD
 
 
 @pytest.fixture
@@ -65,10 +66,11 @@ def test_deleting_a_meeting_page_deletes_the_audio_files(parent, recorded):
 
 def test_delete_account(app, parent, other_parent, recorded):
     other_meeting = other_parent.make_meeting()
-    # test that a wrong confirmation deletes nothing
-    response = parent.post("/account/delete", {"confirm": "someone@else.org"})
-    assert response.status_code == 302 and recorded["folder"].exists()
-    response = parent.post("/account/delete", {"confirm": parent.email.upper()})
+    # test that a wrong password (or none) deletes nothing
+    for data in ({"password": "not the password at all"}, {"confirm": parent.email}):
+        response = parent.post("/account/delete", data)
+        assert response.status_code == 302 and recorded["folder"].exists()
+    response = parent.post("/account/delete", {"password": PASSWORD})
     assert response.status_code == 302 and response.location == "/login"
     assert '"storage"' in response.headers["Clear-Site-Data"]
     # test that the account, its children, meetings and audio are gone, and nobody else's

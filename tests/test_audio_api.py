@@ -60,7 +60,7 @@ def test_chunks_join_into_one_stream(parent, meeting, tmp_path, app):
     status = parent.api("GET", f"/meetings/{meeting['id']}/recordings/{rid}").get_json()
     assert status["chunks"] == list(range(len(pieces))) and status["at_ms"] == 1500
     finished = parent.api("POST", f"/meetings/{meeting['id']}/recordings/{rid}/finish", {"chunks": len(pieces)})
-    assert finished.get_json() == {"status": "finished", "missing": []}
+    assert finished.get_json() == {"status": "finished", "missing": [], "missing_count": 0}
     # test that the stored chunks decode as one continuous stream of the right length
     from server import audio_store
     from server.db import db
@@ -77,7 +77,7 @@ def test_finish_reports_missing_chunks(parent, meeting):
     put_chunk(parent, meeting, rid, 0, b"a" * 10)
     put_chunk(parent, meeting, rid, 2, b"c" * 10)
     body = parent.api("POST", f"/meetings/{meeting['id']}/recordings/{rid}/finish", {"chunks": 4}).get_json()
-    assert body == {"status": "recording", "missing": [1, 3]}
+    assert body == {"status": "recording", "missing": [1, 3], "missing_count": 2}
 
 
 def test_declare_is_idempotent(parent, meeting):

@@ -327,7 +327,7 @@ def test_signature_is_text_everywhere(app, parent, meeting_id):
 
 
 def test_signature_control_characters_are_stripped_when_saved(app, parent):
-    sign(parent, display_name="Alex\x07 Jones", signature="Alex\x00 Jones\r\n\x1b[31mParent\tof Sam\r\n\n\n\n07700")
+    sign(parent, display_name="Alex\x07 Jones", signature="Alex\x01 Jones\r\n\x1b[31mParent\tof Sam\r\n\n\n\n07700")
     with app.app_context():
         user = db.session.execute(db.select(User)).scalar_one()
         assert user.display_name == "Alex Jones"

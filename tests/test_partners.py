@@ -66,10 +66,11 @@ def test_partner_without_an_account_joins_one_meeting(app, parent, meeting):
     assert phone.get(f"/api/v1/meetings/{other['id']}").status_code == 404
     assert phone.get(f"/api/v1/children/{meeting['child_id']}").status_code == 404
     assert phone.get("/api/v1/children").get_json()["children"] == []
+    # test that in this meeting they take notes only: the parent's prep and sharing answer 403
     response = phone.post(f"/api/v1/meetings/{meeting['id']}/attendees", json={"name": "x", "role": "senco"},
                           headers={"X-CSRFToken": token})
-    assert response.status_code == 404
-    assert phone.post(f"/api/v1/meetings/{meeting['id']}/join-codes", json={}, headers={"X-CSRFToken": token}).status_code == 404
+    assert response.status_code == 403 and response.get_json()["error"]["code"] == "forbidden"
+    assert phone.post(f"/api/v1/meetings/{meeting['id']}/join-codes", json={}, headers={"X-CSRFToken": token}).status_code == 403
 
 
 def test_both_devices_write_one_timeline(app, parent, meeting):
@@ -103,8 +104,8 @@ def test_revoked_code_is_refused_and_access_removed(app, parent, meeting):
     phone, _ = join_page(app, code["code"])
     assert phone.get(f"/api/v1/meetings/{meeting['id']}").status_code == 200
     assert parent.api("DELETE", f"/meetings/{meeting['id']}/join-codes/{code['id']}").status_code == 204
-    # test that whoever joined with it is cut off, and nobody can join with it again
-    assert phone.get(f"/api/v1/meetings/{meeting['id']}").status_code == 404
+    # test that whoever joined with it is cut off (a guest is signed out), and nobody can join with it again
+    assert phone.get(f"/api/v1/meetings/{meeting['id']}").status_code == 401
     _, response = join_page(app, code["code"])
     assert response.status_code == 403 and "turned off" in response.text
 

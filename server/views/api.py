@@ -5,9 +5,11 @@ from flask import current_app
 from flask import request
 
 from .. import audio_store
+from .. import auth
 from .. import checker
 from .. import deadlines
 from .. import jobs
+from .. import jsonbody
 from .. import openapi
 from .. import partners
 from .. import prep
@@ -30,13 +32,19 @@ def require_login():
         raise APIError(401, "unauthorized", "Sign in, or send an API token as 'Authorization: Bearer …'.")
 
 
-def body():
-    """Return the request's JSON object, or raise a 400/415 in the one error shape."""
+def body(check_text=True):
+    """Return the request's JSON object, or raise a 400/413/415/422 in the one error shape.
+
+    The body was capped by size before it was read (server/__init__.py: limit_body); jsonbody.loads
+    bounds its nesting, values, numbers and text (check_text=False: the caller checks NUL and surrogates).
+    """
     if not request.is_json:
         raise APIError(415, "unsupported_media_type", "Send JSON with 'Content-Type: application/json'.")
-    data = request.get_json(silent=True)
-    if data is None:
-        raise APIError(400, "malformed_json", "The request body is not valid JSON.")
+    raw, limit = request.get_data(cache=True), request.max_content_length
+    if request.content_length is None and limit is not None and len(raw) >= limit:
+        # sent in chunks: werkzeug stops at the limit without a word, so a body that reached it went past it
+        raise APIError(413, "too_large", f"The request body is too big: at most {limit} bytes.")
+    data = jsonbody.loads(raw, check_text=check_text)
     if not isinstance(data, dict):
         raise APIError(400, "malformed_json", "Send a JSON object.")
     return data
@@ -149,7 +157,7 @@ def create_meeting():
 def get_meeting(meeting_id):
     """Return a meeting's bundle (attendees, agenda, provision, targets) for offline use."""
     meeting = prep.get_meeting(meeting_id)
-    out = prep.bundle(meeting)
+    out = partners.limit_bundle(meeting, prep.bundle(meeting))
     out["can_share"] = meeting.child.user_id == g.user.id
     out["me"] = {"user_id": g.user.id}
     out["server_time"] = timeline.server_time()
@@ -245,7 +253,8 @@ def _time_field(data, field):
     try:
         return timeline._wall_time(data.get(field))
     except timeline.EventError:
-        raise APIError(422, "invalid", f"'{field}' must be an ISO 8601 time.", {field: "not a time"}) from None
+        raise APIError(422, "invalid", f"'{field}' must be an ISO 8601 time from {prep.EARLIEST_YEAR} to "
+                                       f"{prep.LATEST_YEAR}.", {field: "not a time"}) from None
 
 
 @bp.post("/meetings/<meeting_id>/start")
@@ -275,7 +284,7 @@ def end_meeting(meeting_id):
 def post_events(meeting_id):
     """Upsert a batch of events by their client ids (idempotent; all or nothing)."""
     meeting = prep.get_meeting(meeting_id)
-    accepted = timeline.apply_batch(meeting, body())
+    accepted = timeline.apply_batch(meeting, body(check_text=False))  # each event's text is checked by itself
     db.session.commit()
     return {"accepted": accepted, "server_time": timeline.server_time()}
 
@@ -292,6 +301,8 @@ def declare_recording(meeting_id, recording_id):
     """Declare a recording made on a device: {"mime", "at_ms"} (idempotent by id)."""
     meeting = prep.get_meeting(meeting_id)
     recording, created = audio_store.declare(meeting, recording_id, body())
+    if created:
+        partners.mark_recording(meeting, recording)
     db.session.commit()
     return audio_store.recording_dict(recording), 201 if created else 200
 
@@ -327,11 +338,11 @@ def finish_recording(meeting_id, recording_id):
     meeting = prep.get_meeting(meeting_id)
     recording = audio_store.get_recording(meeting, recording_id)
     data = body() if request.content_length else {}
-    missing = audio_store.finish(recording, data.get("chunks"))
+    missing, missing_count = audio_store.finish(recording, data.get("chunks"))
     db.session.commit()
     if recording.status == "finished" and recording.chunks:
         jobs.request_transcription(recording)  # the final pass
-    return {"status": recording.status, "missing": missing}
+    return {"status": recording.status, "missing": missing, "missing_count": missing_count}
 
 
 @bp.get("/meetings/<meeting_id>/join-codes")
@@ -362,7 +373,66 @@ def revoke_join_code(meeting_id, code_id):
 @bp.post("/join")
 def join_meeting():
     """Join a meeting with a code: {"code"} (for an account that is already signed in)."""
+    auth.limit_tries("join")  # failed tries per address, in the database (server/auth.py)
     row = partners.find_code(body().get("code"))
     partners.join(row, g.user)
     db.session.commit()
     return {"meeting_id": row.meeting_id}
+
+
+# --- who joined: the parent sees the partners let in, removes them or grants them more ---
+
+
+@bp.get("/meetings/<meeting_id>/members")
+def list_members(meeting_id):
+    """List the partners who joined the meeting: when their access ends, any grants, and whether it is on now."""
+    meeting = prep.get_meeting(meeting_id, owner_only=True)
+    return {"members": [partners.member_dict(m) for m in meeting.members], "grants": partners.GRANTS}
+
+
+@bp.patch("/meetings/<meeting_id>/members/<int:member_id>")
+def update_member(meeting_id, member_id):
+    """Change a partner's access: {"grants": ["minutes", "end"], "expires_at": ISO 8601, or null: the meeting's end}."""
+    meeting = prep.get_meeting(meeting_id, owner_only=True)
+    member = partners.update_member(partners.get_member(meeting, member_id), body())
+    db.session.commit()
+    return partners.member_dict(member)
+
+
+@bp.delete("/meetings/<meeting_id>/members/<int:member_id>")
+def remove_member(meeting_id, member_id):
+    """Remove a partner from the meeting: their access ends at once."""
+    meeting = prep.get_meeting(meeting_id, owner_only=True)
+    partners.remove(partners.get_member(meeting, member_id))
+    db.session.commit()
+    return "", 204
+
+
+_MEMBER = openapi._obj(
+    ["id", "name", "guest", "grants", "active"],
+    id=openapi.INT, name=openapi.S, email=openapi.NS, guest=openapi.BOOL,
+    joined_at=openapi.DATETIME, expires_at={"type": ["string", "null"], "format": "date-time"},
+    grants={"type": "array", "items": {"enum": sorted(partners.GRANTS)}},
+    active={"type": "boolean", "description": "whether their access is on now"},
+    join_code_id={"type": ["integer", "null"]},
+)
+openapi.extend(
+    paths={
+        "/meetings/{meeting_id}/members": {
+            "get": openapi.op("The partners who joined the meeting (the parent only)", ok=openapi._obj(
+                ["members"], members={"type": "array", "items": openapi.ref("Member")},
+                grants={"type": "object", "additionalProperties": openapi.S}), errors=("401", "403", "404")),
+        },
+        "/meetings/{meeting_id}/members/{member_id}": {
+            "patch": openapi.op(
+                "Set a partner's grants (minutes: read and edit the minutes; end: start and end the meeting) and "
+                "when their access ends (null: when the meeting ends)",
+                body=openapi._obj([], grants={"type": "array", "items": {"enum": sorted(partners.GRANTS)}},
+                                  expires_at={"type": ["string", "null"], "format": "date-time"}),
+                ok=openapi.ref("Member"), errors=openapi.WRITE_ERRORS + ("403",)),
+            "delete": openapi.op("Remove a partner: their access ends at once", status="204",
+                                 errors=("401", "403", "404")),
+        },
+    },
+    schemas={"Member": _MEMBER},
+)

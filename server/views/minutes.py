@@ -5,7 +5,6 @@ same login rule as api.py: 401 in the one error shape) and the pages (review,
 send, print, letters; signed-in parents only).
 """
 import re
-import shutil
 from pathlib import Path
 
 from flask import Blueprint
@@ -43,7 +42,6 @@ from .api import body
 
 bp = Blueprint("minutes", __name__)
 API = "/api/v1/meetings/<meeting_id>"
-EMAIL_RE = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
 HANDOFF_CHANNELS = {"mailto", "share", "copy", "print"}
 MAILTO_MAX = 6000
 # the confirmation page: how much of the email it shows, and how long its "Send now" stays good
@@ -112,7 +110,9 @@ def _version_number(row):
 def current_minutes(meeting, version=None):
     """Return the asked-for version, or the latest; draft one first if there is none."""
     if version is not None:
-        row = drafting.get_version(meeting, version)
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise APIError(422, "invalid", "'version' is a version number.", {"version": "a whole number"})
+        row = drafting.get_version(meeting, version) if 0 < version < 2**31 else None
         if row is None:
             raise APIError(404, "not_found", "No such version of the minutes.")
         return row
@@ -147,7 +147,7 @@ def _addresses(values, field):
         raise APIError(422, "invalid", "Give at most 20 email addresses.", {field: "Give a list of addresses."})
     out = []
     for v in values:
-        if not isinstance(v, str) or not EMAIL_RE.match(v.strip()) or len(v) > 254:
+        if not isinstance(v, str) or not prep.valid_email(v.strip()):
             raise APIError(422, "invalid", "One of the addresses does not look right.", {field: "Check the addresses."})
         if v.strip() not in out:
             out.append(v.strip())
@@ -291,9 +291,13 @@ def redraft(meeting_id):
     meeting = _meeting(meeting_id)
     data = body() if request.content_length else {}
     replace = data.get("replace") or []
-    if not isinstance(replace, list) or not all(isinstance(k, str) for k in replace):
+    if not isinstance(replace, list) or len(replace) > 100 or not all(isinstance(k, str) for k in replace):
         raise APIError(422, "invalid", "'replace' lists section headings.", {"replace": "A list of headings."})
-    dry_run = bool(data.get("dry_run"))
+    dry_run = data.get("dry_run")
+    if dry_run is None:
+        dry_run = False
+    elif not isinstance(dry_run, bool):
+        raise APIError(422, "invalid", "'dry_run' is true or false.", {"dry_run": "true or false"})
     row, markdown, conflicts, replaced = drafting.regenerate(meeting, g.user.id, replace, dry_run)
     if dry_run:
         return {"markdown": markdown, "html": str(render.to_html(markdown)), "version": None,
@@ -390,7 +394,7 @@ def log_handoff(meeting_id):
     meeting = _meeting(meeting_id)
     data = body()
     channel = data.get("channel")
-    if channel not in HANDOFF_CHANNELS:
+    if not isinstance(channel, str) or channel not in HANDOFF_CHANNELS:
         raise APIError(422, "invalid", "Unknown channel.", {"channel": "mailto, share, copy or print"})
     row = current_minutes(meeting, data.get("version"))
     to = _addresses(data.get("recipients"), "recipients")
@@ -444,11 +448,11 @@ def send_letter(meeting_id, letter_id):
     """Email a letter as the parent edited it (text + HTML + DOCX); logged."""
     meeting = _meeting(meeting_id)
     data = body()
-    _letter(meeting, letter_id)
     subject, markdown = data.get("subject"), data.get("markdown")
     if not isinstance(subject, str) or not subject.strip() or not isinstance(markdown, str) or not markdown.strip():
         raise APIError(422, "invalid", "Send the subject and the letter.", {"markdown": "This is needed."})
     to, cc = _addresses(data.get("to"), "to"), _addresses(data.get("cc"), "cc")
+    _letter(meeting, letter_id)  # after the cheap checks: drafting it reads the whole meeting
     record = send_email(meeting, subject, markdown, to, cc, "letter", attach_name=letter_id.replace("_", "-"),
                         copy_me=_copy_me(data.get("copy_me")))
     db.session.commit()
@@ -480,12 +484,7 @@ def recording_audio(meeting_id, recording_id):
     cache.mkdir(parents=True, exist_ok=True)
     joined = cache / f"{recording.id}-{len(paths)}-{paths[-1].stem}"
     if not joined.exists():
-        tmp = joined.with_suffix(".tmp")
-        with open(tmp, "wb") as out:
-            for path in paths:
-                with open(path, "rb") as part:
-                    shutil.copyfileobj(part, out)
-        tmp.replace(joined)
+        audio_store.join_into(paths, joined)
     return send_file(joined, mimetype=audio_store.base_mime(recording.mime), conditional=True, max_age=0)
 
 
@@ -823,8 +822,9 @@ openapi.extend(
                        "sections both changed are listed in conflicts (named in replace to take the new draft)",
                        body=_obj([], replace={"type": "array", "items": S}, dry_run={"type": "boolean"}),
                        ok=ref("Minutes"), errors=WRITE),
-            "put": op("Save the parent's edit as a new version", body=_obj(["markdown"], markdown=S, base_version=INT),
-                      ok=ref("Minutes"), status="201", errors=WRITE + ("409", "413")),
+            "put": op("Save the parent's edit as a new version (201); the same text again is the current one (200)",
+                      body=_obj(["markdown"], markdown=S, base_version=INT),
+                      ok=ref("Minutes"), status="201", also=("200",), errors=WRITE + ("409", "413")),
         },
         M + "/minutes/preview": {"post": op("Markdown to sanitised HTML", body=_obj(["markdown"], markdown=S),
                                             ok=_obj(["html"], html=S), errors=WRITE)},

@@ -411,3 +411,42 @@ def agenda_txt(meeting_id):
     response.mimetype = "text/plain"
     response.headers["Content-Disposition"] = "attachment; filename=agenda.txt"
     return response
+
+
+# --- partners who joined with a code (the parent's list on the people page) ---
+
+
+@bp.app_template_global()
+def partners_of(meeting):
+    """Return the partners who joined meeting, as the members API lists them, with labels for the page."""
+    from zoneinfo import ZoneInfo
+
+    from .. import partners
+
+    def ends(member):
+        local = member.expires_at.astimezone(ZoneInfo(meeting.timezone)) if member.expires_at else None
+        return local.strftime("%a %-d %b, %H:%M") if local else None
+
+    def labels(member):
+        return [partners.GRANTS[name] for name in partners.grants_of(member)]
+
+    return [
+        {**partners.member_dict(m), "ends": ends(m), "grant_labels": labels(m)}
+        for m in meeting.members
+    ]
+
+
+@bp.post("/meetings/<meeting_id>/partners/<int:member_id>/remove")
+def remove_partner(meeting_id, member_id):
+    """Remove a partner who joined; with revoke_code, turn off the code they used so it can't let anyone in again."""
+    from .. import partners
+
+    meeting = prep.get_meeting(meeting_id, owner_only=True)
+    member = partners.get_member(meeting, member_id)
+    code_id = member.join_code_id
+    partners.remove(member)
+    if code_id is not None and request.form.get("revoke_code"):
+        partners.revoke(meeting, code_id)
+    db.session.commit()
+    flash("Removed: they can no longer see this meeting.")
+    return redirect(url_for("pages.people", meeting_id=meeting.id) + "#partners")

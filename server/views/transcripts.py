@@ -219,8 +219,9 @@ openapi.extend(
             "get": {
                 **openapi.op("Download the transcript (fmt: txt, vtt, srt or json) with speaker names"),
                 "responses": {
-                    "200": {"description": "OK", "content": {t: {"schema": {"type": "string"}}
-                                                             for t in transcripts.EXPORTS.values()}},
+                    "200": {"description": "OK", "content": {
+                        t: {"schema": {"type": "object" if t == "application/json" else "string"}}
+                        for t in transcripts.EXPORTS.values()}},
                     "401": {"description": "Error", **openapi._json(openapi.ref("Error"))},
                     "404": {"description": "Error", **openapi._json(openapi.ref("Error"))},
                 },

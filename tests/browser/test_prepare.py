@@ -228,7 +228,7 @@ def test_prepare_an_annual_review_on_a_phone(page, server, check_a11y):
     check_a11y(page)
 
     # test that signing out leads to the sign-in page, and signing in again works
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()  # not "Sign out everywhere" on this page
     expect(page).to_have_url(re.compile(r"/login$"))
     check_a11y(page)
     page.get_by_label("Email").fill("sam.parent@example.org")
