@@ -6,7 +6,11 @@ async function registerWorker() {
   const hadController = Boolean(navigator.serviceWorker.controller);
   const registration = await navigator.serviceWorker.register(document.body.dataset.sw || '/sw.js', { scope: '/' });
 
+  // the installing worker is seen both here and by `updatefound`: watch each one once (one "Ready offline")
+  const watched = new WeakSet();
   const watch = (worker) => {
+    if (!worker || watched.has(worker)) return;
+    watched.add(worker);
     worker.addEventListener('statechange', () => {
       if (worker.state === 'installed' && navigator.serviceWorker.controller) {
         offerUpdate(worker);
@@ -41,30 +45,52 @@ async function offerUpdate(worker) {
 // a page made longer ago than this, when it loads, came from the service worker's saved copies
 const STALE_MS = 2 * 60 * 1000;
 
+/**
+ * Say when the phone is offline or Minuted can't be reached, and clear it as soon as the server answers again.
+ * The meeting screen works from this phone's own copy and syncs by itself: there the banner never asks for a
+ * reload, which would interrupt a recording.
+ */
 function offlineBanner() {
   const banner = document.getElementById('offline-banner');
   if (!banner) return;
   const at = document.body.dataset.renderedAt ? new Date(document.body.dataset.renderedAt) : null;
   const valid = at && !Number.isNaN(at.getTime());
   const when = valid ? at.toLocaleString(undefined, { weekday: 'short', hour: '2-digit', minute: '2-digit' }) : null;
-  // online but served a saved copy: the phone has a signal, Minuted itself could not be reached
-  const savedCopy = valid && Date.now() - at.getTime() > STALE_MS;
+  const live = Boolean(document.querySelector('[data-live]'));
+  // online but served a saved copy: the phone has a signal, Minuted itself could not be reached (until it answers)
+  let unreachable = valid && Date.now() - at.getTime() > STALE_MS;
   const update = () => {
     if (!navigator.onLine) {
-      banner.textContent = when
-        ? `You're offline. This is the copy saved on this device (${when}).`
-        : "You're offline.";
+      if (live) banner.textContent = "You're offline. Everything you do here is saved on this phone and sent when the signal is back.";
+      else banner.textContent = when ? `You're offline. This is the copy saved on this device (${when}).` : "You're offline.";
       banner.hidden = false;
-    } else if (savedCopy) {
-      banner.textContent = `Minuted couldn't be reached, so this is the copy saved on this device (${when}). Reload to try again.`;
+    } else if (unreachable) {
+      banner.textContent = live
+        ? "Minuted can't be reached right now. Everything you do here is saved on this phone and sent when it can be."
+        : `Minuted couldn't be reached, so this is the copy saved on this device (${when}). Reload to try again.`;
       banner.hidden = false;
     } else {
       banner.hidden = true;
     }
   };
-  window.addEventListener('online', update);
+  // any answer at all from the server (even an error page) means it can be reached
+  const probe = async () => {
+    if (navigator.onLine) {
+      try {
+        await fetch(window.location.pathname, { method: 'HEAD', cache: 'no-store', credentials: 'same-origin', redirect: 'manual' });
+        unreachable = false;
+      } catch (_) {
+        unreachable = true;
+      }
+    }
+    update();
+  };
+  window.addEventListener('online', () => { update(); probe(); });
   window.addEventListener('offline', update);
+  // the meeting screen's sync says when a round trip to the server completed
+  window.addEventListener('minuted:reachable', () => { unreachable = false; update(); });
   update();
+  if (unreachable && navigator.onLine) probe();
 }
 
 function forgetPagesOnLogout() {

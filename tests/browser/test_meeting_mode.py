@@ -48,9 +48,9 @@ class Api:
         return self.call("GET", f"/meetings/{meeting_id}/events")["events"]
 
 
-def make_meeting(server, email, targets=2):
+def make_meeting(server, email, targets=2, api=None):
     """A prepared meeting (3 attendees, 3 agenda items, targets) made through the API; returns a dict."""
-    api = Api(server, email)
+    api = api or Api(server, email)
     child = api.call("POST", "/children", {"name": "Sam", "jurisdiction": "england"})
     starts = datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     meeting = api.call("POST", "/meetings", {"child_id": child["id"], "kind": "ehcp_annual_review",
@@ -163,17 +163,19 @@ def start_recording(page, attendee_ids):
 
 
 def tap_marker(page, kind, text=None, **fields):
-    """Tap a marker; fill the sheet (text and the refusal/action fields) and save, or skip. Returns the event id."""
+    """Tap a marker (saved by the tap, no sheet); with text or fields, fill them in through "Add words". Returns the id."""
     before = set(own_events(page))
     page.locator(f"[data-marker={kind}]").click()
-    sheet = page.locator("#marker-sheet")
-    expect(sheet).to_be_visible()
-    event_id = sheet.get_attribute("data-event-id")
+    event_id = poll(page, "document.getElementById('marker-saved').dataset.eventId || null",
+                    lambda v: v and v not in before, message=f"the {kind} marker to be saved")
+    expect(page.locator("#marker-words")).to_be_visible()
     # test that the tap saved exactly one event on the phone (IndexedDB is the truth; the screen reloads from it)
     assert set(own_events(page)) - before == {event_id}
-    if text is None and not fields:
-        page.locator("#marker-skip").click()
-    else:
+    sheet = page.locator("#marker-sheet")
+    if text or fields:
+        page.locator("#marker-words").click()
+        expect(sheet).to_be_visible()
+        assert sheet.get_attribute("data-event-id") == event_id
         if text:
             page.locator("#marker-text").fill(text)
         if "by" in fields:
@@ -417,15 +419,19 @@ def test_offline_meeting_with_reloads_syncs_everything_once(phone, context, serv
     tap_marker(page, "action", "Review in six weeks", due="2027-02-01"); taps += 1
     review_target(page, targets[1], "working_towards"); taps += 1
     tap_marker(page, "note", "Typo here"); taps += 1
+    page.locator("#notes-open").click()  # the notes list is a sheet, not a page that grows
     edited = page.locator("#timeline li[data-event-id]").first
     edited_id = edited.get_attribute("data-event-id")
     edited.locator("[data-edit]").click()
     page.locator("#marker-text").fill("Parent said the plan is not working")
     page.locator("#marker-save").click(); taps += 1
     expect(page.locator(f"#timeline li[data-event-id='{edited_id}']")).to_contain_text("not working")
+    page.locator("#notes-close").click()
     deleted_id = tap_marker(page, "bookmark"); taps += 1
+    page.locator("#notes-open").click()
     page.locator(f"#timeline li[data-event-id='{deleted_id}'] [data-delete]").click(); taps += 1
     expect(page.locator(f"#timeline li[data-event-id='{deleted_id}']")).to_have_count(0)
+    page.locator("#notes-close").click()
     assert taps >= 30
     time.sleep(max(0, 20 - (time.monotonic() - t0)))
 
@@ -708,12 +714,14 @@ def test_meeting_screen_accessible_and_keyboard_reachable(phone, meeting, check_
     assert set(MARKERS) <= keys and people[0] in keys
 
     page.locator("[data-marker=refused]").click()
+    page.locator("#marker-words").click()
     expect(page.locator("#marker-sheet")).to_be_visible()
     page.locator("#refused-reason").select_option("other")
     check_a11y(page)
     assert_keyboard_reachable(page, "#marker-sheet")
     page.locator("#marker-skip").click()
     page.locator("[data-marker=action]").click()
+    page.locator("#marker-words").click()
     check_a11y(page)
     assert_keyboard_reachable(page, "#marker-sheet")
     page.keyboard.press("Escape")

@@ -1,4 +1,5 @@
-/* The consent step before recording: a script to read out, each person's answer, then record or take notes only. */
+/* The consent step before recording: a script to read out, then "Everyone agreed" in one tap, or each person's
+ * answer (three touch-sized choices each), then record or take notes only. */
 import { handleError } from '../ui/toasts.js';
 import { live } from './live.js';
 
@@ -10,24 +11,23 @@ function personRow(person) {
   fieldset.className = 'consent-person';
   const legend = document.createElement('legend');
   legend.textContent = `${person.name}${person.role_label ? ` (${person.role_label})` : ''}`;
-  fieldset.append(legend);
+  const choices = document.createElement('div');
+  choices.className = 'choices';
   for (const [value, label] of ANSWERS) {
-    const id = `consent-${person.id}-${value}`;
     const input = document.createElement('input');
     input.type = 'radio';
     input.name = `consent-${person.id}`;
-    input.id = id;
+    input.id = `consent-${person.id}-${value}`;
     input.value = value;
     input.dataset.attendeeId = person.id;
     input.checked = value === 'unasked';
-    const lab = document.createElement('label');
-    lab.htmlFor = id;
-    lab.textContent = label;
-    const wrap = document.createElement('span');
-    wrap.className = 'choice';
-    wrap.append(input, lab);
-    fieldset.append(wrap);
+    // the whole box is the label, so the whole box is the target
+    const box = document.createElement('label');
+    box.className = 'choice';
+    box.append(input, label);
+    choices.append(box);
   }
+  fieldset.append(legend, choices);
   return fieldset;
 }
 
@@ -41,13 +41,18 @@ export async function openConsent() {
   $('consent-people').replaceChildren(...live.attendees().map(personRow));
   $('consent-said').checked = false;
   $('consent-start').disabled = true;
+  $('consent-all').disabled = true;
   $('consent-sheet').returnValue = '';
   $('consent-sheet').showModal();
 }
 
 async function onClose() {
-  const choice = $('consent-sheet').returnValue;
-  if (choice !== 'start' && choice !== 'notes') return;
+  let choice = $('consent-sheet').returnValue;
+  if (choice !== 'start' && choice !== 'notes' && choice !== 'all') return;
+  if (choice === 'all') {
+    for (const input of document.querySelectorAll('#consent-people input[value=yes]')) input.checked = true;
+    choice = 'start';
+  }
   const given = answers().filter((a) => a.answer !== 'unasked');
   for (const a of given) {
     await live.capture('consent', { attendee_id: a.attendee_id, given: a.answer === 'yes' }, { withContext: false });
@@ -66,6 +71,8 @@ async function onClose() {
 function updateStart() {
   const objected = answers().some((a) => a.answer === 'no');
   $('consent-start').disabled = objected || !$('consent-said').checked;
+  // everyone agreeing is one tap, once the words were said (an objection marked first still means notes only)
+  $('consent-all').disabled = objected || !$('consent-said').checked;
 }
 $('consent-said').addEventListener('change', updateStart);
 $('consent-people').addEventListener('change', updateStart);

@@ -67,7 +67,12 @@ export function atMs(event, startedAt) {
   return event.at_ms || 0;
 }
 
-/** The events in timeline order. */
+/** The events in timeline order (each event's time worked out once, not in every comparison). */
 export function ordered(events, startedAt) {
-  return [...events].sort((a, b) => (atMs(a, startedAt) - atMs(b, startedAt)) || ((a.created || 0) - (b.created || 0)));
+  const start = Date.parse(startedAt);
+  const at = (e) => (e.t_ms && startedAt ? (Number.isNaN(start) ? 0 : Math.max(0, Math.round(e.t_ms - start))) : e.at_ms || 0);
+  return events
+    .map((e) => [at(e), e.created || 0, e])
+    .sort((a, b) => (a[0] - b[0]) || (a[1] - b[1]))
+    .map((row) => row[2]);
 }

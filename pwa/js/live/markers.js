@@ -1,4 +1,5 @@
-/* Markers: one tap saves the marker; the sheet that opens adds words (a new version). And the notes list. */
+/* Markers: one tap saves the marker and says so ("Saved · Add words"); only "Add words" opens the sheet (and the
+ * keyboard), which saves the words as a new version. And the notes list, drawn row by row. */
 import { handleError, show } from '../ui/toasts.js';
 import { formatDuration } from './clock.js';
 import { atMs, MARKERS } from './events.js';
@@ -30,21 +31,70 @@ function splitReason(reason) {
   return [reason, ''];
 }
 
-/**
- * Tap on a marker (event null): save it at once, then offer the sheet for words.
- * Edit (event given): the sheet with its current values; saving makes a new version.
- */
-export async function openMarkerSheet(kind, event) {
-  let saved = event;
-  if (!saved) {
-    // no person here: the server takes it from the words marked; the sheet lets the parent choose one
-    const payload = { text: '' };
-    saved = await live.capture(kind, payload);
-    $('marker-saved').textContent = `${LABELS[kind]} saved at ${formatDuration(saved.at_ms)}.`;
+const SAVED_SHOWN_MS = 6000;
+let savedTimer = null;
+
+/** Say on the marker bar that a marker was saved, with "Add words" for it, for a few seconds. */
+function showSaved(kind, event) {
+  const status = $('marker-saved');
+  status.classList.remove('closed');
+  status.textContent = `${LABELS[kind]} saved ·`;
+  status.dataset.eventId = event.id;
+  const words = $('marker-words');
+  words.dataset.eventId = event.id;
+  words.setAttribute('aria-label', `Add words to ${LABELS[kind]} at ${formatDuration(event.at_ms)}`);
+  words.hidden = false;
+  clearTimeout(savedTimer);
+  savedTimer = setTimeout(hideSaved, SAVED_SHOWN_MS);
+}
+
+function hideSaved(force = false) {
+  clearTimeout(savedTimer);
+  // keep "Add words" while it has focus (a keyboard user on their way to it)
+  if (!force && document.activeElement === $('marker-words')) {
+    savedTimer = setTimeout(hideSaved, SAVED_SHOWN_MS);
+    return;
   }
+  $('marker-saved').textContent = '';
+  delete $('marker-saved').dataset.eventId;
+  $('marker-words').hidden = true;
+}
+
+let closedWith = '';
+
+/** The marker bar when notes are closed (the meeting ended); '' opens it again. */
+export function closeMarkers(message) {
+  if (message === closedWith) return;
+  closedWith = message;
+  for (const button of document.querySelectorAll('[data-marker], #mark-target')) button.disabled = Boolean(message);
+  if (message) {
+    hideSaved(true);
+    $('marker-saved').textContent = message;
+    $('marker-saved').classList.add('closed');
+  } else if ($('marker-saved').classList.contains('closed')) {
+    $('marker-saved').textContent = '';
+    $('marker-saved').classList.remove('closed');
+  }
+}
+
+/**
+ * One tap on a marker: save it, show "Saved · Add words". No sheet, no keyboard.
+ * No person is set here: the server takes it from the words marked; "Add words" lets the parent choose one.
+ */
+export async function tapMarker(kind) {
+  const saved = await live.capture(kind, { text: '' });
+  showSaved(kind, saved);
+  return saved;
+}
+
+/**
+ * The sheet for a saved marker: its words, and for a refusal or an action who and why / who and when.
+ * `adding` is true from "Add words" (just saved), false from Edit in the notes list. Saving makes a new version.
+ */
+export async function openMarkerSheet(kind, saved, { adding = false } = {}) {
   const p = saved.payload || {};
-  $('marker-sheet-title').textContent = event ? `Edit: ${LABELS[kind]}` : `${LABELS[kind]}: saved`;
-  $('marker-sheet-hint').textContent = event ? '' : 'Add words if you like, or skip.';
+  $('marker-sheet-title').textContent = adding ? `${LABELS[kind]}: add words` : `Edit: ${LABELS[kind]}`;
+  $('marker-sheet-hint').textContent = adding ? `Saved at ${formatDuration(saved.at_ms)}. Add words if you like, or skip.` : '';
   $('marker-text-label').firstChild.textContent = `${TEXT_LABELS[kind] || 'Text'} `;
   $('marker-text').value = p.text || '';
   $('refused-fields').hidden = kind !== 'refused';
@@ -90,15 +140,20 @@ function sheetPayload(kind, old) {
 
 function onSheetClose() {
   const sheet = $('marker-sheet');
-  if (sheet.returnValue !== 'save') return;
   const { eventId, kind } = sheet.dataset;
+  // opened from "Add words", which is gone now: focus goes back to the marker's button, not the page's top
+  if (document.activeElement === document.body || !document.activeElement) {
+    const button = document.querySelector(`[data-marker="${kind}"]`);
+    if (button && !button.disabled) button.focus({ preventScroll: true });
+  }
+  if (sheet.returnValue !== 'save') return;
   const before = live.S.events.find((e) => e.id === eventId);
   const next = sheetPayload(kind, before ? before.payload : {});
   if (before && JSON.stringify(next) === JSON.stringify(before.payload)) return;
   live.revise(eventId, () => next).catch((err) => handleError(err, 'Could not save the words.'));
 }
 
-function describe(event, people, bundle) {
+function describe(event, people, bundle, roleLabel) {
   const p = event.payload || {};
   const name = (id) => (people.find((a) => a.id === id) || {}).name;
   const bits = [];
@@ -108,7 +163,8 @@ function describe(event, people, bundle) {
   } else if (event.kind === 'consent') {
     bits.push(`${name(p.attendee_id) || 'Someone'} ${p.given ? 'agreed to' : 'did not agree to'} recording`);
   } else if (event.kind === 'attendee') {
-    bits.push(`${p.name}${p.role ? ` (${p.role})` : ''}`);
+    const role = p.role ? roleLabel(p.role) : '';
+    bits.push(`${p.name}${role ? ` (${role})` : ''}`);
   } else {
     if (p.text) bits.push(p.text);
     if (p.by) bits.push(`by ${name(p.by) || 'someone'}`);
@@ -120,45 +176,95 @@ function describe(event, people, bundle) {
   return { text: bits.join(' · '), who };
 }
 
-/** Draw the notes list (newest first) with edit and delete for this phone's markers. */
-export function renderTimeline(list, events, { attendees: people, bundle, startedAt }) {
-  const rows = events.filter((e) => LISTED.has(e.kind) && (!e.deleted || e.sync === 'rejected')).reverse();
-  list.replaceChildren(...rows.map((e) => {
-    const li = document.createElement('li');
-    li.className = `tl tl-${e.kind}${e.sync === 'rejected' ? ' tl-rejected' : ''}`;
-    li.dataset.eventId = e.id;
-    const head = document.createElement('span');
-    head.className = 'tl-head';
-    const { text, who } = describe(e, people, bundle);
-    head.textContent = `${formatDuration(atMs(e, startedAt))} ${LABELS[e.kind] || e.kind}${who ? ` (${who})` : ''}`;
-    const body = document.createElement('span');
-    body.className = 'tl-text';
-    body.textContent = text;
-    const status = document.createElement('span');
-    status.className = 'tl-status';
-    status.textContent = e.sync === 'rejected' ? `Not accepted: ${e.error || 'error'}`
-      : e.remote ? 'From the other phone' : e.sync === 'pending' ? 'Waiting to send' : 'Sent';
-    li.append(head, body, status);
-    if (!e.remote && MARKERS.includes(e.kind) && !e.deleted) {
-      const edit = document.createElement('button');
-      edit.type = 'button';
-      edit.className = 'small';
-      edit.dataset.edit = e.id;
-      edit.textContent = 'Edit';
-      edit.setAttribute('aria-label', `Edit ${LABELS[e.kind]} at ${formatDuration(atMs(e, startedAt))}`);
-      const remove = document.createElement('button');
-      remove.type = 'button';
-      remove.className = 'small danger';
-      remove.dataset.delete = e.id;
-      remove.textContent = 'Delete';
-      remove.setAttribute('aria-label', `Delete ${LABELS[e.kind]} at ${formatDuration(atMs(e, startedAt))}`);
-      const actions = document.createElement('span');
-      actions.className = 'tl-actions';
-      actions.append(edit, remove);
-      li.append(actions);
+/** One notes-list row. */
+function makeRow(e, { attendees: people, bundle, startedAt, roleLabel }) {
+  const li = document.createElement('li');
+  fillRow(li, e, { attendees: people, bundle, startedAt, roleLabel });
+  return li;
+}
+
+function fillRow(li, e, { attendees: people, bundle, startedAt, roleLabel }) {
+  li.className = `tl tl-${e.kind}${e.sync === 'rejected' ? ' tl-rejected' : ''}`;
+  li.dataset.eventId = e.id;
+  const head = document.createElement('span');
+  head.className = 'tl-head';
+  const { text, who } = describe(e, people, bundle, roleLabel || ((id) => id));
+  const at = formatDuration(atMs(e, startedAt));
+  head.textContent = `${at} ${LABELS[e.kind] || e.kind}${who ? ` (${who})` : ''}`;
+  const body = document.createElement('span');
+  body.className = 'tl-text';
+  body.textContent = text;
+  const status = document.createElement('span');
+  status.className = 'tl-status';
+  status.textContent = e.sync === 'rejected' ? `Not accepted: ${e.error || 'error'}`
+    : e.remote ? 'From the other phone' : e.sync === 'pending' ? 'Waiting to send' : 'Sent';
+  const parts = [head, body, status];
+  if (!e.remote && MARKERS.includes(e.kind) && !e.deleted) {
+    const edit = document.createElement('button');
+    edit.type = 'button';
+    edit.className = 'small';
+    edit.dataset.edit = e.id;
+    edit.textContent = 'Edit';
+    edit.setAttribute('aria-label', `Edit ${LABELS[e.kind]} at ${at}`);
+    const remove = document.createElement('button');
+    remove.type = 'button';
+    remove.className = 'small danger';
+    remove.dataset.delete = e.id;
+    remove.textContent = 'Delete';
+    remove.setAttribute('aria-label', `Delete ${LABELS[e.kind]} at ${at}`);
+    const actions = document.createElement('span');
+    actions.className = 'tl-actions';
+    actions.append(edit, remove);
+    parts.push(actions);
+  }
+  li.replaceChildren(...parts);
+}
+
+/** The events the notes list shows, newest first. */
+export function listed(events) {
+  const rows = [];
+  for (let i = events.length - 1; i >= 0; i -= 1) {
+    const e = events[i];
+    if (LISTED.has(e.kind) && (!e.deleted || e.sync === 'rejected')) rows.push(e);
+  }
+  return rows;
+}
+
+/**
+ * Draw the notes list (newest first) with edit and delete for this phone's markers, touching only what changed:
+ * a row is rebuilt when its event (version, sync state, time) or the people list changed, moved when out of place,
+ * added when new and removed when gone. A new note is one row added at the top, however long the meeting.
+ * `events` is the whole timeline in order; `context.key` changes whenever names or the clock origin change.
+ */
+const drawn = new WeakMap();   // list -> Map(event id -> {li, sig}): what each row shows, without reading the DOM
+
+export function renderTimeline(list, events, context) {
+  const rows = listed(events);
+  if (!drawn.has(list)) drawn.set(list, new Map());
+  const previous = drawn.get(list);
+  const next = new Map();
+  let cursor = list.firstElementChild;
+  for (const e of rows) {
+    const sig = `${e.version}|${e.sync}|${e.deleted}|${e.error}|${e.remote}|${e.t_ms || e.at_ms}|${context.key}`;
+    const row = previous.get(e.id);
+    let li;
+    if (row) {
+      previous.delete(e.id);
+      li = row.li;
+      if (row.sig !== sig) fillRow(li, e, context);
+    } else {
+      li = makeRow(e, context);
     }
-    return li;
-  }));
+    next.set(e.id, { li, sig });
+    if (li === cursor) {
+      cursor = cursor.nextElementSibling;
+    } else {
+      list.insertBefore(li, cursor);
+    }
+  }
+  for (const row of previous.values()) row.li.remove();
+  drawn.set(list, next);
+  return rows.length;
 }
 
 async function onListClick(event) {
@@ -176,5 +282,10 @@ async function onListClick(event) {
 }
 
 $('marker-sheet').addEventListener('close', onSheetClose);
+$('marker-words').addEventListener('click', () => {
+  const found = live.S.events.find((e) => e.id === $('marker-words').dataset.eventId);
+  hideSaved(true);
+  if (found) openMarkerSheet(found.kind, found, { adding: true }).catch((err) => handleError(err));
+});
 $('refused-reason').addEventListener('change', () => { $('refused-other-field').hidden = $('refused-reason').value !== 'other'; });
 $('timeline').addEventListener('click', (event) => onListClick(event).catch((err) => handleError(err)));

@@ -2,11 +2,15 @@
  *
  * Rules from phone-recording.md: one IDB record per chunk (durability 'strict'); a stop the parent did not ask
  * for ends this recording and offers "tap to continue", which starts a NEW recording on the same timeline;
- * the screen is kept awake while recording and we say so when that fails.
+ * the screen is kept awake while recording and we say so when that fails. An AnalyserNode on the same microphone
+ * stream feeds the level meter and notices a microphone that hears nothing (muted, covered, a dead input).
  */
 import { all, promisify, put, tx, update } from '../db.js';
 
 const CONSTRAINTS = { audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: true } };
+// below this RMS (about -55 dBFS) a 150-ms frame counts as silence: a room with people in it is louder
+const SILENCE_RMS = 0.0018;
+const LEVEL_EVERY_MS = 150;
 
 /** The recording format this browser supports: WebM/Opus, else MP4 (Safari), else the browser's default. */
 export function pickMime() {
@@ -26,10 +30,12 @@ export default class Recorder {
   /**
    * @param {{meetingId: string, deviceId: string, timeslice: number,
    *          onChunk: () => void, onInterrupted: (reason: string) => void, onWakeLock: (ok: boolean) => void,
-   *          onError: (err: Error) => void}} options
+   *          onLevel?: (level: number|null, silentMs: number) => void, onError: (err: Error) => void}} options
    */
   constructor(options) {
+    this.onLevel = () => {};
     Object.assign(this, options);
+    this.startedAt = null;   // performance.now() when the recording in progress started
     this.recording = null;   // the IDB record of the recording in progress
     this._recorder = null;
     this._stream = null;
@@ -80,12 +86,15 @@ export default class Recorder {
       declared: false,
       finished: false,
       started_wall: new Date().toISOString(),
+      timeslice: this.timeslice,
     };
     await put('recordings', record, { durability: 'strict' });
     this.recording = record;
     this._stream = stream;
     this._recorder = recorder;
     this._requestedStop = false;
+    this.startedAt = performance.now();
+    this._startMeter(stream);
     let seq = 0;
     // a monotonic clock: a wall-clock jump (a phone correcting its time) must not look like a silent microphone
     let lastData = performance.now();
@@ -120,6 +129,54 @@ export default class Recorder {
     return record;
   }
 
+  /** Elapsed milliseconds of the recording in progress (0 when none). */
+  elapsed() {
+    return this.active && this.startedAt !== null ? performance.now() - this.startedAt : 0;
+  }
+
+  /**
+   * Watch the input level: onLevel(rms 0..1, ms since the last frame with sound) every 150 ms;
+   * onLevel(null, 0) when the level cannot be known (no Web Audio, or the audio context is not running).
+   */
+  _startMeter(stream) {
+    const Context = window.AudioContext || window.webkitAudioContext;
+    if (!Context) return;
+    try {
+      const context = new Context();
+      const analyser = context.createAnalyser();
+      analyser.fftSize = 2048;
+      context.createMediaStreamSource(stream).connect(analyser);
+      if (context.state === 'suspended') context.resume().catch(() => {});
+      const frame = new Float32Array(analyser.fftSize);
+      let lastSound = performance.now();
+      this._meter = context;
+      this._meterTimer = setInterval(() => {
+        const t = performance.now();
+        if (context.state !== 'running') {
+          lastSound = t;   // a paused context hears nothing; that is not a silent room
+          this.onLevel(null, 0);
+          return;
+        }
+        analyser.getFloatTimeDomainData(frame);
+        let sum = 0;
+        for (let i = 0; i < frame.length; i += 1) sum += frame[i] * frame[i];
+        const rms = Math.sqrt(sum / frame.length);
+        if (rms > SILENCE_RMS) lastSound = t;
+        this.onLevel(rms, t - lastSound);
+      }, LEVEL_EVERY_MS);
+    } catch (err) {
+      console.warn('level meter', err);
+    }
+  }
+
+  _stopMeter() {
+    clearInterval(this._meterTimer);
+    this._meterTimer = null;
+    if (this._meter) this._meter.close().catch(() => {});
+    this._meter = null;
+    this.onLevel(null, 0);
+  }
+
   async _save(record, seq, blob) {
     const bytes = await blob.arrayBuffer();
     const sha256 = await sha256Hex(bytes);
@@ -138,15 +195,18 @@ export default class Recorder {
 
   async _stopped(record, stream) {
     clearInterval(this._watchdog);
+    this._stopMeter();
     for (const track of stream.getTracks()) track.stop();
     await this._writes;
     const asked = this._requestedStop;
-    await update('recordings', record.id, (r) => r && ({ ...r, state: asked ? 'stopped' : 'interrupted' }));
+    const stoppedWall = new Date().toISOString();
+    await update('recordings', record.id, (r) => r && ({ ...r, state: asked ? 'stopped' : 'interrupted', stopped_wall: stoppedWall }));
     if (this._wakeLock) this._wakeLock.release().catch(() => {});
     this._wakeLock = null;
     this._recorder = null;
     this._stream = null;
     this.recording = null;
+    this.startedAt = null;
     if (this._stopResolve) this._stopResolve();
     this._stopResolve = null;
     if (!asked) this.onInterrupted(this._stalled ? 'The microphone stopped sending sound.' : 'The recording stopped.');
@@ -168,6 +228,20 @@ export default class Recorder {
     if (this._stream) for (const track of this._stream.getTracks()) track.stop();
     if (this._recorder && this._recorder.state !== 'inactive') this._recorder.stop();
   }
+}
+
+/** How long a stored recording ran, in ms: start to stop, or its chunk count for one cut short by a crash. */
+export function recordedMs(rec) {
+  const start = Date.parse(rec.started_wall);
+  const stop = Date.parse(rec.stopped_wall);
+  if (!Number.isNaN(start) && !Number.isNaN(stop) && stop >= start) return stop - start;
+  return (rec.next_seq || 0) * (rec.timeslice || 5000);
+}
+
+/** Milliseconds recorded in a meeting's finished recordings (the one in progress not counted). */
+export async function recordedBefore(meetingId) {
+  const list = await all('recordings', 'by_meeting', meetingId);
+  return list.filter((r) => r.state !== 'recording').reduce((sum, r) => sum + recordedMs(r), 0);
 }
 
 /** Recordings left 'recording' by a page that died: mark them interrupted and return them with their chunk counts. */

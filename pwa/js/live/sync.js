@@ -3,22 +3,82 @@
  * Discipline (STYLE A7, Workbox Queue): take the next item, send it, and on a network or server failure leave it
  * where it is and stop the round. Nothing is deleted before the server acknowledged it; an event the server
  * rejects stays on the phone, marked 'rejected', with the server's message.
+ *
+ * A round ends by reading: the other phone's events and (every so often) the meeting itself, so this phone learns
+ * that the meeting ended or that someone was added. Only a round that got that far is a "sync".
  */
 import { ApiError, api } from '../api.js';
-import { all, del, get, promisify, tx, update } from '../db.js';
-import { addSample } from './clock.js';
+import { all, del, get, promisify, saveBundle, tx, update } from '../db.js';
+import { addSample, now } from './clock.js';
 import { atMs } from './events.js';
 
 const BATCH = 500;
+const MEETING_EVERY_MS = 15000;   // how often a round also reads the meeting (end, people, agenda)
 
-/** True when a failure means "try again later" (no network, server down or restarting). */
+/** Partner's phone: its access to the meeting ended (403: the meeting ended; 401/404: the code was revoked or ran out). */
+class AccessEnded extends Error {
+  constructor(reason) {
+    super(reason === 'ended' ? 'The meeting has ended.' : 'Your access to this meeting has ended.');
+    this.reason = reason;
+  }
+}
+
+/**
+ * Save a fresh bundle from the server and take its start and end: the first start (maybe the other phone's) is
+ * the shared clock origin, and a meeting ended on the other phone is ended here too.
+ */
+export async function applyBundle(meetingId, fresh) {
+  await saveBundle(fresh);
+  await update('meetings', meetingId, (m) => {
+    const next = { ...m };
+    if (fresh.started_at) Object.assign(next, { started_at: fresh.started_at, start_posted: true });
+    if (fresh.ended_at && !m.ended_at) Object.assign(next, { ended_at: fresh.ended_at, end_posted: true });
+    return next;
+  });
+}
+
+/** True when a failure means "try again later" (no network, server down or restarting, a stale CSRF token). */
 function transient(err) {
-  return !(err instanceof ApiError) || err.status >= 500 || err.status === 408 || err.status === 429;
+  return !(err instanceof ApiError) || err.status >= 500 || err.status === 408 || err.status === 429
+    || err.code === 'csrf_failed';
+}
+
+/**
+ * The page's CSRF token no longer matches the session cookie (the session changed under the page, e.g. a
+ * response that set the cookie again). Read a fresh token from this page, without reloading it (a reload would
+ * stop a recording). True when the token was replaced.
+ */
+async function refreshCsrf() {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  if (!meta) return false;
+  try {
+    const response = await fetch(window.location.pathname + window.location.search, {
+      cache: 'no-store', credentials: 'same-origin', headers: { Accept: 'text/html' },
+    });
+    if (!response.ok) return false;
+    const page = new DOMParser().parseFromString(await response.text(), 'text/html');
+    const fresh = page.querySelector('meta[name="csrf-token"]');
+    if (!fresh || !fresh.content || fresh.content === meta.content) return false;
+    meta.content = fresh.content;
+    return true;
+  } catch (_) {
+    return false;
+  }
+}
+
+/** Call the API; a write refused for a stale CSRF token is tried once more with a fresh token. */
+async function call(path, options) {
+  try {
+    return await api(path, options);
+  } catch (err) {
+    if (err instanceof ApiError && err.code === 'csrf_failed' && await refreshCsrf()) return api(path, options);
+    throw err;
+  }
 }
 
 /** PUT raw bytes; returns parsed JSON or throws ApiError. */
 function putBytes(path, bytes, mime, sha256) {
-  return api(path, {
+  return call(path, {
     method: 'PUT', bytes, contentType: mime, headers: { 'X-Content-SHA256': sha256 }, timeout: 60000,
   });
 }
@@ -26,23 +86,27 @@ function putBytes(path, bytes, mime, sha256) {
 export default class Syncer {
   /**
    * @param {string} meetingId
-   * @param {{deviceId: string, onChange: () => void, onError: (err: Error) => void, onPaused: () => void}} options
+   * @param {{deviceId: string, onChange: () => void, onError: (err: Error) => void, onPaused: () => void,
+   *          onReached?: () => void}} options
    */
-  constructor(meetingId, { deviceId, onChange, onError, onPaused }) {
+  constructor(meetingId, { deviceId, onChange, onError, onPaused, onReached }) {
     this.meetingId = meetingId;
     this.base = `/api/v1/meetings/${meetingId}`;
     this.deviceId = deviceId;
     this._onChange = onChange || (() => {});
     this._onError = onError || ((err) => console.error(err));
     this._onPaused = onPaused || (() => {});
+    this._onReached = onReached || (() => {});
     this._running = null;
     this._again = false;
-    this.lastSync = null;
+    this._meetingAt = 0;   // when the meeting was last read (0: read it next round)
+    this.lastSync = null;  // the end of the last round that reached the server both ways
     this.lastError = null;
   }
 
-  /** Run a sync round now (or once more after the one in flight). Resolves when the round(s) finish. */
-  run() {
+  /** Run a sync round now (or once more after the one in flight); {meeting: true} also reads the meeting. */
+  run({ meeting = false } = {}) {
+    if (meeting) this._meetingAt = 0;
     if (this._running) {
       this._again = true;
       return this._running;
@@ -58,7 +122,7 @@ export default class Syncer {
 
   async _call(path, options) {
     const tSend = Date.now();
-    const data = await api(path, options);
+    const data = await call(path, options);
     const tRecv = Date.now();
     if (data && data.server_time) await addSample(data.server_time, tSend, tRecv);
     return data;
@@ -70,12 +134,17 @@ export default class Syncer {
       await this._events();
       await this._audio();
       await this._end();
+      await this._attendance();
+      // the reads prove the round trip: sends that had nothing to do never contacted the server
+      await this._pull();
+      await this._meeting();
       this.lastSync = new Date();
       this.lastError = null;
-      await this._pull().catch((err) => console.warn('pull', err));
+      this._onReached();
     } catch (err) {
       this.lastError = err;
-      if (!transient(err)) this._onError(err);
+      if (err instanceof AccessEnded) await this._close(err.reason);
+      else if (!transient(err)) this._onError(err);
       else {
         console.warn('sync paused:', err.message || err);
         this._onPaused();
@@ -91,6 +160,54 @@ export default class Syncer {
     const data = await this._call(`${this.base}/start`, { method: 'POST', body: { started_at: meeting.started_at } });
     // the first start wins (maybe the partner's); own events are re-based on it when sent
     await update('meetings', this.meetingId, (m) => ({ ...m, started_at: data.started_at || m.started_at, start_posted: true }));
+  }
+
+  /**
+   * A read (or, with 401/404, any call) from a partner's phone that is refused because its access ended.
+   * The parent's own phone gets no such reading: there a refusal is an error to show.
+   */
+  async _guarded(path, options, { read = true } = {}) {
+    try {
+      return await this._call(path, options);
+    } catch (err) {
+      if (err instanceof ApiError && [401, 403, 404].includes(err.status) && (read || err.status !== 403)) {
+        const meeting = await get('meetings', this.meetingId);
+        if (meeting && meeting.bundle && !meeting.bundle.can_share) throw new AccessEnded(err.status === 403 ? 'ended' : 'access');
+      }
+      throw err;
+    }
+  }
+
+  /** Notes are closed on this phone: the meeting ended elsewhere, or this partner's access did. */
+  async _close(reason) {
+    await update('meetings', this.meetingId, (m) => ({
+      ...m, closed: m.closed || reason, ended_at: m.ended_at || new Date(now()).toISOString(), end_posted: true,
+    }));
+  }
+
+  /** Read the meeting every so often: its end, the people and agenda as the parent's phone changed them. */
+  async _meeting() {
+    if (Date.now() - this._meetingAt < MEETING_EVERY_MS) return;
+    const fresh = await this._guarded(this.base);
+    this._meetingAt = Date.now();
+    if (fresh && fresh.id) await applyBundle(this.meetingId, fresh);
+  }
+
+  /** The parent's taps on "Who's here", as each attendee's attendance ("left" stays present: a bookmark says when). */
+  async _attendance() {
+    const meeting = await get('meetings', this.meetingId);
+    if (!meeting || !meeting.bundle || !meeting.bundle.can_share) return;
+    const sent = meeting.attendance_sent || {};
+    for (const [id, value] of Object.entries(meeting.attendance || {})) {
+      if (sent[id] === value) continue;
+      try {
+        await this._call(`${this.base}/attendees/${id}`, { method: 'PATCH', body: { attendance: value === 'left' ? 'present' : value } });
+      } catch (err) {
+        if (transient(err)) throw err;
+        console.warn('attendance not saved', id, err);   // e.g. a person since removed: not sent again
+      }
+      await update('meetings', this.meetingId, (m) => ({ ...m, attendance_sent: { ...(m.attendance_sent || {}), [id]: value } }));
+    }
   }
 
   async _end() {
@@ -119,7 +236,7 @@ export default class Syncer {
         })),
       };
       try {
-        const data = await this._call(`${this.base}/events`, { method: 'POST', body });
+        const data = await this._guarded(`${this.base}/events`, { method: 'POST', body }, { read: false });
         const accepted = new Map((data.accepted || []).map((a) => [a.id, a.version]));
         // one transaction after the fetch: an event edited while its old version was in flight stays pending
         await tx('events', 'readwrite', async (s) => {
@@ -133,7 +250,7 @@ export default class Syncer {
         });
         this._onChange();
       } catch (err) {
-        if (!(err instanceof ApiError) || err.status !== 422 && err.status !== 400) throw err;
+        if (!(err instanceof ApiError) || err.status !== 422 && err.status !== 400 || transient(err)) throw err;
         const fields = err.fields || {};
         const blamed = pending.filter((e) => fields[e.id]);
         // a batch error that names no event: reject the whole batch rather than resend it forever
@@ -194,7 +311,7 @@ export default class Syncer {
   }
 
   async _pull() {
-    const data = await this._call(`${this.base}/events`);
+    const data = await this._guarded(`${this.base}/events`);
     const remote = (data && data.events) || [];
     await tx('events', 'readwrite', async (s) => {
       for (const e of remote) {
