@@ -58,6 +58,7 @@ from bench import attribution as attr_bench  # noqa: E402
 from bench import meetings as meeting_gen  # noqa: E402
 
 from server.minutes import findings  # noqa: E402
+from server.minutes.drafting import content_words  # noqa: E402
 
 TRUTH = ROOT / "bench" / "minutes_truth"
 KINDS = ("refusal", "commitment")
@@ -72,17 +73,11 @@ ROLE_WORDS = [
     ("speech-language", "slp"), ("speech and language", "salt"), ("teaching assistant", "ta"),
     ("occupational", "ot"), ("teacher", "class_teacher"),
 ]
-STOP = set("a an and the to of in on for it that this i we you she he they will be is are with by at so as from "
-           "have has her his its our your their can just then also up out about i'll we'll".split())
 
 
 def role_id(text):
     low = f"{text.lower()} "
     return next((rid for word, rid in ROLE_WORDS if word in low), "other")
-
-
-def content(text):
-    return {w for w in re.findall(r"[a-z0-9']+", text.lower()) if w not in STOP and len(w) > 2}
 
 
 def attendees_of(meeting):
@@ -122,8 +117,8 @@ def on_turn(finding, turn, point):
     overlap = min(s.end_ms, turn["end_ms"]) - max(s.start_ms, turn["start_ms"])
     if overlap <= 0:
         return False
-    truth = content(point.get("quote") or point.get("what") or "")
-    return len(truth & content(finding.quote)) >= min(2, len(truth))
+    truth = content_words(point.get("quote") or point.get("what") or "")
+    return len(truth & content_words(finding.quote)) >= min(2, len(truth))
 
 
 def right_person(finding, point):
@@ -161,8 +156,8 @@ def score(meeting, truth, found):
             for p in members:
                 # the finding on the turn whose words are most like the truth's
                 candidates = [f for f in mine if id(f) not in used and on_turn(f, turns[p["turn"]], p)]
-                truth_words = content(p.get("quote") or p.get("what") or "")
-                match = max(candidates, key=lambda f: len(truth_words & content(f.quote)), default=None)
+                truth_words = content_words(p.get("quote") or p.get("what") or "")
+                match = max(candidates, key=lambda f: len(truth_words & content_words(f.quote)), default=None)
                 if match is not None:
                     break
             if match is None:
@@ -194,7 +189,7 @@ def score(meeting, truth, found):
         if f.kind not in findings.IN_DRAFT:
             continue
         if f.kind == "commitment" and any(k.kind == "commitment" and k.who == f.who and
-                                          len(content(k.quote) & content(f.quote)) >= 2 for k in kept):
+                                          len(content_words(k.quote) & content_words(f.quote)) >= 2 for k in kept):
             continue
         kept.append(f)
         shown += len(f.quote)
@@ -288,17 +283,26 @@ def pct(n, d):
     return f"{100 * n / d:5.1f} % ({n}/{d})" if d else "    -"
 
 
-def print_result(r, modes):
-    for mode in modes:
-        s = r[mode]
-        print(f"{r['name']:<22} {mode:<4}", end="")
-        for kind in KINDS:
-            k = s[kind]
-            print(f" | {kind[:6]} recall {pct(k['found'], k['truth'])} prec {pct(k['true_findings'], k['findings'])}"
-                  f" person {pct(k['person'], k['found'])}", end="")
-        c = s["commitment"]
-        print(f" | due {pct(c['due_right'], c['due_total'])} | false {sum(len(s[k]['false']) for k in KINDS)}"
-              f" | draft/said {s['draft_chars'] / s['said_chars']:.2f}")
+def pool(results, mode):
+    """The scores of several meetings added together, in the shape of one meeting's."""
+    fields = ("truth", "found", "person", "due_right", "due_total", "findings", "true_findings")
+    out = {k: {f: sum(r[mode][k][f] for r in results) for f in fields} for k in KINDS}
+    for k in KINDS:
+        out[k]["false"] = [q for r in results for q in r[mode][k]["false"]]
+    out["draft_chars"] = sum(r[mode]["draft_chars"] for r in results)
+    out["said_chars"] = sum(r[mode]["said_chars"] for r in results)
+    return out
+
+
+def print_line(label, s):
+    print(label, end="")
+    for kind in KINDS:
+        k = s[kind]
+        print(f" | {kind} recall {pct(k['found'], k['truth'])} precision {pct(k['true_findings'], k['findings'])}"
+              f" right person {pct(k['person'], k['found'])}", end="")
+    c = s["commitment"]
+    print(f" | due right {pct(c['due_right'], c['due_total'])} | false points {sum(len(s[k]['false']) for k in KINDS)}"
+          f" | draft/said {s['draft_chars'] / s['said_chars']:.2f}")
 
 
 def main():
@@ -317,27 +321,15 @@ def main():
         return
     results = [run(name, modes) for name in args.meetings.split(",")]
     for r in results:
-        print_result(r, modes)
-        if args.show_false:
-            for mode in modes:
+        for mode in modes:
+            print_line(f"{r['name']:<22} {mode:<4}", r[mode])
+            if args.show_false:
                 for kind in KINDS:
                     for q in r[mode][kind]["false"]:
                         print(f"    false {mode} {kind}: {q}")
     print()
     for mode in modes:
-        tot = {k: {f: sum(r[mode][k][f] for r in results) for f in ("truth", "found", "person", "due_right",
-                                                                     "due_total", "findings", "true_findings")}
-               for k in KINDS}
-        false = sum(len(r[mode][k]["false"]) for r in results for k in KINDS)
-        draft = sum(r[mode]["draft_chars"] for r in results) / sum(r[mode]["said_chars"] for r in results)
-        print(f"ALL {mode:<4}", end="")
-        for kind in KINDS:
-            k = tot[kind]
-            print(f" | {kind} recall {pct(k['found'], k['truth'])} precision {pct(k['true_findings'], k['findings'])}"
-                  f" right person {pct(k['person'], k['found'])}", end="")
-        c = tot["commitment"]
-        print(f" | due right {pct(c['due_right'], c['due_total'])} | false points {false} in {len(results)} meetings"
-              f" | draft/said {draft:.2f}")
+        print_line(f"ALL ({len(results)} meetings) {mode:<4}", pool(results, mode))
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1, default=str))
 

@@ -265,7 +265,8 @@ _STOP = frozenset("""a an and the to of in on for it that this i we you she he t
 with by at so as from have has her his its our your their can just then also up out about""".split())
 
 
-def _content(text):
+def content_words(text):
+    """The words of a text that carry its content (for telling whether two sayings are the same action)."""
     return {w for w in re.findall(r"[a-z0-9']+", text.lower()) if w not in _STOP and len(w) > 2}
 
 
@@ -380,9 +381,9 @@ def summary_points(meeting, cap, clock, fmt):
     kept = []
     for p in points:
         if p["kind"] == "commitment" and p["quoted"]:
-            words = _content(p["text"])
+            words = content_words(p["text"])
             twin = next((k for k in kept if k["kind"] == "commitment" and k["who"] == p["who"] and k["quoted"]
-                         and len(words & _content(k["text"])) >= max(2, 0.3 * min(len(words), len(_content(k["text"]))))),
+                         and len(words & content_words(k["text"])) >= max(2, 0.3 * min(len(words), len(content_words(k["text"]))))),
                         None)
             if twin is not None:
                 twin["restated"].append(p["time"])

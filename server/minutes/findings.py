@@ -315,7 +315,7 @@ def find(segments, attendees, jurisdiction, meeting_date, child_name=""):
                     clause_norm = normalise(text[a:b])
                     hit = match_kinds(clause_norm, rs, context).get("commitment")
                     continues = owner is not None and re.match(r"^(?:also |then )?[a-z]+\b", clause_norm) and \
-                        rs_verb(clause_norm, rs)
+                        continues_action(clause_norm)
                     if hit and not match_kinds(clause_norm, rs, context).get("refusal"):
                         owner = _owner(text[a:b], clause_norm, seg.speaker_id, attendees, names, rs, child)
                         if owner is not None:
@@ -360,10 +360,9 @@ def _last_request(previous, parent_side, rs):
     return None
 
 
-def rs_verb(clause_norm, rs):
+def continues_action(clause_norm):
     """True when a subject-less clause goes on with an action ("…, and send the information by…")."""
-    verbs = rs["data"].get("continuation_verbs") or _CONTINUATION
-    return re.match(rf"^(?:also |then )?(?:{verbs})\b", clause_norm) is not None
+    return re.match(rf"^(?:also |then )?(?:{_CONTINUATION})\b", clause_norm) is not None
 
 
 def kind_label(kind, jurisdiction):

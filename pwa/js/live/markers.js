@@ -200,18 +200,17 @@ function fillRow(li, e, { attendees: people, bundle, startedAt, roleLabel }) {
     : e.remote ? 'From the other phone' : e.sync === 'pending' ? 'Waiting to send' : 'Sent';
   const parts = [head, body, status];
   if (!e.remote && MARKERS.includes(e.kind) && !e.deleted) {
-    const edit = document.createElement('button');
-    edit.type = 'button';
-    edit.className = 'small';
-    edit.dataset.edit = e.id;
-    edit.textContent = 'Edit';
-    edit.setAttribute('aria-label', `Edit ${LABELS[e.kind]} at ${at}`);
-    const remove = document.createElement('button');
-    remove.type = 'button';
-    remove.className = 'small danger';
-    remove.dataset.delete = e.id;
-    remove.textContent = 'Delete';
-    remove.setAttribute('aria-label', `Delete ${LABELS[e.kind]} at ${at}`);
+    const button = (word, className, data) => {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = className;
+      b.dataset[data] = e.id;
+      b.textContent = word;
+      b.setAttribute('aria-label', `${word} ${LABELS[e.kind]} at ${at}`);
+      return b;
+    };
+    const edit = button('Edit', 'small', 'edit');
+    const remove = button('Delete', 'small danger', 'delete');
     const actions = document.createElement('span');
     actions.className = 'tl-actions';
     actions.append(edit, remove);
