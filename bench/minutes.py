@@ -150,7 +150,7 @@ def score(meeting, truth, found):
                 key = (p["same_as"], earlier) if earlier is not None else (p["turn"], i)
             groups.setdefault(key, []).append(p)
         hit, person, due_right, due_total = 0, 0, 0, 0
-        used = set()
+        used, missed, wrong = set(), [], []
         for members in groups.values():
             match = None
             for p in members:
@@ -161,6 +161,7 @@ def score(meeting, truth, found):
                 if match is not None:
                     break
             if match is None:
+                missed.append(members[0].get("quote") or members[0].get("what") or "")
                 continue
             used.add(id(match))
             hit += 1
@@ -168,7 +169,10 @@ def score(meeting, truth, found):
             truth_due = next((q.get("due") for q in members if q.get("due")), None)
             if truth_due:
                 due_total += 1
-                due_right += bool(match.due and match.due.iso() == truth_due)
+                if match.due and match.due.iso() == truth_due:
+                    due_right += 1
+                else:
+                    wrong.append(f"{truth_due} got {match.due.iso() if match.due else None}: {match.quote[:70]}")
         true_findings = 0
         false = []
         for f in mine:
@@ -182,7 +186,8 @@ def score(meeting, truth, found):
                 continue
             false.append(f.quote[:90])
         out[kind] = {"truth": len(groups), "found": hit, "person": person, "due_right": due_right,
-                     "due_total": due_total, "findings": len(mine), "true_findings": true_findings, "false": false}
+                     "due_total": due_total, "findings": len(mine), "true_findings": true_findings, "false": false,
+                     "missed": missed, "due_wrong": wrong}
     said = sum(len(t["text"]) for t in turns)
     shown, kept = 0, []
     for f in found:
@@ -311,6 +316,7 @@ def main():
     parser.add_argument("--mode", choices=("text", "asr", "both"), default="both")
     parser.add_argument("--json")
     parser.add_argument("--show-false", action="store_true", help="print each false point's words")
+    parser.add_argument("--show-missed", action="store_true", help="print each missed point and each wrong due date")
     parser.add_argument("--corpus", action="store_true", help="score the phrase corpus instead of the meetings")
     args = parser.parse_args()
     modes = ("text", "asr") if args.mode == "both" else (args.mode,)
@@ -327,6 +333,12 @@ def main():
                 for kind in KINDS:
                     for q in r[mode][kind]["false"]:
                         print(f"    false {mode} {kind}: {q}")
+            if args.show_missed:
+                for kind in KINDS:
+                    for q in r[mode][kind]["missed"]:
+                        print(f"    missed {mode} {kind}: {q}")
+                    for q in r[mode][kind]["due_wrong"]:
+                        print(f"    due {mode} {kind}: {q}")
     print()
     for mode in modes:
         print_line(f"ALL ({len(results)} meetings) {mode:<4}", pool(results, mode))

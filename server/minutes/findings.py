@@ -47,7 +47,8 @@ _CONTINUATION = ("send|share|email|write|call|ring|arrange|set up|book|update|ad
                  "speak|talk|ask|refer|request|submit|take|bring|visit|observe|review|meet|draft|prepare|"
                  "complete|provide|give|let|copy|forward|circulate|pass|raise|record|log|invite|confirm|make")
 _CLAUSE = re.compile(
-    r";\s+|,?\s+but\s+|,\s+(?:and|so|then|and then)\s+|\s+and\s+(?=(?:i|we|[A-Z][a-z]+)(?:'ll|\s+will)\b)"
+    r";\s+|,?\s+but\s+|,\s+(?:and|so|then|and then)\s+"
+    r"|\s+and\s+(?=(?:[Ii]|[Ww]e|[Yy]ou|[Tt]hey|[Hh]e|[Ss]he|[A-Z][a-z]+)(?:'ll|’ll|\s+will)\b)"
     rf"|\s+and\s+(?=(?:then\s+)?(?:{_CONTINUATION})\b)")
 _PROCEDURAL_QUESTION = re.compile(
     r"^(?:can|could|may) (?:i|we) (?:just )?(?:add|say|ask|come in|check|start|move on|have a (?:break|minute))\b"
@@ -59,9 +60,16 @@ def _procedural(norm):
     return _PROCEDURAL_QUESTION.search(norm) is not None and len(norm.split()) < 9
 
 
+_FILLER = re.compile(r",?\s*\b(?:u+m+|u+h+|e+r+m*|h+m+|u+h+m+)\b,?(?=\s)")
+# "ill" is "I'll" where a sentence or clause starts with it ("ill send it over by friday")
+_ILL = re.compile(r"(^|\b(?:and|so|then|but|okay|ok|yes|yeah|right|well|sure),? |[,.!?] )ill\b(?= [a-z])")
+
+
 def normalise(text):
-    """Lower-case, plain apostrophes, and the apostrophe back in contractions the transcription wrote without one."""
+    """Lower-case, plain apostrophes, no "um"s, and the apostrophe back in contractions the transcription wrote
+    without one."""
     text = text.replace("’", "'").replace("‘", "'").lower()
+    text = _ILL.sub(r"\1i'll", _FILLER.sub("", text))
     return re.sub(r"[a-z']+", lambda m: CONTRACTIONS.get(m.group(0), m.group(0)), text)
 
 
@@ -181,10 +189,53 @@ _OWNER = re.compile(
     r"|'re going to| am going to|'m going to| can have| can| could have| shall)\b")
 
 
-def _owner(original, norm, speaker_id, attendees, names, rs, child):
+# an action's time given by pointing back at a date just said
+_THEN = re.compile(r"\b(?:for that|for then|by then|then|at that point|on that day|that day|in time for (?:that|it))\b"
+                   r"(?! (?:we|i|you|she|he|they)\b)")
+# an action said again to give its date ("I'll do that tomorrow")
+_RESTATED = re.compile(r"^(?:and |so )?(?:i|we)(?:'ll| will| can) (?:do|get|have|sort) (?:that|it|this|those|them|both)"
+                       r"(?: done| sorted| off| over)?\b")
+_TITLED = re.compile(r"\b(?:Mrs|Mr|Ms|Miss|Dr)\.? [A-Z][a-z'-]+")
+_TEAM = re.compile(r"\bthe (?:[a-z-]+ ){0,3}(?:team|service|panel|therapists?|psychologists?|clinic|department)\b")
+
+
+def _body_owner(body, attendees):
+    """A body's promise belongs to the one attendee who speaks for it, else to the body itself."""
+    matching = [a for a in attendees.values() if a.role in body["roles"]]
+    return (matching[0].id, None) if len(matching) == 1 else (None, body["label"])
+
+
+def _antecedent(before, pronoun, attendees, names, rs, child):
+    """Who "he", "she" or "they" stands for: the last person (or, for "they", body or team) named before it in
+    the utterance; None when nobody but the child was named (the pronoun is then the child)."""
+    found = []  # (where it was named, (attendee id, label))
+    for m in _TITLED.finditer(before):
+        surname = m.group(0).split()[-1].lower()
+        found.append((m.end(), (names[surname], None) if surname in names else (None, m.group(0))))
+    for m in re.finditer(r"\b[A-Z][a-z'-]+\b", before):
+        key = m.group(0).lower()
+        if key in names and key not in child:
+            found.append((m.end(), (names[key], None)))
+    if pronoun == "they":
+        norm = normalise(before)
+        for body, pattern in rs["bodies"]:
+            found += [(m.end(), _body_owner(body, attendees)) for m in pattern.finditer(norm)]
+        found += [(m.end(), (None, m.group(0))) for m in _TEAM.finditer(norm)]
+    if not found:
+        return None
+    last = max(found, key=lambda f: f[0])
+    # a child named after the person is who "she"/"he" means ("Mr Evans will meet Isla. She'll…")
+    named_child = [m.end() for w in child for m in re.finditer(rf"\b{re.escape(w)}\b", before, re.IGNORECASE)]
+    if pronoun != "they" and named_child and max(named_child) > last[0]:
+        return None
+    return last[1]
+
+
+def _owner(original, norm, speaker_id, attendees, names, rs, child, before=""):
     """Who a commitment belongs to: (attendee id, label), the speaker unless someone else is the subject.
 
-    None when the subject is the child ("Maya will start…" describes an outcome, not a promise).
+    None when the subject is the child ("Maya will start…" describes an outcome, not a promise), or a "he",
+    "she" or "they" that stands for nobody named before it in the utterance (``before``).
     """
     m = _OWNER.search(norm)
     if m is None:
@@ -193,6 +244,8 @@ def _owner(original, norm, speaker_id, attendees, names, rs, child):
     words = subj.split()
     if words[-1] in ("i", "we", "you") or words[0] in ("leave", "consider"):
         return speaker_id, None
+    if words[-1] in ("he", "she", "they"):
+        return _antecedent(before, words[-1], attendees, names, rs, child)
     if child & set(words):
         return None
     for key in (subj, words[-1], words[0]):
@@ -200,8 +253,7 @@ def _owner(original, norm, speaker_id, attendees, names, rs, child):
             return names[key], None
     for body, pattern in rs["bodies"]:
         if pattern.search(subj):
-            matching = [a for a in attendees.values() if a.role in body["roles"]]
-            return (matching[0].id, None) if len(matching) == 1 else (None, body["label"])
+            return _body_owner(body, attendees)
     # someone named who is not at the meeting ("Mrs Ali will…"): their name as said
     said = re.search(rf"(?<![A-Za-z]){re.escape(words[-1])}(?![A-Za-z])", original, re.IGNORECASE)
     if said and original[said.start()].isupper() and words[-1] not in ("the", "our"):
@@ -274,8 +326,8 @@ def find(segments, attendees, jurisdiction, meeting_date, child_name=""):
             long = len(sentence.split()) > LONG_SENTENCE_WORDS
             parts = clauses(text, s_start, s_end)
             if side:
-                # the parent's side asks; what it refuses, offers or takes on is the parent's own to know
-                kinds = {k: v for k, v in kinds.items() if k in ("request", "date", "amount")}
+                # the parent's side asks and takes on actions of its own; what it refuses or offers is its own to know
+                kinds = {k: v for k, v in kinds.items() if k in ("request", "commitment", "date", "amount")}
             if "refusal" in kinds:
                 # "it isn't something we can fund" offers and promises nothing; "we can't do weekly, but what
                 # we could do is…" refuses in one clause and offers in another
@@ -317,13 +369,14 @@ def find(segments, attendees, jurisdiction, meeting_date, child_name=""):
                     continues = owner is not None and re.match(r"^(?:also |then )?[a-z]+\b", clause_norm) and \
                         continues_action(clause_norm)
                     if hit and not match_kinds(clause_norm, rs, context).get("refusal"):
-                        owner = _owner(text[a:b], clause_norm, seg.speaker_id, attendees, names, rs, child)
+                        owner = _owner(text[a:b], clause_norm, seg.speaker_id, attendees, names, rs, child,
+                                       text[:a])
                         if owner is not None:
                             actions.append([a, b, owner, hit, False])
                     elif continues and actions:
                         actions.append([a, b, owner, actions[-1][3], True])
                 if not actions:
-                    owner = _owner(sentence, norm, seg.speaker_id, attendees, names, rs, child)
+                    owner = _owner(sentence, norm, seg.speaker_id, attendees, names, rs, child, text[:s_start])
                     actions = [[s_start, s_end, owner, kinds["commitment"], False]] if owner is not None else []
                 merged = []
                 for a, b, who, hit, continuation in actions:
@@ -336,10 +389,21 @@ def find(segments, attendees, jurisdiction, meeting_date, child_name=""):
                     merged.append([a, b, who, hit, due])
                 if len(merged) == 1 and not long:
                     merged[0][0], merged[0][1] = s_start, s_end
+                    merged[0][4] = merged[0][4] or resolve(sentence, meeting_date, jurisdiction)
                 for i, (a, b, (who, label), hit, due) in enumerate(merged):
                     # a date said after the action's own words, before the next action's, is its date
                     upto = merged[i + 1][0] if i + 1 < len(merged) else s_end
                     due = due or resolve(text[b:upto], meeting_date, jurisdiction)
+                    if due is None and si > 0 and _THEN.search(normalise(text[a:b])):
+                        # "Her next visit is the 23rd of March. I'll book Leo in for that.": the date just said
+                        due = resolve(text[spans[si - 1][0]:spans[si - 1][1]], meeting_date, jurisdiction)
+                    earlier = next((f for f in reversed(out) if f.segment is seg and f.kind == "commitment"), None)
+                    if earlier is not None and (earlier.who, earlier.who_label) == (who, label) and \
+                            _RESTATED.match(normalise(text[a:b])):
+                        # "…I'll send you the letter again. I'll do that tomorrow.": one action, with its date
+                        earlier.quote = text[earlier.offset:b].strip()
+                        earlier.due = earlier.due or due
+                        continue
                     add("commitment", a, b, hit, who=who, who_label=label, due=due)
         previous = seg
     return out
