@@ -118,7 +118,9 @@ def on_turn(finding, turn, point):
     if overlap <= 0:
         return False
     truth = content_words(point.get("quote") or point.get("what") or "")
-    return len(truth & content_words(finding.quote)) >= min(2, len(truth))
+    mine = content_words(finding.quote)
+    # a short finding ("Realistically, no.") is the point when all its words are the point's
+    return len(truth & mine) >= min(2, len(truth), len(mine) or 2)
 
 
 def right_person(finding, point):

@@ -49,7 +49,7 @@ _CONTINUATION = ("send|share|email|write|call|ring|arrange|set up|book|update|ad
 _CLAUSE = re.compile(
     r";\s+|,?\s+but\s+|,\s+(?:and|so|then|and then)\s+"
     r"|\s+and\s+(?=(?:[Ii]|[Ww]e|[Yy]ou|[Tt]hey|[Hh]e|[Ss]he|[A-Z][a-z]+)(?:'ll|’ll|\s+will)\b)"
-    rf"|\s+and\s+(?=(?:then\s+)?(?:{_CONTINUATION})\b)")
+    rf"|(?<!\bcome)(?<!\bgo)(?<!\btry)\s+and\s+(?=(?:then\s+)?(?:{_CONTINUATION})\b)")
 _PROCEDURAL_QUESTION = re.compile(
     r"^(?:can|could|may) (?:i|we) (?:just )?(?:add|say|ask|come in|check|start|move on|have a (?:break|minute))\b"
     r"|^(?:shall|should) we\b|^(?:is|are) (?:everyone|we all)\b|^(?:any|anything) (?:other|else)\b|^sorry\b")
@@ -65,11 +65,15 @@ _FILLER = re.compile(r",?\s*\b(?:u+m+|u+h+|e+r+m*|h+m+|u+h+m+)\b,?(?=\s)")
 _ILL = re.compile(r"(^|\b(?:and|so|then|but|okay|ok|yes|yeah|right|well|sure),? |[,.!?] )ill\b(?= [a-z])")
 
 
+# "Mr Castillo, our behaviour specialist, will…": who someone is, said between the subject and the verb
+_APPOSITIVE = re.compile(r", (?:our|the|their|his|her|your|my) [a-z' -]{2,40}?,(?= [a-z])")
+
+
 def normalise(text):
-    """Lower-case, plain apostrophes, no "um"s, and the apostrophe back in contractions the transcription wrote
-    without one."""
+    """Lower-case, plain apostrophes, no "um"s or asides naming someone's job, and the apostrophe back in
+    contractions the transcription wrote without one."""
     text = text.replace("’", "'").replace("‘", "'").lower()
-    text = _ILL.sub(r"\1i'll", _FILLER.sub("", text))
+    text = _APPOSITIVE.sub("", _ILL.sub(r"\1i'll", _FILLER.sub("", text)))
     return re.sub(r"[a-z']+", lambda m: CONTRACTIONS.get(m.group(0), m.group(0)), text)
 
 
@@ -225,7 +229,8 @@ def _antecedent(before, pronoun, attendees, names, rs, child):
         return None
     last = max(found, key=lambda f: f[0])
     # a child named after the person is who "she"/"he" means ("Mr Evans will meet Isla. She'll…")
-    named_child = [m.end() for w in child for m in re.finditer(rf"\b{re.escape(w)}\b", before, re.IGNORECASE)]
+    named_child = [m.end() for w in child for m in re.finditer(rf"\b{re.escape(w)}\b(?!['’]s)", before,
+                                                                  re.IGNORECASE)]
     if pronoun != "they" and named_child and max(named_child) > last[0]:
         return None
     return last[1]
@@ -325,6 +330,12 @@ def find(segments, attendees, jurisdiction, meeting_date, child_name=""):
             kinds = match_kinds(norm, rs, context)
             long = len(sentence.split()) > LONG_SENTENCE_WORDS
             parts = clauses(text, s_start, s_end)
+            if "commitment" not in kinds and len(parts) > 1:
+                # a veto belongs to its clause: "…will observe him, and then we'll look at whether…" still promises
+                kinds["commitment"] = next((k["commitment"] for a, b in parts if (
+                    k := match_kinds(normalise(text[a:b]), rs, context)).get("commitment")), None)
+                if kinds["commitment"] is None:
+                    kinds.pop("commitment")
             if side:
                 # the parent's side asks and takes on actions of its own; what it refuses or offers is its own to know
                 kinds = {k: v for k, v in kinds.items() if k in ("request", "commitment", "date", "amount")}
