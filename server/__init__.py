@@ -52,8 +52,14 @@ def clean_form():
                 raise APIError(400, "bad_text", "The text holds characters that cannot be stored (NUL).")
 
 
-def create_app(test_config=None):
-    """Create and configure the Minuted app."""
+def create_app(test_config=None, migrate=None):
+    """Create and configure the Minuted app.
+
+    Args:
+        test_config: Settings instead of instance/config.py and the environment.
+        migrate: Wait for the database and migrate it first (under a lock). None: the
+            AUTO_MIGRATE setting, never with a test config (the `minuted` commands migrate themselves).
+    """
     app = Flask(
         __name__,
         instance_relative_config=True,
@@ -87,8 +93,12 @@ def create_app(test_config=None):
 
     audio_store.init_app(app)  # start-up: sweep the temp files of crashed processes
 
-    from .views import api, pages, account, transcripts, minutes
+    from .views import api, pages, account, transcripts, minutes, health
 
-    for bp in (account.bp, pages.bp, api.bp, transcripts.bp, minutes.bp):
+    for bp in (account.bp, pages.bp, api.bp, transcripts.bp, minutes.bp, health.bp):
         app.register_blueprint(bp)
+
+    # last: under a WSGI server, the first process to start migrates the database
+    if migrate if migrate is not None else (test_config is None and app.config["AUTO_MIGRATE"]):
+        db.migrate_at_start(app)
     return app

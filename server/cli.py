@@ -1,4 +1,4 @@
-"""The `minuted` command: serve, worker, user add/password, token (new, list, revoke), transcribe."""
+"""The `minuted` command: serve, worker, user add/password, token (new, list, revoke), storage, migrate, transcribe."""
 import os
 import sys
 
@@ -13,12 +13,22 @@ def _app(data):
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from . import create_app
 
-    return create_app()
+    return create_app(migrate=False)  # each command migrates itself (_upgrade), saying why when it cannot
 
 
 def _upgrade(app):
-    from .db import upgrade
+    """Wait for the database (``DB_WAIT_S``, with backoff), then migrate it under the migration lock."""
+    import sqlalchemy as sa
 
+    from .db import upgrade
+    from .db import wait_for_database
+
+    try:
+        wait_for_database(app)
+    except sa.exc.DBAPIError as e:
+        raise click.ClickException(
+            f"The database did not answer within {app.config.get('DB_WAIT_S')} s ({type(e.orig or e).__name__})."
+        ) from None
     with app.app_context():
         upgrade()
 
@@ -86,6 +96,11 @@ def serve(data, host, port, threads, use_https, cert, key, worker, workers):
         consumer.start()
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
+
+    def stop_on_sigterm(signum, frame):
+        raise KeyboardInterrupt  # systemd and Docker stop with SIGTERM: shut down as Ctrl+C does
+
+    signal.signal(signal.SIGTERM, stop_on_sigterm)  # jobs go back to the queue at their last saved window
     # a meeting room of phones reconnecting at once must not overflow the listen backlog
     server = wsgi.Server((host, port), app, numthreads=threads, server_name="minuted", request_queue_size=512)
     scheme = "http"
@@ -129,7 +144,7 @@ def worker(data, workers):
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     app = _app(data)
-    _upgrade(app)
+    _upgrade(app)  # waits for the database (DB_WAIT_S) rather than exiting when it is not up yet
     queue = "Redis" if app.config.get("QUEUE_URL") else "SQLite"
     click.echo(f"Minuted worker: {workers} thread(s) on the {queue} queue (data: {app.config['DATA_DIR']})")
     jobs.create_consumer(app, workers=workers).run()
@@ -280,10 +295,32 @@ def token_revoke(data, email, token_id):
     click.echo(f"Revoked token {token_id}.")
 
 
+@main.group()
+def storage():
+    """Audio storage (MINUTED_STORAGE: local files, or the database every machine reaches)."""
+
+
+@storage.command("copy-to-database")
+@data_option
+def storage_copy_to_database(data):
+    """Copy the audio kept as files in the data directory into the database (before MINUTED_STORAGE=database)."""
+    from . import audio_store
+
+    app = _app(data)
+    _upgrade(app)
+    with app.app_context():
+        copied, missing, damaged = audio_store.copy_files_to_database()
+    click.echo(f"Copied {copied} chunk(s) into the database.")
+    if missing:
+        click.echo(f"{missing} chunk(s) have no file in {app.config['AUDIO_DIR']}: run this where they were stored.")
+    if damaged:
+        click.echo(f"{damaged} file(s) differ from their checksum and were not copied.")
+
+
 @main.command()
 @data_option
 def migrate(data):
-    """Apply database migrations (serve does this too)."""
+    """Apply database migrations, under a lock (every process does this at start; this does only that)."""
     app = _app(data)
     _upgrade(app)
     click.echo("The database is up to date.")

@@ -1,6 +1,7 @@
 """Configuration: defaults → instance/config.py → MINUTED_* environment."""
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 import platformdirs
@@ -20,6 +21,9 @@ def defaults():
         "DATA_DIR": str(default_data_dir()),
         "DATABASE_URL": None,  # None → sqlite:///<DATA_DIR>/minuted.sqlite3
         "QUEUE_URL": None,  # None → a SQLite-backed Huey queue in DATA_DIR
+        # where audio lives (server/audio_store.py): "local" files in DATA_DIR/audio, or "database"
+        # (rows every web server and worker reaches: no shared file system needed)
+        "STORAGE": "local",
         "SECRET_KEY": None,  # None → generated once and kept in DATA_DIR/secret_key
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -62,6 +66,14 @@ def defaults():
         "WHISPER_VOCABULARY": "none",  # the prompt: none | names | names+glossary (bench/attribution.py)
         "VOICES": True,  # voice embeddings while transcribing, to fill in speakers nobody tapped
         "RUN_WORKER": False,  # `minuted serve` consumes the queue in-process
+        # a running transcription job's lease (seconds), renewed by its worker every third of it: a worker
+        # that stops renewing (killed, its machine gone) has its job taken over after about this long
+        "JOB_LEASE_S": 30,
+        # start-up: `server:create_app()` migrates the database (under a lock: the first process to start does
+        # it, the others wait); every process waits this long (seconds, with backoff) for the database to answer
+        "AUTO_MIGRATE": True,
+        "DB_WAIT_S": 60,
+        "DB_CONNECT_TIMEOUT_S": 10,  # PostgreSQL: give up on a connection attempt after this (then retry)
     }
 
 
@@ -81,12 +93,27 @@ def finalise(app):
 
 
 def _secret_key(path):
-    """Read the secret key from path, creating it (mode 0600) the first time."""
+    """Read the secret key from path, creating it (mode 0600) the first time.
+
+    Processes starting together on a new data directory agree on one key: each
+    writes its own to a temp file and links it into place, which only the
+    first can do; the others read that one (never a half-written file).
+    """
     try:
         return path.read_text().strip()
     except FileNotFoundError:
-        key = secrets.token_urlsafe(48)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        pass
+    key = secrets.token_urlsafe(48)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".secret_key-")  # mode 0600
+    try:
         with os.fdopen(fd, "w") as f:
             f.write(key)
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return path.read_text().strip()
         return key
+    finally:
+        os.unlink(tmp)

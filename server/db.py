@@ -6,7 +6,9 @@ redacted as it is made, so a database error's message (PostgreSQL puts the
 failing row there) and SQLAlchemy's DEBUG result rows are left out, whichever
 logger or handler they take.
 """
+import contextlib
 import logging
+import time
 import traceback
 from datetime import datetime
 from datetime import timezone
@@ -186,14 +188,101 @@ def init_app(app):
     """Bind the database and migrations to the app; statements' data stays out of errors and logs."""
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     options["hide_parameters"] = True  # not a setting: the README promises notes never reach the logs
+    if not str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
+        # a server that restarted has closed every pooled connection: test each before use, so the first
+        # request after a restart does not fail; and never wait forever for one that does not answer
+        options.setdefault("pool_pre_ping", True)
+        if str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
+            connect_args = dict(options.get("connect_args") or {})
+            connect_args.setdefault("connect_timeout", int(app.config.get("DB_CONNECT_TIMEOUT_S") or 10))
+            options["connect_args"] = connect_args
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     redact_logs()
     db.init_app(app)
     migrate.init_app(app, db)
 
 
+MIGRATION_LOCK = 0x4D494E55  # PostgreSQL advisory lock key for migrations ("MINU")
+log = logging.getLogger(__name__)
+
+
 def upgrade():
-    """Apply every migration (the app context must be pushed)."""
+    """Apply every migration under a lock (the app context must be pushed).
+
+    Processes that start together (web servers, workers, `minuted migrate`)
+    take turns: the first migrates, the others wait and find nothing to do.
+    """
     import flask_migrate
 
-    flask_migrate.upgrade(directory=MIGRATIONS)
+    with migration_lock():
+        flask_migrate.upgrade(directory=MIGRATIONS)
+
+
+@contextlib.contextmanager
+def migration_lock():
+    """Hold the migration lock: a PostgreSQL advisory lock, or a file lock beside a SQLite database.
+
+    Either is let go if the process dies, so a crash never leaves it held.
+    """
+    url = db.engine.url
+    if url.get_backend_name() == "postgresql":
+        with db.engine.connect() as connection:
+            connection.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
+            connection.commit()  # the lock is the session's, not the transaction's
+            try:
+                yield
+            finally:
+                connection.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")
+                connection.commit()
+        return
+    path = url.database if url.get_backend_name() == "sqlite" else None
+    if not path or path == ":memory:" or path.startswith("file:"):
+        yield
+        return
+    import fcntl
+
+    with open(f"{path}.migrate-lock", "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def wait_for_database(app, timeout=None):
+    """Return once the app's database answers, retrying with backoff for up to ``DB_WAIT_S`` seconds.
+
+    Raises:
+        sqlalchemy.exc.DBAPIError: The last failure, once the time is up.
+    """
+    timeout = float(app.config.get("DB_WAIT_S") or 0) if timeout is None else timeout
+    deadline = time.monotonic() + timeout
+    delay = 0.25
+    with app.app_context():
+        while True:
+            try:
+                with db.engine.connect() as connection:
+                    connection.exec_driver_sql("SELECT 1")
+                return
+            except sa.exc.DBAPIError as e:
+                if time.monotonic() + delay > deadline:
+                    raise
+                log.warning("the database is not answering yet (%s); trying again in %.1f s",
+                            type(e.orig).__name__ if e.orig is not None else type(e).__name__, delay)
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+
+def migrate_at_start(app):
+    """Wait for the database and migrate it (under the lock); what `server:create_app()` does under a WSGI server.
+
+    A database still away after ``DB_WAIT_S`` is logged, not raised: the
+    process serves /healthz, and /readyz says what is wrong.
+    """
+    try:
+        wait_for_database(app)
+        with app.app_context():
+            upgrade()
+    except sa.exc.DBAPIError as e:
+        log.error("the database could not be reached or migrated at start-up (%s); /readyz says when it is",
+                  type(e).__name__)

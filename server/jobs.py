@@ -10,7 +10,10 @@ How a job runs (``run_job``):
 1. **Claim** the row by compare-and-set on (status, attempts): a queued job, or
    a running one whose worker is gone (a dead pid on this host, or no
    heartbeat for ``JOB_LEASE_S``). ``attempts`` goes up by one and fences every
-   later write: a worker that lost its claim can never write again.
+   later write: a worker that lost its claim can never write again. While it
+   runs, a :class:`Heartbeat` thread renews the lease (``updated_at``) every
+   third of ``JOB_LEASE_S`` (default 30 s), however long a window takes; a
+   beat that finds the claim gone stops the job at its next piece of audio.
 2. **Pass**: decode the recording's chunks as one stream, piece by piece
    (memory stays flat), skip the audio before the committed point and feed the
    rest to an IncrementalTranscriber restored from ``state``. Each committed
@@ -24,23 +27,44 @@ How a job runs (``run_job``):
    done, and loops for the new audio. So one recording has at most one job
    queued or running.
 4. Every failure ends in a final state: ``failed`` with a message for people.
-   Transcript text is never logged.
+   Transcript text is never logged. Losing the database is not a failure: the
+   job goes back to the queue at its last saved window (or, while the
+   database is away, to its lease).
 
-Workers that die are recovered by ``recover()``: at consumer start and every
-minute (a periodic task) it re-enqueues jobs left queued or running by a worker
-that is gone.
+Workers that die are recovered twice over. Every consumer's lease watcher
+(:func:`take_over`, every third of the lease) puts a job whose worker has
+stopped beating back in the queue at its last saved window, once (a
+compare-and-set on ``updated_at``), so another worker resumes it within about
+the lease after a ``kill -9``, on any machine. ``recover()``, at consumer start
+and every minute (a periodic task), re-enqueues every job left queued or
+running by a worker that is gone (what a lost Redis queue needs).
+
+The queue has lanes (:func:`priority`): live recordings' jobs first, then
+uploads, each account's in turn. An upload's job looks every few seconds,
+after a saved window, for a live job waiting, and makes way for it (back to
+the queue at that window), so a parent who ends a meeting never waits behind
+another family's hour-long upload.
+
+A worker told to stop (SIGTERM, SIGINT: :class:`Consumer`) transcribes no
+further: each job stops at its next piece of audio, or after ``STOP_WAIT_S``
+is released from outside its engine call, and goes back to the queue at its
+last saved window; then the process exits.
 """
 import logging
 import os
 import socket
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
+import sqlalchemy as sa
 from flask import current_app
 from flask import has_app_context
+from huey.consumer import Consumer as HueyConsumer
 
+from . import audio_store
 from .db import db
 from .db import now_utc
 from .models import Recording
@@ -53,8 +77,11 @@ log = logging.getLogger(__name__)
 TASK_NAME = "minuted.transcribe"
 RECOVER_NAME = "minuted.recover"
 OWNER = f"{socket.gethostname()}:{os.getpid()}"
-DEFAULT_LEASE_S = 300
+DEFAULT_LEASE_S = 30
+STOP_WAIT_S = 3  # on SIGTERM: how long jobs may take to reach their next piece before they are released anyway
 ACTIVE = ("queued", "running")
+LIVE = 100  # the queue priority of a live recording's job; uploads are 0 and below (priority())
+YIELD_CHECK_S = 2.0  # how often an upload's job looks for a live one waiting
 
 _worker_app = None
 _worker_app_lock = threading.Lock()
@@ -64,18 +91,28 @@ class LostClaim(Exception):
     """Another worker has taken this job over; stop without writing."""
 
 
+class Released(Exception):
+    """This worker is stopping: the job goes back to the queue at its last saved window."""
+
+
+class MakeWay(Released):
+    """An upload's job makes way for a live recording's: back to the queue at its last saved window."""
+
+
 # --- the queue ------------------------------------------------------------
 
 
 def make_huey(config):
-    """Return the Huey instance for this configuration (SQLite in DATA_DIR, or Redis)."""
-    from huey import RedisHuey
+    """Return the Huey instance for this configuration (SQLite in DATA_DIR, or Redis), with priorities."""
+    from huey import PriorityRedisHuey
     from huey import SqliteHuey
 
     immediate = bool(config.get("QUEUE_IMMEDIATE"))
     url = config.get("QUEUE_URL")
     if url and url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisHuey("minuted", url=url, immediate=immediate)
+        # a sorted set (Redis 5+), under a name of its own: the plain list of earlier versions is left
+        # behind, and recover() at start-up queues again whatever it held
+        return PriorityRedisHuey("minuted.lanes", url=url, immediate=immediate)
     if url:
         raise ValueError(f"MINUTED_QUEUE_URL must be a redis:// URL (got {url.split(':')[0]}:…)")
     return SqliteHuey("minuted", filename=str(Path(config["DATA_DIR"]) / "queue.sqlite3"), immediate=immediate)
@@ -124,15 +161,122 @@ def _recover_task():
 
 
 def _enqueue(job_id):
-    current_app.extensions["minuted.transcribe_task"](job_id)
+    """Queue the job's task. The job's row is what counts: a queue that cannot be reached is logged, not raised.
+
+    The row stays queued, and recover() queues it again within a minute of the
+    queue's return, so an upload saved while Redis is down still answers 202 (a
+    500 would make the phone send it again, and store it twice).
+    """
+    huey = current_app.extensions["huey"]
+    try:
+        current_app.extensions["minuted.transcribe_task"](job_id, priority=priority(job_id))
+    except Exception as e:
+        if huey.immediate:
+            raise
+        log.warning("could not queue transcription job %s (%s); it is queued again when the queue answers",
+                    job_id, type(e).__name__)
+
+
+# --- the lanes: live meetings first, then each family's uploads in turn ------
+
+
+def priority(job_id):
+    """Return the job's place in the queue: higher runs first.
+
+    A recording made live (chunks from a phone) is ``LIVE``: someone is in the
+    meeting, or has just ended it and waits for the minutes. An upload runs
+    after every live recording, and after the same account's earlier uploads
+    still waiting, so one family's backlog never holds up another family's
+    first upload: an account's uploads count down 0, -1, -2, ... and equal
+    priorities run oldest first.
+    """
+    from .models import Child
+    from .models import Meeting
+
+    row = db.session.execute(
+        db.select(Recording.source, Child.user_id, TranscriptionJob.created_at)
+        .join(Recording, TranscriptionJob.recording_id == Recording.id)
+        .join(Meeting, Recording.meeting_id == Meeting.id)
+        .join(Child, Meeting.child_id == Child.id)
+        .where(TranscriptionJob.id == job_id)
+    ).first()
+    if row is None or row.source != "upload":
+        return LIVE
+    ahead = db.session.execute(
+        db.select(db.func.count(TranscriptionJob.id))
+        .join(Recording, TranscriptionJob.recording_id == Recording.id)
+        .join(Meeting, Recording.meeting_id == Meeting.id)
+        .join(Child, Meeting.child_id == Child.id)
+        .where(Child.user_id == row.user_id, Recording.source == "upload", TranscriptionJob.id != job_id)
+        .where(TranscriptionJob.status.in_(ACTIVE), TranscriptionJob.created_at < row.created_at)
+    ).scalar()
+    return -ahead
+
+
+def live_waiting(huey):
+    """Whether a live recording's job waits in the queue (an upload then makes way at its next window)."""
+    from huey.storage import PriorityRedisStorage
+    from huey.storage import SqliteStorage
+
+    storage = huey.storage
+    if isinstance(storage, SqliteStorage):
+        return bool(storage.sql("SELECT 1 FROM task WHERE queue = ? AND priority >= ? LIMIT 1",
+                                (storage.name, LIVE), results=True))
+    if isinstance(storage, PriorityRedisStorage):
+        return storage.conn.zcount(storage.queue_key, "-inf", -LIVE) > 0  # scores are -priority
+    return False
 
 
 def create_consumer(app, workers=1):
-    """Return a Huey consumer of ``app``'s queue with thread workers (the engine releases the GIL)."""
+    """Return a consumer of ``app``'s queue with thread workers (the engine releases the GIL)."""
     use_app(app)
     with app.app_context():
         recover()
-    return app.extensions["huey"].create_consumer(workers=workers, worker_type="thread", periodic=True)
+    return Consumer(app, workers=workers)
+
+
+def _stopping(app):
+    """The event set when this app's workers are told to stop."""
+    return app.extensions.setdefault("minuted.stopping", threading.Event())
+
+
+def _running(app):
+    """The jobs this process is transcribing for the app: {job id: attempt}."""
+    return app.extensions.setdefault("minuted.running", {})
+
+
+class Consumer(HueyConsumer):
+    """A Huey consumer that watches leases and, told to stop, hands its jobs back at their last saved window."""
+
+    def __init__(self, app, workers=1):
+        self.app = app
+        super().__init__(app.extensions["huey"], workers=workers, worker_type="thread", periodic=True)
+
+    def start(self):
+        super().start()
+        threading.Thread(target=self._watch_leases, name="lease-watcher", daemon=True).start()
+
+    def _watch_leases(self):
+        while not self.stop_flag.wait(_heartbeat_s(self.app)):
+            try:
+                with self.app.app_context():
+                    take_over()
+            except Exception as e:  # noqa: BLE001 - the database is away: look again at the next tick
+                log.warning("could not check transcription leases (%s)", type(e).__name__)
+
+    def stop(self, graceful=False):
+        """Stop at once, gracefully or not: jobs go back to the queue at their last saved window."""
+        _stopping(self.app).set()
+        self.stop_flag.set()
+        deadline = time.monotonic() + STOP_WAIT_S
+        for _, thread in self.worker_threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        # a job still inside its engine call is released from here, its window abandoned
+        with self.app.app_context():
+            for job_id, attempt in list(_running(self.app).items()):
+                if release(job_id, attempt):
+                    log.info("transcription job %s released at its last saved window", job_id)
+        super().stop(graceful=False)
 
 
 # --- asking for work (request side) -------------------------------------
@@ -161,14 +305,21 @@ def request_transcription(recording):
         db.session.commit()
         _enqueue(job.id)
         return job
-    if job.status == "queued":
-        return job
-    # running: flip to queued so the worker loops for the new audio (see the module docstring)
-    changed = _cas(job, {"status": "queued", "error": None})
-    db.session.commit()
-    if changed:
-        _enqueue(job.id)  # a live worker ignores it and loops; a dead one's job is picked up
-    db.session.refresh(job)
+    # running (or done, or failed): flip to queued so the worker loops for the new audio (see the module docstring)
+    for _ in range(3):
+        if job.status == "queued":
+            return job
+        was, owner, beat = job.status, (job.state or {}).get("owner"), job.updated_at
+        changed = _cas(job, {"status": "queued", "error": None})
+        db.session.commit()
+        db.session.refresh(job)
+        if changed:
+            # a worker on it loops by itself (and should it die, take_over() queues the job): no task, which
+            # would only make an upload elsewhere make way for nothing
+            if not (was == "running" and _owner_alive(owner, beat, _lease_s())):
+                _enqueue(job.id)
+            break
+        # changed meanwhile (its worker finished it): look again
     return job
 
 
@@ -214,8 +365,14 @@ def _owner_alive(owner, updated_at, lease_s):
     return True
 
 
-def _lease_s():
-    return int(current_app.config.get("JOB_LEASE_S") or DEFAULT_LEASE_S)
+def _lease_s(app=None):
+    """The lease in seconds (``JOB_LEASE_S``): a job whose worker stops renewing it for this long is taken over."""
+    return float((app or current_app).config.get("JOB_LEASE_S") or DEFAULT_LEASE_S)
+
+
+def _heartbeat_s(app=None):
+    """How often leases are renewed and watched: a third of the lease."""
+    return max(_lease_s(app) / 3, 0.05)
 
 
 def recover():
@@ -230,6 +387,99 @@ def recover():
     if count:
         log.info("re-queued %d transcription job(s) left by stopped workers", count)
     return count
+
+
+def take_over():
+    """Put jobs whose worker has stopped renewing its lease back in the queue, each once; return how many.
+
+    A compare-and-set on ``updated_at`` makes one watcher of many do it; the
+    job keeps its saved state and its attempts (the next claim fences the
+    old worker, should it come back).
+    """
+    lease = _lease_s()
+    rows = db.session.execute(
+        db.select(TranscriptionJob.id, TranscriptionJob.attempts, TranscriptionJob.state, TranscriptionJob.updated_at)
+        .where(TranscriptionJob.status.in_(ACTIVE))
+    ).all()
+    db.session.rollback()
+    count = 0
+    for job_id, attempts, state, updated_at in rows:
+        owner = (state or {}).get("owner")
+        if owner and not _owner_alive(owner, updated_at, lease) and release(job_id, attempts, updated_at):
+            log.info("transcription job %s taken over: its worker stopped renewing the lease", job_id)
+            count += 1
+    return count
+
+
+def release(job_id, attempt, updated_at=None):
+    """Put a job back in the queue at its last saved window, if still held by ``attempt``; return whether it did.
+
+    ``updated_at`` (what the caller saw) makes it a compare-and-set against a
+    lease renewed meanwhile; without it, a window committed meanwhile is kept.
+    """
+    for _ in range(5):
+        db.session.rollback()
+        job = db.session.get(TranscriptionJob, job_id, populate_existing=True)
+        if job is None or job.attempts != attempt or job.status not in ACTIVE:
+            db.session.rollback()
+            return False
+        seen = job.updated_at if updated_at is None else updated_at
+        stmt = (
+            db.update(TranscriptionJob)
+            .where(TranscriptionJob.id == job_id, TranscriptionJob.attempts == attempt)
+            .where(TranscriptionJob.status == job.status, TranscriptionJob.updated_at == seen)
+            .values(status="queued", updated_at=now_utc(),
+                    state={k: v for k, v in (job.state or {}).items() if k != "owner"})
+            .execution_options(synchronize_session=False)
+        )
+        if db.session.execute(stmt).rowcount == 1:
+            db.session.commit()
+            _enqueue(job_id)
+            return True
+        db.session.rollback()
+        if updated_at is not None:
+            return False  # renewed (or changed) since the caller looked: not ours to release
+    return False
+
+
+class Heartbeat(threading.Thread):
+    """Renews a running job's lease every third of it, on a timer: a window may take longer than the lease.
+
+    It has its own connection. A beat that finds the claim gone (another
+    worker's attempt, or a final state) sets :attr:`lost`; a beat that cannot
+    reach the database tries again at the next (the lease says how long that may go on).
+    """
+
+    def __init__(self, app, job_id, attempt):
+        super().__init__(name=f"heartbeat-{job_id}", daemon=True)
+        self.engine = db.engine
+        self.job_id, self.attempt = job_id, attempt
+        self.interval = _heartbeat_s(app)
+        self.done = threading.Event()
+        self.lost = threading.Event()
+
+    def run(self):
+        table = TranscriptionJob.__table__
+        while not self.done.wait(self.interval):
+            try:
+                with self.engine.begin() as connection:
+                    renewed = connection.execute(
+                        table.update()
+                        .where(table.c.id == self.job_id, table.c.attempts == self.attempt,
+                               table.c.status.in_(ACTIVE))
+                        .values(updated_at=now_utc())
+                    ).rowcount
+            except Exception as e:  # noqa: BLE001 - never let a blip end the job; the next beat retries
+                log.warning("could not renew the lease of transcription job %s (%s)", self.job_id, type(e).__name__)
+                continue
+            if renewed != 1:
+                self.lost.set()
+                return
+
+    def stop(self):
+        self.done.set()
+        if self.is_alive():
+            self.join()
 
 
 # --- running a job (worker side) ----------------------------------------
@@ -285,25 +535,74 @@ def run_job(job_id):
     """Claim the job and transcribe whatever audio is new; always leave a final or queued state."""
     from transcribe import AudioDecodeError
 
+    app = current_app._get_current_object()
+    stopping = _stopping(app)
+    if stopping.is_set():
+        _enqueue(job_id)  # dequeued as this worker stops: leave it for another
+        return
+    makes_way = priority(job_id) < LIVE  # an upload's job: a live recording waiting goes first
     attempt = _claim(job_id)
     if attempt is None:
         return
+    heartbeat = Heartbeat(app, job_id, attempt)
+    heartbeat.start()
+    running = _running(app)
+    running[job_id] = attempt
+    huey = app.extensions["huey"]
+    looked = time.monotonic()
+
+    def check(saved=False):
+        """Stop here if the claim is gone or the worker is stopping; after a saved window, make way for live work."""
+        nonlocal looked
+        if heartbeat.lost.is_set():
+            raise LostClaim()
+        if stopping.is_set():
+            raise Released()
+        if saved and makes_way and time.monotonic() - looked >= YIELD_CHECK_S:
+            looked = time.monotonic()
+            if live_waiting(huey):
+                raise MakeWay()
+
     try:
         while True:
-            _transcribe_pass(job_id, attempt)
+            _transcribe_pass(job_id, attempt, check)
             if _complete(job_id, attempt):
+                _release_audio(job_id)
                 return
+    except Released as e:
+        db.session.rollback()
+        running.pop(job_id, None)  # released here, not by the stopping consumer as well
+        if release(job_id, attempt):
+            why = "a live recording waits" if isinstance(e, MakeWay) else "the worker is stopping"
+            log.info("transcription job %s released at its last saved window (%s)", job_id, why)
+        if not isinstance(e, MakeWay):
+            _release_audio(job_id, finished_only=False)  # this worker is leaving: another will read the audio
     except LostClaim:
         db.session.rollback()
         log.info("transcription job %s was taken over by another worker", job_id)
     except AudioDecodeError as e:
         db.session.rollback()
         _fail(job_id, attempt, f"The recording could not be read as audio: {e.reason}.")
+    except (sa.exc.OperationalError, sa.exc.InterfaceError) as e:
+        # the database went away (a restart, a network blip): not the job's fault, so no "failed" for the
+        # parent to retry; back to the queue at its last saved window, or, while the database is still
+        # away, left to its lease: another worker's watcher queues it again once the database answers
+        db.session.rollback()
+        log.warning("transcription job %s lost the database (%s); it resumes at its last saved window",
+                    job_id, type(e).__name__)
+        running.pop(job_id, None)
+        try:
+            release(job_id, attempt)
+        except sa.exc.DBAPIError:
+            db.session.rollback()
     except Exception as e:  # noqa: BLE001 - a job must never be left running
         db.session.rollback()
         log.exception("transcription job %s failed", job_id)
         _fail(job_id, attempt, f"Transcription stopped because of an error on the server ({type(e).__name__}). "
                                "Press Retry to continue from where it stopped.")
+    finally:
+        running.pop(job_id, None)
+        heartbeat.stop()
 
 
 def _complete(job_id, attempt):
@@ -361,8 +660,11 @@ def _window_settings(app):
     }
 
 
-def _transcribe_pass(job_id, attempt):
-    """Feed the audio after the committed point to the transcriber; commit window by window."""
+def _transcribe_pass(job_id, attempt, check=lambda: None):
+    """Feed the audio after the committed point to the transcriber; commit window by window.
+
+    ``check`` is called before each piece and each commit: it raises to stop the pass (LostClaim, Released).
+    """
     from transcribe import IncrementalTranscriber
     from transcribe.audio import SAMPLE_RATE
 
@@ -388,6 +690,7 @@ def _transcribe_pass(job_id, attempt):
     db.session.rollback()
     audio_ms = 0
     for start_ms, piece in _decode_from(paths, inc.resume_from_ms):
+        check()
         audio_ms = start_ms + piece.size * 1000 // SAMPLE_RATE
         if audio_ms <= inc.resume_from_ms:
             continue  # the decoder's run-up to where we resume
@@ -395,14 +698,19 @@ def _transcribe_pass(job_id, attempt):
             voices.append(start_ms, piece)
         new = inc.append(piece, start_ms=start_ms)
         if new:
+            check()
             _commit_window(job_id, attempt, recording_id, at_ms, new, inc, max(total, audio_ms), final=False,
                            voices=voices)
+            check(saved=True)
+    check()
     if finished:
         new = inc.finish()
+        check()
         _commit_window(job_id, attempt, recording_id, at_ms, new, inc, audio_ms, final=True, audio_ms=audio_ms,
                        voices=voices)
     else:
         new = inc.drain()  # what has piled up short of a whole batch
+        check()
         _commit_window(job_id, attempt, recording_id, at_ms, new, inc, max(total, audio_ms), final=False,
                        voices=voices)
 
@@ -595,8 +903,17 @@ def _contiguous(recording):
     for expected, chunk in enumerate(sorted(recording.chunks, key=lambda c: c.seq)):
         if chunk.seq != expected:
             break
-        paths.append(Path(chunk.path))
+        paths.append(audio_store.chunk_file(chunk))  # a local copy when the audio is in a shared store
     return paths
+
+
+def _release_audio(job_id, finished_only=True):
+    """Drop this machine's copies of a recording's audio: once a finished one's transcript is done, or on leaving."""
+    job = db.session.get(TranscriptionJob, job_id)
+    recording = db.session.get(Recording, job.recording_id) if job is not None and job.recording_id else None
+    if recording is not None and (recording.status == "finished" or not finished_only):
+        audio_store.store().release(f"{recording.meeting_id}/{recording.id}")
+    db.session.rollback()
 
 
 def _container_ms(paths):

@@ -354,10 +354,40 @@ class Chunk(db.Model):
     seq: Mapped[int]
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(sa.String(64))
-    path: Mapped[str] = mapped_column(sa.String(500))
+    # where the audio store keeps the bytes, relative to its root: "<meeting>/<recording>/<seq>.chunk"
+    # (never an absolute path: any process on any machine finds it through server/audio_store.py)
+    key: Mapped[str] = mapped_column(sa.String(500), unique=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     recording: Mapped[Recording] = relationship(back_populates="chunks")
+
+    @property
+    def path(self):
+        """The chunk's bytes as a file on this machine (for a shared store, a local copy made on first use)."""
+        from . import audio_store
+
+        return audio_store.chunk_file(self)
+
+    @path.setter
+    def path(self, value):
+        """Set the key from a file already placed in the local audio folder (how tests and tools make chunks)."""
+        from . import audio_store
+
+        self.key = audio_store.key_of_path(value)
+
+
+class AudioBlob(db.Model):
+    """Part of a chunk's bytes, when audio is kept in the database (MINUTED_STORAGE=database).
+
+    Parts of at most 1 MiB each keep rows small whatever the upload's size; they
+    go with their chunk (ON DELETE CASCADE), in the chunk's own transaction.
+    """
+
+    __tablename__ = "audio_blob"
+
+    key: Mapped[str] = mapped_column(sa.ForeignKey("chunk.key", ondelete="CASCADE"), primary_key=True)
+    part: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
 
 
 class TranscriptionJob(db.Model):

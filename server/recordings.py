@@ -8,7 +8,6 @@ next purge), never rows without files. The meeting remembers that a recording
 was deleted and when, so the minutes can say so; what was drawn from it
 (points from the recording, quotes) is no longer there to draft from.
 """
-import shutil
 from pathlib import Path
 
 from flask import current_app
@@ -28,18 +27,17 @@ def delete(meeting, recording):
     ).first()
     if running:
         raise APIError(409, "transcribing", "This recording is being transcribed; try again when it has finished.")
-    folder = audio_store.recording_dir(recording)
     record = {"at_ms": recording.at_ms or 0, "deleted_at": now_utc().isoformat().replace("+00:00", "Z")}
     meeting.recordings_deleted = [*(meeting.recordings_deleted or []), record]
     recording_id = recording.id
     db.session.delete(recording)
     db.session.flush()
-    return {"folder": folder, "recording_id": recording_id, "meeting_id": meeting.id}
+    return {"prefix": f"{meeting.id}/{recording_id}", "recording_id": recording_id, "meeting_id": meeting.id}
 
 
 def purge_files(deleted):
     """Remove a deleted recording's files (its chunks and uploads, and any joined copy for playback)."""
-    shutil.rmtree(deleted["folder"], ignore_errors=True)
+    audio_store.store().delete(deleted["prefix"])
     cache = Path(current_app.config["DATA_DIR"]) / "cache" / "audio" / deleted["meeting_id"]
     for joined in cache.glob(f"{deleted['recording_id']}-*"):
         joined.unlink(missing_ok=True)

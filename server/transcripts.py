@@ -86,7 +86,7 @@ def store_upload(meeting, file, at_ms=0):
         filename=(os.path.basename(file.filename or "") or None) and os.path.basename(file.filename)[:255],
         status="finished", finished_at=now_utc(),
     )
-    folder = audio_store.recording_dir(recording)
+    folder = audio_store.temp_dir()
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".upload-", suffix=".tmp")
     digest = hashlib.sha256()
@@ -100,19 +100,18 @@ def store_upload(meeting, file, at_ms=0):
             out.flush()
             os.fsync(out.fileno())
         _probe(tmp)
-        final = folder / "000000.chunk"
-        os.replace(tmp, final)
-        audio_store._fsync_dir(folder)
+        key = audio_store.chunk_key(recording, 0)
+        db.session.add(recording)
+        db.session.add(Chunk(recording_id=recording.id, seq=0, size=size, sha256=digest.hexdigest(), key=key))
+        try:
+            audio_store.store().put(key, tmp)  # the file in place (or its parts inserted) before the commit
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
-        try:
-            folder.rmdir()
-        except OSError:
-            pass
         raise
-    db.session.add(recording)
-    db.session.add(Chunk(recording_id=recording.id, seq=0, size=size, sha256=digest.hexdigest(), path=str(final)))
-    db.session.commit()
     return recording
 
 

@@ -56,7 +56,7 @@ def test_an_upload_is_transcribed_by_a_worker_on_redis(tmp_path, migrated_db, re
     data.mkdir()
     shutil.copyfile(migrated_db, data / "minuted.sqlite3")
     app = make_app(data, QUEUE_URL=redis_url)
-    assert type(app.extensions["huey"]).__name__ == "RedisHuey"
+    assert type(app.extensions["huey"]).__name__ == "PriorityRedisHuey"  # a sorted set: the queue has lanes
     parent = Parent(app, app.test_client()).create()
     meeting = parent.make_meeting()
     r = parent.api("POST", f"/meetings/{meeting['id']}/uploads",
