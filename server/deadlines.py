@@ -2,7 +2,9 @@
 
 The steps, offsets and sources are data (``server/data/<jurisdiction>/
 timelines.json``); this module only does the date arithmetic. Working days are
-Monday to Friday; bank holidays are not known here.
+Monday to Friday that are not a bank holiday (``server/data/<jurisdiction>/
+bank_holidays.json``: England and Wales unless a division is named; US federal
+holidays). Without a jurisdiction only weekends are skipped.
 """
 
 import calendar
@@ -37,6 +39,7 @@ class Step:
     if_missed: str
     offset_text: str
     condition: str | None = None
+    past: bool = False  # the due date is before today (a dated step only)
 
     def to_dict(self) -> dict:
         """Return the step as a JSON-ready dict (dates in ISO format; ``source`` as the data has it)."""
@@ -53,12 +56,46 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
     return datetime.date(year, month + 1, min(day.day, last))
 
 
-def add_working_days(day: datetime.date, count: int) -> datetime.date:
-    """Move ``count`` working days (Monday to Friday) forwards or backwards."""
+@functools.cache
+def bank_holidays(jurisdiction: str, division: str | None = None) -> frozenset[datetime.date]:
+    """Return the bank holidays of a jurisdiction's division (its default division when None).
+
+    Raises ValueError for an unknown jurisdiction or division.
+    """
+    data = rules.load(f"{rules._check(jurisdiction)}/bank_holidays.json")
+    division = division or data["default_division"]
+    if division not in data["divisions"]:
+        raise ValueError(f"unknown division {division!r}; expected one of {', '.join(data['divisions'])}")
+    return frozenset(
+        datetime.date.fromisoformat(event["date"])
+        for year in data["divisions"][division]["years"].values()
+        for event in year["events"]
+    )
+
+
+def is_working_day(day: datetime.date, jurisdiction: str | None = None, division: str | None = None) -> bool:
+    """Whether day is Monday to Friday and (given a jurisdiction) not one of its bank holidays."""
+    if day.weekday() >= 5:
+        return False
+    return jurisdiction is None or day not in bank_holidays(jurisdiction, division)
+
+
+def add_working_days(day: datetime.date, count: int, jurisdiction: str | None = None,
+                     division: str | None = None) -> datetime.date:
+    """Move ``count`` working days forwards or backwards.
+
+    Args:
+        day: where to count from (not itself counted).
+        count: how many working days; negative counts back.
+        jurisdiction: ``"england"`` or ``"us"`` to skip its bank holidays too;
+            None skips weekends only.
+        division: ``"england-and-wales"`` (the default for England),
+            ``"scotland"``, ``"northern-ireland"``; ``"federal"`` for the US.
+    """
     step = 1 if count >= 0 else -1
     for _ in range(abs(count)):
         day += datetime.timedelta(days=step)
-        while day.weekday() >= 5:
+        while not is_working_day(day, jurisdiction, division):
             day += datetime.timedelta(days=step)
     return day
 
@@ -70,7 +107,8 @@ def fixed_date(meeting_date: datetime.date, month_day: str) -> datetime.date:
     return datetime.date(start_year if month >= 9 else start_year + 1, month, day)
 
 
-def add_offset(day: datetime.date, offset: dict, *, inclusive: bool = False) -> datetime.date:
+def add_offset(day: datetime.date, offset: dict, *, inclusive: bool = False,
+               jurisdiction: str | None = None) -> datetime.date:
     """Apply one offset such as ``{"days": -14}`` or ``{"working_days": 5}`` to a date.
 
     Args:
@@ -78,6 +116,7 @@ def add_offset(day: datetime.date, offset: dict, *, inclusive: bool = False) -> 
         offset: exactly one of ``days``, ``weeks``, ``months``, ``working_days``
             or ``fixed`` (``"MM-DD"``).
         inclusive: count the anchor as day 1, so the result is one day earlier.
+        jurisdiction: whose bank holidays ``working_days`` skip (None: weekends only).
     """
     if "fixed" in offset:
         return fixed_date(day, offset["fixed"])
@@ -88,7 +127,7 @@ def add_offset(day: datetime.date, offset: dict, *, inclusive: bool = False) -> 
     elif "months" in offset:
         due = add_months(day, offset["months"])
     elif "working_days" in offset:
-        due = add_working_days(day, offset["working_days"])
+        due = add_working_days(day, offset["working_days"], jurisdiction)
     else:
         raise ValueError(f"offset needs one of days, weeks, months, working_days, fixed: {offset!r}")
     return due - datetime.timedelta(days=1) if inclusive else due
@@ -113,14 +152,19 @@ def offset_text(offset: dict) -> str:
     return f"{abs(count)} {name} {'before' if count < 0 else 'after'}"
 
 
-def timeline(meeting_kind: str, jurisdiction: str, meeting_date: datetime.date) -> list[Step]:
+def timeline(meeting_kind: str, jurisdiction: str, meeting_date: datetime.date,
+             today: datetime.date | None = None) -> list[Step]:
     """Return the dated steps that follow from a meeting, sorted by due date.
 
     A meeting kind with no steps (such as ``"other"``) gives an empty list.
+    Each step's ``past`` says whether its date is before ``today`` (default:
+    today's date here), so a list can mark deadlines already gone.
     """
+    today = today or datetime.date.today()
     steps = []
     for order, rule in enumerate(rules.timeline_rules(jurisdiction, meeting_kind)):
-        due = add_offset(meeting_date, rule["offset"], inclusive=rule.get("inclusive", False))
+        due = add_offset(meeting_date, rule["offset"], inclusive=rule.get("inclusive", False),
+                         jurisdiction=jurisdiction)
         step = Step(
             id=rule["id"],
             label=rule["label"],
@@ -133,6 +177,7 @@ def timeline(meeting_kind: str, jurisdiction: str, meeting_date: datetime.date) 
             if_missed=rule["if_missed"],
             offset_text=offset_text(rule["offset"]),
             condition=rule.get("condition"),
+            past=rule["relation"] != "after" and due < today,
         )
         steps.append((due, order, step))
     steps.sort(key=lambda item: item[:2])

@@ -184,3 +184,94 @@ def test_steps_keep_the_raw_source():
     step = {s.id: s for s in deadlines.timeline("ehcp_annual_review", "england", D(2026, 12, 1))}["la_decision"]
     # test that the data, the Step and the API dict keep the short form with its keys
     assert step.source == step.to_dict()["source"] == "SEND Regs reg 20(10) [E8][E66][E12]"
+
+
+# --- working days skip bank holidays (server/data/<jurisdiction>/bank_holidays.json) ---
+
+
+@pytest.mark.parametrize(
+    ("start", "count", "jurisdiction", "division", "expected"),
+    (
+        # test that without a jurisdiction only weekends are skipped, as before
+        (D(2026, 12, 22), 3, None, None, D(2026, 12, 25)),
+        # test that Christmas Day and Boxing Day's substitute (Mon 28 Dec 2026) are skipped in England and Wales
+        (D(2026, 12, 22), 3, "england", None, D(2026, 12, 29)),
+        # test that Easter Monday is a working day in Scotland but not in England and Wales
+        (D(2027, 3, 25), 1, "england", None, D(2027, 3, 30)),
+        (D(2027, 3, 25), 1, "england", "scotland", D(2027, 3, 29)),
+        # test that St Patrick's Day counts in Northern Ireland only
+        (D(2027, 3, 16), 1, "england", "northern-ireland", D(2027, 3, 18)),
+        (D(2027, 3, 16), 1, "england", "england-and-wales", D(2027, 3, 17)),
+        # test that counting back skips them too
+        (D(2026, 12, 29), -1, "england", None, D(2026, 12, 24)),
+        # test that US business days skip federal holidays (Thanksgiving 2026 is 26 November)
+        (D(2026, 11, 25), 1, "us", None, D(2026, 11, 27)),
+    ),
+)
+def test_working_days_skip_bank_holidays(start, count, jurisdiction, division, expected):
+    assert deadlines.add_working_days(start, count, jurisdiction, division) == expected
+
+
+def test_bank_holiday_data_has_a_source_and_marks_unverified_years():
+    for jurisdiction, divisions in (("england", {"england-and-wales", "scotland", "northern-ireland"}),
+                                    ("us", {"federal"})):
+        data = rules.load(f"{jurisdiction}/bank_holidays.json")
+        assert set(data["divisions"]) == divisions and data["default_division"] in divisions
+        assert data["source"] in data["sources"]
+        for division in data["divisions"].values():
+            # test that 2024 to 2028 are all there, each year marked verified or [U], each date in its year
+            assert set(division["years"]) == {"2024", "2025", "2026", "2027", "2028"}
+            for year, entry in division["years"].items():
+                assert entry["verified"] in ("U", "P")
+                dates = [D.fromisoformat(e["date"]) for e in entry["events"]]
+                assert dates == sorted(dates) and all(d.weekday() < 5 for d in dates)
+                # a US holiday on Saturday 1 January is observed on Friday 31 December the year before
+                assert all(d.year == int(year) or (d.month, d.day) == (12, 31) for d in dates)
+    assert "https://www.gov.uk/bank-holidays" in rules.load("england/bank_holidays.json")["sources"]["G1"]
+    # test that each English division has its own days: 8 in England and Wales, 9 in Scotland, 10 in NI
+    data = rules.load("england/bank_holidays.json")["divisions"]
+    assert [len(data[d]["years"]["2026"]["events"]) for d in ("england-and-wales", "scotland", "northern-ireland")] \
+        == [8, 9, 10]
+
+
+def test_unknown_division_is_refused():
+    with pytest.raises(ValueError):
+        deadlines.add_working_days(D(2026, 12, 1), 1, "england", "wales")
+
+
+def test_past_steps_are_marked():
+    steps = deadlines.timeline("ehcp_annual_review", "england", D(2026, 12, 1), today=D(2026, 12, 16))
+    past = {s.id for s in steps if s.past}
+    # test that dated steps before today are past, today's and later ones are not, and "after" steps never are
+    assert {"meeting_notice", "papers_circulated", "review_meeting", "review_report"} <= past
+    assert "la_decision" not in past and "next_review" not in past
+    assert all(not s.past for s in steps if s.relation == "after")
+    assert deadlines.timeline("ehcp_annual_review", "england", D(2026, 12, 1),
+                              today=D(2026, 11, 1))[0].to_dict()["past"] is False
+
+
+def test_when_working_days_skip_bank_holidays():
+    from server.minutes import when
+
+    due = when.resolve("we will reply within five working days", D(2026, 12, 22), "england")
+    # Wed 23, Thu 24, (Fri 25 and Mon 28 are bank holidays) Tue 29, Wed 30, Thu 31
+    assert due.date == D(2026, 12, 31)
+
+
+def test_reply_by_in_letters_skips_bank_holidays():
+    from server.minutes import letters
+
+    # ten working days from Mon 14 Dec 2026: Fri 25 and Mon 28 Dec are bank holidays, so Wed 30 Dec, not Mon 28
+    assert deadlines.add_working_days(D(2026, 12, 14), letters.REPLY_WORKING_DAYS) == D(2026, 12, 28)
+    assert deadlines.add_working_days(D(2026, 12, 14), letters.REPLY_WORKING_DAYS, "england") == D(2026, 12, 30)
+
+
+def test_meeting_page_marks_deadlines_already_passed(parent):
+    # a review long ago: every dated step has passed; one far ahead: none has
+    old = parent.make_meeting(starts_at="2020-03-03T09:30:00Z")
+    page = parent.client.get(f"/meetings/{old['id']}").text
+    assert page.count("already passed") >= 5
+    ahead = parent.make_meeting(starts_at="2040-03-06T09:30:00Z")
+    assert "already passed" not in parent.client.get(f"/meetings/{ahead['id']}").text
+    steps = parent.api("GET", f"/meetings/{old['id']}/timeline").json["steps"]
+    assert all(s["past"] for s in steps if s["relation"] != "after")

@@ -1,7 +1,12 @@
-"""The meeting's dates as an iCalendar file: the next review, each action's due date, the statutory steps."""
+"""The meeting's dates as an iCalendar file: the next review, each action's due date, the statutory steps.
+
+Each date carries a reminder (VALARM) two days before, at 9 in the morning,
+so the parent has time to chase it before it is missed.
+"""
 import datetime
 from zoneinfo import ZoneInfo
 
+from icalendar import Alarm
 from icalendar import Calendar
 from icalendar import Event as VEvent
 
@@ -10,6 +15,9 @@ from .. import rules
 from .drafting import Capture
 from .drafting import person
 from .render import clean_text
+
+# two days before an all-day date (which starts at midnight), at 09:00: 2 days less 9 hours = 39 hours
+REMIND_BEFORE = datetime.timedelta(hours=39)
 
 
 def _all_day(cal, uid, day, summary, description, stamp):
@@ -22,6 +30,11 @@ def _all_day(cal, uid, day, summary, description, stamp):
     if description:
         event.add("description", clean_text(description)[:2000])
     event.add("transp", "TRANSPARENT")
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", f"In two days: {clean_text(summary)[:200]}")
+    alarm.add("trigger", -REMIND_BEFORE)
+    event.add_component(alarm)
     cal.add_component(event)
 
 

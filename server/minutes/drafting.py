@@ -619,7 +619,7 @@ def context(meeting, today=None):
         "vague": vague,
         "next_review": fmt(meeting.next_review),
         "steps": steps,
-        "correction": {"days": days, "by": fmt(deadlines.add_working_days(today, days))},
+        "correction": {"days": days, "by": fmt(deadlines.add_working_days(today, days, j))},
         "today": fmt(today),
     }
 

@@ -90,6 +90,15 @@ def _in_sentence(label):
     return label[0].lower() + label[1:] if len(label) > 1 and label[1].islower() else label
 
 
+in_sentence = _in_sentence
+join_names = _and
+
+
+def meeting_label(meeting):
+    """The meeting's type as the data names it ("EHCP annual review")."""
+    return (rules.meeting_type(meeting.kind) or {}).get("label", meeting.kind)
+
+
 def covering_letter(meeting, markdown, to=(), user=None):
     """Wrap the minutes in the parent's covering note; return Markdown.
 
@@ -161,7 +170,7 @@ def context(meeting, user=None, today=None):
         "parent_name": parent_name,
         # the sign-off's lines, Markdown-escaped, kept as lines
         "signature": md_lines(signature(user) or parent_name),
-        "reply_by": long_date(deadlines.add_working_days(today, REPLY_WORKING_DAYS), j),
+        "reply_by": long_date(deadlines.add_working_days(today, REPLY_WORKING_DAYS, j), j),
         "is_annual_review": meeting.kind == "ehcp_annual_review",
     }
 

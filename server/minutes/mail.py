@@ -101,7 +101,7 @@ class SMTPBackend:
     def __init__(self, url, timeout=30, cafile=None):
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtps", "smtp+starttls"):
-            raise MailError("MINUTED_SMTP_URL must start with smtp://, smtps:// or smtp+starttls://.")
+            raise MailError("Email isn't set up correctly on this server (the mail server's address is not one it can use).")
         self.scheme = parts.scheme
         self.host = parts.hostname or "localhost"
         self.port = parts.port or {"smtp": 25, "smtps": 465, "smtp+starttls": 587}[parts.scheme]
@@ -149,7 +149,7 @@ def send(msg, envelope_from):
     """Send a message; return (bytes sent, message id). Raises MailError."""
     chosen = backend()
     if chosen is None:
-        raise MailError("Email is not set up on this server (MINUTED_SMTP_URL).")
+        raise MailError("Email isn't set up on this server.")
     data = as_bytes(msg)
     to = recipients(msg)
     if not to:

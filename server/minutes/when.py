@@ -61,6 +61,13 @@ _RECURRING = re.compile(
 _PATTERNS = [
     ("date_dm", re.compile(rf"\b(?:the )?(?:{_DAY})(?: of)? {_MONTH}{_YEAR}\b")),
     ("date_md", re.compile(rf"\b{_MONTH} (?:the )?(?:{_DAY}){_YEAR}\b")),
+    # "on the 9th", "by the 4th": a day of this month, or of the next when it has passed
+    ("day_only", re.compile(r"\b(?:on|by|before|from|until|for) (?:(?:monday|tuesday|wednesday|thursday|friday|"
+                            r"saturday|sunday),? )?the (?P<day>\d{1,2})(?:st|nd|rd|th)\b(?! of\b)(?!,? (?:of )?"
+                            + _MONTH.replace("(?P<month>", "(?:") + ")")),
+    # "in June", "by the end of March", "before May": a month with no day
+    ("month", re.compile(rf"\b(?P<edge>in|during|by|by the end of|until|before|from|after) (?:early |late |mid[- ])?"
+                         rf"{_MONTH}{_YEAR}\b(?! (?:the )?\d)")),
     ("working_days", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} (?:working|school|business) days?\b")),
     ("days", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} (?:calendar )?days?\b")),
     ("weeks", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} weeks?(?:'s time)?\b|\b(?:within|in) a fortnight\b")),
@@ -68,7 +75,7 @@ _PATTERNS = [
     # "for the next four weeks": the period ends then
     ("weeks", re.compile(rf"\bfor(?: the next)? {_NUM} weeks?\b")),
     ("days", re.compile(rf"\bfor(?: the next)? {_NUM} (?:school |working )?days?\b")),
-    ("today", re.compile(r"\b(?:today|this afternoon|this evening|by the end of the day|end of play today|tonight)\b")),
+    ("today", re.compile(r"\b(?:today(?!'s)|this afternoon|this evening|by the end of the day|end of play today|tonight)\b")),
     ("tomorrow", re.compile(r"\btomorrow\b")),
     ("weekday", re.compile(rf"\b(?:(?P<next>next|this coming|this) )?(?P<weekday>{_WEEKDAY})\b")),
     ("this_week", re.compile(r"\b(?:by |before )?(?:the end of )?(?:this|the) week\b")),
@@ -181,15 +188,34 @@ def _term_date(key, meeting_date, jurisdiction):
     return None
 
 
-def _resolve_one(key, m, meeting_date):
+def _resolve_one(key, m, meeting_date, jurisdiction=None):
     g = m.groupdict()
     if key in ("date_dm", "date_md"):
         day = int(g["day"]) if g.get("day") else ORDINALS.get((g.get("dayword") or "").lower())
         return _next_on_or_after(day, MONTHS[g["month"].lower()], int(g["year"]) if g.get("year") else None,
                                  meeting_date) if day else None
+    if key == "day_only":
+        day = int(g["day"])
+        for months_on in range(0, 3):
+            first = deadlines.add_months(meeting_date.replace(day=1), months_on)
+            if day <= calendar.monthrange(first.year, first.month)[1] and first.replace(day=day) >= meeting_date:
+                return first.replace(day=day)
+        return None
+    if key == "month":
+        month = MONTHS[g["month"].lower()]
+        year = int(g["year"]) if g.get("year") else meeting_date.year + (month < meeting_date.month)
+        edge = g["edge"].lower()
+        if edge == "before":
+            first = datetime.date(year, month, 1)
+            return first - datetime.timedelta(days=1)
+        if edge == "from":
+            return datetime.date(year, month, 1)
+        if edge == "after":
+            return deadlines.add_months(datetime.date(year, month, 1), 1)
+        return datetime.date(year, month, calendar.monthrange(year, month)[1])
     if key == "working_days":
         n = _number(g["n"])
-        return deadlines.add_working_days(meeting_date, n) if n else None
+        return deadlines.add_working_days(meeting_date, n, jurisdiction) if n else None
     if key == "days":
         n = _number(g["n"])
         return meeting_date + datetime.timedelta(days=n) if n else None
@@ -228,7 +254,7 @@ def resolve(text, meeting_date, jurisdiction):
     found = []
     for key, pattern in _PATTERNS:
         for m in pattern.finditer(lowered):
-            when = _resolve_one(key, m, meeting_date)
+            when = _resolve_one(key, m, meeting_date, jurisdiction)
             if when is not None:
                 found.append((m.start(), m.end(), Due(text[m.start():m.end()], when)))
     for key, pattern in _TERM_PATTERNS.get(jurisdiction, ()):

@@ -2,9 +2,10 @@
 
 One blueprint with no url_prefix: the JSON API routes (under /api/v1, the
 same login rule as api.py: 401 in the one error shape) and the pages (review,
-send, print, letters; signed-in parents only).
+send, print, letters, emailing the agenda; signed-in parents only). Sending
+itself (recipients, the message, SMTP or hand-off, the sent log) is
+server/minutes/sending.py: the views read the request and answer it.
 """
-import re
 from pathlib import Path
 
 from flask import Blueprint
@@ -35,15 +36,16 @@ from ..minutes import drafting
 from ..minutes import letters
 from ..minutes import mail
 from ..minutes import render
+from ..minutes import sending
 from ..minutes import suggestions
 from ..models import Event
-from ..models import SentRecord
 from .api import body
 
 bp = Blueprint("minutes", __name__)
 API = "/api/v1/meetings/<meeting_id>"
-HANDOFF_CHANNELS = {"mailto", "share", "copy", "print"}
-MAILTO_MAX = 6000
+HANDOFF_CHANNELS = sending.HANDOFF_CHANNELS
+MAILTO_MAX = sending.MAILTO_MAX
+mailto_url = sending.mailto_url
 # the confirmation page: how much of the email it shows, and how long its "Send now" stays good
 PREVIEW_LINES = 12
 CONFIRM_MAX_AGE = 60 * 60
@@ -64,9 +66,9 @@ def require_login():
     return login_required(lambda: None)()
 
 
-def _meeting(meeting_id):
+def _meeting(meeting_id, owner_only=False):
     try:
-        return prep.get_meeting(meeting_id)
+        return prep.get_meeting(meeting_id, owner_only=owner_only)
     except NotFound:
         if request.path.startswith("/api/"):
             raise APIError(404, "not_found", "No such meeting.") from None
@@ -92,21 +94,6 @@ def minutes_dict(row, meeting):
     }
 
 
-def sent_dict(row):
-    return {
-        "id": row.id, "kind": row.kind, "channel": row.channel, "recipients": row.recipients,
-        "subject": row.subject, "message_id": row.message_id, "sha256": row.sha256,
-        "sent_at": prep.iso(row.sent_at), "version": row.minutes_version_id and _version_number(row),
-    }
-
-
-def _version_number(row):
-    from ..models import MinutesVersion
-
-    v = db.session.get(MinutesVersion, row.minutes_version_id)
-    return v.version if v else None
-
-
 def current_minutes(meeting, version=None):
     """Return the asked-for version, or the latest; draft one first if there is none."""
     if version is not None:
@@ -123,64 +110,6 @@ def current_minutes(meeting, version=None):
     return row
 
 
-def subject_of(markdown, meeting):
-    for kind, _, inline in render.blocks(markdown):
-        if kind == "heading":
-            return render.plain(inline)
-    return f"Notes of {meeting.child.name}'s meeting (parent's record)"
-
-
-def default_recipients(meeting):
-    """To: the school side who attended; Cc: the school side who did not."""
-    school = letters.school_recipients(meeting)
-    to = [a.email for a in school if a.attendance in ("present", "remote", "expected")]
-    cc = [a.email for a in school if a.email not in to]
-    return to, cc
-
-
-def _addresses(values, field):
-    if values is None:
-        return []
-    if isinstance(values, str):
-        values = [v for v in re.split(r"[,;\s]+", values) if v]
-    if not isinstance(values, list) or len(values) > 20:
-        raise APIError(422, "invalid", "Give at most 20 email addresses.", {field: "Give a list of addresses."})
-    out = []
-    for v in values:
-        if not isinstance(v, str) or not prep.valid_email(v.strip()):
-            raise APIError(422, "invalid", "One of the addresses does not look right.", {field: "Check the addresses."})
-        if v.strip() not in out:
-            out.append(v.strip())
-    return out
-
-
-def _filename(meeting, stem, ext):
-    child = re.sub(r"[^A-Za-z0-9]+", "-", meeting.child.name).strip("-") or "child"
-    day = prep.local_start(meeting).date().isoformat()
-    return f"{stem}-{child}-{day}.{ext}"
-
-
-def minutes_body(meeting, markdown, to):
-    """The minutes as every message carries them: in the parent's covering note, greeting the To recipients."""
-    return letters.covering_letter(meeting, markdown, to, g.user)
-
-
-def can_copy(user):
-    """Whether a copy can go to the user's own address (a partner's guest account has none)."""
-    return not user.guest and not user.email.endswith(".invalid")
-
-
-def with_copy(to, cc, user, copy_me):
-    """Return cc with the parent's own address added (once) when they asked for a copy.
-
-    Cc rather than Bcc: the parent is the sender anyway, so nothing is hidden
-    from the school, and the parent's copy shows exactly who it went to.
-    """
-    if copy_me and can_copy(user) and user.email not in to and user.email not in cc:
-        return [*cc, user.email]
-    return list(cc)
-
-
 def unchecked_count(meeting):
     """How many points in the minutes come from the recording and the parent has not checked yet."""
     # the review rework adds suggestions.open_count; until then, the suggestions still open
@@ -188,54 +117,11 @@ def unchecked_count(meeting):
     return count(meeting) if count is not None else len(suggestions.find(meeting))
 
 
-def _copy_me(value):
-    """The API's copy_me: true when left out."""
-    if value is None:
-        return True
-    if not isinstance(value, bool):
-        raise APIError(422, "invalid", "'copy_me' is true or false.", {"copy_me": "true or false"})
-    return value
-
-
-def build_message(meeting, subject, markdown, to, cc, attach_name, body=None, message_id=None):
-    """Build the email: body (Markdown, default markdown) as its text and HTML, markdown as the Word document."""
-    body = markdown if body is None else body
-    docx = render.to_docx(markdown, title=subject)
-    return mail.build(
-        subject=subject, sender=g.user.email, sender_name=g.user.display_name, to=to, cc=cc,
-        text=render.to_text(body), html=str(render.to_html(body)),
-        attachments=[(_filename(meeting, attach_name, "docx"), docx, mail.DOCX_MIME)], message_id=message_id,
-    )
-
-
-def log_sent(meeting, channel, data, kind="minutes", version=None, recipients=(), subject=None, message_id=None):
-    row = SentRecord(
-        meeting_id=meeting.id, minutes_version_id=version.id if version is not None else None, kind=kind,
-        channel=channel, recipients=list(recipients), subject=(render.clean_text(subject)[:300] if subject else None),
-        message_id=message_id, sha256=mail.sha256(data),
-    )
-    db.session.add(row)
-    db.session.flush()
-    return row
-
-
-def send_email(meeting, subject, markdown, to, cc, kind, version=None, attach_name="minutes", body=None,
-               copy_me=False, message_id=None):
-    """Send by SMTP and log it; raises APIError when it cannot be sent.
-
-    body: the message's Markdown when it is not markdown itself (the minutes in
-    their covering note); copy_me: Cc the parent's own address.
-    """
-    if not to:
-        raise APIError(422, "invalid", "Choose at least one recipient.", {"to": "Choose at least one recipient."})
-    cc = with_copy(to, cc, g.user, copy_me)
-    msg = build_message(meeting, subject, markdown, to, cc, attach_name, body, message_id)
-    try:
-        data, message_id = mail.send(msg, g.user.email)
-    except mail.MailError as e:
-        current_app.logger.warning("sending %s for meeting %s failed: %s", kind, meeting.id, e)
-        raise APIError(503 if not mail.configured() else 502, "mail_failed", str(e)) from None
-    return log_sent(meeting, "smtp", data, kind, version, to + cc, subject, message_id)
+def _file_response(data, mime, name):
+    response = make_response(data)
+    response.headers["Content-Type"] = mime
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 # --- API: suggestions ---
@@ -343,17 +229,9 @@ def minutes_eml(meeting_id):
     """The minutes as an email file (text + HTML + DOCX) to send from any mail program; logged."""
     meeting = _meeting(meeting_id)
     row = current_minutes(meeting, request.args.get("version", type=int))
-    to, cc = default_recipients(meeting)
-    subject = subject_of(row.markdown, meeting)
-    # sent from the parent's own mail program, which keeps their copy: no Cc to themselves
-    msg = build_message(meeting, subject, row.markdown, to, cc, "minutes", minutes_body(meeting, row.markdown, to))
-    data = mail.as_bytes(msg)
-    log_sent(meeting, "eml", data, "minutes", row, to + cc, subject, msg["Message-ID"])
+    data = sending.minutes_eml(meeting, g.user, row)
     db.session.commit()
-    response = make_response(data)
-    response.headers["Content-Type"] = "message/rfc822"
-    response.headers["Content-Disposition"] = f'attachment; filename="{_filename(meeting, "minutes", "eml")}"'
-    return response
+    return _file_response(data, "message/rfc822", sending.filename(meeting, "minutes", "eml"))
 
 
 @bp.get(API + "/minutes.docx")
@@ -361,11 +239,8 @@ def minutes_docx(meeting_id):
     """The minutes as a Word document."""
     meeting = _meeting(meeting_id)
     row = current_minutes(meeting, request.args.get("version", type=int))
-    data = render.to_docx(row.markdown, title=subject_of(row.markdown, meeting))
-    response = make_response(data)
-    response.headers["Content-Type"] = "/".join(mail.DOCX_MIME)
-    response.headers["Content-Disposition"] = f'attachment; filename="{_filename(meeting, "minutes", "docx")}"'
-    return response
+    data = render.to_docx(row.markdown, title=sending.subject_of(row.markdown, meeting))
+    return _file_response(data, "/".join(mail.DOCX_MIME), sending.filename(meeting, "minutes", "docx"))
 
 
 @bp.post(API + "/minutes/send")
@@ -374,18 +249,19 @@ def send_minutes(meeting_id):
     meeting = _meeting(meeting_id)
     data = body()
     row = current_minutes(meeting, data.get("version"))
-    to, cc = _addresses(data.get("to"), "to"), _addresses(data.get("cc"), "cc")
-    record = send_email(meeting, subject_of(row.markdown, meeting), row.markdown, to, cc, "minutes", row,
-                        body=minutes_body(meeting, row.markdown, to), copy_me=_copy_me(data.get("copy_me")))
+    to, cc = sending.addresses(data.get("to"), "to"), sending.addresses(data.get("cc"), "cc")
+    record = sending.send_email(
+        meeting, g.user, sending.subject_of(row.markdown, meeting), row.markdown, to, cc, "minutes", row,
+        body=sending.minutes_body(meeting, row.markdown, to, g.user), copy_me=sending.copy_me_flag(data.get("copy_me")))
     db.session.commit()
-    return {"sent": sent_dict(record)}, 201
+    return {"sent": sending.sent_dict(record)}, 201
 
 
 @bp.get(API + "/sent")
 def list_sent(meeting_id):
     """Everything sent or handed off for this meeting, newest first."""
     meeting = _meeting(meeting_id)
-    return {"sent": [sent_dict(r) for r in sorted(meeting.sent, key=lambda r: (r.sent_at, r.id), reverse=True)]}
+    return {"sent": [sending.sent_dict(r) for r in sending.sent_log(meeting)]}
 
 
 @bp.post(API + "/sent")
@@ -394,24 +270,12 @@ def log_handoff(meeting_id):
     meeting = _meeting(meeting_id)
     data = body()
     channel = data.get("channel")
-    if not isinstance(channel, str) or channel not in HANDOFF_CHANNELS:
+    if not isinstance(channel, str) or channel not in HANDOFF_CHANNELS:  # before the minutes may be drafted
         raise APIError(422, "invalid", "Unknown channel.", {"channel": "mailto, share, copy or print"})
     row = current_minutes(meeting, data.get("version"))
-    to = _addresses(data.get("recipients"), "recipients")
-    subject = subject_of(row.markdown, meeting)
-    # the send page's text and mail link, exactly as it built them (the minutes in the covering note)
-    default_to, default_cc = default_recipients(meeting)
-    text = render.to_text(minutes_body(meeting, row.markdown, default_to))
-    if channel == "mailto":
-        handed = mailto_url(default_to, default_cc, subject, text)
-        to = to or default_to + default_cc
-    elif channel == "print":
-        handed = render.to_text(row.markdown)  # the print page is the minutes alone
-    else:
-        handed = text
-    record = log_sent(meeting, channel, handed.encode(), "minutes", row, to, subject)
+    record = sending.log_handoff(meeting, g.user, channel, row, data.get("recipients"))
     db.session.commit()
-    return {"sent": sent_dict(record)}, 201
+    return {"sent": sending.sent_dict(record)}, 201
 
 
 # --- API: letters ---
@@ -439,7 +303,7 @@ def get_letter(meeting_id, letter_id):
     """A letter drafted from the refusals and proposals: subject, Markdown and sanitised HTML."""
     meeting = _meeting(meeting_id)
     subject, markdown = _letter(meeting, letter_id)
-    to, cc = default_recipients(meeting)
+    to, cc = sending.default_recipients(meeting)
     return {"subject": subject, "markdown": markdown, "html": str(render.to_html(markdown)), "to": to, "cc": cc}
 
 
@@ -451,12 +315,35 @@ def send_letter(meeting_id, letter_id):
     subject, markdown = data.get("subject"), data.get("markdown")
     if not isinstance(subject, str) or not subject.strip() or not isinstance(markdown, str) or not markdown.strip():
         raise APIError(422, "invalid", "Send the subject and the letter.", {"markdown": "This is needed."})
-    to, cc = _addresses(data.get("to"), "to"), _addresses(data.get("cc"), "cc")
+    to, cc = sending.addresses(data.get("to"), "to"), sending.addresses(data.get("cc"), "cc")
     _letter(meeting, letter_id)  # after the cheap checks: drafting it reads the whole meeting
-    record = send_email(meeting, subject, markdown, to, cc, "letter", attach_name=letter_id.replace("_", "-"),
-                        copy_me=_copy_me(data.get("copy_me")))
+    record = sending.send_email(meeting, g.user, subject, markdown, to, cc, "letter",
+                                attach_name=letter_id.replace("_", "-"), copy_me=sending.copy_me_flag(data.get("copy_me")))
     db.session.commit()
-    return {"sent": sent_dict(record)}, 201
+    return {"sent": sending.sent_dict(record)}, 201
+
+
+# --- API: the agenda, before the meeting ---
+
+
+@bp.post(API + "/agenda/send")
+def send_agenda(meeting_id):
+    """Email the agenda to the school (text + HTML, the agenda as a Word document), Cc the parent; logged."""
+    meeting = _meeting(meeting_id, owner_only=True)
+    data = body()
+    to, cc = sending.addresses(data.get("to"), "to"), sending.addresses(data.get("cc"), "cc")
+    record = sending.send_agenda(meeting, g.user, to, cc, copy_me=sending.copy_me_flag(data.get("copy_me")))
+    db.session.commit()
+    return {"sent": sending.sent_dict(record)}, 201
+
+
+@bp.get(API + "/agenda.eml")
+def agenda_eml(meeting_id):
+    """The agenda as an email file to the school side, to send from the parent's own mail app; logged."""
+    meeting = _meeting(meeting_id, owner_only=True)
+    data = sending.agenda_eml(meeting, g.user)
+    db.session.commit()
+    return _file_response(data, "message/rfc822", sending.filename(meeting, "agenda", "eml"))
 
 
 # --- API: calendar and audio ---
@@ -466,10 +353,8 @@ def send_letter(meeting_id, letter_id):
 def calendar_ics(meeting_id):
     """The next review, the actions' due dates and the statutory deadlines as an iCalendar file."""
     meeting = _meeting(meeting_id)
-    response = make_response(calendar.build(meeting))
-    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="{_filename(meeting, "dates", "ics")}"'
-    return response
+    return _file_response(calendar.build(meeting), "text/calendar; charset=utf-8",
+                          sending.filename(meeting, "dates", "ics"))
 
 
 @bp.get(API + "/recordings/<recording_id>/audio")
@@ -616,11 +501,11 @@ def send_page(meeting_id):
     """
     meeting = _meeting(meeting_id)
     row = current_minutes(meeting)
-    subject = subject_of(row.markdown, meeting)
+    subject = sending.subject_of(row.markdown, meeting)
     if request.method == "POST":
         if request.form.get("confirm") == "1":
             confirmed = _confirmed(meeting, request.form.get("confirmation"))
-            if confirmed is not None and confirmed["version"] == row.version:
+            if confirmed is not None and confirmed.get("version") == row.version:
                 return _send_confirmed(meeting, row, subject, confirmed)
             # expired, altered, or the minutes were edited since: show the confirmation again, as it is now
             flash("Check the email once more: the minutes or this page changed since you looked.", "error")
@@ -628,7 +513,7 @@ def send_page(meeting_id):
         chosen_cc = [a for a in request.form.getlist("cc") if a not in chosen_to]
         copy_me = request.form.get("copy_me") == "1"
         try:
-            to, cc = _addresses(chosen_to, "to"), _addresses(chosen_cc, "cc")
+            to, cc = sending.addresses(chosen_to, "to"), sending.addresses(chosen_cc, "cc")
             if not to:
                 raise APIError(422, "invalid", "Choose at least one recipient (To).")
         except APIError as e:
@@ -636,19 +521,18 @@ def send_page(meeting_id):
             return redirect(url_for("minutes.send_page", meeting_id=meeting.id, change=1, to=chosen_to, cc=chosen_cc,
                                     copy_me=int(copy_me)))
         return _confirm_page(meeting, row, subject, to, cc, copy_me)
-    default_to, default_cc = default_recipients(meeting)
-    to, cc, copy_me = default_to, default_cc, True
+    to, cc = sending.default_recipients(meeting)
+    copy_me = True
     if request.args.get("change"):
         # back from the confirmation (or an error) with the parent's own choices
         to, cc = request.args.getlist("to"), request.args.getlist("cc")
         copy_me = request.args.get("copy_me") == "1"
     # the text to copy or share and the mail link greet the school side who attended, as the .eml does
-    text = render.to_text(minutes_body(meeting, row.markdown, default_to))
+    text, mailto = sending.handoff_text(meeting, g.user, row)
     return render_template(
         "minutes/send.html", meeting=meeting, minutes=row, to=to, cc=cc, subject=subject, text=text,
-        people=[a for a in meeting.attendees if a.email], smtp=mail.configured(),
-        mailto=mailto_url(default_to, default_cc, subject, text), copy_me=copy_me, can_copy=can_copy(g.user),
-        sent=sorted(meeting.sent, key=lambda r: (r.sent_at, r.id), reverse=True),
+        people=[a for a in meeting.attendees if a.email], smtp=mail.configured(), mailto=mailto, copy_me=copy_me,
+        can_copy=sending.can_copy(g.user), sent=sending.sent_log(meeting),
     )
 
 
@@ -671,8 +555,8 @@ def _confirmed(meeting, token):
 
 def _confirm_page(meeting, row, subject, to, cc, copy_me):
     """Show exactly what "Send now" will send: recipients, subject, the start of the email, unchecked points."""
-    shown_cc = with_copy(to, cc, g.user, copy_me)
-    lines = render.to_text(minutes_body(meeting, row.markdown, to)).splitlines()
+    shown_cc = sending.with_copy(to, cc, g.user, copy_me)
+    lines = render.to_text(sending.minutes_body(meeting, row.markdown, to, g.user)).splitlines()
     confirmation = _confirmations().dumps({
         "meeting": meeting.id, "user": g.user.id, "version": row.version, "to": to, "cc": cc, "copy_me": copy_me,
         # chosen now, so pressing "Send now" twice is recognised as the same email
@@ -683,7 +567,7 @@ def _confirm_page(meeting, row, subject, to, cc, copy_me):
         "minutes/send_confirm.html", meeting=meeting, minutes=row, subject=subject, to=to, cc=cc, copy_me=copy_me,
         shown_to=[(named.get(a), a) for a in to], shown_cc=[(named.get(a), a) for a in shown_cc],
         own=g.user.email, opening=lines[:PREVIEW_LINES], more=max(0, len(lines) - PREVIEW_LINES),
-        unchecked=unchecked_count(meeting), attachment=_filename(meeting, "minutes", "docx"),
+        unchecked=unchecked_count(meeting), attachment=sending.filename(meeting, "minutes", "docx"),
         confirmation=confirmation,
     )
 
@@ -691,16 +575,14 @@ def _confirm_page(meeting, row, subject, to, cc, copy_me):
 def _send_confirmed(meeting, row, subject, confirmed):
     """Send what the parent confirmed, once; back to the send page with what happened."""
     back = redirect(url_for("minutes.send_page", meeting_id=meeting.id))
-    already = db.session.execute(db.select(SentRecord.id).where(
-        SentRecord.meeting_id == meeting.id, SentRecord.message_id == confirmed["message_id"])).first()
-    if already:
+    if sending.already_sent(meeting, confirmed["message_id"]):
         flash("That email was already sent: it is in the list below.")
         return back
     to, cc = confirmed["to"], confirmed["cc"]
     try:
-        record = send_email(meeting, subject, row.markdown, to, cc, "minutes", row,
-                            body=minutes_body(meeting, row.markdown, to), copy_me=confirmed["copy_me"],
-                            message_id=confirmed["message_id"])
+        record = sending.send_email(meeting, g.user, subject, row.markdown, to, cc, "minutes", row,
+                                    body=sending.minutes_body(meeting, row.markdown, to, g.user),
+                                    copy_me=confirmed["copy_me"], message_id=confirmed["message_id"])
         db.session.commit()
         flash(f"Sent to {', '.join(record.recipients)}. A record of exactly what was sent is kept below.")
     except APIError as e:
@@ -709,17 +591,53 @@ def _send_confirmed(meeting, row, subject, confirmed):
     return back
 
 
-def mailto_url(to, cc, subject, text):
-    from urllib.parse import quote
+@bp.route("/meetings/<meeting_id>/agenda/send", methods=("GET", "POST"))
+def agenda_send_page(meeting_id):
+    """Email the agenda to the school before the meeting: choose who gets it, see the email, send; the log.
 
-    if len(text) > MAILTO_MAX:
-        # a mail link cannot carry an attachment, and very long links are cut by some mail apps
-        text = text[:MAILTO_MAX].rsplit("\n", 1)[0] + (
-            "\n\n[The minutes continue: paste the rest from 'Copy as text', or attach the Word document.]\n")
-    query = f"subject={quote(subject)}&body={quote(text)}"
-    if cc:
-        query = f"cc={quote(','.join(cc))}&" + query
-    return f"mailto:{quote(','.join(to), safe='@,')}?{query}"
+    The page carries a signed Message-ID chosen when it was shown, so pressing
+    Send twice sends one email.
+    """
+    meeting = _meeting(meeting_id, owner_only=True)
+    to, cc = sending.default_recipients(meeting)
+    copy_me = True
+    if request.method == "POST":
+        chosen_to = request.form.getlist("to")
+        chosen_cc = [a for a in request.form.getlist("cc") if a not in chosen_to]
+        copy_me = request.form.get("copy_me") == "1"
+        confirmed = _confirmed(meeting, request.form.get("confirmation"))
+        back = redirect(url_for("minutes.agenda_send_page", meeting_id=meeting.id))
+        if confirmed is None or confirmed.get("kind") != "agenda":
+            flash("This page was open too long: check the agenda and send it again.", "error")
+        elif sending.already_sent(meeting, confirmed["message_id"]):
+            flash("That email was already sent: it is in the list below.")
+            return back
+        else:
+            try:
+                to_checked, cc_checked = sending.addresses(chosen_to, "to"), sending.addresses(chosen_cc, "cc")
+                if not to_checked:
+                    raise APIError(422, "invalid", "Choose at least one recipient (To).")
+                record = sending.send_agenda(meeting, g.user, to_checked, cc_checked, copy_me=copy_me,
+                                             message_id=confirmed["message_id"])
+                db.session.commit()
+                flash(f"Agenda sent to {', '.join(record.recipients)}. A record of exactly what was sent is kept "
+                      "below.")
+                return back
+            except APIError as e:
+                db.session.rollback()
+                flash(e.message, "error")
+        to, cc = chosen_to, chosen_cc
+    agenda = sending.agenda_markdown(meeting)
+    text = render.to_text(sending.agenda_body(meeting, agenda, to, g.user))
+    confirmation = _confirmations().dumps({"meeting": meeting.id, "user": g.user.id, "kind": "agenda",
+                                           "message_id": mail.new_message_id(g.user.email)})
+    return render_template(
+        "minutes/agenda_send.html", meeting=meeting, to=to, cc=cc, copy_me=copy_me,
+        can_copy=sending.can_copy(g.user), people=[a for a in meeting.attendees if a.email],
+        subject=sending.agenda_subject(meeting), text=text, smtp=mail.configured(), confirmation=confirmation,
+        attachment=sending.filename(meeting, "agenda", "docx"),
+        sent=[r for r in sending.sent_log(meeting) if r.kind == "agenda"],
+    )
 
 
 @bp.get("/meetings/<meeting_id>/minutes/print")
@@ -738,7 +656,7 @@ def letter_page(meeting_id, letter_id):
     if o is None:
         raise NotFound("No such letter.")
     subject, markdown = letters.draft(meeting, letter_id, g.user)
-    to, cc = default_recipients(meeting)
+    to, cc = sending.default_recipients(meeting)
     copy_me = True
     if request.method == "POST":
         subject = request.form.get("subject", subject)
@@ -746,37 +664,27 @@ def letter_page(meeting_id, letter_id):
         chosen_to = request.form.getlist("to")
         chosen_cc = [a for a in request.form.getlist("cc") if a not in chosen_to]
         copy_me = request.form.get("copy_me") == "1"
-        if request.form.get("action") == "eml":
-            try:
-                msg = build_message(meeting, subject, markdown, _addresses(chosen_to, "to"),
-                                    _addresses(chosen_cc, "cc"), letter_id.replace("_", "-"))
-            except APIError as e:
-                flash(e.message, "error")
-            else:
-                data = mail.as_bytes(msg)
-                log_sent(meeting, "eml", data, "letter", None, chosen_to + chosen_cc, subject, msg["Message-ID"])
+        attach_name = letter_id.replace("_", "-")
+        try:
+            to_checked, cc_checked = sending.addresses(chosen_to, "to"), sending.addresses(chosen_cc, "cc")
+            if request.form.get("action") == "eml":
+                data = sending.eml(meeting, sending.build_message(
+                    meeting, g.user, subject, markdown, to_checked, cc_checked, attach_name), "letter")
                 db.session.commit()
-                response = make_response(data)
-                response.headers["Content-Type"] = "message/rfc822"
-                response.headers["Content-Disposition"] = \
-                    f'attachment; filename="{_filename(meeting, letter_id.replace("_", "-"), "eml")}"'
-                return response
-        else:
-            try:
-                record = send_email(meeting, subject, markdown, _addresses(chosen_to, "to"),
-                                    _addresses(chosen_cc, "cc"), "letter", attach_name=letter_id.replace("_", "-"),
-                                    copy_me=copy_me)
-                db.session.commit()
-                flash(f"Letter sent to {', '.join(record.recipients)}.")
-                return redirect(url_for("minutes.send_page", meeting_id=meeting.id))
-            except APIError as e:
-                db.session.rollback()
-                flash(e.message, "error")
+                return _file_response(data, "message/rfc822", sending.filename(meeting, attach_name, "eml"))
+            record = sending.send_email(meeting, g.user, subject, markdown, to_checked, cc_checked, "letter",
+                                        attach_name=attach_name, copy_me=copy_me)
+            db.session.commit()
+            flash(f"Letter sent to {', '.join(record.recipients)}.")
+            return redirect(url_for("minutes.send_page", meeting_id=meeting.id))
+        except APIError as e:
+            db.session.rollback()
+            flash(e.message, "error")
         to, cc = chosen_to, chosen_cc
     return render_template(
         "minutes/letter.html", meeting=meeting, outline=o, subject=subject, markdown=markdown,
         html=render.to_html(markdown), to=to, cc=cc, people=[a for a in meeting.attendees if a.email],
-        smtp=mail.configured(), copy_me=copy_me, can_copy=can_copy(g.user),
+        smtp=mail.configured(), copy_me=copy_me, can_copy=sending.can_copy(g.user),
     )
 
 
@@ -784,7 +692,13 @@ def letter_page(meeting_id, letter_id):
 def minutes_helpers():
     from zoneinfo import ZoneInfo
 
-    return {"tz": ZoneInfo}
+    return {"tz": ZoneInfo, "describe_sent": sending.describe}
+
+
+@bp.get("/help/email")
+def email_help():
+    """How to set up email on this server: the README's own words (for whoever runs Minuted)."""
+    return render_template("minutes/email_help.html", section=sending.email_setup_help())
 
 
 # --- the OpenAPI description of the API routes above ---
@@ -858,7 +772,18 @@ openapi.extend(
             body=_obj(["subject", "markdown", "to"], subject=S, markdown=S, to={"type": "array", "items": S},
                       cc={"type": "array", "items": S}, copy_me={"type": "boolean"}),
             ok=_obj(["sent"], sent=ref("Sent")), status="201", errors=WRITE + ("502", "503"))},
-        M + "/calendar.ics": {"get": _download("Next review, actions due and statutory deadlines", "text/calendar")},
+        M + "/agenda/send": {"post": op(
+            "Email the agenda to the school before the meeting (logged, kind agenda): the parent's greeting, the "
+            "agenda and sign-off as text and HTML, the agenda alone as a Word document; copy_me (default true) adds "
+            "the parent's own address as Cc; the parent only",
+            body=_obj(["to"], to={"type": "array", "items": S}, cc={"type": "array", "items": S},
+                      copy_me={"type": "boolean"}),
+            ok=_obj(["sent"], sent=ref("Sent")), status="201", errors=WRITE + ("502", "503"))},
+        M + "/agenda.eml": {"get": _download("The agenda as an email file to the school side, marked as a draft "
+                                             "(X-Unsent) for the parent's mail app (logged); the parent only",
+                                             "message/rfc822")},
+        M + "/calendar.ics": {"get": _download("Next review, actions due and statutory deadlines, each with a "
+                                               "reminder two days before", "text/calendar")},
         M + "/recordings/{recording_id}/audio": {"get": _download("The recording's chunks joined as one file",
                                                                   "audio/*")},
     },

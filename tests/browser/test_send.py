@@ -120,7 +120,9 @@ def test_confirm_then_send_with_greeting_signature_copy_and_docx(page, sign_in, 
 
     page.get_by_role("button", name="Send now").click()
     expect(page.locator(".flash")).to_contain_text("Sent to senco@oak.example, head@oak.example")
-    expect(page.locator("#sent-log")).to_contain_text("Emailed")
+    expect(page.locator("#sent-log")).to_contain_text("Emailed the minutes")
+    # the log's fingerprint and Message-ID sit behind "Details": the page does not scroll sideways
+    no_sideways_scroll(page)
 
     # the outbox: one message, greeting and signature, the parent in Cc, the minutes attached as DOCX
     assert len(server.outbox) == 1
@@ -177,3 +179,60 @@ def test_consent_and_attendance_say_what_was_captured(page, sign_in, server):
     assert "Mr David Lee, Head teacher / principal, Oak Primary: present" in text
     assert "Recording was not agreed by everyone present." in text
     assert "Item opened" not in text and "[E" not in text
+
+
+def no_sideways_scroll(page):
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth"), \
+        page.evaluate("() => document.documentElement.scrollWidth")
+
+
+def test_agenda_emailed_before_the_meeting_and_the_log_reads_plainly(page, sign_in, check_a11y, server):
+    """From "Send your agenda": Email it to the school, send, and the log says what went in plain words."""
+    email_address = server.add_user("agenda@example.org")
+    meeting_id = minutes_scripted.load(server.app, email_address, prefix="g")
+    sign_in(page, email_address)
+    page.goto(f"/meetings/{meeting_id}/print")
+    page.get_by_role("link", name="Email it to the school").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Email the agenda to the school")
+    expect(page.locator("#agenda-email-text")).to_contain_text("1. Daily 1:1 reading support")
+    no_sideways_scroll(page)
+    check_a11y(page)
+    before = len(server.outbox)
+    page.get_by_role("button", name="Send the agenda by email").click()
+    expect(page.locator(".flash")).to_contain_text("Agenda sent to senco@oak.example")
+    assert len(server.outbox) == before + 1
+    message = email.message_from_bytes(server.outbox[-1]["data"], policy=policy.default)
+    assert message["Subject"] == "Agenda for Sam J.'s EHCP annual review, Tuesday 1 December 2026"
+    # the log: who, when, what in the line; the fingerprint and Message-ID only behind "Details"
+    entry = page.locator("#sent-log li").first
+    expect(entry).to_contain_text("Emailed the agenda")
+    expect(entry.get_by_text("SHA-256")).to_be_hidden()
+    entry.get_by_text("Details").click()
+    expect(entry.get_by_text("SHA-256")).to_be_visible()
+    no_sideways_scroll(page)
+    check_a11y(page)
+
+
+def test_player_learns_a_webm_duration_before_seeking(page, server):
+    """A browser-made WebM reports duration Infinity: the player seeks far past the end once to learn it."""
+    page.goto("/login")
+    got = page.evaluate("""async () => {
+      const { knownDuration } = await import('/static/js/review/player.js');
+      const audio = document.createElement('audio');
+      let duration = Infinity;
+      const seeks = [];
+      Object.defineProperty(audio, 'duration', { get: () => duration });
+      Object.defineProperty(audio, 'currentTime', {
+        get: () => 0,
+        set: (value) => {
+          seeks.push(value);
+          setTimeout(() => { duration = 321.5; audio.dispatchEvent(new Event('durationchange')); }, 10);
+        },
+      });
+      const learnt = await knownDuration(audio);
+      // a file whose duration is known is not touched
+      const known = document.createElement('audio');
+      Object.defineProperty(known, 'duration', { get: () => 12 });
+      return { learnt, seeks, known: await knownDuration(known) };
+    }""")
+    assert got == {"learnt": 321.5, "seeks": [1e101], "known": 12}
