@@ -215,7 +215,8 @@ def check(meeting, owner_only=False):
     """Let the signed-in partner use this request's endpoint of meeting, or abort.
 
     404: not theirs (never joined, or their access ended); 401: a guest whose
-    access has all ended (signed out); 403: something only the parent may do.
+    access has all ended (signed out); 403: something only the parent may do,
+    or (code meeting_ended, with its ended_at) the meeting has ended.
     """
     member = _membership(meeting.id, g.user.id)
     may = allowed(member) if member is not None else frozenset()
@@ -226,6 +227,12 @@ def check(meeting, owner_only=False):
         abort(404, "No such meeting.")
     endpoint = request.endpoint if has_request_context() else None
     if owner_only or endpoint not in may:
+        if not owner_only and endpoint in NOTE_TAKER and meeting_ended(meeting):
+            # the partner's phone reads this as "the meeting has ended": notes close there, at the host's end time
+            raise APIError(
+                403, "meeting_ended", "The meeting has ended, so notes are closed. Thank you for taking them.",
+                {"ended_at": _iso(meeting.ended_at or meeting.updated_at)},
+            )
         abort(403, "Only the parent who shared this meeting can do that. You can take notes while it is on.")
     if endpoint in RECORDINGS:
         _check_own_recording()

@@ -1,4 +1,5 @@
 """The preparation pages, used the way a browser would (forms with CSRF tokens)."""
+import ipaddress
 import re
 
 import pytest
@@ -172,3 +173,105 @@ def test_required_invitees(parent):
     us = parent.make_meeting(child_id=parent.make_child(jurisdiction="us", plan_type="iep")["id"], kind="iep_annual")
     page = parent.client.get(f"/meetings/{us['id']}/people")
     assert "LEA representative" in page.text and "300.321" in page.text
+
+
+def card_of(page, meeting_id):
+    """The home page's card for one meeting, as text (tags dropped, spaces squeezed)."""
+    html = re.search(rf'<li class="card meeting-card">(?:(?!</li>).)*/meetings/{meeting_id}"(?:(?!</li>).)*</li>',
+                     page, re.S).group(0)
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split()), html
+
+
+def test_each_meeting_shows_where_it_stands(app, parent, meeting):
+    from datetime import datetime
+    from datetime import timezone
+
+    from server.db import db
+    from server.models import Meeting
+    from server.models import MinutesVersion
+    from server.models import SentRecord
+
+    mid = meeting["id"]
+    review = f"/meetings/{mid}/review"
+    # test a planned meeting: the plan, and Start
+    text, html = card_of(parent.client.get("/").text, mid)
+    assert "Planned" in text and "Tue 1 Dec 2026, 09:30" in text and review not in html
+    overview = parent.client.get(f"/meetings/{mid}").text
+    assert "Start meeting" in overview and 'id="meeting-state">Planned<' in overview
+    assert overview.index("Getting ready") < overview.index('id="after"')
+    # test in progress: continue it, on the home page and the overview
+    parent.api("POST", f"/meetings/{mid}/start", {"started_at": "2026-12-02T14:05:00Z"})
+    text, html = card_of(parent.client.get("/").text, mid)
+    assert "In progress" in text and f"/meetings/{mid}/live" in html
+    overview = parent.client.get(f"/meetings/{mid}").text
+    assert "Continue the meeting" in overview and "Start meeting" not in overview
+    assert "<dt>Started</dt>" in overview and "Wednesday 2 December 2026, 14:05" in overview
+    # test held (a day late): the actual date, a link to the review, and no "Start meeting"
+    parent.api("POST", f"/meetings/{mid}/end", {"ended_at": "2026-12-02T15:10:00Z"})
+    text, html = card_of(parent.client.get("/").text, mid)
+    assert "Held on Wed 2 Dec 2026" in text and "Wed 2 Dec 2026, 14:05" in text
+    assert f'href="{review}"' in html and "Check what was captured" in text
+    overview = parent.client.get(f"/meetings/{mid}").text
+    assert "Start meeting" not in overview and "Continue the meeting" not in overview
+    assert 'id="meeting-state">Held on Wed 2 Dec 2026<' in overview
+    assert "Wednesday 2 December 2026, 14:05" in overview and "to <time" in overview
+    assert "Planned for" in overview and "Tuesday 1 December 2026, 09:30" in overview
+    assert f'class="button primary" href="{review}">Check what was captured' in overview
+    assert overview.index('id="after"') < overview.index("Getting ready")  # what comes next, first
+    # test minutes drafted, then sent: the date they went
+    with app.app_context():
+        db.session.add(MinutesVersion(meeting_id=mid, version=1, markdown="# Minutes"))
+        db.session.commit()
+    text, html = card_of(parent.client.get("/").text, mid)
+    assert "Minutes drafted" in text and "Finish and send the minutes" in text and f'href="{review}"' in html
+    with app.app_context():
+        for channel, day in (("print", 3), ("smtp", 4)):
+            db.session.add(SentRecord(meeting_id=mid, kind="minutes", channel=channel, sha256="0" * 64,
+                                      sent_at=datetime(2026, 12, day, 10, tzinfo=timezone.utc)))
+        db.session.add(SentRecord(meeting_id=mid, kind="letter", channel="smtp", sha256="1" * 64,
+                                  sent_at=datetime(2026, 12, 9, 10, tzinfo=timezone.utc)))
+        db.session.commit()
+    text, html = card_of(parent.client.get("/").text, mid)
+    assert "Minutes sent on Fri 4 Dec 2026" in text and f'href="{review}"' in html
+    assert "Minutes sent on Fri 4 Dec 2026" in parent.client.get(f"/meetings/{mid}").text
+    # test the child's page says the same
+    child_page = parent.client.get(f"/children/{meeting['child_id']}").text
+    assert "Minutes sent on Fri 4 Dec 2026" in child_page and "Wed 2 Dec 2026, 14:05" in child_page
+    with app.app_context():
+        assert db.session.get(Meeting, mid).status == "ended"
+
+
+def test_the_timeline_counts_from_the_day_it_was_held(parent, meeting):
+    mid = meeting["id"]
+    parent.api("POST", f"/meetings/{mid}/start", {"started_at": "2026-12-08T09:30:00Z"})
+    parent.api("POST", f"/meetings/{mid}/end", {"ended_at": "2026-12-08T10:30:00Z"})
+    # test that a deadline "within 2 weeks of the meeting" counts from the 8th, not the planned 1st
+    overview = parent.client.get(f"/meetings/{mid}").text
+    assert "Tue 22 Dec 2026" in overview and "Tue 15 Dec 2026" not in overview
+
+
+def test_use_on_your_phone_is_linked_and_shows_a_code_only_where_a_phone_can_use_it(parent, monkeypatch):
+    from server import tls
+
+    # test the way there: the home page and the account page
+    assert 'href="/connect">Use on your phone</a>' in parent.client.get("/").text
+    assert 'href="/connect">Use on your phone</a>' in parent.client.get("/account").text
+    # test plain http on this computer's own address: no QR code for 127.0.0.1, and what to do instead
+    for base in ("http://127.0.0.1:5000", "http://localhost:5000"):
+        page = parent.client.get("/connect", base_url=base).text
+        assert 'id="connect-qr"' not in page and "opens Minuted on this computer only" in page
+        assert "minuted serve --https --host 0.0.0.0" in page
+    # test plain http on a LAN address: a phone reaches it but may not record there, so no code either
+    page = parent.client.get("/connect", base_url="http://192.168.1.20:5000").text
+    assert 'id="connect-qr"' not in page and "plain http" in page
+    # test https: the code, for the address this page came from, when a phone can reach it
+    page = parent.client.get("/connect", base_url="https://192.168.1.20:8443").text
+    assert 'id="connect-qr"' in page and 'alt="QR code for https://192.168.1.20:8443/"' in page
+    assert 'id="connect-why"' not in page
+    # test https on localhost: the code names the computer's LAN address, or, with none, says what to do
+    monkeypatch.setattr(tls, "lan_names", lambda: (["localhost", "box"], [ipaddress.ip_address("10.0.0.7")]))
+    page = parent.client.get("/connect", base_url="https://localhost:8443").text
+    assert 'alt="QR code for https://10.0.0.7:8443/"' in page
+    monkeypatch.setattr(tls, "lan_names", lambda: (["localhost"], [ipaddress.ip_address("127.0.0.1")]))
+    page = parent.client.get("/connect", base_url="https://localhost:8443").text
+    assert 'id="connect-qr"' not in page and "no address on a local network" in page

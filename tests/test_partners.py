@@ -152,3 +152,33 @@ def test_a_partner_sees_the_preparation_read_only(app, parent, meeting):
     assert "Edit details" not in phone.get(f"/meetings/{meeting['id']}").text
     # test that the owner still sees every form
     assert "Add a person" in parent.client.get(f"/meetings/{meeting['id']}/people").text
+
+
+def test_at_the_end_the_code_lets_nobody_new_in_and_the_partner_is_told(app, parent, other_parent, meeting):
+    code = make_code(parent, meeting)
+    phone, _ = join_page(app, code["code"])
+    token = re.search(r'name="csrf-token" content="([^"]+)"', phone.get(f"/meetings/{meeting['id']}").text).group(1)
+    assert parent.api("POST", f"/meetings/{meeting['id']}/start", {}).status_code == 200
+    ended_at = parent.api("POST", f"/meetings/{meeting['id']}/end", {}).get_json()["ended_at"]
+    # test that the partner's phone is told the meeting ended, and when (it closes its notes at that time)
+    response = phone.get(f"/api/v1/meetings/{meeting['id']}")
+    assert response.status_code == 403
+    assert response.get_json()["error"]["code"] == "meeting_ended"
+    assert response.get_json()["error"]["fields"] == {"ended_at": ended_at}
+    page = phone.get(f"/meetings/{meeting['id']}/live")
+    assert page.status_code == 403 and "The meeting has ended, so notes are closed." in page.text
+    # test that the same, unexpired code no longer lets a new phone or account join
+    _, response = join_page(app, code["code"])
+    assert response.status_code == 403 and "That meeting has ended" in response.text
+    response = other_parent.api("POST", "/join", {"code": code["code"]})
+    assert response.status_code == 403 and response.get_json()["error"]["code"] == "meeting_ended"
+    assert other_parent.api("GET", f"/meetings/{meeting['id']}").status_code == 404
+    # test that the partner who joined before the end still sends what their phone captured (the grace)
+    response = phone.post(f"/api/v1/meetings/{meeting['id']}/events", json={"events": [note("typed before the end")]},
+                          headers={"X-CSRFToken": token})
+    assert response.status_code == 200
+    texts = [e["payload"]["text"] for e in parent.api("GET", f"/meetings/{meeting['id']}/events").get_json()["events"]]
+    assert texts == ["typed before the end"]
+    # test that the code is still listed as it was (not revoked: revoking would cut the partner off)
+    listed = parent.api("GET", f"/meetings/{meeting['id']}/join-codes").get_json()["join_codes"]
+    assert [c["revoked"] for c in listed] == [False]

@@ -201,17 +201,41 @@ def join():
     return render_template("account/join.html", code=code)
 
 
+def _only_this_computer(url):
+    """True when url names this computer only (localhost, a loopback address): a phone can't open it."""
+    import ipaddress
+
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 @bp.get("/connect")
 def connect():
-    """Show how to open Minuted on a phone: the address, a QR code, and the certificate to trust."""
+    """Show how to open Minuted on a phone: the address, a QR code, and the certificate to trust.
+
+    The QR code is shown only where a phone can use it: an https address that is not this computer's own
+    (localhost, 127.0.0.1). Otherwise the page says what to do instead.
+    """
     from .. import tls
 
     port = request.host.rsplit(":", 1)[1] if ":" in request.host.rsplit("]", 1)[-1] else ("443" if request.is_secure else "80")
-    urls = tls.phone_urls(port) if request.is_secure else [request.host_url]
+    if request.is_secure:
+        urls = tls.phone_urls(port)
+        if not _only_this_computer(request.host_url):  # the address this page came from works: offer it first
+            urls = [request.host_url] + [u for u in urls if u != request.host_url]
+    else:
+        urls = [request.host_url]
+    reachable = [u for u in urls if not _only_this_computer(u)]
     ca_exists = tls.paths(current_app.config["DATA_DIR"]).ca_cert.exists()
     return render_template(
-        "account/connect.html", urls=urls, qr=partners.qr_data_url(urls[0]), ca_exists=ca_exists,
-        secure=request.is_secure,
+        "account/connect.html", urls=reachable or urls, ca_exists=ca_exists, secure=request.is_secure,
+        qr=partners.qr_data_url(reachable[0]) if request.is_secure and reachable else None,
+        this_computer_only=not reachable,
     )
 
 

@@ -104,6 +104,63 @@ def _move_or_update(rows, row, update, back, anchor):
     return redirect(f"{back}#{anchor}")
 
 
+# how each channel hands the minutes on, for "Minutes sent on …" (SentRecord.channel)
+HANDED_ON = {
+    "smtp": "sent", "eml": "saved as an email", "mailto": "opened in the mail app",
+    "share": "shared", "copy": "copied", "print": "printed",
+}
+
+
+@bp.app_template_global()
+def meeting_state(meeting):
+    """Return where a meeting stands, from what is stored: planned, in progress, held, minutes drafted or sent.
+
+    A dict: "key", a "label" to show, "held_on" (the actual start, in the meeting's time zone, once it
+    started: the date it was held) and "next" (label, url) for the parent's next step, or None.
+    """
+    from zoneinfo import ZoneInfo
+
+    from ..models import MinutesVersion
+    from ..models import SentRecord
+
+    zone = ZoneInfo(meeting.timezone)
+
+    def day(moment):
+        return moment.astimezone(zone).strftime("%a %-d %b %Y")
+
+    held = meeting.started_at or meeting.ended_at
+    owner = g.get("user") is not None and meeting.child.user_id == g.user.id
+    review = url_for("minutes.review", meeting_id=meeting.id) if owner else None
+    # the last time the minutes went, and whether any were drafted: two small queries, not every version's text
+    last = db.session.execute(
+        db.select(SentRecord.channel, SentRecord.sent_at)
+        .where(SentRecord.meeting_id == meeting.id, SentRecord.kind == "minutes")
+        .order_by(SentRecord.sent_at.desc()).limit(1)
+    ).first()
+    drafted = last is None and db.session.execute(
+        db.select(MinutesVersion.id).where(MinutesVersion.meeting_id == meeting.id).limit(1)
+    ).first() is not None
+    state = {"held_on": held.astimezone(zone) if held else None, "next": None}
+    if last is not None:
+        state.update(key="sent", label=f"Minutes {HANDED_ON.get(last.channel, 'sent')} on {day(last.sent_at)}")
+        if owner:
+            state["next"] = ("Open the minutes", review)
+    elif drafted:
+        state.update(key="drafted", label="Minutes drafted")
+        if owner:
+            state["next"] = ("Finish and send the minutes", review)
+    elif meeting.ended_at is not None or meeting.status == "ended":
+        state.update(key="held", label=f"Held on {day(held)}" if held else "Held")
+        if owner:
+            state["next"] = ("Check what was captured", review)
+    elif meeting.started_at is not None or meeting.status == "live":
+        state.update(key="live", label="In progress")
+        state["next"] = ("Continue the meeting", url_for("pages.live", meeting_id=meeting.id))
+    else:
+        state.update(key="planned", label="Planned")
+    return state
+
+
 @bp.get("/")
 def home():
     """Show the parent's children and meetings."""
@@ -189,7 +246,9 @@ def new_meeting():
 def meeting(meeting_id):
     """Show a meeting: its details, the statutory timeline, and what is prepared."""
     meeting = prep.get_meeting(meeting_id)
-    steps = deadlines.timeline(meeting.kind, meeting.child.jurisdiction, prep.local_start(meeting).date())
+    # once held, the rules count from the day it was actually held
+    held = meeting_state(meeting)["held_on"]
+    steps = deadlines.timeline(meeting.kind, meeting.child.jurisdiction, (held or prep.local_start(meeting)).date())
     return render_template("pages/meeting.html", meeting=meeting, steps=steps)
 
 

@@ -7,6 +7,7 @@ its own whose microphone plays a wav of zeros. The live page's CSP blocks eval, 
 import re
 import time
 import wave
+from datetime import datetime
 
 import pytest
 from playwright.sync_api import expect
@@ -35,9 +36,10 @@ IN_VIEW = """(sel) => {
     const r = document.querySelector(sel).getBoundingClientRect();
     return r.height > 0 && r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight && r.right <= innerWidth;
 }"""
-# what the page is wider than the screen by, and the buttons whose label does not fit them
+# what the page is wider than the screen by, and the buttons whose label does not fit them (the screen is the
+# root's clientWidth: on a mobile viewport innerWidth grows to fit a page that is too wide)
 OVERFLOW = """() => ({
-    page: document.documentElement.scrollWidth - innerWidth,
+    page: document.documentElement.scrollWidth - document.documentElement.clientWidth,
     buttons: [...document.querySelectorAll('#live button, #live a')]
         .filter((b) => b.offsetParent && b.scrollWidth > b.clientWidth + 1)
         .map((b) => b.id || b.dataset.marker || b.textContent.trim()),
@@ -363,6 +365,9 @@ def test_partner_sees_people_once_the_agenda_and_the_end(browser, page, server, 
         partner.evaluate("window.minutedLive.syncNow()")
         poll(partner, "window.minutedLive.state().ended_at", message="the partner to learn of the end")
         assert state(partner)["closed"] == "ended"
+        # test that the server said so (meeting_ended), with its end time: the two phones agree when it ended
+        ended_at = meeting["api"].call("GET", f"/meetings/{mid}")["ended_at"]
+        assert datetime.fromisoformat(state(partner)["ended_at"]) == datetime.fromisoformat(ended_at)
         expect(partner.locator("#marker-saved")).to_have_text("The meeting has ended, so notes are closed.")
         expect(partner.locator("[data-marker=note]")).to_be_disabled()
         expect(partner.locator("#end-card")).to_be_visible()

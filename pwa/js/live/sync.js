@@ -15,11 +15,15 @@ import { atMs } from './events.js';
 const BATCH = 500;
 const MEETING_EVERY_MS = 15000;   // how often a round also reads the meeting (end, people, agenda)
 
-/** Partner's phone: its access to the meeting ended (403: the meeting ended; 401/404: the code was revoked or ran out). */
+/**
+ * Partner's phone: its access to the meeting ended (403: the meeting ended, the server's code meeting_ended
+ * with its ended_at; 401/404: the code was revoked or ran out).
+ */
 class AccessEnded extends Error {
-  constructor(reason) {
+  constructor(reason, endedAt = null) {
     super(reason === 'ended' ? 'The meeting has ended.' : 'Your access to this meeting has ended.');
     this.reason = reason;
+    this.endedAt = endedAt;
   }
 }
 
@@ -143,7 +147,7 @@ export default class Syncer {
       this._onReached();
     } catch (err) {
       this.lastError = err;
-      if (err instanceof AccessEnded) await this._close(err.reason);
+      if (err instanceof AccessEnded) await this._close(err.reason, err.endedAt);
       else if (!transient(err)) this._onError(err);
       else {
         console.warn('sync paused:', err.message || err);
@@ -170,6 +174,9 @@ export default class Syncer {
     try {
       return await this._call(path, options);
     } catch (err) {
+      if (err instanceof ApiError && err.code === 'meeting_ended') {
+        throw new AccessEnded('ended', (err.fields && err.fields.ended_at) || null);
+      }
       if (err instanceof ApiError && [401, 403, 404].includes(err.status) && (read || err.status !== 403)) {
         const meeting = await get('meetings', this.meetingId);
         if (meeting && meeting.bundle && !meeting.bundle.can_share) throw new AccessEnded(err.status === 403 ? 'ended' : 'access');
@@ -178,10 +185,13 @@ export default class Syncer {
     }
   }
 
-  /** Notes are closed on this phone: the meeting ended elsewhere, or this partner's access did. */
-  async _close(reason) {
+  /** Notes are closed on this phone: the meeting ended elsewhere (at the server's endedAt), or this partner's access did. */
+  async _close(reason, endedAt = null) {
     await update('meetings', this.meetingId, (m) => ({
-      ...m, closed: m.closed || reason, ended_at: m.ended_at || new Date(now()).toISOString(), end_posted: true,
+      ...m,
+      closed: m.closed || reason,
+      ended_at: m.ended_at || endedAt || new Date(now()).toISOString(),
+      end_posted: true,
     }));
   }
 
