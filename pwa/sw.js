@@ -39,6 +39,11 @@ async function fromNetworkKeepCopy(request) {
   const cache = await caches.open(PAGES);
   try {
     const response = await fetch(request);
+    if (response.status === 403 && new URL(request.url).pathname.endsWith('/live')) {
+      // the meeting has ended: a partner's phone still needs its saved page to send the notes it holds
+      const saved = await cache.match(request, { ignoreVary: true });
+      if (saved) return saved;
+    }
     // keep only real pages: not redirects (to the login page), not errors
     if (response.ok && !response.redirected && response.type === 'basic') {
       await cache.put(request, response.clone());

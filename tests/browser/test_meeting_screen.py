@@ -385,6 +385,47 @@ def test_partner_sees_people_once_the_agenda_and_the_end(browser, page, server, 
     assert errors == []
 
 
+def test_partner_reopening_after_the_end_still_sends_its_notes(browser, page, server, sign_in, meeting):
+    """A partner's phone that held notes when the meeting ended, and opens the meeting screen again, sends them."""
+    mid = meeting["id"]
+    sign_in(page, meeting["email"])
+    open_live(page, mid)
+    start_meeting(page)
+    page.locator("#share-open").click()
+    expect(page.locator("#share-code")).not_to_be_empty()
+    url = page.locator("#share-url").get_attribute("href")
+    page.locator("#share-close").click()
+
+    partner_ctx = browser.new_context(**MOBILE, base_url=server.url)
+    try:
+        partner = partner_ctx.new_page()
+        partner.goto(url)
+        partner.get_by_role("button", name="Join").click()
+        partner.wait_for_url(f"**/meetings/{mid}/live")
+        open_live(partner, mid)  # opened again once the service worker is in charge, so a copy is kept
+        sync_until_done(partner)
+        # the partner's phone loses the signal, takes a note, and the page is closed
+        partner_ctx.set_offline(True)
+        tap_marker(partner, "note", "Noted with no signal")
+        partner.close()
+        # the parent ends the meeting
+        page.locator("#end-meeting").click()
+        page.locator("#end-confirm").click()
+        sync_until_done(page)
+        # back online, the partner opens the meeting screen again: the server says the meeting has ended (403)
+        partner_ctx.set_offline(False)
+        assert partner_ctx.request.get(f"/meetings/{mid}/live").status == 403
+        again = partner_ctx.new_page()
+        open_live(again, mid)
+        # test that the saved page opened, learnt of the end, and sent the note it held
+        poll(again, "window.minutedLive.state().ended_at", message="the partner to learn of the end")
+        sync_until_done(again)
+        assert "Noted with no signal" in {e["payload"].get("text") for e in meeting["api"].events(mid)}
+        expect(again.locator("#marker-saved")).to_have_text("The meeting has ended, so notes are closed.")
+    finally:
+        partner_ctx.close()
+
+
 def test_banner_clears_when_back_online_while_recording(live_page, context, meeting):
     page, mid = live_page, meeting["id"]
     open_overview_and_prefetch(page, mid)
