@@ -127,7 +127,8 @@ def right_person(finding, point):
     """The finding names the truth's person: the attendee, a named absent person, or a body spoken for."""
     who = point["who"]
     if who.startswith("named:"):
-        return bool(finding.who_label) and who.split(":", 1)[1].lower() in finding.who_label.lower()
+        said = (finding.who_label or "").lower().replace(".", "")
+        return bool(said) and who.split(":", 1)[1].lower().replace(".", "") in said
     if who.startswith("org:"):
         # said on behalf of a body: the body itself, or the attendee who speaks for it (not the speaker's own promise)
         return bool(finding.who_label) or (finding.who is not None and finding.who != finding.said_by)
@@ -152,7 +153,7 @@ def score(meeting, truth, found):
                 key = (p["same_as"], earlier) if earlier is not None else (p["turn"], i)
             groups.setdefault(key, []).append(p)
         hit, person, due_right, due_total = 0, 0, 0, 0
-        used, missed, wrong = set(), [], []
+        used, missed, wrong, wrong_person = set(), [], [], []
         for members in groups.values():
             match = None
             for p in members:
@@ -167,7 +168,10 @@ def score(meeting, truth, found):
                 continue
             used.add(id(match))
             hit += 1
-            person += right_person(match, p)
+            if right_person(match, p):
+                person += 1
+            else:
+                wrong_person.append(f"{p['who']} got {match.who or match.who_label}: {match.quote[:60]}")
             truth_due = next((q.get("due") for q in members if q.get("due")), None)
             if truth_due:
                 due_total += 1
@@ -189,7 +193,7 @@ def score(meeting, truth, found):
             false.append(f.quote[:90])
         out[kind] = {"truth": len(groups), "found": hit, "person": person, "due_right": due_right,
                      "due_total": due_total, "findings": len(mine), "true_findings": true_findings, "false": false,
-                     "missed": missed, "due_wrong": wrong}
+                     "missed": missed, "due_wrong": wrong, "wrong_person": wrong_person}
     said = sum(len(t["text"]) for t in turns)
     shown, kept = 0, []
     for f in found:
@@ -341,6 +345,8 @@ def main():
                         print(f"    missed {mode} {kind}: {q}")
                     for q in r[mode][kind]["due_wrong"]:
                         print(f"    due {mode} {kind}: {q}")
+                    for q in r[mode][kind]["wrong_person"]:
+                        print(f"    who {mode} {kind}: {q}")
     print()
     for mode in modes:
         print_line(f"ALL ({len(results)} meetings) {mode:<4}", pool(results, mode))
