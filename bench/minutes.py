@@ -61,7 +61,7 @@ from server.minutes import findings  # noqa: E402
 from server.minutes.drafting import content_words  # noqa: E402
 
 TRUTH = ROOT / "bench" / "minutes_truth"
-KINDS = ("refusal", "commitment")
+KINDS = ("refusal", "commitment", "offer", "agreement")
 # the free-text roles of the evaluation meetings, as role ids (for the parent's side and bodies)
 ROLE_WORDS = [
     ("partner", "partner"), ("dad", "second_parent"), ("father", "second_parent"), ("parent", "parent"),

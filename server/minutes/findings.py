@@ -306,8 +306,8 @@ def find(segments, attendees, jurisdiction, meeting_date, child_name=""):
         spans = sentences(text)
         counts = {}
         side = "parent_side" if seg.speaker_id in parent_side else None
-        request = _last_request(previous, parent_side, rs) if previous is not None and seg.speaker_id not in \
-            (None, previous.speaker_id) else None
+        request = _last_request(previous, parent_side, rs, seg.speaker_id) if previous is not None and \
+            seg.speaker_id not in (None, previous.speaker_id) else None
 
         def add(kind, start, end, found, **extra):
             start, end = _trim(text, start, end)
@@ -328,6 +328,11 @@ def find(segments, attendees, jurisdiction, meeting_date, child_name=""):
                         who=seg.speaker_id, reply=reply)
                 continue
             kinds = match_kinds(norm, rs, context)
+            if side and "agreement" in kinds:
+                # "okay" or "yes" from the parent is hearing, not agreeing: only words that say so agree
+                kinds["agreement"] = [(r, m) for r, m in kinds["agreement"] if not r.get("not_from_parent")]
+                if not kinds["agreement"]:
+                    kinds.pop("agreement")
             long = len(sentence.split()) > LONG_SENTENCE_WORDS
             parts = clauses(text, s_start, s_end)
             if "commitment" not in kinds and len(parts) > 1:
@@ -337,8 +342,10 @@ def find(segments, attendees, jurisdiction, meeting_date, child_name=""):
                 if kinds["commitment"] is None:
                     kinds.pop("commitment")
             if side:
-                # the parent's side asks and takes on actions of its own; what it refuses or offers is its own to know
-                kinds = {k: v for k, v in kinds.items() if k in ("request", "commitment", "date", "amount")}
+                # the parent's side asks, agrees to what is put to it, and takes on actions of its own; what it
+                # refuses or offers is its own to know
+                kinds = {k: v for k, v in kinds.items() if k in ("request", "commitment", "agreement", "date",
+                                                                 "amount")}
             if "refusal" in kinds:
                 # "it isn't something we can fund" offers and promises nothing; "we can't do weekly, but what
                 # we could do is…" refuses in one clause and offers in another
@@ -420,17 +427,27 @@ def find(segments, attendees, jurisdiction, meeting_date, child_name=""):
     return out
 
 
-def _last_request(previous, parent_side, rs):
-    """The parent's side's question or request that an utterance answers (the previous utterance's last one)."""
-    if previous.speaker_id not in parent_side:
+# a question put to everyone ("is everyone in agreement that…?"): a professional's "yes" to it agrees
+_PUT_TO_MEETING = re.compile(r"\b(?:is|are) (?:everyone|everybody|we all) (?:happy|agreed|in agreement|okay|ok|content)"
+                             r" (?:with|that)\b")
+
+
+def _last_request(previous, parent_side, rs, speaker_id=None):
+    """What an utterance answers: the parent's side's question or request, or the school's or a service's question
+    or proposal (the previous utterance's last one, said by someone else)."""
+    answering_school = previous.speaker_id not in parent_side
+    if previous.speaker_id is None:
         return None
     spans = sentences(previous.text or "")
     for a, b in reversed(spans):
         sentence = previous.text[a:b]
         norm = normalise(sentence)
-        if sentence.rstrip().endswith("?"):
+        asked = match_kinds(norm, rs, set() if answering_school else {"parent_side"})
+        if sentence.rstrip().endswith("?") and (not (answering_school and speaker_id not in parent_side)
+                                                or _PUT_TO_MEETING.search(norm)):
+            # the school's "yes" to another professional's question is an answer; to a proposal, agreement
             return None if _procedural(norm) else sentence.strip()
-        if match_kinds(norm, rs, {"parent_side"}).get("request"):
+        if asked.get("offer" if answering_school else "request"):
             return sentence.strip()
     return None
 
