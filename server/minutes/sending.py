@@ -320,27 +320,3 @@ def agenda_eml(meeting, user):
     to, cc = default_recipients(meeting)
     return eml(meeting, agenda_message(meeting, user, to, cc), "agenda")
 
-
-# --- help for whoever runs the server ---
-
-
-def email_setup_help():
-    """The README's words on setting up email: (how settings are given, the email setting), or None.
-
-    Pages never name settings; this help page, linked from the "Email isn't set
-    up on this server" note, is for whoever runs Minuted.
-    """
-    from pathlib import Path
-
-    readme = Path(current_app.root_path).parent / "README.md"
-    try:
-        text = readme.read_text(encoding="utf-8")
-    except OSError:
-        return None
-    section = text.split("\n## Configuration", 1)[-1].split("\n## ", 1)[0] if "\n## Configuration" in text else ""
-    intro = section.strip().split("\n\n", 1)[0]
-    items = re.split(r"\n(?=- )", section)
-    email_items = [i.strip() for i in items if "SMTP" in i]
-    if not email_items:
-        return None
-    return {"intro": " ".join(intro.split()), "items": [" ".join(i.split()) for i in email_items]}

@@ -6,6 +6,7 @@ send, print, letters, emailing the agenda; signed-in parents only). Sending
 itself (recipients, the message, SMTP or hand-off, the sent log) is
 server/minutes/sending.py: the views read the request and answer it.
 """
+import re
 from pathlib import Path
 
 from flask import Blueprint
@@ -20,6 +21,7 @@ from flask import send_file
 from flask import url_for
 from itsdangerous import BadData
 from itsdangerous import URLSafeTimedSerializer
+from markupsafe import Markup
 from werkzeug.exceptions import NotFound
 
 from .. import attribution
@@ -477,17 +479,96 @@ def fix_marker(meeting_id, event_id):
     return redirect(url_for("minutes.review", meeting_id=meeting.id) + f"#marker-{event.id}")
 
 
+# the parts of an agenda item's section, by how the draft's lines start (templates/minutes/_point.md.j2)
+CARD_GROUPS = (
+    ("refused", "Refused", re.compile(r"^Refused\b")),
+    ("agreed", "Agreed", re.compile(r"^Agreed\b")),
+    ("actions", "Actions", re.compile(r"^Actions?\b")),
+    ("differ", "Differences of opinion", re.compile(r"^Views differed\b")),
+    ("said", "Said", re.compile(r"")),
+)
+_ITEM_START = re.compile(r"^(?:[-*] |\d+\. )")
+_GROUP_WORD = re.compile(r"^(?:Refused|Agreed), ")
+_EVIDENCE = re.compile(r"(\[\+?\d\d:\d\d:\d\d[^\]<]*\]|\(from the recording: check\))")
+
+
+def _readable(markdown):
+    """The sanitised HTML of some minutes text, with the evidence (times, "check") marked to be shown small."""
+    return Markup(_EVIDENCE.sub(r'<span class="evidence">\1</span>', str(render.to_html(markdown))))
+
+
+def minutes_cards(markdown):
+    """The minutes as cards, one per section (drafting.sections, the parts a redraft merges by).
+
+    Each card keeps its section's exact text (the page puts one edited section back among the others and
+    saves the whole through the minutes API). An agenda item's points are grouped as Refused, Agreed,
+    Actions, Said and Differences of opinion.
+    """
+    cards = []
+    for number, (key, block) in enumerate(drafting.sections(markdown), start=1):
+        first, _, rest = block.partition("\n")
+        heading, body = (first, rest) if key else ("", block)
+        groups = []
+        # an agenda item with points (each carries its time); "Not recorded as discussed." needs no groups
+        if first.startswith("### ") and _EVIDENCE.search(body):
+            items = []
+            for line in body.strip().splitlines():
+                if _ITEM_START.match(line) or not items:
+                    items.append(line)
+                elif line.strip():
+                    items[-1] += "\n" + line
+            found = {}
+            for item in items:
+                start = _ITEM_START.match(item)
+                text = item[start.end():] if start else item
+                name = next(g for g, _, rule in CARD_GROUPS if rule.match(text))
+                # under "Refused" a point need not say "Refused, " again (the text to edit still does)
+                shown = _GROUP_WORD.sub("", text, count=1) if name in ("refused", "agreed") else text
+                found.setdefault(name, []).append((start.group(0) if start else "") + shown)
+            groups = [{"id": g, "label": label, "html": _readable("\n".join(found[g]))}
+                      for g, label, _ in CARD_GROUPS if g in found]
+        cards.append({
+            "n": number, "title": key or "Introduction", "block": block, "heading": heading, "text": body.strip(),
+            "groups": groups, "html": None if groups or not body.strip() else _readable(body),
+        })
+    return cards
+
+
+def review_step(open_points, meeting):
+    """Where the parent is after the meeting: 3 once the minutes went out, else 1 while points wait, else 2."""
+    if any(r.kind == "minutes" for r in meeting.sent):
+        return 3
+    return 1 if open_points else 2
+
+
+def _play_at(points, segments):
+    """Give each point the recording and the moment to play it from (its transcript line's)."""
+    lines = {s["id"]: s for s in segments}
+    for p in points:
+        line = lines.get(p.get("segment_id"))
+        p["recording_id"] = line["recording_id"] if line else None
+        p["offset_s"] = line["offset_s"] if line else None
+    return points
+
+
 @bp.get("/meetings/<meeting_id>/review")
 def review(meeting_id):
-    """Review page: transcript and timeline side by side, suggestions, the draft minutes with a preview."""
+    """After the meeting, one page in steps: 1 check what was captured (the points found, the transcript,
+    the markers), 2 check the minutes (cards per section, edited in place; the whole text as an advanced
+    option); step 3 is the send page. ?part=cards answers the minutes' cards alone (the page refreshes them
+    after each save)."""
     meeting = _meeting(meeting_id)
-    segments, markers = review_data(meeting)
     row = current_minutes(meeting)
+    if request.args.get("part") == "cards":
+        return render_template("minutes/review_cards.html", meeting=meeting, minutes=row,
+                               cards=minutes_cards(row.markdown))
+    segments, markers = review_data(meeting)
+    found = _play_at(suggestions.find(meeting), segments)
     return render_template(
         "minutes/review.html", meeting=meeting, segments=segments, markers=markers,
-        suggestions=suggestions.find(meeting), minutes=row, html=render.to_html(row.markdown),
+        suggestions=found, minutes=row, html=render.to_html(row.markdown), cards=minutes_cards(row.markdown),
         recordings=meeting.recordings, sent=sorted(meeting.sent, key=lambda r: r.sent_at, reverse=True),
-        letters=letters.available(meeting),
+        letters=letters.available(meeting), step=review_step(len(found), meeting),
     )
 
 
@@ -697,8 +778,8 @@ def minutes_helpers():
 
 @bp.get("/help/email")
 def email_help():
-    """How to set up email on this server: the README's own words (for whoever runs Minuted)."""
-    return render_template("minutes/email_help.html", section=sending.email_setup_help())
+    """How to set up email on this server (for whoever runs Minuted; the README's Configuration says the same)."""
+    return render_template("minutes/email_help.html")
 
 
 # --- the OpenAPI description of the API routes above ---
