@@ -75,7 +75,12 @@ def create_app(test_config=None, migrate=None):
     else:
         app.config.update(test_config)
     config.finalise(app)
-    app.before_request(limit_body)  # first: before any hook reads a form
+    from . import logs
+
+    if test_config is None and migrate is None:
+        logs.configure(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])  # under a WSGI server
+    logs.init_app(app)  # first: each request's id, for every line it logs (X-Request-Id)
+    app.before_request(limit_body)  # before any hook reads a form
     app.before_request(clean_form)
 
     # extensions and request hooks, each module binding itself to this app

@@ -4,6 +4,8 @@ import sys
 
 import click
 
+from . import logs
+
 
 def _app(data):
     """Build the app for the data directory given on the command line (or the environment)."""
@@ -87,6 +89,7 @@ def serve(data, host, port, threads, use_https, cert, key, worker, workers):
     if bool(cert) != bool(key):
         raise click.UsageError("--cert and --key go together.")
     app = _app(data)
+    logs.configure(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
     _upgrade(app)
     consumer = None
     if worker:
@@ -136,14 +139,19 @@ def serve(data, host, port, threads, use_https, cert, key, worker, workers):
 @main.command()
 @data_option
 @click.option("--workers", default=1, show_default=True, type=int, help="Jobs run at once (threads).")
-def worker(data, workers):
+@click.option("--metrics-port", type=int, default=None, help="Serve Prometheus metrics on this port (no token: "
+              "bind it where only operators reach, --metrics-host).")
+@click.option("--metrics-host", default="127.0.0.1", show_default=True, help="Address for --metrics-port.")
+def worker(data, workers, metrics_port, metrics_host):
     """Run transcription workers only (the SQLite queue in the data directory, or MINUTED_QUEUE_URL)."""
-    import logging
-
     from . import jobs
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     app = _app(data)
+    logs.configure(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
+    if metrics_port:
+        from . import metrics
+
+        metrics.serve(metrics_port, metrics_host)
     _upgrade(app)  # waits for the database (DB_WAIT_S) rather than exiting when it is not up yet
     queue = "Redis" if app.config.get("QUEUE_URL") else "SQLite"
     click.echo(f"Minuted worker: {workers} thread(s) on the {queue} queue (data: {app.config['DATA_DIR']})")

@@ -74,6 +74,24 @@ def defaults():
         "AUTO_MIGRATE": True,
         "DB_WAIT_S": 60,
         "DB_CONNECT_TIMEOUT_S": 10,  # PostgreSQL: give up on a connection attempt after this (then retry)
+        # PostgreSQL: a statement running longer than this is cancelled (the request answers 503); 0: no limit.
+        # Migrations run without it.
+        "DB_STATEMENT_TIMEOUT_MS": 30000,
+        # the connection pool of each process (PostgreSQL): kept open, more when busy, how long a request waits
+        # for one (then 503), and the age at which a connection is replaced (docs/hosting.md: sizing)
+        "DB_POOL_SIZE": 5,
+        "DB_MAX_OVERFLOW": 10,
+        "DB_POOL_TIMEOUT_S": 10,
+        "DB_POOL_RECYCLE_S": 1800,
+        # Redis: a command not answered within this many seconds fails, and is sent again this many times
+        # with a short backoff (a blip); a queue still away leaves the job in the database for recover()
+        "QUEUE_TIMEOUT_S": 2,
+        "QUEUE_RETRIES": 2,
+        # logs: one line per record with a UTC timestamp and the request id, as key=value "text" or "json"
+        "LOG_FORMAT": "text",
+        "LOG_LEVEL": "INFO",
+        # GET /metrics (Prometheus) answers only with 'Authorization: Bearer <this>'; None: /metrics is off (404)
+        "METRICS_TOKEN": None,
     }
 
 

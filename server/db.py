@@ -180,6 +180,7 @@ def redact_logs():
         _redact(record)
         return record
 
+    factory.__dict__.update(getattr(make, "__dict__", {}))  # the flags of the factories it wraps
     factory.redacts_database_data = True
     logging.setLogRecordFactory(factory)
 
@@ -192,14 +193,64 @@ def init_app(app):
         # a server that restarted has closed every pooled connection: test each before use, so the first
         # request after a restart does not fail; and never wait forever for one that does not answer
         options.setdefault("pool_pre_ping", True)
+        # each process's pool (docs/hosting.md: sizing it against threads and the server's max_connections)
+        for option, setting in (("pool_size", "DB_POOL_SIZE"), ("max_overflow", "DB_MAX_OVERFLOW"),
+                                ("pool_timeout", "DB_POOL_TIMEOUT_S"), ("pool_recycle", "DB_POOL_RECYCLE_S")):
+            if app.config.get(setting) is not None:
+                options.setdefault(option, app.config[setting])
         if str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
             connect_args = dict(options.get("connect_args") or {})
             connect_args.setdefault("connect_timeout", int(app.config.get("DB_CONNECT_TIMEOUT_S") or 10))
+            # a hung statement (a lock held elsewhere, a runaway query) is cancelled, not waited on forever
+            timeout = int(app.config.get("DB_STATEMENT_TIMEOUT_MS") or 0)
+            connect_args["options"] = " ".join(
+                filter(None, [connect_args.get("options"), f"-c statement_timeout={timeout}"]))
             options["connect_args"] = connect_args
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     redact_logs()
     db.init_app(app)
     migrate.init_app(app, db)
+    app.register_error_handler(sa.exc.DBAPIError, busy)
+    app.register_error_handler(sa.exc.TimeoutError, busy)  # no free connection in the pool in time
+
+
+# SQLSTATEs of a statement that may well succeed if sent again: deadlock, serialization failure,
+# lock not available, query canceled (the statement timeout), and the connection lost or refused
+TRANSIENT = {"40P01", "40001", "55P03", "57014", "08000", "08001", "08003", "08004", "08006", "57P01", "57P03"}
+
+
+def transient(exc):
+    """Whether a database error says "try again" (busy, deadlocked, timed out, reconnecting), not "wrong"."""
+    orig = getattr(exc, "orig", exc)
+    if getattr(exc, "connection_invalidated", False) or isinstance(exc, sa.exc.TimeoutError):
+        return True
+    if type(orig).__module__ == "sqlite3":
+        return "locked" in str(orig) or "busy" in str(orig)
+    return getattr(orig, "sqlstate", None) in TRANSIENT
+
+
+def busy(e):
+    """Answer a database that is busy or away with 503 and Retry-After (the phone's outbox sends it again).
+
+    A resend is safe: every write the phone makes is idempotent, and nothing of this
+    request was kept (its transaction is rolled back). Any other database error is a 500.
+    """
+    from .errors import APIError
+    from .errors import handle_api_error
+    from .errors import handle_server_error
+
+    if not transient(e):
+        return handle_server_error(e)  # an IntegrityError no race explains, a missing table: a 500 as before
+    db.session.rollback()
+    orig = getattr(e, "orig", None)
+    log.warning("database busy or away (%s%s); answered 503, to be sent again", type(orig or e).__name__,
+                f" {orig.sqlstate}" if getattr(orig, "sqlstate", None) else "")
+    from flask import make_response
+
+    response = make_response(handle_api_error(
+        APIError(503, "busy", "The server is busy; this was not saved. Send it again.")))
+    response.headers["Retry-After"] = "1"
+    return response
 
 
 MIGRATION_LOCK = 0x4D494E55  # PostgreSQL advisory lock key for migrations ("MINU")
@@ -214,8 +265,35 @@ def upgrade():
     """
     import flask_migrate
 
-    with migration_lock():
+    with _without_statement_timeout(), migration_lock():
         flask_migrate.upgrade(directory=MIGRATIONS)
+
+
+@contextlib.contextmanager
+def _without_statement_timeout():
+    """Let this process's new PostgreSQL connections run without a statement timeout, for a while.
+
+    A migration may rewrite a big table, and a process waiting for the migration lock
+    waits as long as the migration takes. The pool is emptied before and after, so
+    only the connections made meanwhile go without it.
+    """
+    engine = db.engine
+    if engine.url.get_backend_name() != "postgresql":
+        yield
+        return
+
+    def unlimited(dbapi_connection, connection_record):
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET statement_timeout = 0")
+        dbapi_connection.commit()
+
+    engine.dispose()
+    sa.event.listen(engine, "connect", unlimited)
+    try:
+        yield
+    finally:
+        sa.event.remove(engine, "connect", unlimited)
+        engine.dispose()
 
 
 @contextlib.contextmanager
@@ -226,14 +304,24 @@ def migration_lock():
     """
     url = db.engine.url
     if url.get_backend_name() == "postgresql":
-        with db.engine.connect() as connection:
-            connection.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
-            connection.commit()  # the lock is the session's, not the transaction's
-            try:
-                yield
-            finally:
-                connection.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")
-                connection.commit()
+        # a connection of its own, outside the pool (a pool of one still leaves the migration one), and
+        # without the statement timeout: waiting for the lock lasts as long as another's migration
+        from flask import current_app
+
+        args = dict(current_app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("connect_args") or {})
+        args["options"] = " ".join(filter(None, [args.get("options"), "-c statement_timeout=0"]))
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args=args)
+        try:
+            with engine.connect() as connection:
+                connection.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
+                connection.commit()  # the lock is the session's, not the transaction's
+                try:
+                    yield
+                finally:
+                    connection.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")
+                    connection.commit()
+        finally:
+            engine.dispose()
         return
     path = url.database if url.get_backend_name() == "sqlite" else None
     if not path or path == ":memory:" or path.startswith("file:"):

@@ -65,6 +65,7 @@ from flask import has_app_context
 from huey.consumer import Consumer as HueyConsumer
 
 from . import audio_store
+from . import metrics
 from .db import db
 from .db import now_utc
 from .models import Recording
@@ -112,10 +113,37 @@ def make_huey(config):
     if url and url.startswith(("redis://", "rediss://", "unix://")):
         # a sorted set (Redis 5+), under a name of its own: the plain list of earlier versions is left
         # behind, and recover() at start-up queues again whatever it held
-        return PriorityRedisHuey("minuted.lanes", url=url, immediate=immediate)
+        return PriorityRedisHuey("minuted.lanes", connection_pool=redis_pool(config), immediate=immediate,
+                                 read_timeout=_read_timeout(config))
     if url:
         raise ValueError(f"MINUTED_QUEUE_URL must be a redis:// URL (got {url.split(':')[0]}:…)")
     return SqliteHuey("minuted", filename=str(Path(config["DATA_DIR"]) / "queue.sqlite3"), immediate=immediate)
+
+
+def redis_pool(config):
+    """Return a Redis connection pool with a socket timeout and a small bounded retry (a Redis blip).
+
+    A command unanswered after QUEUE_TIMEOUT_S fails and is sent again QUEUE_RETRIES
+    times, 0.1 s then 0.2 s … (at most 0.5 s) apart: a stall of a second or two is
+    ridden out, and a Redis that stays away costs a request a few seconds, never more
+    (its job waits in the database for recover()). Sending a command again is safe:
+    a task is queued as one sorted-set member, so the same ZADD twice is one entry.
+    """
+    import redis
+    from redis.backoff import ExponentialBackoff
+    from redis.retry import Retry
+
+    timeout = float(config.get("QUEUE_TIMEOUT_S") or 2)
+    return redis.ConnectionPool.from_url(
+        config["QUEUE_URL"], socket_timeout=timeout, socket_connect_timeout=timeout,
+        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), int(config.get("QUEUE_RETRIES") or 0)),
+        health_check_interval=30,
+    )
+
+
+def _read_timeout(config):
+    """How long a worker's blocking pop waits on an empty queue: less than the socket timeout."""
+    return max(0.1, min(1.0, float(config.get("QUEUE_TIMEOUT_S") or 2) / 2))
 
 
 def init_app(app):
@@ -292,12 +320,32 @@ def job_for(recording_id):
     ).scalar_one_or_none()
 
 
+def _lock_recording(recording_id):
+    """Hold the recording's row until the next commit, so racing requests decide about its job in turn.
+
+    A no-op UPDATE: on PostgreSQL a row lock; on SQLite the write lock, taken by the
+    transaction's first statement, so the job_for() that follows reads what the other
+    request committed (the one-job rule has no unique constraint to lean on).
+    """
+    db.session.execute(
+        db.update(Recording).where(Recording.id == recording_id).values(status=Recording.status)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def request_transcription(recording):
     """Queue the recording for (more) transcription; commits. One queued/running job per recording.
 
     Returns:
         The job row.
     """
+    job = job_for(recording.id)
+    if job is not None and job.status == "queued":
+        return job  # the common case, a phone's next chunk: its worker loops for it, nothing to write
+    # racing requests (resent chunks, finish twice) decide in turn, and make one job between them
+    if job is not None:
+        db.session.expire(job)
+    _lock_recording(recording.id)
     job = job_for(recording.id)
     if job is None:
         job = TranscriptionJob(meeting_id=recording.meeting_id, recording_id=recording.id, status="queued", state={})
@@ -308,6 +356,7 @@ def request_transcription(recording):
     # running (or done, or failed): flip to queued so the worker loops for the new audio (see the module docstring)
     for _ in range(3):
         if job.status == "queued":
+            db.session.commit()  # nothing changed: let the recording go
             return job
         was, owner, beat = job.status, (job.state or {}).get("owner"), job.updated_at
         changed = _cas(job, {"status": "queued", "error": None})
@@ -550,6 +599,7 @@ def run_job(job_id):
     running[job_id] = attempt
     huey = app.extensions["huey"]
     looked = time.monotonic()
+    measured, outcome = metrics.job_started(job_id, "upload" if makes_way else "live"), "failed"
 
     def check(saved=False):
         """Stop here if the claim is gone or the worker is stopping; after a saved window, make way for live work."""
@@ -567,9 +617,11 @@ def run_job(job_id):
         while True:
             _transcribe_pass(job_id, attempt, check)
             if _complete(job_id, attempt):
+                outcome = "done"
                 _release_audio(job_id)
                 return
     except Released as e:
+        outcome = "made_way" if isinstance(e, MakeWay) else "released"
         db.session.rollback()
         running.pop(job_id, None)  # released here, not by the stopping consumer as well
         if release(job_id, attempt):
@@ -578,6 +630,7 @@ def run_job(job_id):
         if not isinstance(e, MakeWay):
             _release_audio(job_id, finished_only=False)  # this worker is leaving: another will read the audio
     except LostClaim:
+        outcome = "taken_over"
         db.session.rollback()
         log.info("transcription job %s was taken over by another worker", job_id)
     except AudioDecodeError as e:
@@ -587,6 +640,7 @@ def run_job(job_id):
         # the database went away (a restart, a network blip): not the job's fault, so no "failed" for the
         # parent to retry; back to the queue at its last saved window, or, while the database is still
         # away, left to its lease: another worker's watcher queues it again once the database answers
+        outcome = "database_lost"
         db.session.rollback()
         log.warning("transcription job %s lost the database (%s); it resumes at its last saved window",
                     job_id, type(e).__name__)
@@ -603,6 +657,7 @@ def run_job(job_id):
     finally:
         running.pop(job_id, None)
         heartbeat.stop()
+        metrics.job_ended(job_id, measured, outcome)
 
 
 def _complete(job_id, attempt):

@@ -14,11 +14,13 @@ import uuid
 from pathlib import Path
 
 from flask import current_app
+from sqlalchemy.exc import IntegrityError
 
 from . import attribution
 from . import audio_store
 from . import jobs
 from .db import db
+from .db import savepoint
 from .db import now_utc
 from .errors import APIError
 from .models import Chunk
@@ -75,14 +77,31 @@ def _probe(path):
                        f"The recording could not be read as audio: {e.reason}.") from None
 
 
-def store_upload(meeting, file, at_ms=0):
+UPLOAD_KEYS = uuid.UUID("5c0b5c2e-53d4-4a53-9d5e-6d8f6a0e7d21")  # namespace of the ids made from client keys
+
+
+def upload_id(meeting, user, key):
+    """Return the recording id an upload with this client key gets (a fresh one without a key).
+
+    The id is made from the account, the meeting and the key, so the same upload sent
+    again (a retry after a lost answer, or twice at once) names the same recording and
+    its primary key lets only one of them in.
+    """
+    if key is None:
+        return str(uuid.uuid4())
+    return str(uuid.uuid5(UPLOAD_KEYS, f"{user.id}/{meeting.id}/{key}"))
+
+
+def store_upload(meeting, file, at_ms=0, recording_id=None):
     """Store an uploaded recording as a finished Recording with one chunk (probed first); commit.
 
-    Nothing is stored when the file is not audio.
+    Return (recording, created). Nothing is stored when the file is not audio. With a
+    recording_id from upload_id(), an upload already stored under that id is returned
+    (created False) and nothing new is stored; the same key with a different file is a 409.
     """
     mime = _upload_mime(file)
     recording = Recording(
-        id=str(uuid.uuid4()), meeting_id=meeting.id, mime=mime, at_ms=at_ms, source="upload",
+        id=recording_id or str(uuid.uuid4()), meeting_id=meeting.id, mime=mime, at_ms=at_ms, source="upload",
         filename=(os.path.basename(file.filename or "") or None) and os.path.basename(file.filename)[:255],
         status="finished", finished_at=now_utc(),
     )
@@ -99,10 +118,23 @@ def store_upload(meeting, file, at_ms=0):
                 out.write(block)
             out.flush()
             os.fsync(out.fileno())
+        if recording_id is not None and (stored := _stored_upload(meeting, recording_id)) is not None:
+            return _same_upload(stored, digest.hexdigest()), False
         _probe(tmp)
         key = audio_store.chunk_key(recording, 0)
-        db.session.add(recording)
-        db.session.add(Chunk(recording_id=recording.id, seq=0, size=size, sha256=digest.hexdigest(), key=key))
+        try:
+            # the rows first, in a savepoint: the recording's primary key picks one of racing
+            # uploads with the same client key, and only that one hands its file to the store
+            with savepoint():
+                db.session.add(recording)
+                db.session.add(Chunk(recording_id=recording.id, seq=0, size=size, sha256=digest.hexdigest(),
+                                     key=key))
+        except IntegrityError:
+            db.session.rollback()
+            stored = _stored_upload(meeting, recording.id) if recording_id is not None else None
+            if stored is None:
+                raise
+            return _same_upload(stored, digest.hexdigest()), False
         try:
             audio_store.store().put(key, tmp)  # the file in place (or its parts inserted) before the commit
             db.session.commit()
@@ -112,7 +144,24 @@ def store_upload(meeting, file, at_ms=0):
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return recording
+    return recording, True
+
+
+def _stored_upload(meeting, recording_id):
+    """Return the upload stored under recording_id, or None; a 409 for an id another meeting holds."""
+    stored = db.session.execute(
+        db.select(Recording).where(Recording.id == recording_id).execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if stored is not None and (stored.meeting_id != meeting.id or stored.source != "upload"):
+        raise APIError(409, "conflict", "That Idempotency-Key was used for something else.")
+    return stored
+
+
+def _same_upload(stored, sha256):
+    """Return the stored upload if it holds these bytes; else a 409 (the key was used for another file)."""
+    if {c.sha256 for c in stored.chunks} != {sha256}:
+        raise APIError(409, "conflict", "That Idempotency-Key was used for a different file; send a new key.")
+    return stored
 
 
 # --- reading ------------------------------------------------------------

@@ -8,14 +8,18 @@ audio store; 503 in the one JSON error shape, naming what failed, takes the
 process out of rotation until it recovers.
 """
 import functools
+import hmac
 
 from flask import Blueprint
+from flask import Response
 from flask import current_app
 from flask import jsonify
+from flask import request
 
 from .. import audio_store
 from ..db import MIGRATIONS
 from ..db import db
+from ..errors import APIError
 from ..errors import error_body
 
 bp = Blueprint("health", __name__)
@@ -44,6 +48,24 @@ def readyz():
         response.status_code = 503
         return response
     return {"status": "ready", "checks": {"database": "ok", "queue": "ok", "storage": "ok"}}
+
+
+@bp.get("/metrics")
+def metrics():
+    """Prometheus metrics, for the operator's token only (``METRICS_TOKEN``; off, a 404, when unset)."""
+    from .. import metrics as prometheus
+
+    token = current_app.config.get("METRICS_TOKEN")
+    if not token:
+        raise APIError(404, "not_found", "Not found.")
+    sent = request.headers.get("Authorization", "")
+    if not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+        response = jsonify(error_body("unauthorized", "Send the metrics token as 'Authorization: Bearer …'."))
+        response.status_code = 401
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+    return Response(prometheus.render(), mimetype=prometheus.CONTENT_TYPE_LATEST.split(";")[0],
+                    headers={"Cache-Control": "no-store"})
 
 
 @functools.cache

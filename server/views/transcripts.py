@@ -49,9 +49,21 @@ def upload(meeting_id):
         raise APIError(400, "bad_request", "Send the recording as a multipart form field named 'file'.",
                        {"file": "missing"})
     at_ms = transcripts.upload_at_ms(request.form.get("at_ms"))
-    recording = transcripts.store_upload(meeting, file, at_ms)
-    job = jobs.request_transcription(recording)
+    key = _idempotency_key()
+    recording, created = transcripts.store_upload(
+        meeting, file, at_ms, None if key is None else transcripts.upload_id(meeting, g.user, key))
+    # a retry of a stored upload answers as the first did, with its job as it is now (never a second one)
+    job = (None if created else jobs.job_for(recording.id)) or jobs.request_transcription(recording)
     return {"recording_id": recording.id, "job": transcripts.job_dict(job)}, 202
+
+
+def _idempotency_key():
+    """Return the upload's client key (the Idempotency-Key header, or a form field 'idempotency_key'), or None."""
+    key = request.headers.get("Idempotency-Key") or request.form.get("idempotency_key") or None
+    if key is not None and not (len(key) <= 255 and key.isascii() and key.isprintable() and key.strip()):
+        raise APIError(400, "bad_request", "An Idempotency-Key is 1 to 255 printable ASCII characters.",
+                       {"idempotency_key": "not a key"})
+    return key
 
 
 @bp.get(API + "/transcript")
@@ -192,12 +204,19 @@ openapi.extend(
                 **openapi.op(
                     "Upload a recording (m4a/AAC, mp3, wav, ogg, webm, mp4, flac) and queue its transcription",
                     ok=openapi._obj(["recording_id", "job"], recording_id=openapi.S, job=openapi.ref("TranscriptionJob")),
-                    status="202", errors=("400", "401", "404", "413", "415", "422"),
+                    status="202", errors=("400", "401", "404", "409", "413", "415", "422"),
                 ),
                 "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": openapi._obj(
                     ["file"], file={"type": "string", "format": "binary"},
                     at_ms={"type": "integer", "description": "where it starts on the meeting timeline (default 0)"},
+                    idempotency_key={"type": "string", "maxLength": 255,
+                                     "description": "the Idempotency-Key header, as a field"},
                 )}}},
+                "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
+                                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                                "description": "the client's key for this upload: the same key again answers "
+                                               "with the recording already stored (same file) or 409 (another "
+                                               "file), never a second recording"}],
             }
         },
         _M + "/transcript": {
@@ -251,7 +270,7 @@ def page_upload(meeting_id):
         flash("Choose a recording to upload.", "error")
         return redirect(url_for("transcripts.page", meeting_id=meeting.id))
     try:
-        recording = transcripts.store_upload(meeting, file, 0)
+        recording, _ = transcripts.store_upload(meeting, file, 0)
         jobs.request_transcription(recording)
     except APIError as e:
         flash(e.message, "error")
