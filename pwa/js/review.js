@@ -1,10 +1,12 @@
-/* Review page: play from a line, check the points from the recording, edit the minutes with a live preview,
-   redraft. */
+/* Review page, in steps: 1 play from a line and check the points from the recording; 2 the minutes as cards
+   edited in place, the whole text (with a live preview) as an advanced option, redraft. Step 3 is the send
+   page. */
 import { api, ApiError } from './api.js';
 import { show } from './ui/toasts.js';
 import { livePreview } from './review/preview.js';
 import { mountPlayer } from './review/player.js';
 import { mountPoints } from './review/points.js';
+import { mountCards } from './review/cards.js';
 
 const root = document.querySelector('[data-review]');
 
@@ -15,7 +17,7 @@ function handleError(error) {
   });
 }
 
-function mountEditor(base) {
+function mountEditor(base, refreshCards) {
   const textarea = document.getElementById('minutes-md');
   const preview = document.getElementById('minutes-preview');
   const status = document.getElementById('minutes-status');
@@ -24,22 +26,29 @@ function mountEditor(base) {
   const refresh = livePreview(textarea, preview, `${base}/minutes/preview`);
   let saved = textarea.value;
 
-  const setMinutes = (minutes) => {
+  // the cards are drawn again from the server; the text box and the preview take the new version
+  const setMinutes = async (minutes) => {
     textarea.value = minutes.markdown;
     textarea.dataset.version = minutes.version;
     saved = minutes.markdown;
     preview.innerHTML = minutes.html; // sanitised on the server (nh3)
     document.getElementById('minutes-version').textContent = minutes.version;
+    await refreshCards();
+  };
+
+  /** Save the whole minutes (the text box's, or a card's put back among the others) as a new version. */
+  const saveText = async (markdown) => {
+    const minutes = await api(`${base}/minutes`, {
+      method: 'PUT',
+      body: { markdown, base_version: Number(textarea.dataset.version) },
+    });
+    await setMinutes(minutes);
+    status.textContent = `Saved as version ${minutes.version}.`;
   };
 
   const save = async () => {
     if (textarea.value === saved) return false;
-    const minutes = await api(`${base}/minutes`, {
-      method: 'PUT',
-      body: { markdown: textarea.value, base_version: Number(textarea.dataset.version) },
-    });
-    setMinutes(minutes);
-    status.textContent = `Saved as version ${minutes.version}.`;
+    await saveText(textarea.value);
     return true;
   };
 
@@ -53,7 +62,7 @@ function mountEditor(base) {
 
   const redraft = async (replace) => {
     const minutes = await api(`${base}/minutes`, { method: 'POST', body: { replace } });
-    setMinutes(minutes);
+    await setMinutes(minutes);
     conflicts.hidden = true;
     conflicts.replaceChildren();
     const kept = minutes.conflicts.length
@@ -103,13 +112,21 @@ function mountEditor(base) {
   window.addEventListener('beforeunload', (event) => {
     if (textarea.value !== saved) event.preventDefault();
   });
-  return { refresh, redraft: redraftFromMeeting };
+  return { refresh, redraft: redraftFromMeeting, saveText };
 }
 
 if (root) {
   const base = root.dataset.api;
+  // back from fixing a marker (#marker-…): open the disclosure it sits in, where the browser does not
+  const target = window.location.hash ? document.getElementById(window.location.hash.slice(1)) : null;
+  target?.closest('details')?.setAttribute('open', '');
   mountPlayer(root, document.getElementById('player'), (recording) => `${base}/recordings/${recording}/audio`);
-  const editor = mountEditor(base);
+  const cards = document.getElementById('draft');
+  let refreshCards = async () => {};
+  const editor = mountEditor(base, () => refreshCards());
+  if (cards && editor) {
+    refreshCards = mountCards(cards, window.location.pathname, { save: editor.saveText, onError: handleError });
+  }
   const points = document.querySelector('[data-points]');
   if (points && editor) mountPoints(points, base, { redraft: editor.redraft, onError: handleError });
 }

@@ -86,7 +86,9 @@ def test_review_accept_edit_send(page, sign_in, check_a11y, meeting, smtp):
     expect(page.get_by_role("heading", name=re.compile(r"^Review: EHCP annual review"))).to_be_visible()
     check_a11y(page)
 
-    # tap a transcript line: the player loads the joined recording and seeks to that moment (2:20)
+    # tap a transcript line (the transcript sits behind a disclosure): the player loads the joined recording
+    # and seeks to that moment (2:20)
+    page.locator("#transcript summary").click()
     page.locator("#segments button", has_text="That's not something we can offer").click()
     for _ in range(100):
         if page.evaluate("() => document.getElementById('player').currentTime") >= 139:
@@ -104,7 +106,8 @@ def test_review_accept_edit_send(page, sign_in, check_a11y, meeting, smtp):
     # redraft: the refusal is in the minutes, with its evidence
     page.get_by_role("button", name="Redraft from the meeting").click()
     expect(page.locator("#minutes-status")).to_contain_text("Redrafted as version")
-    editor = page.get_by_label("Minutes (Markdown)")
+    page.get_by_text("Advanced: edit the whole text").click()
+    editor = page.get_by_label("The whole minutes as text")
     expect(editor).to_have_value(
         re.compile(r"- Refused, Mr David Lee \(Head teacher / principal\): “We can't offer speech therapy at home, "
                    r"I'm afraid that's not possible\.” \[09:45:20\]\n")

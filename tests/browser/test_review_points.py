@@ -176,7 +176,7 @@ def test_confirm_fix_and_remove_points(page, sign_in, check_a11y, meeting):
     # redraft from the points section: the editor gets the new draft
     page.get_by_role("button", name="Redraft the minutes now").click()
     expect(page.locator("#minutes-status")).to_contain_text("Redrafted as version")
-    expect(page.get_by_label("Minutes (Markdown)")).to_have_value(re.compile(re.escape(FIXED_TEXT[:30])))
+    expect(page.get_by_label("The whole minutes as text")).to_have_value(re.compile(re.escape(FIXED_TEXT[:30])))
     expect(page.get_by_role("button", name="Redraft the minutes now")).to_be_hidden()
     expect(page.locator("#points-status")).to_have_text("Redrafted. The minutes below include what you checked.")
 
