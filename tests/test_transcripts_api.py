@@ -332,3 +332,17 @@ def test_upload_from_the_page(parent, app, monkeypatch):
         content_type="multipart/form-data", follow_redirects=True,
     )
     assert len(queued) == 1 and 'class="flash flash-error"' in response.text
+    # test that the same form sent twice (a double tap) stores one recording: the page gives each form a key
+    import re
+    page = parent.client.get(f"/meetings/{meeting['id']}/transcript").text
+    key = re.search(r'name="idempotency_key" value="([0-9a-f]{32})"', page).group(1)
+    for _ in range(2):
+        token = parent.csrf(f"/meetings/{meeting['id']}/transcript")
+        response = parent.client.post(
+            f"/meetings/{meeting['id']}/transcript/upload",
+            data={"csrf_token": token, "idempotency_key": key,
+                  "file": (BytesIO(clip.read_bytes()), "memo.flac", "audio/flac")},
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 302
+    assert len(set(queued)) == 2

@@ -3,6 +3,8 @@
 One blueprint with full paths, because it serves both the API (JSON, the one
 error shape) and a page for people.
 """
+import uuid
+
 from flask import Blueprint
 from flask import Response
 from flask import flash
@@ -140,6 +142,7 @@ def page(meeting_id):
         meeting=meeting,
         t=transcripts.transcript(meeting, words=True),
         names=transcripts.speaker_names(meeting),
+        upload_key=uuid.uuid4().hex,  # one per page: sending the form twice stores one recording
     )
 
 
@@ -270,8 +273,12 @@ def page_upload(meeting_id):
         flash("Choose a recording to upload.", "error")
         return redirect(url_for("transcripts.page", meeting_id=meeting.id))
     try:
-        recording, _ = transcripts.store_upload(meeting, file, 0)
-        jobs.request_transcription(recording)
+        key = _idempotency_key()
+        recording, created = transcripts.store_upload(
+            meeting, file, 0, None if key is None else transcripts.upload_id(meeting, g.user, key))
+        # the same form sent twice (a double tap, a retry) stores one recording with one job
+        if created or jobs.job_for(recording.id) is None:
+            jobs.request_transcription(recording)
     except APIError as e:
         flash(e.message, "error")
     else:
