@@ -34,18 +34,9 @@ import time
 import uuid
 from pathlib import Path
 
-MINUTED = Path(sys.executable).parent / "minuted"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def percentile(values, p):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] if values else float("nan")
+from sync import MINUTED  # the same helpers as the one-burst sync bench
+from sync import free_port
+from sync import percentile
 
 
 class Client:
