@@ -41,7 +41,7 @@ async function fromNetworkKeepCopy(request) {
     const response = await fetch(request);
     if (response.status === 403 && new URL(request.url).pathname.endsWith('/live')) {
       // the meeting has ended: a partner's phone still needs its saved page to send the notes it holds
-      const saved = await cache.match(request, { ignoreVary: true });
+      const saved = await cache.match(request, { ignoreVary: true, ignoreSearch: true });
       if (saved) return saved;
     }
     // keep only real pages: not redirects (to the login page), not errors

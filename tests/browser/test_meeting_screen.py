@@ -18,6 +18,7 @@ from .conftest import fake_mic_args
 from .test_meeting_mode import MARKERS
 from .test_meeting_mode import Api
 from .test_meeting_mode import add_person
+from .test_meeting_mode import live_ready
 from .test_meeting_mode import make_meeting
 from .test_meeting_mode import open_live
 from .test_meeting_mode import open_overview_and_prefetch
@@ -402,7 +403,8 @@ def test_partner_reopening_after_the_end_still_sends_its_notes(browser, page, se
         partner.goto(url)
         partner.get_by_role("button", name="Join").click()
         partner.wait_for_url(f"**/meetings/{mid}/live")
-        open_live(partner, mid)  # opened again once the service worker is in charge, so a copy is kept
+        live_ready(partner)  # the first visit, before the service worker is in charge: the page keeps its own copy
+        poll(partner, "caches.open('minuted-pages').then((c) => c.keys()).then((k) => k.length)", message="a copy")
         sync_until_done(partner)
         # the partner's phone loses the signal, takes a note, and the page is closed
         partner_ctx.set_offline(True)

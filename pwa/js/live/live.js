@@ -194,7 +194,16 @@ function vibrate() {
   if (navigator.vibrate && navigator.userActivation && navigator.userActivation.hasBeenActive) navigator.vibrate(200);
 }
 
+/* a round that could not finish is tried again soon, then less often (2 s, 4 s … 16 s; the 20-s tick takes over):
+   Background Sync is missing on iOS, and a phone back in signal should not wait for the next tick */
+let retryMs = 0;
+function retrySoon() {
+  retryMs = Math.min(retryMs ? retryMs * 2 : 2000, 16000);
+  kickSoon(retryMs);
+}
+
 async function registerBackgroundSync() {
+  retrySoon();
   try {
     const reg = await navigator.serviceWorker.ready;
     if (reg.sync) await reg.sync.register('minuted-sync');
@@ -763,6 +772,22 @@ function wire() {
   setInterval(() => { if (S.meeting) drawClock(); }, 1000);
 }
 
+/**
+ * A page opened before the service worker took charge (a partner's first visit from the join link) was not kept
+ * by it: keep a copy here, so this phone can open the meeting again with no signal or after the meeting ended.
+ */
+async function keepCopy() {
+  if (!('caches' in window) || !navigator.onLine) return;
+  try {
+    const pages = await caches.open('minuted-pages');
+    if (await pages.match(window.location.href, { ignoreVary: true })) return;
+    const response = await fetch(window.location.href, { credentials: 'same-origin', headers: { Accept: 'text/html' } });
+    if (response.ok && !response.redirected) await pages.put(window.location.href, response);
+  } catch (err) {
+    console.warn('could not keep a copy of the meeting page', err);
+  }
+}
+
 async function mount() {
   S.deviceId = await loadDeviceId();
   await loadOffset();
@@ -770,7 +795,7 @@ async function mount() {
     deviceId: S.deviceId,
     onChange: () => { refreshSoon(); },
     // a completed round trip: the app's "couldn't be reached" banner can go
-    onReached: () => window.dispatchEvent(new Event('minuted:reachable')),
+    onReached: () => { retryMs = 0; window.dispatchEvent(new Event('minuted:reachable')); },
     onError: (err) => handleError(err, 'Sync problem.'),
     // only when a round could not finish: the SW's `sync` event then wakes us when the network is back
     onPaused: registerBackgroundSync,
@@ -800,6 +825,7 @@ async function mount() {
     interrupted('The recording was interrupted.');
   }
   kick();
+  keepCopy();
 }
 
 async function reload() {
