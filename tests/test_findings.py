@@ -149,11 +149,33 @@ def test_an_agreement_says_what_it_agrees_to():
     ("by the end of term", "england", "2026-03-27", True),
     ("before spring break", "us", "2026-03-20", True),
     ("the 3rd of January", "england", "2027-01-03", False),
+    ("by the 31st of March next year", "england", "2027-03-31", False),
+    ("in June next year", "england", "2027-06-30", False),
 ])
 def test_due_dates_from_the_words(text, jurisdiction, iso, approx):
     due = resolve(text, DAY, jurisdiction)
     assert due is not None and due.iso() == iso and due.approx is approx
     assert due.phrase in text
+
+
+@pytest.mark.parametrize("text, jurisdiction", [
+    ("Dr Hughes will see her in the new year.", "england"),
+    ("Becky's coming in after the Christmas holidays.", "england"),
+    ("We'll pick it up in the new year.", "us"),
+])
+def test_the_new_year_said_in_the_autumn_is_the_first_day_of_the_next_term(text, jurisdiction):
+    autumn = datetime.date(2026, 11, 12)
+    due = resolve(text, autumn, jurisdiction)
+    assert due.approx and due.date.year == 2027 and due.date.month == 1 and due.phrase in text
+
+
+def test_if_you_want_leaves_the_choice_to_the_parent_an_offer_not_a_promise():
+    mine = findings.find([utterance("If you want, I can send you the activities too, so you can do them at home.")],
+                         {"s": SPEAKER}, "england", DAY)
+    assert [f.kind for f in mine] == ["offer"]
+    mine = findings.find([utterance("If you send it over, I'll take it to the next panel.")], {"s": SPEAKER}, "england",
+                         DAY)
+    assert [f.kind for f in mine] == ["commitment"]
 
 
 @pytest.mark.parametrize("text", ["at the end of every half term", "each week"])

@@ -354,6 +354,10 @@ def find(segments, attendees, jurisdiction, meeting_date, child_name=""):
                             (k := match_kinds(normalise(text[a:b]), rs, context)).get(other) and "refusal" not in k
                             for a, b in parts):
                         kinds.pop(other)
+            for kind, found in list(kinds.items()):
+                # "if you want, I can send you the activities" leaves the choice to the parent: an offer
+                for other in {o for rule, _ in found for o in rule.get("outranks", ())}:
+                    kinds.pop(other, None)
             if "commitment" in kinds:
                 # "if you send it, I'll take it to panel" is a promise; "of course. I'll…" agrees by promising
                 kinds.pop("offer", None)

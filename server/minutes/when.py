@@ -52,7 +52,7 @@ class Due:
 _NUM = r"(?P<n>\d+|" + "|".join(sorted((re.escape(k) for k in NUMBERS), key=len, reverse=True)) + ")"
 _DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?|(?P<dayword>" + "|".join(sorted(ORDINALS, key=len, reverse=True)) + ")"
 _MONTH = r"(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
-_YEAR = r"(?:,? (?P<year>20\d\d))?"
+_YEAR = r"(?:,? (?P<year>20\d\d)|(?P<nextyear> next year))?"
 _WEEKDAY = "|".join(WEEKDAYS)
 
 _RECURRING = re.compile(
@@ -93,6 +93,8 @@ _TERM_PATTERNS = {
         ("summer", re.compile(r"\b(?:before|by) (?:the )?summer(?: holidays?| break)?\b|\bby the end of (?:the )?(?:school )?year\b|\bby the end of (?:the )?summer term\b")),
         ("term_end", re.compile(r"\b(?:by |before )?(?:the )?end of (?:this |the )?term\b")),
         ("next_term", re.compile(r"\b(?:next term|in the new term|at the start of (?:next|the new) term)\b")),
+        # said in the autumn term: the spring term's first day
+        ("new_year", re.compile(r"\b(?:in|after|early in|at the start of) the new year\b|\bafter (?:the )?christmas(?: holidays?| break)?\b")),
     ],
     "us": [
         ("thanksgiving", re.compile(r"\b(?:before|by) thanksgiving(?: break)?\b")),
@@ -103,6 +105,7 @@ _TERM_PATTERNS = {
         ("semester_end", re.compile(r"\b(?:by |before )?(?:the )?end of (?:the |this )?semester\b")),
         ("year_end", re.compile(r"\b(?:by |before )?(?:the )?end of (?:the |this )?school year\b|\b(?:before|by) (?:the )?summer(?: break)?\b")),
         ("next_semester", re.compile(r"\b(?:next semester|at the start of (?:next|the new) semester)\b")),
+        ("new_year", re.compile(r"\b(?:in|after|early in|at the start of) the new year\b")),
     ],
 }
 
@@ -164,6 +167,9 @@ def _term_date(key, meeting_date, jurisdiction):
         return None
     if key == "term_end":
         return current["end"]
+    if key == "new_year":
+        later = [t for t in terms if t["start"] > meeting_date and t["start"].month <= 2]
+        return later[0]["start"] if later else None
     if key in ("next_term", "next_semester"):
         later = [t for t in terms if t["start"] > meeting_date]
         return later[0]["start"] if later else None
@@ -192,8 +198,8 @@ def _resolve_one(key, m, meeting_date, jurisdiction=None):
     g = m.groupdict()
     if key in ("date_dm", "date_md"):
         day = int(g["day"]) if g.get("day") else ORDINALS.get((g.get("dayword") or "").lower())
-        return _next_on_or_after(day, MONTHS[g["month"].lower()], int(g["year"]) if g.get("year") else None,
-                                 meeting_date) if day else None
+        year = int(g["year"]) if g.get("year") else meeting_date.year + 1 if g.get("nextyear") else None
+        return _next_on_or_after(day, MONTHS[g["month"].lower()], year, meeting_date) if day else None
     if key == "day_only":
         day = int(g["day"])
         for months_on in range(0, 3):
@@ -203,7 +209,8 @@ def _resolve_one(key, m, meeting_date, jurisdiction=None):
         return None
     if key == "month":
         month = MONTHS[g["month"].lower()]
-        year = int(g["year"]) if g.get("year") else meeting_date.year + (month < meeting_date.month)
+        year = int(g["year"]) if g.get("year") else meeting_date.year + 1 if g.get("nextyear") else \
+            meeting_date.year + (month < meeting_date.month)
         edge = g["edge"].lower()
         if edge == "before":
             first = datetime.date(year, month, 1)
