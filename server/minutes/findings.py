@@ -49,7 +49,10 @@ _CONTINUATION = ("send|share|email|write|call|ring|arrange|set up|book|update|ad
 _CLAUSE = re.compile(
     r";\s+|,?\s+but\s+|,\s+(?:and|so|then|and then)\s+"
     r"|\s+and\s+(?=(?:[Ii]|[Ww]e|[Yy]ou|[Tt]hey|[Hh]e|[Ss]he|[A-Z][a-z]+)(?:'ll|’ll|\s+will)\b)"
+    # a comma where a full stop was heard: "I'll be honest, I don't know, I'll find out and let you know"
+    r"|,\s+(?=(?:I|[Ww]e)(?:'ll|’ll|\s+will)\b)"
     rf"|(?<!\bcome)(?<!\bgo)(?<!\btry)\s+and\s+(?=(?:then\s+)?(?:{_CONTINUATION})\b)")
+_SUBORDINATE = re.compile(r"(?:once|when|whenever|if|as soon as|after|before|until|unless)\b", re.IGNORECASE)
 _PROCEDURAL_QUESTION = re.compile(
     r"^(?:can|could|may) (?:i|we) (?:just )?(?:add|say|ask|come in|check|start|move on|have a (?:break|minute))\b"
     r"|^(?:shall|should) we\b|^(?:is|are) (?:everyone|we all)\b|^(?:any|anything) (?:other|else)\b|^sorry\b")
@@ -156,7 +159,14 @@ def clauses(text, start, end):
         at = m.end()
     if text[at:end].strip():
         out.append((at, end))
-    return out
+    # "once it's signed, we'll have it done by…": a clause that only sets the condition stays with its promise
+    merged = []
+    for a, b in out:
+        if merged and _SUBORDINATE.match(text[merged[-1][0]:merged[-1][1]]) and text[merged[-1][1]:a].strip() == ",":
+            merged[-1] = (merged[-1][0], b)
+        else:
+            merged.append((a, b))
+    return merged
 
 
 def _vetoed(kind, norm, rs):
