@@ -1,8 +1,10 @@
 """The minutes API and pages: versions, edits, preview, letters, audio, hand-offs, access and injection."""
 import email
+import io
 import re
 from email import policy
 
+import pypdf
 import pytest
 from icalendar import Calendar
 
@@ -121,8 +123,8 @@ def test_preview_is_sanitised(parent, meeting_id):
     assert "&lt;script&gt;" in html
 
 
-@pytest.mark.parametrize("path", ["/minutes", "/suggestions", "/minutes.eml", "/minutes.docx", "/calendar.ics",
-                                  "/sent", "/letters"])
+@pytest.mark.parametrize("path", ["/minutes", "/suggestions", "/minutes.eml", "/minutes.docx", "/minutes.pdf",
+                                  "/calendar.ics", "/sent", "/letters", "/letters/written_reasons.pdf"])
 def test_api_needs_login_and_ownership(app, client, parent, other_parent, meeting_id, path):
     assert client.get(f"/api/v1/meetings/{meeting_id}{path}", headers={"Authorization": "Bearer nope"}).status_code == 401
     anonymous = app.test_client().get(f"/api/v1/meetings/{meeting_id}{path}")
@@ -286,6 +288,11 @@ def test_injection_is_inert_everywhere(app, client, parent):
     lines = render.docx_lines(docx)
     assert any("<script>alert('x')</script>" in line for line in lines)
     assert any("[click me](javascript:alert(1))" in line for line in lines)
+    # the PDF holds the words as text, and no link to anywhere
+    reader = pypdf.PdfReader(io.BytesIO(parent.api("GET", f"/meetings/{meeting_id}/minutes.pdf").data))
+    assert "<script>alert('x')</script>" in "".join("".join(page.extract_text() for page in reader.pages).split())
+    uris = [str(a.get_object().get("/A", {}).get("/URI")) for page in reader.pages for a in page.get("/Annots") or []]
+    assert not any("javascript" in uri or "evil" in uri for uri in uris), uris
     # the .ics: one event per thing, no injected components, text kept as text
     cal = Calendar.from_ical(parent.api("GET", f"/meetings/{meeting_id}/calendar.ics").data)
     summaries = [str(e["SUMMARY"]) for e in cal.walk("VEVENT")]

@@ -37,6 +37,7 @@ from ..minutes import calendar
 from ..minutes import drafting
 from ..minutes import letters
 from ..minutes import mail
+from ..minutes import pdf
 from ..minutes import render
 from ..minutes import sending
 from ..minutes import suggestions
@@ -245,6 +246,23 @@ def minutes_docx(meeting_id):
     return _file_response(data, "/".join(mail.DOCX_MIME), sending.filename(meeting, "minutes", "docx"))
 
 
+def _pdf_response(meeting, markdown, title, name):
+    """The Markdown as a PDF download, or 503 in the one error shape where this server cannot make PDFs."""
+    why = pdf.unavailable()
+    if why:
+        raise APIError(503, "pdf_unavailable", f"This server cannot make PDFs: {why} Use Print or save as PDF.")
+    data = pdf.to_pdf(markdown, title, meeting.child.jurisdiction, author=g.user.display_name)
+    return _file_response(data, pdf.MIME, sending.filename(meeting, name, "pdf"))
+
+
+@bp.get(API + "/minutes.pdf")
+def minutes_pdf(meeting_id):
+    """The minutes as a print-quality PDF."""
+    meeting = _meeting(meeting_id)
+    row = current_minutes(meeting, request.args.get("version", type=int))
+    return _pdf_response(meeting, row.markdown, sending.subject_of(row.markdown, meeting), "minutes")
+
+
 @bp.post(API + "/minutes/send")
 def send_minutes(meeting_id):
     """Email the minutes in the parent's covering note (text + HTML, the DOCX attached), Cc the parent; logged."""
@@ -307,6 +325,14 @@ def get_letter(meeting_id, letter_id):
     subject, markdown = _letter(meeting, letter_id)
     to, cc = sending.default_recipients(meeting)
     return {"subject": subject, "markdown": markdown, "html": str(render.to_html(markdown)), "to": to, "cc": cc}
+
+
+@bp.get(API + "/letters/<letter_id>.pdf")
+def letter_pdf(meeting_id, letter_id):
+    """A letter as drafted, as a print-quality PDF (the letter page makes one of the parent's edited text)."""
+    meeting = _meeting(meeting_id)
+    subject, markdown = _letter(meeting, letter_id)
+    return _pdf_response(meeting, markdown, subject, letter_id.replace("_", "-"))
 
 
 @bp.post(API + "/letters/<letter_id>/send")
@@ -746,6 +772,12 @@ def letter_page(meeting_id, letter_id):
         chosen_cc = [a for a in request.form.getlist("cc") if a not in chosen_to]
         copy_me = request.form.get("copy_me") == "1"
         attach_name = letter_id.replace("_", "-")
+        if request.form.get("action") == "pdf":  # the parent's own words on paper: no recipients needed
+            try:
+                return _pdf_response(meeting, markdown, subject, attach_name)
+            except APIError as e:
+                flash(e.message, "error")
+                return redirect(url_for("minutes.letter_page", meeting_id=meeting.id, letter_id=letter_id))
         try:
             to_checked, cc_checked = sending.addresses(chosen_to, "to"), sending.addresses(chosen_cc, "cc")
             if request.form.get("action") == "eml":
@@ -773,7 +805,7 @@ def letter_page(meeting_id, letter_id):
 def minutes_helpers():
     from zoneinfo import ZoneInfo
 
-    return {"tz": ZoneInfo, "describe_sent": sending.describe}
+    return {"tz": ZoneInfo, "describe_sent": sending.describe, "pdf_ok": pdf.unavailable() is None}
 
 
 @bp.get("/help/email")
@@ -795,10 +827,15 @@ M = "/meetings/{meeting_id}"
 _binary = lambda mime: {"content": {mime: {"schema": {"type": "string", "format": "binary"}}}}  # noqa: E731
 
 
-def _download(summary, mime):
-    operation = op(summary)
+def _download(summary, mime, errors=("401", "404")):
+    operation = op(summary, errors=errors)
     operation["responses"]["200"] = {"description": "OK", **_binary(mime)}
     return operation
+
+
+def _pdf_download(summary):
+    """A PDF download: 503 where this server has no Pango to make one with."""
+    return _download(summary + "; 503 where this server cannot make PDFs", pdf.MIME, errors=("401", "404", "503"))
 
 
 openapi.extend(
@@ -826,6 +863,8 @@ openapi.extend(
         M + "/minutes.eml": {"get": _download("The minutes as an email file in the parent's covering note, to the "
                                               "school side who attended (logged as a hand-off)", "message/rfc822")},
         M + "/minutes.docx": {"get": _download("The minutes as a Word document", "/".join(mail.DOCX_MIME))},
+        M + "/minutes.pdf": {"get": _pdf_download("The minutes as a print-quality PDF (A4 in England, US Letter in "
+                                                  "the US)")},
         M + "/minutes/send": {"post": op("Email the minutes through the configured SMTP server (logged): the text "
                                          "and HTML parts are the minutes in the parent's covering note (greeting, "
                                          "sign-off, signature), the Word document the minutes alone; copy_me "
@@ -848,6 +887,7 @@ openapi.extend(
         M + "/letters/{letter_id}": {"get": op("A letter drafted from the refusals and proposals", ok=_obj(
             ["subject", "markdown", "html"], subject=S, markdown=S, html=S, to={"type": "array", "items": S},
             cc={"type": "array", "items": S}))},
+        M + "/letters/{letter_id}.pdf": {"get": _pdf_download("A letter as drafted, as a print-quality PDF")},
         M + "/letters/{letter_id}/send": {"post": op(
             "Email a letter as edited (logged); copy_me (default true) adds the parent's own address as Cc",
             body=_obj(["subject", "markdown", "to"], subject=S, markdown=S, to={"type": "array", "items": S},
