@@ -69,6 +69,9 @@ def defaults():
         # a running transcription job's lease (seconds), renewed by its worker every third of it: a worker
         # that stops renewing (killed, its machine gone) has its job taken over after about this long
         "JOB_LEASE_S": 30,
+        # how often each consumer re-queues jobs left queued or running by a worker that is gone (seconds): what a
+        # Redis queue that restarted without its messages needs
+        "JOB_RECOVER_S": 60,
         # start-up: `server:create_app()` migrates the database (under a lock: the first process to start does
         # it, the others wait); every process waits this long (seconds, with backoff) for the database to answer
         "AUTO_MIGRATE": True,

@@ -36,7 +36,7 @@ Workers that die are recovered twice over. Every consumer's lease watcher
 stopped beating back in the queue at its last saved window, once (a
 compare-and-set on ``updated_at``), so another worker resumes it within about
 the lease after a ``kill -9``, on any machine. ``recover()``, at consumer start
-and every minute (a periodic task), re-enqueues every job left queued or
+and every ``JOB_RECOVER_S`` (a minute) from the lease watcher, re-enqueues every job left queued or
 running by a worker that is gone (what a lost Redis queue needs).
 
 The queue has lanes (:func:`priority`): live recordings' jobs first, then
@@ -76,7 +76,6 @@ from .models import VoiceBlock
 log = logging.getLogger(__name__)
 
 TASK_NAME = "minuted.transcribe"
-RECOVER_NAME = "minuted.recover"
 OWNER = f"{socket.gethostname()}:{os.getpid()}"
 DEFAULT_LEASE_S = 30
 STOP_WAIT_S = 3  # on SIGTERM: how long jobs may take to reach their next piece before they are released anyway
@@ -148,12 +147,9 @@ def _read_timeout(config):
 
 def init_app(app):
     """Create the app's queue and register the transcription tasks on it."""
-    from huey import crontab
-
     huey = make_huey(app.config)
     app.extensions["huey"] = huey
     app.extensions["minuted.transcribe_task"] = huey.task(name=TASK_NAME)(_transcribe_task)
-    huey.periodic_task(crontab(minute="*"), name=RECOVER_NAME)(_recover_task)
 
 
 def use_app(app):
@@ -180,12 +176,6 @@ def _transcribe_task(job_id):
     app = _app_for_task()
     with app.app_context():
         run_job(job_id)
-
-
-def _recover_task():
-    app = _app_for_task()
-    with app.app_context():
-        recover()
 
 
 def _enqueue(job_id):
@@ -278,18 +268,28 @@ class Consumer(HueyConsumer):
 
     def __init__(self, app, workers=1):
         self.app = app
-        super().__init__(app.extensions["huey"], workers=workers, worker_type="thread", periodic=True)
+        super().__init__(app.extensions["huey"], workers=workers, worker_type="thread", periodic=False)
 
     def start(self):
         super().start()
         threading.Thread(target=self._watch_leases, name="lease-watcher", daemon=True).start()
 
     def _watch_leases(self):
+        """Every third of the lease, take over jobs whose worker stopped; every ``JOB_RECOVER_S``, re-queue the lot.
+
+        The second is what a queue that lost its messages needs (Redis restarted without persistence): the jobs'
+        rows still say queued or running, and a claim fences any copy of a message that was not lost.
+        """
+        every = float(self.app.config.get("JOB_RECOVER_S") or 60)
+        recovered = time.monotonic()
         while not self.stop_flag.wait(_heartbeat_s(self.app)):
             try:
                 with self.app.app_context():
                     take_over()
-            except Exception as e:  # noqa: BLE001 - the database is away: look again at the next tick
+                    if time.monotonic() - recovered >= every:
+                        recovered = time.monotonic()
+                        recover()
+            except Exception as e:  # noqa: BLE001 - the database or the queue is away: look again at the next tick
                 log.warning("could not check transcription leases (%s)", type(e).__name__)
 
     def stop(self, graceful=False):

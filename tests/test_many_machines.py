@@ -5,6 +5,9 @@ Two `minuted worker` processes, each with its own data directory, share the
 work; one is killed with SIGKILL, the other stopped with SIGTERM, and a third
 finishes. Every transcript must be complete, each segment written once, and
 no job left "running" by a dead worker for longer than its lease and a window.
+A second test restarts Redis (empty: its queued messages are gone) and
+PostgreSQL (every connection cut) under two workers: every transcript must
+still finish, once, with both workers alive.
 The fake engine, slowed down, stands in for Whisper.
 """
 import io
@@ -116,3 +119,51 @@ def test_families_on_two_workers_that_share_no_folder_survive_kill_and_stop(web,
     # test that the worker that finished kept no copy of the audio behind (the others' copies are a cache,
     # named by checksum: swept at their next start-up once a day old)
     assert not [p for p in (tmp_path / "w3" / "cache" / "store").rglob("*.chunk.*")]
+
+
+def settled(app):
+    """Every job done or failed (False while the database is away: it is being restarted)."""
+    try:
+        rows = jobs_now(app)
+    except Exception:  # noqa: BLE001 - PostgreSQL is restarting
+        with app.app_context():
+            db.session.rollback()
+        return False
+    return rows and all(r.status in ("done", "failed") for r in rows)
+
+
+def test_redis_and_postgresql_restart_under_two_workers(web, tmp_path, postgres_url, redis_url):  # noqa: F811
+    # one family's backlog of uploads, another's live meeting; two workers that re-queue lost jobs every 2 s
+    uploader, streamer = (Parent(web, web.test_client(), email=f"{who}@example.org").create() for who in "de")
+    for _ in range(2):
+        meeting = uploader.make_meeting()["id"]
+        r = uploader.api("POST", f"/meetings/{meeting}/uploads",
+                         data={"file": (io.BytesIO(wav(speech(60))), "a.wav", "audio/wav")})
+        assert r.status_code == 202, r.json
+    send_chunks(streamer, streamer.make_meeting()["id"], webm(speech(40)))
+    with web.app_context():
+        db.engine.dispose()  # the test's own connections would be cut by the restart too
+
+    workers = [start(tmp_path / f"r{i}", tmp_path, slow_s=WINDOW_S, lease_s=LEASE_S, name=f"r{i}",
+                     MINUTED_JOB_RECOVER_S="2", **web.worker_env) for i in range(2)]
+    try:
+        wait_for(lambda: any(r.status == "running" for r in jobs_now(web)), timeout=60, proc=workers[0],
+                 what="a worker at work")
+        # test that the queue's messages going (Redis restarted empty) and every database connection being cut
+        # (PostgreSQL restarted) lose no transcript and stop no worker
+        redis_url.restart()
+        postgres_url.restart()
+        with web.app_context():
+            db.engine.dispose()
+        wait_for(lambda: settled(web), timeout=120, what="every transcript after the restarts")
+        assert all(w.poll() is None for w in workers), "a worker died with the restarts"
+    finally:
+        for w in workers:
+            stop(w)
+            w.log.close()
+    rows = jobs_now(web)
+    logs = {name: (tmp_path / f"{name}.log").read_text()[-1500:] for name in ("r0", "r1")}
+    assert len(rows) == 3 and all((r.status, r.error) == ("done", None) for r in rows), (rows, logs)
+    with web.app_context():
+        starts = db.session.execute(db.select(TranscriptSegment.recording_id, TranscriptSegment.start_ms)).all()
+        assert len(starts) == len(set(starts)) and len({rid for rid, _ in starts}) == 3

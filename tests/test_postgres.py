@@ -32,6 +32,13 @@ def _free_port():
         return s.getsockname()[1]
 
 
+class PostgresUrl(str):
+    """A database URL whose ``restart()`` restarts its server (every connection to it is cut; the data stays)."""
+
+    def restart(self):
+        subprocess.run(self.restart_command, check=True, capture_output=True)
+
+
 @pytest.fixture(scope="module")
 def postgres_url():
     """Start a throwaway PostgreSQL server and return a URL for an empty database on it."""
@@ -58,7 +65,10 @@ def postgres_url():
     try:
         subprocess.run(prefix + [_pg_bin("createdb") or "createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "minuted",
                                  "minuted"], check=True, capture_output=True)
-        yield f"postgresql+psycopg://minuted@127.0.0.1:{port}/minuted"
+        url = PostgresUrl(f"postgresql+psycopg://minuted@127.0.0.1:{port}/minuted")
+        url.restart_command = prefix + [pg_ctl, "-D", str(data), "-l", str(root / "log"), "-m", "fast", "-w",
+                                        "restart"]
+        yield url
     finally:
         subprocess.run(prefix + [pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"], capture_output=True)
         shutil.rmtree(root, ignore_errors=True)

@@ -30,17 +30,35 @@ def free_port():
 
 @pytest.fixture
 def redis_url(tmp_path):
-    port = free_port()
-    proc = subprocess.Popen([REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                             "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    import redis
+    """A throwaway redis-server (no persistence); the URL's ``restart()`` restarts it empty on the same port."""
+    server = RedisUrl(f"redis://127.0.0.1:{free_port()}/0")
+    server.dir = tmp_path
+    server.start()
+    yield server
+    server.stop()
 
-    client = redis.Redis(port=port)
-    wait_for(lambda: _ping(client), timeout=20, proc=proc, what="redis-server")
-    client.close()
-    yield f"redis://127.0.0.1:{port}/0"
-    proc.terminate()
-    proc.wait(10)
+
+class RedisUrl(str):
+    """A redis:// URL that can stop and start its server (whose queue does not survive: no persistence)."""
+
+    def start(self):
+        import redis
+
+        port = int(self.rsplit(":", 1)[1].split("/")[0])
+        self.proc = subprocess.Popen([REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                      "--appendonly", "no", "--dir", str(self.dir)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        client = redis.Redis(port=port)
+        wait_for(lambda: _ping(client), timeout=20, proc=self.proc, what="redis-server")
+        client.close()
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(10)
+
+    def restart(self):
+        self.stop()
+        self.start()
 
 
 def _ping(client):
