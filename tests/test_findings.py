@@ -132,6 +132,18 @@ def test_an_agreement_says_what_it_agrees_to():
     assert agreement.reply == "Can the request go to panel?" and agreement.who == "s"
 
 
+@pytest.mark.parametrize("reply, kinds", [
+    ("Yes, that's fair. I'll put it in an email to you.", ["agreement", "commitment"]),  # the request agreed, the action
+    ("Yes. I'll put it in an email to you.", ["commitment"]),  # a bare "yes" before a promise: the promise says it
+    ("Of course I'll put it in writing.", ["commitment"]),  # agreeing by promising, in one sentence
+    ("In writing? Yeah, I can live with that.", ["agreement"]),  # the reply after an echoed question
+])
+def test_an_agreement_and_the_promise_that_follows_it(reply, kinds):
+    people = {"s": SPEAKER, "m": types.SimpleNamespace(id="m", name="Sarah Okafor", role="parent")}
+    said = [utterance("Can we have it in writing?", "m", 0, 2000), utterance(reply, "s", 2500, 6000)]
+    assert [f.kind for f in findings.find(said, people, "england", DAY) if f.kind != "question"] == kinds
+
+
 @pytest.mark.parametrize("text, jurisdiction, iso, approx", [
     ("I'll send it within two weeks of today", "england", "2026-03-24", False),
     ("by the end of next week", "england", "2026-03-20", False),

@@ -52,6 +52,7 @@ _CLAUSE = re.compile(
     # a comma where a full stop was heard: "I'll be honest, I don't know, I'll find out and let you know"
     r"|,\s+(?=(?:I|[Ww]e)(?:'ll|’ll|\s+will)\b)"
     rf"|(?<!\bcome)(?<!\bgo)(?<!\btry)\s+and\s+(?=(?:then\s+)?(?:{_CONTINUATION})\b)")
+_BARE_ASSENT = re.compile(r"^(?:yes|yeah|yep|sure|ok|okay|right|fine)[.!]?$")
 _SUBORDINATE = re.compile(r"(?:once|when|whenever|if|as soon as|after|before|until|unless)\b", re.IGNORECASE)
 _PROCEDURAL_QUESTION = re.compile(
     r"^(?:can|could|may) (?:i|we) (?:just )?(?:add|say|ask|come in|check|start|move on|have a (?:break|minute))\b"
@@ -326,8 +327,10 @@ def find(segments, attendees, jurisdiction, meeting_date, child_name=""):
             out.append(Finding(kind=kind, segment=seg, n=n, quote=text[start:end].strip(), offset=start,
                                rule=found[0][0], matched=tuple((r["id"], m.group(0)) for r, m in found), **extra))
 
+        # the reply is the first sentence that is not itself a question ("Five days? Yeah, I can live with that.")
+        reply_at = next((si for si, (a, b) in enumerate(spans) if not text[a:b].rstrip().endswith("?")), 0)
         for si, (s_start, s_end) in enumerate(spans):
-            context = {c for c in (side, "after_request" if request and si == 0 else None) if c}
+            context = {c for c in (side, "after_request" if request and si == reply_at else None) if c}
             sentence = text[s_start:s_end]
             norm = normalise(sentence)
             if side and sentence.rstrip().endswith("?"):
@@ -371,8 +374,12 @@ def find(segments, attendees, jurisdiction, meeting_date, child_name=""):
             if "commitment" in kinds:
                 # "if you send it, I'll take it to panel" is a promise; "of course. I'll…" agrees by promising
                 kinds.pop("offer", None)
-            if "agreement" in kinds and any(k == "commitment" for k in
-                                            match_kinds(normalise(text), rs, context)):
+            if "agreement" in kinds and _BARE_ASSENT.match(norm) and any(
+                    k == "commitment" for k in match_kinds(normalise(text[s_end:]), rs, context)):
+                kinds.pop("agreement")  # "Yes. I'll send it tomorrow.": the promise says it all
+            if "agreement" in kinds and "commitment" in kinds:
+                # "of course I'll send it" agrees by promising: the promise is the point. "Yes, that's fair. I'll put
+                # it in an email." says both, each in its own sentence: the request agreed to, and the action
                 kinds.pop("agreement")
             for kind, found in kinds.items():
                 if kind == "commitment":
