@@ -152,6 +152,9 @@ class Meeting(db.Model):
         back_populates="meeting", cascade="all, delete-orphan", order_by="MinutesVersion.version"
     )
     sent: Mapped[list[SentRecord]] = relationship(back_populates="meeting", cascade="all, delete-orphan")
+    letters: Mapped[list[LetterVersion]] = relationship(
+        back_populates="meeting", cascade="all, delete-orphan", order_by="LetterVersion.version"
+    )
 
     @property
     def owner_id(self):
@@ -502,6 +505,25 @@ class MinutesVersion(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     meeting: Mapped[Meeting] = relationship(back_populates="minutes")
+
+
+class LetterVersion(db.Model):
+    """One saved version of a follow-up letter: the parent's edit, or the words as they were sent."""
+
+    __tablename__ = "letter_version"
+    __table_args__ = (sa.UniqueConstraint("meeting_id", "letter_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[str] = mapped_column(sa.ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
+    letter_id: Mapped[str] = mapped_column(sa.String(60))
+    version: Mapped[int]
+    source: Mapped[str] = mapped_column(sa.String(20), default="edit")  # edit | sent
+    subject: Mapped[str] = mapped_column(sa.String(300))
+    markdown: Mapped[str] = mapped_column(sa.Text)
+    author_id: Mapped[Optional[str]] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    meeting: Mapped[Meeting] = relationship(back_populates="letters")
 
 
 class SentRecord(db.Model):

@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 
 from .. import deadlines
 from .. import rules
+from ..db import db
+from ..models import LetterVersion
 from .drafting import Capture
 from .drafting import Clock
 from .drafting import context as minutes_context
@@ -202,3 +204,47 @@ def draft(meeting, letter_id, user=None, today=None):
     paragraphs = [env.from_string(p).render(**ctx).strip() for p in o["body"]]
     body = "\n\n".join(p for p in paragraphs if p)
     return md_unescape(subject), tidy(body)
+
+
+# --- saved versions: the parent's edits survive a visit, and what was sent is kept ---
+
+
+def saved(meeting, letter_id, number=None):
+    """The latest saved version of a letter (or version ``number``), or None."""
+    query = db.select(LetterVersion).where(LetterVersion.meeting_id == meeting.id,
+                                           LetterVersion.letter_id == letter_id)
+    if number is not None:
+        query = query.where(LetterVersion.version == number)
+    return db.session.execute(query.order_by(LetterVersion.version.desc()).limit(1)).scalar_one_or_none()
+
+
+def history(meeting, letter_id):
+    """Every saved version of a letter, newest first."""
+    return db.session.execute(
+        db.select(LetterVersion).where(LetterVersion.meeting_id == meeting.id, LetterVersion.letter_id == letter_id)
+        .order_by(LetterVersion.version.desc())
+    ).scalars().all()
+
+
+def save(meeting, letter_id, subject, markdown, source, author_id=None):
+    """Keep the letter as a new version unless it reads as the latest already; return (row, new?). The caller commits."""
+    current = saved(meeting, letter_id)
+    markdown = markdown.replace("\r\n", "\n")
+    if current is not None and (current.subject, current.markdown) == (subject, markdown):
+        return current, False
+    row = LetterVersion(meeting_id=meeting.id, letter_id=letter_id, version=(current.version + 1) if current else 1,
+                        source=source, subject=subject, markdown=markdown, author_id=author_id)
+    db.session.add(row)
+    db.session.flush()
+    return row, True
+
+
+def current(meeting, letter_id, user=None, number=None):
+    """Return (subject, markdown, saved version or None): the latest saved version, else a fresh draft."""
+    row = saved(meeting, letter_id, number)
+    if row is not None:
+        return row.subject, row.markdown, row
+    if number is not None:
+        raise LookupError(number)
+    subject, markdown = draft(meeting, letter_id, user)
+    return subject, markdown, None

@@ -311,27 +311,58 @@ def list_letters(meeting_id):
     ]}
 
 
-def _letter(meeting, letter_id):
+def _letter(meeting, letter_id, version=None):
+    """(subject, markdown, saved version or None): the latest saved version of the letter, else a fresh draft."""
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
+        raise APIError(422, "invalid", "'version' is a version number.", {"version": "a whole number"})
+    if letters.outline(meeting.child.jurisdiction, letter_id) is None:
+        raise APIError(404, "not_found", "No such letter.")
     try:
-        return letters.draft(meeting, letter_id, g.user)
-    except KeyError:
-        raise APIError(404, "not_found", "No such letter.") from None
+        return letters.current(meeting, letter_id, g.user, version if version is None or 0 < version < 2**31 else -1)
+    except LookupError:
+        raise APIError(404, "not_found", "No such version of the letter.") from None
+
+
+def letter_dict(meeting, letter_id, subject, markdown, row):
+    to, cc = sending.default_recipients(meeting)
+    return {"subject": subject, "markdown": markdown, "html": str(render.to_html(markdown)), "to": to, "cc": cc,
+            "version": row.version if row else None,
+            "versions": [version_dict(v) for v in letters.history(meeting, letter_id)]}
 
 
 @bp.get(API + "/letters/<letter_id>")
 def get_letter(meeting_id, letter_id):
-    """A letter drafted from the refusals and proposals: subject, Markdown and sanitised HTML."""
+    """A letter: the latest saved version (or ?version=N), else drafted from the refusals and proposals."""
     meeting = _meeting(meeting_id)
-    subject, markdown = _letter(meeting, letter_id)
-    to, cc = sending.default_recipients(meeting)
-    return {"subject": subject, "markdown": markdown, "html": str(render.to_html(markdown)), "to": to, "cc": cc}
+    return letter_dict(meeting, letter_id, *_letter(meeting, letter_id, request.args.get("version", type=int)))
+
+
+@bp.put(API + "/letters/<letter_id>")
+def save_letter(meeting_id, letter_id):
+    """Save the parent's edit of a letter as a new version (201); the same words again are the current one (200)."""
+    meeting = _meeting(meeting_id)
+    data = body()
+    subject, markdown, base = data.get("subject"), data.get("markdown"), data.get("base_version")
+    if not isinstance(subject, str) or not subject.strip() or not isinstance(markdown, str) or not markdown.strip():
+        raise APIError(422, "invalid", "Send the subject and the letter.", {"markdown": "This is needed."})
+    if len(subject) > 300 or len(markdown) > 200_000:
+        raise APIError(413, "too_large", "The letter is too long.")
+    if base is not None and (isinstance(base, bool) or not isinstance(base, int)):
+        raise APIError(422, "invalid", "'base_version' is a version number.", {"base_version": "a whole number"})
+    _, _, current = _letter(meeting, letter_id)
+    if current is not None and base is not None and base != current.version:
+        raise APIError(409, "conflict", f"The letter changed since version {base} (now {current.version}); "
+                                        "reload it before saving.")
+    row, new = letters.save(meeting, letter_id, render.clean_text(subject), markdown, "edit", g.user.id)
+    db.session.commit()
+    return letter_dict(meeting, letter_id, row.subject, row.markdown, row), 201 if new else 200
 
 
 @bp.get(API + "/letters/<letter_id>.pdf")
 def letter_pdf(meeting_id, letter_id):
     """A letter as drafted, as a print-quality PDF (the letter page makes one of the parent's edited text)."""
     meeting = _meeting(meeting_id)
-    subject, markdown = _letter(meeting, letter_id)
+    subject, markdown, _ = _letter(meeting, letter_id, request.args.get("version", type=int))
     return _pdf_response(meeting, markdown, subject, letter_id.replace("_", "-"))
 
 
@@ -347,6 +378,7 @@ def send_letter(meeting_id, letter_id):
     _letter(meeting, letter_id)  # after the cheap checks: drafting it reads the whole meeting
     record = sending.send_email(meeting, g.user, subject, markdown, to, cc, "letter",
                                 attach_name=letter_id.replace("_", "-"), copy_me=sending.copy_me_flag(data.get("copy_me")))
+    letters.save(meeting, letter_id, render.clean_text(subject), markdown, "sent", g.user.id)  # what was sent is kept
     db.session.commit()
     return {"sent": sending.sent_dict(record)}, 201
 
@@ -762,7 +794,11 @@ def letter_page(meeting_id, letter_id):
     o = letters.outline(meeting.child.jurisdiction, letter_id)
     if o is None:
         raise NotFound("No such letter.")
-    subject, markdown = letters.draft(meeting, letter_id, g.user)
+    fresh = request.args.get("fresh") == "1"  # "start again from a fresh draft"
+    if fresh:
+        (subject, markdown), row = letters.draft(meeting, letter_id, g.user), None
+    else:
+        subject, markdown, row = letters.current(meeting, letter_id, g.user)
     to, cc = sending.default_recipients(meeting)
     copy_me = True
     if request.method == "POST":
@@ -772,6 +808,16 @@ def letter_page(meeting_id, letter_id):
         chosen_cc = [a for a in request.form.getlist("cc") if a not in chosen_to]
         copy_me = request.form.get("copy_me") == "1"
         attach_name = letter_id.replace("_", "-")
+        if request.form.get("action") == "save":  # no recipients needed to keep the words
+            if not subject.strip() or not markdown.strip():
+                flash("The letter needs a subject and some words before it can be saved.", "error")
+            elif len(subject) > 300 or len(markdown) > 200_000:
+                flash("The letter is too long to save.", "error")
+            else:
+                row, new = letters.save(meeting, letter_id, render.clean_text(subject), markdown, "edit", g.user.id)
+                db.session.commit()
+                flash(f"Saved as version {row.version}." if new else "No changes since the last saved version.")
+                return redirect(url_for("minutes.letter_page", meeting_id=meeting.id, letter_id=letter_id))
         if request.form.get("action") == "pdf":  # the parent's own words on paper: no recipients needed
             try:
                 return _pdf_response(meeting, markdown, subject, attach_name)
@@ -787,6 +833,7 @@ def letter_page(meeting_id, letter_id):
                 return _file_response(data, "message/rfc822", sending.filename(meeting, attach_name, "eml"))
             record = sending.send_email(meeting, g.user, subject, markdown, to_checked, cc_checked, "letter",
                                         attach_name=attach_name, copy_me=copy_me)
+            letters.save(meeting, letter_id, render.clean_text(subject), markdown, "sent", g.user.id)
             db.session.commit()
             flash(f"Letter sent to {', '.join(record.recipients)}.")
             return redirect(url_for("minutes.send_page", meeting_id=meeting.id))
@@ -797,7 +844,8 @@ def letter_page(meeting_id, letter_id):
     return render_template(
         "minutes/letter.html", meeting=meeting, outline=o, subject=subject, markdown=markdown,
         html=render.to_html(markdown), to=to, cc=cc, people=[a for a in meeting.attendees if a.email],
-        smtp=mail.configured(), copy_me=copy_me, can_copy=sending.can_copy(g.user),
+        smtp=mail.configured(), copy_me=copy_me, can_copy=sending.can_copy(g.user), version=row, fresh=fresh,
+        versions=letters.history(meeting, letter_id),
     )
 
 
@@ -884,9 +932,14 @@ openapi.extend(
         M + "/letters": {"get": op("Follow-up letters for this meeting", ok=_obj(["letters"], letters={
             "type": "array", "items": _obj(["id", "title", "ready"], id=S, title=S, when=S, source=S,
                                            ready={"type": "boolean"})}))},
-        M + "/letters/{letter_id}": {"get": op("A letter drafted from the refusals and proposals", ok=_obj(
-            ["subject", "markdown", "html"], subject=S, markdown=S, html=S, to={"type": "array", "items": S},
-            cc={"type": "array", "items": S}))},
+        M + "/letters/{letter_id}": {
+            "get": op("A letter: the latest saved version (?version=N for another), else drafted from the refusals "
+                      "and proposals (version null)", ok=ref("Letter")),
+            "put": op("Save the parent's edit of a letter as a new version (201); the same words again are the "
+                      "current one (200); 409 when base_version is not the latest",
+                      body=_obj(["subject", "markdown"], subject=S, markdown=S, base_version=INT),
+                      ok=ref("Letter"), status="201", also=("200",), errors=WRITE + ("409", "413")),
+        },
         M + "/letters/{letter_id}.pdf": {"get": _pdf_download("A letter as drafted, as a print-quality PDF")},
         M + "/letters/{letter_id}/send": {"post": op(
             "Email a letter as edited (logged); copy_me (default true) adds the parent's own address as Cc",
@@ -920,6 +973,12 @@ openapi.extend(
             ["markdown", "html", "version"], markdown=S, html=S, text=S, version={"type": ["integer", "null"]},
             source=S, created_at=S, conflicts={"type": "array", "items": S}, replaced={"type": "array", "items": S},
             versions={"type": "array", "items": _obj(["version", "source"], version=INT, source=S, created_at=S)},
+        ),
+        "Letter": _obj(
+            ["subject", "markdown", "html", "version", "versions"], subject=S, markdown=S, html=S,
+            to={"type": "array", "items": S}, cc={"type": "array", "items": S}, version={"type": ["integer", "null"]},
+            versions={"type": "array", "items": _obj(["version", "source"], version=INT,
+                                                     source={"enum": ["edit", "sent"]}, created_at=S)},
         ),
         "Sent": _obj(
             ["id", "channel", "recipients", "sha256", "sent_at"], id=INT, kind=S,
