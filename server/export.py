@@ -1,7 +1,7 @@
 """Everything an account holds, as one zip file: the parent's copy of their data.
 
 data.json has the children, their plans and meetings (bundle, timeline,
-transcript, minutes versions, sends); audio/ holds each recording's chunks
+transcript, minutes and letter versions, sends); audio/ holds each recording's chunks
 joined in order (one playable file per recording); minutes/ the latest minutes
 of each meeting as Markdown.
 """
@@ -44,6 +44,11 @@ def _meeting(meeting):
         {"version": m.version, "source": m.source, "created_at": prep.iso(m.created_at), "markdown": m.markdown}
         for m in meeting.minutes
     ]
+    out["letters"] = [
+        {"letter": v.letter_id, "version": v.version, "source": v.source, "created_at": prep.iso(v.created_at),
+         "subject": v.subject, "markdown": v.markdown}
+        for v in meeting.letters
+    ]
     out["sent"] = [
         {"channel": r.channel, "kind": r.kind, "recipients": r.recipients, "subject": r.subject,
          "message_id": r.message_id, "sha256": r.sha256, "sent_at": prep.iso(r.sent_at)}
@@ -83,7 +88,7 @@ def build(user):
         zf.writestr(
             "README.txt",
             "Everything Minuted held for this account when it was exported.\n"
-            "data.json: children, plans, meetings, timelines, transcripts, minutes and what was sent.\n"
+            "data.json: children, plans, meetings, timelines, transcripts, minutes, letters and what was sent.\n"
             "audio/: each recording as one file (its chunks joined in order).\n"
             "minutes/: the latest minutes of each meeting, in Markdown.\n",
         )

@@ -1,4 +1,8 @@
 """Follow-up letters are kept as versions, like the minutes: the parent's edits survive a visit, what was sent is kept."""
+import io
+import json
+import zipfile
+
 import pytest
 
 import minutes_scripted
@@ -75,3 +79,12 @@ def test_the_letter_page_saves_and_can_start_again_from_a_fresh_draft(client, pa
                                  "markdown": "Dear Mr Lee,\n\nMy own words, kept."})
     assert "No changes since the last saved version." in client.get(page_path).text
     assert len(parent.api("GET", page_path).json["versions"]) == 1
+
+
+def test_the_saved_letters_are_in_the_download_of_everything(parent, meeting_id):
+    path = f"/meetings/{meeting_id}/letters/{LETTER}"
+    parent.api("PUT", path, {"subject": "Reasons, please", "markdown": "Dear Mr Lee,\n\nKept in the export."})
+    data = json.loads(zipfile.ZipFile(io.BytesIO(parent.client.get("/account/export.zip").data)).read("data.json"))
+    letters = data["children"][0]["meetings"][0]["letters"]
+    assert [(v["letter"], v["version"], v["subject"]) for v in letters] == [(LETTER, 1, "Reasons, please")]
+    assert "Kept in the export." in letters[0]["markdown"]
