@@ -334,6 +334,39 @@ def migrate(data):
     click.echo("The database is up to date.")
 
 
+@main.command("backup")
+@data_option
+@click.argument("file", type=click.Path(dir_okay=False))
+def backup_command(data, file):
+    """Write everything this installation holds to FILE (.tar.gz): a consistent copy of the database (SQLite's
+    online backup, or pg_dump), the audio and the secret key. Safe while the server runs."""
+    from . import backup
+
+    app = _app(data)
+    try:
+        manifest = backup.backup(app, file)
+    except backup.BackupError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"Backed up the {manifest['database']} database and the data directory to {file}.")
+
+
+@main.command("restore")
+@data_option
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--force", is_flag=True, help="Replace a database that already holds accounts.")
+def restore_command(data, file, force):
+    """Put a backup made by `minuted backup` back (stop the server first), then migrate it to this version."""
+    from . import backup
+
+    app = _app(data)
+    try:
+        backup.restore(app, file, force=force)
+    except backup.BackupError as e:
+        raise click.ClickException(str(e)) from None
+    _upgrade(app)
+    click.echo(f"Restored {file}. Start the server; transcriptions left waiting are queued again by the workers.")
+
+
 @main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["txt", "vtt", "srt", "json"]), default="txt", show_default=True)
