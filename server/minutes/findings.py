@@ -404,10 +404,11 @@ def find(segments, attendees, jurisdiction, meeting_date, child_name=""):
                 actions = []
                 for a, b in parts:
                     clause_norm = normalise(text[a:b])
-                    hit = match_kinds(clause_norm, rs, context).get("commitment")
+                    clause_kinds = match_kinds(clause_norm, rs, context)
+                    hit = clause_kinds.get("commitment")
                     continues = owner is not None and re.match(r"^(?:also |then )?[a-z]+\b", clause_norm) and \
                         continues_action(clause_norm)
-                    if hit and not match_kinds(clause_norm, rs, context).get("refusal"):
+                    if hit and not clause_kinds.get("refusal"):
                         owner = _owner(text[a:b], clause_norm, seg.speaker_id, attendees, names, rs, child,
                                        text[:a])
                         if owner is not None:
