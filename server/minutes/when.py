@@ -58,9 +58,11 @@ _WEEKDAY = "|".join(WEEKDAYS)
 _RECURRING = re.compile(
     r"\b(?:each|every|at the end of (?:each|every)|once a|twice a|(?:three|four|five) times a)"
     r" (?:half[- ]term|term|week|fortnight|month|semester|grading period|quarter)\b")
+_WEEKDAY_NAMES = "(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 _PATTERNS = [
-    ("date_dm", re.compile(rf"\b(?:the )?(?:{_DAY})(?: of)? {_MONTH}{_YEAR}\b")),
-    ("date_md", re.compile(rf"\b{_MONTH} (?:the )?(?:{_DAY}){_YEAR}\b")),
+    # "Tuesday the 23rd of February", "Thursday, January 21st": the date, not the next Tuesday
+    ("date_dm", re.compile(rf"\b(?:{_WEEKDAY_NAMES},? )?(?:the )?(?:{_DAY})(?: of)? {_MONTH}{_YEAR}\b")),
+    ("date_md", re.compile(rf"\b(?:{_WEEKDAY_NAMES},? )?{_MONTH} (?:the )?(?:{_DAY}){_YEAR}\b")),
     # "on the 9th", "by the 4th": a day of this month, or of the next when it has passed
     ("day_only", re.compile(r"\b(?:on|by|before|from|until|for) (?:(?:monday|tuesday|wednesday|thursday|friday|"
                             r"saturday|sunday),? )?the (?P<day>\d{1,2})(?:st|nd|rd|th)\b(?! of\b)(?!,? (?:of )?"
