@@ -117,6 +117,7 @@ def templates(ids):
         "minutes.send_minutes": {"version": 1, **send},
         "minutes.log_handoff": {"channel": "copy", "version": 1, "recipients": ["k@school.org"]},
         "minutes.send_letter": {"subject": "Follow-up", "markdown": "Dear K,\n\nThanks.", **send},
+        "minutes.save_letter": {"subject": "Follow-up", "markdown": "Dear K,\n\nThanks.", "base_version": None},
         "minutes.send_agenda": {**send},
     }
 
