@@ -198,7 +198,7 @@ function vibrate() {
    Background Sync is missing on iOS, and a phone back in signal should not wait for the next tick */
 let retryMs = 0;
 function retrySoon() {
-  retryMs = Math.min(retryMs ? retryMs * 2 : 2000, 16000);
+  retryMs = Math.min(retryMs ? retryMs * 2 : 2000, 8000);
   kickSoon(retryMs);
 }
 
