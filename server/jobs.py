@@ -249,7 +249,12 @@ def create_consumer(app, workers=1):
     """Return a consumer of ``app``'s queue with thread workers (the engine releases the GIL)."""
     use_app(app)
     with app.app_context():
-        recover()
+        try:
+            recover()
+        except Exception as e:  # noqa: BLE001 - the database or queue went away just now: the lease watcher re-queues
+            db.session.rollback()
+            log.warning("could not re-queue waiting transcription jobs at start-up (%s); trying again later",
+                        type(e).__name__)
     return Consumer(app, workers=workers)
 
 
