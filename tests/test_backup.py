@@ -15,12 +15,13 @@ from server.cli import main
 from server.db import db
 from server.db import upgrade
 from server.models import Meeting
+from test_postgres import empty_database
 from test_postgres import postgres_url  # noqa: F401 - a fixture: a throwaway PostgreSQL server
 
 
-def cli(*args):
-    """Run a `minuted` command in this process, as a shell would (no MINUTED_* settings leaking in or out)."""
-    env = {k: None for k in os.environ if k.startswith("MINUTED_")} | {"MINUTED_DATA_DIR": None}
+def cli(*args, **settings):
+    """Run a `minuted` command in this process, as a shell would (only the given MINUTED_* settings)."""
+    env = {k: None for k in os.environ if k.startswith("MINUTED_")} | {"MINUTED_DATA_DIR": None} | settings
     return CliRunner().invoke(main, [str(a) for a in args], env=env)
 
 
@@ -103,9 +104,8 @@ def test_a_postgresql_installation_with_audio_in_the_database_comes_back(tmp_pat
         meeting_id = parent.make_meeting()["id"]
         rid = record(parent, meeting_id, (b"stored-", b"in-postgres"))
         out = tmp_path / "pg.tar.gz"
-        env_url = {"MINUTED_DATABASE_URL": postgres_url, "MINUTED_STORAGE": "database"}
-        runner_env = {k: None for k in os.environ if k.startswith("MINUTED_")} | {"MINUTED_DATA_DIR": None} | env_url
-        result = CliRunner().invoke(main, ["backup", str(out), "--data", str(tmp_path / "web")], env=runner_env)
+        on_pg = {"MINUTED_DATABASE_URL": postgres_url, "MINUTED_STORAGE": "database"}
+        result = cli("backup", out, "--data", tmp_path / "web", **on_pg)
         assert result.exit_code == 0, result.output
         with tarfile.open(out) as tar:
             assert json.load(tar.extractfile("manifest.json"))["database"] == "postgresql"
@@ -117,16 +117,10 @@ def test_a_postgresql_installation_with_audio_in_the_database_comes_back(tmp_pat
             assert db.session.get(Meeting, meeting_id) is None
             db.session.remove()
             db.engine.dispose()
-        result = CliRunner().invoke(main, ["restore", str(out), "--data", str(tmp_path / "web")], env=runner_env)
+        result = cli("restore", out, "--data", tmp_path / "web", **on_pg)
         assert result.exit_code != 0 and "already holds accounts" in result.output
-        result = CliRunner().invoke(main, ["restore", str(out), "--force", "--data", str(tmp_path / "web")],
-                                    env=runner_env)
+        result = cli("restore", out, "--force", "--data", tmp_path / "web", **on_pg)
         assert result.exit_code == 0, result.output
         assert audio_of(parent, meeting_id, rid) == b"stored-in-postgres"
     finally:
-        with app.app_context():
-            db.session.remove()
-            db.drop_all()
-            db.session.execute(db.text("DROP TABLE IF EXISTS alembic_version"))
-            db.session.commit()
-            db.engine.dispose()
+        empty_database(app)

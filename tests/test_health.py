@@ -9,6 +9,7 @@ import pytest
 
 from conftest import make_app
 from server.db import db
+from test_postgres import empty_database
 from test_postgres import postgres_url  # noqa: F401 - a fixture: a throwaway PostgreSQL server
 
 
@@ -110,12 +111,7 @@ def test_the_first_request_after_the_database_dropped_its_connections_works(tmp_
         assert parent.api("GET", "/children").status_code == 200
         assert app.test_client().get("/readyz").status_code == 200
     finally:
-        with app.app_context():
-            db.session.remove()
-            db.drop_all()
-            db.session.execute(db.text("DROP TABLE IF EXISTS alembic_version"))
-            db.session.commit()
-            db.engine.dispose()
+        empty_database(app)
 
 
 def test_an_upload_while_the_queue_is_down_is_accepted_and_queued_later(tmp_path, migrated_db, caplog):

@@ -28,6 +28,7 @@ from test_jobs import speech
 from test_jobs import wav
 from test_jobs import webm
 from test_leases import start
+from test_postgres import empty_database
 from test_postgres import postgres_url  # noqa: F401 - a fixture: a throwaway PostgreSQL server
 from test_redis_queue import redis_url  # noqa: F401 - a fixture: a throwaway redis-server
 from test_worker_kill import stop
@@ -47,12 +48,7 @@ def web(tmp_path, postgres_url, redis_url):  # noqa: F811 - the fixtures importe
     app.worker_env = {"MINUTED_DATABASE_URL": postgres_url, "MINUTED_QUEUE_URL": redis_url,
                       "MINUTED_STORAGE": "database"}
     yield app
-    with app.app_context():
-        db.session.remove()
-        db.drop_all()
-        db.session.execute(db.text("DROP TABLE IF EXISTS alembic_version"))
-        db.session.commit()
-        db.engine.dispose()
+    empty_database(app)
 
 
 def jobs_now(app):

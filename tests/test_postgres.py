@@ -80,6 +80,11 @@ def pg_app(tmp_path, postgres_url):
     with app.app_context():
         upgrade()
     yield app
+    empty_database(app)
+
+
+def empty_database(app):
+    """Drop every table (and the migration stamp) so the next test on this server starts from nothing."""
     with app.app_context():
         db.session.remove()
         db.drop_all()
