@@ -32,6 +32,7 @@ from flask import redirect
 from flask import request
 from flask import session
 from flask import url_for
+from flask_wtf.csrf import generate_csrf
 from itsdangerous import BadSignature
 from itsdangerous import URLSafeTimedSerializer
 from markupsafe import escape
@@ -230,6 +231,11 @@ def login(user):
     session["uid"] = user.id
     session["sv"] = user.session_version
     session["since"] = int(time.time())
+    # the CSRF token is made now, with the session: made later, by whichever of a page's concurrent requests
+    # came first, it could be lost when another response in flight re-sets the cookie (a permanent session is
+    # refreshed on every response), and the page's forms and API writes would be refused
+    g.pop("csrf_token", None)  # flask-wtf keeps the request's token here: one of the old session's would not do
+    generate_csrf()
 
 
 def end_sessions(user):

@@ -161,3 +161,21 @@ def test_behind_a_tls_proxy(tmp_path):
 
     client = app.test_client()
     assert client.get("/_scheme", headers={"X-Forwarded-Proto": "https"}).text == "https"
+
+
+def test_a_page_token_survives_responses_that_were_in_flight(app, client):
+    """A page's requests run at once, and each response re-sets the session cookie: the token stays the same."""
+    parent = Parent(app, client)
+    parent.create()
+    signed_in = client.get_cookie("minuted_session").value
+    page = client.get("/")
+    # a request sent with the cookie from the sign-in answers after the page, and its cookie wins
+    client.set_cookie("minuted_session", signed_in)
+    assert client.get("/api/v1/children").status_code == 200
+    # test that the page's token still works for a form and for an API write
+    response = client.post("/children/new", data={"name": "Sam", "jurisdiction": "england", "plan_type": "ehcp",
+                                                  "csrf_token": csrf_of(page)})
+    assert response.status_code == 302
+    response = client.post("/api/v1/children", json={"name": "Alex", "jurisdiction": "england"},
+                           headers={"X-CSRFToken": csrf_of(page)})
+    assert response.status_code == 201, response.get_json()
