@@ -128,8 +128,6 @@ def settled(app):
     return rows and all(r.status in ("done", "failed") for r in rows)
 
 
-@pytest.mark.xfail(strict=False, reason="a worker starting while PostgreSQL restarted exited (1 of 3 CI runs, 2026-12-04: "
-                   "recover() at start-up was unguarded; fixed the same day); non-strict until it passes in several runs")
 def test_redis_and_postgresql_restart_under_two_workers(web, tmp_path, postgres_url, redis_url):  # noqa: F811
     # one family's backlog of uploads, another's live meeting; two workers that re-queue lost jobs every 2 s
     uploader, streamer = (Parent(web, web.test_client(), email=f"{who}@example.org").create() for who in "de")
