@@ -429,11 +429,24 @@ def _heartbeat_s(app=None):
     return max(_lease_s(app) / 3, 0.05)
 
 
+def _waiting():
+    """The ids of the jobs whose task waits in the queue now."""
+    huey = current_app.extensions["huey"]
+    return {task.args[0] for task in huey.pending() if task.name == TASK_NAME and task.args}
+
+
 def recover():
-    """Re-enqueue jobs left queued or running by a worker that is gone; return how many."""
+    """Re-enqueue jobs left queued or running by a worker that is gone; return how many.
+
+    A queued job whose task still waits in the queue is left there: queued again every period, an hour of
+    uploads would fill the queue with copies (each harmless, since a claim takes a job once, but each read).
+    """
     jobs = db.session.execute(db.select(TranscriptionJob).where(TranscriptionJob.status.in_(ACTIVE))).scalars().all()
+    waiting = _waiting() if any(job.status == "queued" for job in jobs) else set()
     count = 0
     for job in jobs:
+        if job.status == "queued" and job.id in waiting:
+            continue
         if not _owner_alive((job.state or {}).get("owner"), job.updated_at, _lease_s()):
             _enqueue(job.id)
             count += 1

@@ -275,6 +275,15 @@ def test_recover_requeues_jobs_of_dead_workers(queued_app):
         job.state = {"owner": jobs.OWNER}
         db.session.commit()
         assert jobs.recover() == 0
+        # a queued job whose task waits in the queue is not queued again: one message, however often it runs
+        job.status, job.state = "queued", {"committed_ms": 0}
+        db.session.commit()
+        assert jobs.recover() == 0 and jobs.recover() == 0
+        assert huey.pending_count() == 1
+        # gone from the queue (Redis restarted empty): queued again, once
+        huey.flush()
+        assert jobs.recover() == 1 and jobs.recover() == 0
+        assert huey.pending_count() == 1
 
 
 def test_a_worker_that_lost_its_claim_cannot_write(queued_app):
