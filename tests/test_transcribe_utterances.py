@@ -199,3 +199,20 @@ def test_unsure_numbers_and_names_are_flagged():
 
 def test_no_words_no_utterances():
     assert utterances([], [(0, "parent")]) == []
+
+
+def test_a_sentence_is_one_persons_even_where_the_voice_changes_late():
+    turns = [("senco", "That is not something the school can fund from its budget."),
+             ("la", "It would be for the panel to decide next month."),
+             ("senco", "We can look at it again at the review in July."),
+             ("la", "And I will write to you about the panel by Friday.")] * 2
+    words, truth = speech(*turns, gap_ms=60)
+    # no pause between turns, and the voices hear each change of speaker three words late
+    late = [(start + (900 if i else 0), end, who) for i, (start, end, who) in enumerate(truth)]
+    frames = frames_for(late, noise=0.1)
+    taps = [(truth[0][0] + 300, "senco"), (truth[1][0] + 300, "la")]
+    us = utterances(words, taps, voices=frames)
+    # test that every utterance is whole sentences by one person: none starts inside a sentence
+    for u in us:
+        assert u.text[0].isupper(), [(x.speaker, x.text) for x in us]
+    assert right_share(us, truth) == 1.0
