@@ -163,6 +163,12 @@ def test_an_agreement_and_the_promise_that_follows_it(reply, kinds):
     ("the 3rd of January", "england", "2027-01-03", False),
     ("by the 31st of March next year", "england", "2027-03-31", False),
     ("in June next year", "england", "2027-06-30", False),
+    ("I'll send it a week Friday", "england", "2026-03-20", False),
+    ("we'll have it done Friday week", "england", "2026-03-20", False),
+    ("from next week", "england", "2026-03-16", False),
+    ("by next week", "england", "2026-03-20", False),
+    ("I'll set it up on the ninth", "us", "2026-04-09", False),
+    ("four weeks from today", "england", "2026-04-07", False),
 ])
 def test_due_dates_from_the_words(text, jurisdiction, iso, approx):
     due = resolve(text, DAY, jurisdiction)
@@ -179,6 +185,12 @@ def test_the_new_year_said_in_the_autumn_is_the_first_day_of_the_next_term(text,
     autumn = datetime.date(2026, 11, 12)
     due = resolve(text, autumn, jurisdiction)
     assert due.approx and due.date.year == 2027 and due.date.month == 1 and due.phrase in text
+
+
+def test_the_person_named_before_an_aside_is_who_promises():
+    mine = findings.find([utterance("Mrs Greer, our reading interventionist, she'll take him for the extra fifteen "
+                                    "minutes on Mondays.")], {"s": SPEAKER}, "england", DAY)
+    assert [(f.kind, f.who_label) for f in mine] == [("commitment", "Mrs Greer")]
 
 
 def test_if_you_want_leaves_the_choice_to_the_parent_an_offer_not_a_promise():

@@ -71,13 +71,15 @@ _ILL = re.compile(r"(^|\b(?:and|so|then|but|okay|ok|yes|yeah|right|well|sure),? 
 
 # "Mr Castillo, our behaviour specialist, will…": who someone is, said between the subject and the verb
 _APPOSITIVE = re.compile(r", (?:our|the|their|his|her|your|my) [a-z' -]{2,40}?,(?= [a-z])")
+# "Mrs Greer, our reading interventionist, she'll take him…": the pronoun after the aside is the person named
+_RESUMED = re.compile(r", (?:our|the|their|his|her|your|my) [a-z' -]{2,40}?, (?:she|he|they)(?:'ll| will)\b")
 
 
 def normalise(text):
     """Lower-case, plain apostrophes, no "um"s or asides naming someone's job, and the apostrophe back in
     contractions the transcription wrote without one."""
     text = text.replace("’", "'").replace("‘", "'").lower()
-    text = _APPOSITIVE.sub("", _ILL.sub(r"\1i'll", _FILLER.sub("", text)))
+    text = _APPOSITIVE.sub("", _RESUMED.sub(" will", _ILL.sub(r"\1i'll", _FILLER.sub("", text))))
     return re.sub(r"[a-z']+", lambda m: CONTRACTIONS.get(m.group(0), m.group(0)), text)
 
 
@@ -170,8 +172,10 @@ def clauses(text, start, end):
     return merged
 
 
-def _vetoed(kind, norm, rs):
-    return any(kind in v["kinds"] and p.search(norm) for v, p in rs["vetoes"])
+def _vetoed(rule, norm, rs):
+    # a rule marked "questions" fires on a question ("and where would that money come from?")
+    return any(rule["kind"] in v["kinds"] and not (v["id"] == "question" and rule.get("questions")) and p.search(norm)
+               for v, p in rs["vetoes"])
 
 
 def match_kinds(norm, rs, context):
@@ -182,7 +186,7 @@ def match_kinds(norm, rs, context):
         if need and need not in context:
             continue
         m = pattern.search(norm)
-        if m and not _vetoed(rule["kind"], norm, rs):
+        if m and not _vetoed(rule, norm, rs):
             found.setdefault(rule["kind"], []).append((rule, m))
     return found
 

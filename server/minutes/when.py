@@ -58,6 +58,7 @@ _WEEKDAY = "|".join(WEEKDAYS)
 _RECURRING = re.compile(
     r"\b(?:each|every|at the end of (?:each|every)|once a|twice a|(?:three|four|five) times a)"
     r" (?:half[- ]term|term|week|fortnight|month|semester|grading period|quarter)\b")
+_DAYWORD = "|".join(sorted(ORDINALS, key=len, reverse=True))
 _WEEKDAY_NAMES = "(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 _PATTERNS = [
     # "Tuesday the 23rd of February", "Thursday, January 21st": the date, not the next Tuesday
@@ -65,8 +66,8 @@ _PATTERNS = [
     ("date_md", re.compile(rf"\b(?:{_WEEKDAY_NAMES},? )?{_MONTH} (?:the )?(?:{_DAY}){_YEAR}\b")),
     # "on the 9th", "by the 4th": a day of this month, or of the next when it has passed
     ("day_only", re.compile(r"\b(?:on|by|before|from|until|for) (?:(?:monday|tuesday|wednesday|thursday|friday|"
-                            r"saturday|sunday),? )?the (?P<day>\d{1,2})(?:st|nd|rd|th)\b(?! of\b)(?!,? (?:of )?"
-                            + _MONTH.replace("(?P<month>", "(?:") + ")")),
+                            r"saturday|sunday),? )?the (?:(?P<day>\d{1,2})(?:st|nd|rd|th)|(?P<dayword>" + _DAYWORD
+                            + r"))\b(?! of\b)(?!,? (?:of )?" + _MONTH.replace("(?P<month>", "(?:") + ")")),
     # "in June", "by the end of March", "before May": a month with no day
     ("month", re.compile(rf"\b(?P<edge>in|during|by|by the end of|until|before|from|after) (?:early |late |mid[- ])?"
                          rf"{_MONTH}{_YEAR}\b(?! (?:the )?\d)")),
@@ -74,14 +75,20 @@ _PATTERNS = [
     ("days", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} (?:calendar )?days?\b")),
     ("weeks", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} weeks?(?:'s time)?\b|\b(?:within|in) a fortnight\b")),
     ("months", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} months?(?:'s time)?\b")),
+    # "four weeks from today": counted from the meeting
+    ("days", re.compile(rf"\b{_NUM} (?:calendar )?days? (?:from|after) (?:today|now|the meeting|this meeting)\b")),
+    ("weeks", re.compile(rf"\b{_NUM} weeks? (?:from|after) (?:today|now|the meeting|this meeting)\b")),
+    ("months", re.compile(rf"\b{_NUM} months? (?:from|after) (?:today|now|the meeting|this meeting)\b")),
     # "for the next four weeks": the period ends then
     ("weeks", re.compile(rf"\bfor(?: the next)? {_NUM} weeks?\b")),
     ("days", re.compile(rf"\bfor(?: the next)? {_NUM} (?:school |working )?days?\b")),
     ("today", re.compile(r"\b(?:today(?!'s)|this afternoon|this evening|by the end of the day|end of play today|tonight)\b")),
     ("tomorrow", re.compile(r"\btomorrow\b")),
-    ("weekday", re.compile(rf"\b(?:(?P<next>next|this coming|this) )?(?P<weekday>{_WEEKDAY})\b")),
+    # "a week Friday", "Friday week": the Friday after the coming one
+    ("weekday", re.compile(rf"\b(?:(?P<next>next|this coming|this) |(?P<week>a week (?:on )?))?(?P<weekday>{_WEEKDAY})"
+                           rf"(?P<after> week\b)?\b")),
     ("this_week", re.compile(r"\b(?:by |before )?(?:the end of )?(?:this|the) week\b")),
-    ("next_week", re.compile(r"\b(?:by |before |during |in )?(?:the end of )?next week\b")),
+    ("next_week", re.compile(r"\b(?P<edge>by |before |during |in |from |starting |as of )?(?:the end of )?next week\b")),
     ("this_month", re.compile(r"\b(?:by |before )?the end of (?:the|this) month\b")),
     ("next_month", re.compile(r"\b(?:by |before |in )?(?:the end of )?next month\b")),
 ]
@@ -203,7 +210,7 @@ def _resolve_one(key, m, meeting_date, jurisdiction=None):
         year = int(g["year"]) if g.get("year") else meeting_date.year + 1 if g.get("nextyear") else None
         return _next_on_or_after(day, MONTHS[g["month"].lower()], year, meeting_date) if day else None
     if key == "day_only":
-        day = int(g["day"])
+        day = int(g["day"]) if g.get("day") else ORDINALS[g["dayword"].lower()]
         for months_on in range(0, 3):
             first = deadlines.add_months(meeting_date.replace(day=1), months_on)
             if day <= calendar.monthrange(first.year, first.month)[1] and first.replace(day=day) >= meeting_date:
@@ -244,11 +251,14 @@ def _resolve_one(key, m, meeting_date, jurisdiction=None):
             monday = meeting_date + datetime.timedelta(days=7 - meeting_date.weekday())
             return monday + datetime.timedelta(days=target)
         ahead = (target - meeting_date.weekday()) % 7 or 7
-        return meeting_date + datetime.timedelta(days=ahead)
+        return meeting_date + datetime.timedelta(days=ahead + (7 if g.get("week") or g.get("after") else 0))
     if key == "this_week":
         return meeting_date + datetime.timedelta(days=max(0, 4 - meeting_date.weekday()))
     if key == "next_week":
-        return meeting_date + datetime.timedelta(days=7 - meeting_date.weekday() + 4)
+        monday = meeting_date + datetime.timedelta(days=7 - meeting_date.weekday())
+        # "from next week": it starts on the Monday; "by next week": done by its Friday
+        return monday if (g.get("edge") or "").strip() in ("from", "starting", "as of") else \
+            monday + datetime.timedelta(days=4)
     if key == "this_month":
         return meeting_date.replace(day=calendar.monthrange(meeting_date.year, meeting_date.month)[1])
     if key == "next_month":
