@@ -98,9 +98,9 @@ def create_app(test_config=None, migrate=None):
 
     audio_store.init_app(app)  # start-up: sweep the temp files of crashed processes
 
-    from .views import api, pages, account, transcripts, minutes, health
+    from .views import api, pages, account, admin, transcripts, minutes, health
 
-    for bp in (account.bp, pages.bp, api.bp, transcripts.bp, minutes.bp, health.bp):
+    for bp in (account.bp, admin.bp, pages.bp, api.bp, transcripts.bp, minutes.bp, health.bp):
         app.register_blueprint(bp)
 
     # last: under a WSGI server, the first process to start migrates the database

@@ -1,4 +1,5 @@
-"""The `minuted` command: serve, worker, user add/password, token (new, list, revoke), storage, migrate, transcribe."""
+"""The `minuted` command: serve, worker, user add/password/admin, token (new, list, revoke), storage, migrate,
+transcribe."""
 import os
 import sys
 
@@ -167,9 +168,12 @@ def user():
 @data_option
 @click.argument("email")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-def user_add(data, email, password_stdin):
-    """Create an account for EMAIL."""
+@click.option("--admin", "make_admin", is_flag=True,
+              help="Make it an admin: it invites families (/admin/families). While there is none, it is one anyway.")
+def user_add(data, email, password_stdin, make_admin):
+    """Create an account for EMAIL (an admin with --admin, or when there is no admin yet)."""
     from . import auth
+    from . import invites
     from .db import db
     from .errors import ValidationError
 
@@ -180,12 +184,44 @@ def user_add(data, email, password_stdin):
     app = _app(data)
     _upgrade(app)
     with app.app_context():
+        # as at first-run setup: an installation's first account runs it (someone must be able to invite families)
+        make_admin = make_admin or invites.admin_count() == 0
         try:
-            auth.create_user(email, password)
+            account = auth.create_user(email, password)
         except ValidationError as e:
             raise click.ClickException(" ".join(e.fields.values())) from None
+        account.is_admin = make_admin
         db.session.commit()
     click.echo(f"Created an account for {auth.normalise_email(email)}.")
+    if make_admin:
+        click.echo("It is an admin: it invites families at /admin/families.")
+
+
+@user.command("admin")
+@data_option
+@click.argument("email")
+@click.option("--remove", is_flag=True, help="Make it no longer an admin (refused for the last admin).")
+def user_admin(data, email, remove):
+    """Make EMAIL's account an admin, which invites families at /admin/families (or, with --remove, not one)."""
+    from . import auth
+    from . import invites
+    from .db import db
+
+    app = _app(data)
+    _upgrade(app)
+    with app.app_context():
+        account = _account(email)
+        try:
+            changed = invites.set_admin(account, not remove)
+        except invites.AdminError as e:
+            raise click.ClickException(str(e)) from None
+        db.session.commit()
+    email = auth.normalise_email(email)
+    if remove:
+        click.echo(f"{email} is no longer an admin." if changed else f"{email} was not an admin.")
+    else:
+        click.echo(f"{email} is now an admin: it invites families at /admin/families." if changed
+                   else f"{email} is an admin already.")
 
 
 @user.command("password")

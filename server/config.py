@@ -49,6 +49,7 @@ def defaults():
         "SESSION_ABSOLUTE_LIFETIME": 60 * 60 * 24 * 90,  # a sign-in ends after this, however often it is used
         "PASSWORD_RESET_MAX_AGE": 60 * 60,  # an emailed reset link works once, for this long
         "PUBLIC_URL": None,  # e.g. https://minuted.example.org: where reset links point (else this machine's names)
+        "INVITE_DAYS": 14,  # an invite link (/admin/families) makes one account, within this many days
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session

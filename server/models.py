@@ -44,6 +44,8 @@ class User(db.Model):
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     # a partner who joined one meeting with a code: no password, no children of their own
     guest: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # invites families and sees the list of accounts (/admin/families); the account made at first-run setup is one
+    is_admin: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
@@ -64,6 +66,27 @@ class ApiToken(db.Model):
     expires_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)  # None: until revoked
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class Invite(db.Model):
+    """A link an admin made for one family to create one account; only the token's SHA-256 is stored."""
+
+    __tablename__ = "invite"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    email: Mapped[Optional[str]] = mapped_column(sa.String(254))  # None: whoever has the link chooses
+    note: Mapped[Optional[str]] = mapped_column(sa.String(120))  # the admin's label: the family's name
+    # SET NULL: an invite outlives the accounts on either end of it, so the list still says what happened
+    created_by: Mapped[Optional[str]] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    used_by: Mapped[Optional[str]] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    creator: Mapped[Optional[User]] = relationship(foreign_keys=[created_by])
+    user: Mapped[Optional[User]] = relationship(foreign_keys=[used_by])
 
 
 class LoginAttempt(db.Model):

@@ -48,6 +48,7 @@ def setup():
         except ValidationError as e:
             errors = e.fields
         else:
+            user.is_admin = True  # the first account runs this installation: it invites the other families
             db.session.commit()
             auth.login(user)
             flash("Your account is ready. Start by adding your child.")
@@ -117,12 +118,13 @@ def _can_reset():
     return mail.configured()
 
 
-def _reset_base_url():
-    """The address to put in a reset link: PUBLIC_URL, or this request's host if it is one of this machine's names.
+def link_base_url():
+    """The address to put in front of a link to send (a reset, an invite), or None.
 
-    Never a Host header as sent: anyone could ask for a reset of someone else's
-    account with "Host: evil.example" and the link would carry the token there.
-    Behind a reverse proxy with a public name, set MINUTED_PUBLIC_URL.
+    PUBLIC_URL, or this request's host if it is one of this machine's names. Never
+    a Host header as sent: anyone could ask for a reset of someone else's account
+    with "Host: evil.example" and the link would carry the token there. Behind a
+    reverse proxy with a public name, set MINUTED_PUBLIC_URL.
     """
     public = current_app.config.get("PUBLIC_URL")
     if public:
@@ -149,7 +151,7 @@ def forgot_password():
         auth.check_tries(*keys)
         auth.record_failure(*keys)  # every request counts: nobody's inbox gets flooded
         user = auth.find_user(email)
-        base = _reset_base_url()
+        base = link_base_url()
         if user is not None and not user.guest:
             if base is None:
                 log.warning("password reset link not sent: the request's host is not this machine (set PUBLIC_URL)")
