@@ -70,9 +70,10 @@ _ILL = re.compile(r"(^|\b(?:and|so|then|but|okay|ok|yes|yeah|right|well|sure),? 
 
 
 # "Mr Castillo, our behaviour specialist, will…": who someone is, said between the subject and the verb
-_APPOSITIVE = re.compile(r", (?:our|the|their|his|her|your|my) [a-z' -]{2,40}?,(?= [a-z])")
+_ASIDE = r", (?:our|the|their|his|her|your|my) [a-z' -]{2,40}?,"
+_APPOSITIVE = re.compile(_ASIDE + r"(?= [a-z])")
 # "Mrs Greer, our reading interventionist, she'll take him…": the pronoun after the aside is the person named
-_RESUMED = re.compile(r", (?:our|the|their|his|her|your|my) [a-z' -]{2,40}?, (?:she|he|they)(?:'ll| will)\b")
+_RESUMED = re.compile(_ASIDE + r" (?:she|he|they)(?:'ll| will)\b")
 
 
 def normalise(text):

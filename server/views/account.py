@@ -254,7 +254,8 @@ def ca_certificate():
     return response
 
 
-def _when(moment):
+def shown_time(moment):
+    """A time as the account pages show it: "5 Dec 2026, 09:30 UTC" (None stays None)."""
     return f"{moment.day} {moment:%b %Y, %H:%M} UTC" if moment else None
 
 
@@ -262,8 +263,8 @@ def _account_page(errors=None, form=None, status=200):
     now = datetime.now(timezone.utc)
     tokens = [
         {
-            "id": t.id, "name": t.name or "(no name)", "created": _when(t.created_at),
-            "last_used": _when(t.last_used_at), "expires": _when(t.expires_at),
+            "id": t.id, "name": t.name or "(no name)", "created": shown_time(t.created_at),
+            "last_used": shown_time(t.last_used_at), "expires": shown_time(t.expires_at),
             "expired": t.expires_at is not None and t.expires_at <= now,
         }
         for t in auth.tokens_of(g.user)

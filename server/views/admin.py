@@ -26,6 +26,7 @@ from ..db import now_utc
 from ..errors import ValidationError
 from ..models import Invite
 from .account import link_base_url
+from .account import shown_time
 
 bp = Blueprint("admin", __name__)
 log = logging.getLogger(__name__)
@@ -50,11 +51,6 @@ def _can_email():
     return mail.configured()
 
 
-def _when(moment):
-    # as the account page shows times: "5 Dec 2026, 09:30 UTC"
-    return f"{moment.day} {moment:%b %Y, %H:%M} UTC" if moment else None
-
-
 def _email_of(user):
     return user.email if user is not None else "an account since deleted"
 
@@ -65,13 +61,13 @@ def _families_page(errors=None, form=None, new=None, status=200):
     rows = [
         {
             "id": i.id, "email": i.email, "note": i.note, "status": invites.status(i, now),
-            "created": _when(i.created_at), "by": _email_of(i.creator), "expires": _when(i.expires_at),
-            "used": _when(i.used_at), "used_by": _email_of(i.user), "revoked": _when(i.revoked_at),
+            "created": shown_time(i.created_at), "by": _email_of(i.creator), "expires": shown_time(i.expires_at),
+            "used": shown_time(i.used_at), "used_by": _email_of(i.user), "revoked": shown_time(i.revoked_at),
         }
         for i in invites.all_invites()
     ]
     accounts = [
-        {"email": u.email, "created": _when(u.created_at), "admin": u.is_admin} for u in invites.accounts()
+        {"email": u.email, "created": shown_time(u.created_at), "admin": u.is_admin} for u in invites.accounts()
     ]
     return render_template(
         "admin/families.html", invites=rows, accounts=accounts, errors=errors or {}, form=form or {}, new=new,
@@ -116,7 +112,7 @@ def create_invite():
                 flash(f"The link was not emailed: {e} Copy it below and send it yourself.", "error")
     # then the page by GET: reloading it shows the invites, never makes a second one
     session["new_invite"] = {"link": url, "relative": base is None, "email": invite.email, "emailed": emailed,
-                             "expires": _when(invite.expires_at)}
+                             "expires": shown_time(invite.expires_at)}
     return redirect(url_for("admin.families"))
 
 
