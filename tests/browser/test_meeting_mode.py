@@ -190,6 +190,11 @@ def tap_marker(page, kind, text=None, **fields):
             page.locator("#action-due").fill(fields["due"])
         page.locator("#marker-save").click()
     expect(sheet).to_be_hidden()
+    if text:
+        # the words are written to IndexedDB after the sheet closes: wait for them (a test that closes the page
+        # next would otherwise close it before the write, and the phone would keep the marker without its words)
+        poll(page, "null", lambda _: own_events(page)[event_id]["payload"].get("text") == text,
+             message="the words to be saved on the phone")
     return event_id
 
 
