@@ -61,6 +61,7 @@ from bench import meetings as meeting_gen  # noqa: E402
 
 from server.minutes import findings  # noqa: E402
 from server.minutes.drafting import content_words  # noqa: E402
+from tools import train_findings  # noqa: E402
 
 TRUTH = ROOT / "bench" / "minutes_truth"
 KINDS = ("refusal", "commitment", "offer", "agreement")
@@ -210,7 +211,21 @@ def score(meeting, truth, found):
     return out
 
 
-def run(name, modes):
+def use_model(model):
+    """Make the finder's learned refusal reader use these weights (a dict as tools/train_findings.py writes)."""
+    findings.learned.model = lambda: model
+
+
+def cross_model(name, thresholds):
+    """The learned reader trained without this meeting (the honest figure for the model on it)."""
+    return train_findings.train({name}, thresholds)
+
+
+def with_thresholds(model, thresholds):
+    return {**model, "kinds": {k: {**m, "threshold": thresholds[k]} for k, m in model["kinds"].items()}}
+
+
+def run(name, modes, second_opinion=True):
     if not (meeting_gen.CACHE / f"{name}.json").exists():
         meeting_gen.generate([name])
     meeting = json.loads((meeting_gen.CACHE / f"{name}.json").read_text())
@@ -221,7 +236,8 @@ def run(name, modes):
     for mode in modes:
         segments = text_segments(meeting) if mode == "text" else asr_segments(
             meeting, meeting_gen.CACHE / f"{name}.wav")
-        found = findings.find(segments, attendees_of(meeting), jurisdiction, day, child_of(meeting))
+        found = findings.find(segments, attendees_of(meeting), jurisdiction, day, child_of(meeting),
+                              second_opinion=second_opinion)
         result[mode] = score(meeting, truth, found)
     return result
 
@@ -326,6 +342,12 @@ def main():
     parser.add_argument("--show-false", action="store_true", help="print each false point's words")
     parser.add_argument("--show-missed", action="store_true", help="print each missed point and each wrong due date")
     parser.add_argument("--corpus", action="store_true", help="score the phrase corpus instead of the meetings")
+    parser.add_argument("--second-opinion", choices=("on", "off"), default="on",
+                        help="ask the learned refusal reader about what the rules missed (server/minutes/learned.py)")
+    parser.add_argument("--model", help="the learned reader's weights from this file (tools/train_findings.py --out)")
+    parser.add_argument("--cross", action="store_true",
+                        help="score each meeting with the learned reader trained without it")
+    parser.add_argument("--threshold", help="the learned reader's thresholds, e.g. refusal=0.9,commitment=0.85")
     args = parser.parse_args()
     modes = ("text", "asr") if args.mode == "both" else (args.mode,)
     if args.corpus:
@@ -333,7 +355,18 @@ def main():
         if args.json:
             Path(args.json).write_text(json.dumps(results, indent=1))
         return
-    results = [run(name, modes) for name in args.meetings.split(",")]
+    second_opinion = args.second_opinion == "on"
+    if args.model:
+        use_model(json.loads(Path(args.model).read_text()))
+    results = []
+    thresholds = {k: m["threshold"] for k, m in findings.learned.model()["kinds"].items()}
+    for pair in filter(None, (args.threshold or "").split(",")):
+        kind, value = pair.split("=")
+        thresholds[kind] = float(value)
+    base = findings.learned.model()
+    for name in args.meetings.split(","):
+        use_model(cross_model(name, thresholds) if args.cross and second_opinion else with_thresholds(base, thresholds))
+        results.append(run(name, modes, second_opinion))
     for r in results:
         for mode in modes:
             print_line(f"{r['name']:<22} {mode:<4}", r[mode])

@@ -27,6 +27,7 @@ import functools
 import re
 
 from .. import rules
+from . import learned
 from .when import resolve
 
 QUESTION_MIN_WORDS = 6
@@ -304,12 +305,14 @@ def _trim(text, start, end):
     return start, end
 
 
-def find(segments, attendees, jurisdiction, meeting_date, child_name=""):
+def find(segments, attendees, jurisdiction, meeting_date, child_name="", *, second_opinion=True):
     """Return the findings in the utterances, in time order.
 
     segments: utterances (drafting.Segment: start_ms, text, speaker_id, unsure…) in time order;
     attendees: {id: Attendee}; meeting_date: the day the meeting was held (due dates count from it);
-    child_name: the child's name (the child is never the owner of an action).
+    child_name: the child's name (the child is never the owner of an action);
+    second_opinion: also ask the learned model (:mod:`server.minutes.learned`) about the school's
+    sentences no rule reads as a refusal.
     """
     rs = ruleset(jurisdiction)
     child = set(re.findall(r"[a-z][a-z'-]+", (child_name or "").lower()))
@@ -353,6 +356,7 @@ def find(segments, attendees, jurisdiction, meeting_date, child_name=""):
                     kinds.pop("agreement")
             long = len(sentence.split()) > LONG_SENTENCE_WORDS
             parts = clauses(text, s_start, s_end)
+            learned_span = None
             if "commitment" not in kinds and len(parts) > 1:
                 # a veto belongs to its clause: "…will observe him, and then we'll look at whether…" still promises
                 kinds["commitment"] = next((k["commitment"] for a, b in parts if (
@@ -364,6 +368,21 @@ def find(segments, attendees, jurisdiction, meeting_date, child_name=""):
                 # refuses or offers is its own to know
                 kinds = {k: v for k, v in kinds.items() if k in ("request", "commitment", "agreement", "date",
                                                                  "amount")}
+            if second_opinion and not kinds.keys() & {"refusal", "commitment", "agreement"}:
+                # refusals and promises are worded in more ways than rules can list (and the transcription
+                # changes words): the model reads what the rules missed; the parent's side refuses nothing
+                read = []
+                for kind in ("commitment",) if side else ("refusal", "commitment"):
+                    if kind == "commitment" and "offer" in kinds:
+                        continue  # "we could have her in the nurture group" proposes: the rules read it so
+                    whole = learned.probability(kind, norm)
+                    best = max((learned.probability(kind, normalise(text[a:b])), a, b) for a, b in parts)
+                    if max(whole, best[0]) >= learned.threshold(kind):
+                        read.append((max(whole, best[0]), kind, best[1:] if best[0] >= whole and len(parts) > 1
+                                     else None))
+                if read:
+                    _, kind, learned_span = max(read)
+                    kinds[kind] = [({"id": "learned", "kind": kind}, re.match("", ""))]
             if "refusal" in kinds:
                 # "it isn't something we can fund" offers and promises nothing; "we can't do weekly, but what
                 # we could do is…" refuses in one clause and offers in another
@@ -397,6 +416,8 @@ def find(segments, attendees, jurisdiction, meeting_date, child_name=""):
                                None)
                     if hit:
                         start, end = hit
+                    elif found[0][0]["id"] == "learned" and learned_span:
+                        start, end = learned_span
                 extra = {"who": seg.speaker_id}
                 if kind == "agreement":
                     extra["reply"] = request  # what was agreed to: the request or question it answers
@@ -421,8 +442,10 @@ def find(segments, attendees, jurisdiction, meeting_date, child_name=""):
                     elif continues and actions:
                         actions.append([a, b, owner, actions[-1][3], True])
                 if not actions:
-                    owner = _owner(sentence, norm, seg.speaker_id, attendees, names, rs, child, text[:s_start])
-                    actions = [[s_start, s_end, owner, kinds["commitment"], False]] if owner is not None else []
+                    a, b = learned_span or (s_start, s_end)
+                    owner = _owner(text[a:b], normalise(text[a:b]), seg.speaker_id, attendees, names, rs, child,
+                                   text[:a])
+                    actions = [[a, b, owner, kinds["commitment"], False]] if owner is not None else []
                 merged = []
                 for a, b, who, hit, continuation in actions:
                     due = resolve(text[a:b], meeting_date, jurisdiction)

@@ -1,0 +1,70 @@
+"""A learned second opinion on refusals and commitments: the sentences no phrase rule reads as one.
+
+Refusals in school meetings are worded in more ways than rules can list
+("where would I find the staff for that?", "that sits with the trust",
+"realistically we'd be looking at next year"); each meeting written by
+someone who had not read the rules lost about half of its refusals to them
+(``bench/README.md``). This is a logistic regression over the words, word
+pairs and word triples of one normalised sentence
+(:func:`server.minutes.findings.normalise`), trained by
+``tools/train_findings.py`` on labelled sentences (``bench/sentences/``),
+the phrase corpus and the evaluation meetings' truth files; its weights are
+data (``server/data/findings_model.json``), read once.
+
+It only ever adds a refusal the rules missed, on a sentence said by the
+school's side, and what it adds is marked "from the recording: check" like
+everything else found in the words.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import math
+import re
+from importlib import resources
+
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+
+def tokens(norm):
+    """The words of a normalised sentence, numbers as one token."""
+    return ["<n>" if w.isdigit() else w for w in _WORD.findall(norm)]
+
+
+def features(norm):
+    """The sentence's features: its words, word pairs and triples (with the sentence's ends), each once."""
+    words = ["<s>", *tokens(norm), "</s>"]
+    out = {f"w:{w}" for w in words[1:-1]}
+    out.update(f"b:{a} {b}" for a, b in zip(words, words[1:]))
+    out.update(f"t:{a} {b} {c}" for a, b, c in zip(words, words[1:], words[2:]))
+    if norm.rstrip().endswith("?"):
+        out.add("q:?")
+    return sorted(out)
+
+
+@functools.cache
+def model():
+    """The trained weights: {"kinds": {kind: {"weights": {feature: w}, "bias": b, "threshold": t}}, …}."""
+    text = resources.files("server.data").joinpath("findings_model.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def probability(kind, norm):
+    """How likely the normalised sentence says a point of this kind (0-1); 0 for a kind with no model."""
+    m = model()["kinds"].get(kind)
+    if m is None:
+        return 0.0
+    weights = m["weights"]
+    z = m["bias"] + sum(weights.get(f, 0.0) for f in features(norm))
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def says(kind, norm):
+    """True when the model reads the normalised sentence as a point of this kind."""
+    m = model()["kinds"].get(kind)
+    return m is not None and probability(kind, norm) >= m["threshold"]
+
+
+def threshold(kind):
+    m = model()["kinds"].get(kind)
+    return m["threshold"] if m else 1.0
