@@ -43,7 +43,7 @@ TRUTH = ROOT / "bench" / "minutes_truth"
 OUT = ROOT / "server" / "data" / "findings_model.json"
 KINDS = ("refusal", "commitment")
 # the least probability at which a sentence counts (chosen in bench/minutes.py --cross; bench/README.md)
-THRESHOLDS = {"refusal": 0.9, "commitment": 0.9}
+THRESHOLDS = {"refusal": 0.8, "commitment": 0.8}
 PARENT_WORDS = ("parent", "mum", "mother", "dad", "father", "partner", "advocate", "friend", "supporter",
                 "carer", "grandparent", "young person", "student", "pupil", "sendiass",
                 "send adviser", "advice charity")

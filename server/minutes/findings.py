@@ -60,6 +60,11 @@ _PROCEDURAL_QUESTION = re.compile(
     r"|^(?:shall|should) we\b|^(?:is|are) (?:everyone|we all)\b|^(?:any|anything) (?:other|else)\b|^sorry\b")
 
 
+def _assent_only(found):
+    """Only rules marked ``bare`` (a reply that starts "yes", "yeah", "okay"…) read the words as agreeing."""
+    return all(rule.get("bare") for rule, _ in found)
+
+
 def _procedural(norm):
     """Meeting chat put as a question ("Can I just add one more thing?"), not a question about the child."""
     return _PROCEDURAL_QUESTION.search(norm) is not None and len(norm.split()) < 9
@@ -217,6 +222,10 @@ _THEN = re.compile(r"\b(?:for that|for then|by then|then|at that point|on that d
 _RESTATED = re.compile(r"^(?:and |so )?(?:i|we)(?:'ll| will| can) (?:do|get|have|sort) (?:that|it|this|those|them|both)"
                        r"(?: done| sorted| off| over)?\b")
 _TITLED = re.compile(r"\b(?:Mrs|Mr|Ms|Miss|Dr)\.? [A-Z][a-z'-]+")
+# a first name and a surname, not where a sentence starts
+_FULL_NAME = re.compile(r"(?<=[a-z,] )[A-Z][a-z'-]+ [A-Z][a-z'-]+\b(?! [A-Z])")
+_NOT_NAMES = frozenset("monday tuesday wednesday thursday friday saturday sunday january february march april may june "
+                       "july august september october november december easter christmas year level key stage".split())
 _TEAM = re.compile(r"\bthe (?:[a-z-]+ ){0,3}(?:team|service|panel|therapists?|psychologists?|clinic|department)\b")
 
 
@@ -237,6 +246,12 @@ def _antecedent(before, pronoun, attendees, names, rs, child):
         key = m.group(0).lower()
         if key in names and key not in child:
             found.append((m.end(), (names[key], None)))
+    if pronoun != "they":
+        # someone named in full who is not at the meeting ("our traded therapist, Joanna Pike, is in on Wednesdays")
+        for m in _FULL_NAME.finditer(before):
+            words = m.group(0).lower().split()
+            if not (set(words) & (child | _NOT_NAMES)) and words[-1] not in names and words[0] not in names:
+                found.append((m.end(), (None, m.group(0))))
     if pronoun == "they":
         norm = normalise(before)
         for body, pattern in rs["bodies"]:
@@ -368,6 +383,10 @@ def find(segments, attendees, jurisdiction, meeting_date, child_name="", *, seco
                 # refuses or offers is its own to know
                 kinds = {k: v for k, v in kinds.items() if k in ("request", "commitment", "agreement", "date",
                                                                  "amount")}
+            if "agreement" in kinds and ("refusal" in kinds or second_opinion) and _assent_only(kinds["agreement"]):
+                # "Yeah, the private provider piece, we're not in a position to…": the "yeah" hears, it doesn't agree
+                if "refusal" in kinds or learned.says("refusal", norm):
+                    kinds.pop("agreement")
             if second_opinion and not kinds.keys() & {"refusal", "commitment", "agreement"}:
                 # refusals and promises are worded in more ways than rules can list (and the transcription
                 # changes words): the model reads what the rules missed; the parent's side refuses nothing
