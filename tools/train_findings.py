@@ -41,9 +41,10 @@ CORPUS = ROOT / "tests" / "data" / "findings_corpus.json"
 MEETINGS = ROOT / "bench" / "meetings"
 TRUTH = ROOT / "bench" / "minutes_truth"
 OUT = ROOT / "server" / "data" / "findings_model.json"
-KINDS = ("refusal", "commitment")
+KINDS = ("refusal", "commitment", "offer")
+SCHOOL_ONLY = ("refusal", "offer")  # the finder keeps neither from the parent's side
 # the least probability at which a sentence counts (chosen in bench/minutes.py --cross; bench/README.md)
-THRESHOLDS = {"refusal": 0.8, "commitment": 0.8}
+THRESHOLDS = {"refusal": 0.8, "commitment": 0.8, "offer": 0.9}
 PARENT_WORDS = ("parent", "mum", "mother", "dad", "father", "partner", "advocate", "friend", "supporter",
                 "carer", "grandparent", "young person", "student", "pupil", "sendiass",
                 "send adviser", "advice charity")
@@ -51,10 +52,12 @@ PARENT_WORDS = ("parent", "mum", "mother", "dad", "father", "partner", "advocate
 
 def labelled_sentences(kind):
     out = []
+    if kind not in ("refusal", "commitment"):
+        return out  # the sentence files label refusals and commitments only (a counter-offer is a refusal there)
     for path in sorted(SENTENCES.glob("*.json")):
         own = path.stem == f"{kind}s"  # refusals.json labels refusals; commitments.json, commitments
         for item in json.loads(path.read_text(encoding="utf-8"))["items"]:
-            if kind == "refusal" and item.get("side") == "parent":
+            if kind in SCHOOL_ONLY and item.get("side") == "parent":
                 continue  # never asked: the parent's side refuses nothing in the minutes
             if own:
                 out.append((item["text"], int(item["label"] == kind), path.stem))
@@ -89,7 +92,7 @@ def meeting_sentences(kind, hold_out=()):
                 quotes_of.setdefault(p["turn"], []).append(p["quote"])
         for t, turn in enumerate(meeting["turns"]):
             speaker, text = turn[0], turn[1]
-            if (kind == "refusal" and speaker in parent) or t in skip:
+            if (kind in SCHOOL_ONLY and speaker in parent) or t in skip:
                 continue
             quotes = [(text.find(q), text.find(q) + len(q)) for q in quotes_of.get(t, ()) if q in text]
             for a, b in findings.sentences(text):

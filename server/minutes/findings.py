@@ -391,8 +391,8 @@ def find(segments, attendees, jurisdiction, meeting_date, child_name="", *, seco
                 # refusals and promises are worded in more ways than rules can list (and the transcription
                 # changes words): the model reads what the rules missed; the parent's side refuses nothing
                 read = []
-                for kind in ("commitment",) if side else ("refusal", "commitment"):
-                    if kind == "commitment" and "offer" in kinds:
+                for kind in ("commitment",) if side else ("refusal", "commitment", "offer"):
+                    if kind in kinds or (kind == "commitment" and "offer" in kinds):
                         continue  # "we could have her in the nurture group" proposes: the rules read it so
                     whole = learned.probability(kind, norm)
                     best = max((learned.probability(kind, normalise(text[a:b])), a, b) for a, b in parts)
