@@ -242,6 +242,46 @@ def run(name, modes, second_opinion=True):
     return result
 
 
+def heard_sentences(meeting, truth, segments, parent_side):
+    """Each sentence of the transcribed meeting, with the kinds of the truth points it says (for training)."""
+    out = []
+    turns = meeting["turns"]
+    for seg in segments:
+        for a, b in findings.sentences(seg.text):
+            sentence = seg.text[a:b].strip()
+            mine = content_words(sentence)
+            near = [t for t, turn in enumerate(turns)
+                    if min(seg.end_ms, turn["end_ms"]) > max(seg.start_ms, turn["start_ms"])]
+            kinds = sorted({p["kind"] for p in truth["points"] if p["turn"] in near and len(
+                content_words(p["quote"]) & mine) >= min(2, len(content_words(p["quote"])), len(mine) or 2)})
+            also = sorted({k for x in truth.get("also_ok", []) if x["turn"] in near for k in x.get("kinds", ())})
+            out.append({"text": sentence, "kinds": kinds, "also_ok": also,
+                        "side": "parent" if seg.speaker_id in parent_side else "school", "meeting": meeting["name"]})
+    return out
+
+
+def export_heard(names, path):
+    """Write every evaluation meeting's sentences as tiny.en heard them (scenario b), labelled from the truth."""
+    items = []
+    for name in names:
+        if not (meeting_gen.CACHE / f"{name}.json").exists():
+            meeting_gen.generate([name])
+        meeting = json.loads((meeting_gen.CACHE / f"{name}.json").read_text())
+        meeting["name"] = name
+        truth = json.loads((TRUTH / f"{name}.json").read_text())
+        jurisdiction = "us" if name.startswith("us_") else "england"
+        parent_side = {k for k, a in attendees_of(meeting).items()
+                       if a.role in findings.ruleset(jurisdiction)["parent_side"]}
+        items += heard_sentences(meeting, truth, asr_segments(meeting, meeting_gen.CACHE / f"{name}.wav"), parent_side)
+    Path(path).write_text(json.dumps({
+        "notes": "The evaluation meetings as the bundled tiny.en heard them (rendered with espeak-ng, words "
+                 "attributed with scenario b's taps), sentence by sentence; kinds: the truth points (bench/"
+                 "minutes_truth) whose quote shares two content words with the sentence, said in a turn it "
+                 "overlaps. Written by bench/minutes.py --export-heard; tools/train_findings.py learns from it.",
+        "items": items}, indent=0, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"{len(items)} sentences -> {path}")
+
+
 CORPUS = ROOT / "tests" / "data" / "findings_corpus.json"
 CORPUS_VOICES = (("en-gb-x-rp+f2", 170, 50), ("en+m3", 160, 40))
 
@@ -348,7 +388,12 @@ def main():
     parser.add_argument("--cross", action="store_true",
                         help="score each meeting with the learned reader trained without it")
     parser.add_argument("--threshold", help="the learned reader's thresholds, e.g. refusal=0.9,commitment=0.85")
+    parser.add_argument("--export-heard", metavar="FILE",
+                        help="write the meetings' sentences as tiny.en heard them, labelled, for training")
     args = parser.parse_args()
+    if args.export_heard:
+        export_heard(args.meetings.split(","), args.export_heard)
+        return
     modes = ("text", "asr") if args.mode == "both" else (args.mode,)
     if args.corpus:
         results = run_corpus(modes)

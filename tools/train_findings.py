@@ -55,6 +55,8 @@ def labelled_sentences(kind):
     if kind not in ("refusal", "commitment"):
         return out  # the sentence files label refusals and commitments only (a counter-offer is a refusal there)
     for path in sorted(SENTENCES.glob("*.json")):
+        if path.stem == "heard":
+            continue  # heard_sentences
         own = path.stem == f"{kind}s"  # refusals.json labels refusals; commitments.json, commitments
         for item in json.loads(path.read_text(encoding="utf-8"))["items"]:
             if kind in SCHOOL_ONLY and item.get("side") == "parent":
@@ -63,6 +65,19 @@ def labelled_sentences(kind):
                 out.append((item["text"], int(item["label"] == kind), path.stem))
             elif kind == "refusal" and item["label"] == "commitment":
                 out.append((item["text"], 0, path.stem))
+    return out
+
+
+def heard_sentences(kind, hold_out=()):
+    """The evaluation meetings as tiny.en heard them (bench/minutes.py --export-heard): the words it gets wrong."""
+    path = SENTENCES / "heard.json"
+    if not path.exists():
+        return []
+    out = []
+    for item in json.loads(path.read_text(encoding="utf-8"))["items"]:
+        if item["meeting"] in hold_out or kind in item["also_ok"] or (kind in SCHOOL_ONLY and item["side"] == "parent"):
+            continue
+        out.append((item["text"], int(kind in item["kinds"]), f"heard:{item['meeting']}"))
     return out
 
 
@@ -140,7 +155,8 @@ def fit(rows, *, l2=1e-3, steps=600, rate=0.05, min_count=2):
 
 
 def rows_for(kind, hold_out=()):
-    return labelled_sentences(kind) + corpus_sentences(kind) + meeting_sentences(kind, hold_out)
+    return labelled_sentences(kind) + corpus_sentences(kind) + meeting_sentences(kind, hold_out) + \
+        heard_sentences(kind, hold_out)
 
 
 def train(hold_out=(), thresholds=None, l2=1e-3):
