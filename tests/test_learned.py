@@ -93,13 +93,23 @@ def test_the_model_file_is_what_the_trainer_writes():
 
 
 def test_the_labelled_sentences_are_sound():
-    for path in sorted((ROOT / "bench" / "sentences").glob("*.json")):
+    for path in (ROOT / "bench" / "sentences" / "refusals.json", ROOT / "bench" / "sentences" / "commitments.json"):
         items = json.loads(path.read_text(encoding="utf-8"))["items"]
         assert len({i["text"].lower() for i in items}) == len(items), path.name
         for item in items:
             assert item["label"] in ("none", path.stem.rstrip("s")), item
             assert item["side"] in ("school", "parent") and item["place"] in ("england", "us"), item
             assert 3 <= len(item["text"].split()) <= 60, item
+
+
+def test_the_heard_sentences_are_labelled_from_the_truth_files():
+    items = json.loads((ROOT / "bench" / "sentences" / "heard.json").read_text(encoding="utf-8"))["items"]
+    meetings = {p.stem for p in (ROOT / "bench" / "minutes_truth").glob("*.json")}
+    assert {i["meeting"] for i in items} <= meetings
+    kinds = {"refusal", "commitment", "offer", "agreement"}
+    assert all(set(i["kinds"]) <= kinds and set(i["also_ok"]) <= kinds and i["side"] in ("school", "parent")
+               for i in items)
+    assert {k for i in items for k in i["kinds"]} == kinds
 
 
 def test_the_truth_files_are_sound():
