@@ -41,10 +41,10 @@ CORPUS = ROOT / "tests" / "data" / "findings_corpus.json"
 MEETINGS = ROOT / "bench" / "meetings"
 TRUTH = ROOT / "bench" / "minutes_truth"
 OUT = ROOT / "server" / "data" / "findings_model.json"
-KINDS = ("refusal", "commitment", "offer")
+KINDS = ("refusal", "commitment", "offer", "agreement")
 SCHOOL_ONLY = ("refusal", "offer")  # the finder keeps neither from the parent's side
 # the least probability at which a sentence counts (chosen in bench/minutes.py --cross; bench/README.md)
-THRESHOLDS = {"refusal": 0.8, "commitment": 0.8, "offer": 0.9}
+THRESHOLDS = {"refusal": 0.8, "commitment": 0.8, "offer": 0.9, "agreement": 0.95}
 PARENT_WORDS = ("parent", "mum", "mother", "dad", "father", "partner", "advocate", "friend", "supporter",
                 "carer", "grandparent", "young person", "student", "pupil", "sendiass",
                 "send adviser", "advice charity")

@@ -391,7 +391,7 @@ def find(segments, attendees, jurisdiction, meeting_date, child_name="", *, seco
                 # refusals and promises are worded in more ways than rules can list (and the transcription
                 # changes words): the model reads what the rules missed; the parent's side refuses nothing
                 read = []
-                for kind in ("commitment",) if side else ("refusal", "commitment", "offer"):
+                for kind in ("commitment", "agreement") if side else ("refusal", "commitment", "offer", "agreement"):
                     if kind in kinds or (kind == "commitment" and "offer" in kinds):
                         continue  # "we could have her in the nurture group" proposes: the rules read it so
                     whole = learned.probability(kind, norm)

@@ -1,4 +1,4 @@
-"""A learned second opinion on refusals, commitments and offers: the sentences no phrase rule reads as one.
+"""A learned second opinion on refusals, commitments, offers and agreements: what no phrase rule reads.
 
 Refusals in school meetings are worded in more ways than rules can list
 ("where would I find the staff for that?", "that sits with the trust",
