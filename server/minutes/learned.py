@@ -11,9 +11,14 @@ pairs and word triples of one normalised sentence
 the phrase corpus and the evaluation meetings' truth files; its weights are
 data (``server/data/findings_model.json``), read once.
 
-It only ever adds a refusal the rules missed, on a sentence said by the
-school's side, and what it adds is marked "from the recording: check" like
-everything else found in the words.
+It only ever adds what the rules missed, in a sentence where they found no
+refusal, promise or agreement (a refusal or an offer only from the school's
+side), one kind per sentence (the likeliest); each kind has its own
+threshold, chosen with ``bench/minutes.py --cross`` so that a false point
+costs more than a missed one. What it adds is marked "from the recording:
+check" like everything else found in the words. It also learns from the
+meetings as tiny.en heard them, so a promise the transcription garbled
+("I ring the DP tomorrow") still reads as one.
 """
 from __future__ import annotations
 
