@@ -390,15 +390,18 @@ def find(segments, attendees, jurisdiction, meeting_date, child_name="", *, seco
             if second_opinion and not kinds.keys() & {"refusal", "commitment", "agreement"}:
                 # refusals and promises are worded in more ways than rules can list (and the transcription
                 # changes words): the model reads what the rules missed; the parent's side refuses nothing
+                asked = [k for k in (("commitment", "agreement") if side else ("refusal", "commitment", "offer",
+                                                                                   "agreement"))
+                         # "we could have her in the nurture group" proposes: the rules read it so
+                         if k not in kinds and not (k == "commitment" and "offer" in kinds)]
+                whole = learned.probabilities(norm, asked)
+                each = [(learned.probabilities(normalise(text[a:b]), asked), a, b) for a, b in parts] \
+                    if len(parts) > 1 else []
                 read = []
-                for kind in ("commitment", "agreement") if side else ("refusal", "commitment", "offer", "agreement"):
-                    if kind in kinds or (kind == "commitment" and "offer" in kinds):
-                        continue  # "we could have her in the nurture group" proposes: the rules read it so
-                    whole = learned.probability(kind, norm)
-                    best = max((learned.probability(kind, normalise(text[a:b])), a, b) for a, b in parts)
-                    if max(whole, best[0]) >= learned.threshold(kind):
-                        read.append((max(whole, best[0]), kind, best[1:] if best[0] >= whole and len(parts) > 1
-                                     else None))
+                for kind in asked:
+                    best = max(((p[kind], a, b) for p, a, b in each), default=(0.0, s_start, s_end))
+                    if max(whole[kind], best[0]) >= learned.threshold(kind):
+                        read.append((max(whole[kind], best[0]), kind, best[1:] if best[0] >= whole[kind] else None))
                 if read:
                     _, kind, learned_span = max(read)
                     kinds[kind] = [({"id": "learned", "kind": kind}, re.match("", ""))]

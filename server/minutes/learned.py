@@ -56,12 +56,22 @@ def model():
 
 def probability(kind, norm):
     """How likely the normalised sentence says a point of this kind (0-1); 0 for a kind with no model."""
-    m = model()["kinds"].get(kind)
-    if m is None:
-        return 0.0
-    weights = m["weights"]
-    z = m["bias"] + sum(weights.get(f, 0.0) for f in features(norm))
-    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+    return probabilities(norm, (kind,))[kind]
+
+
+def probabilities(norm, kinds):
+    """{kind: probability} for each of kinds, the sentence's features made once."""
+    feats = features(norm)
+    out = {}
+    for kind in kinds:
+        m = model()["kinds"].get(kind)
+        if m is None:
+            out[kind] = 0.0
+            continue
+        weights = m["weights"]
+        z = m["bias"] + sum(weights.get(f, 0.0) for f in feats)
+        out[kind] = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+    return out
 
 
 def says(kind, norm):
