@@ -393,7 +393,10 @@ def find(segments, attendees, jurisdiction, meeting_date, child_name="", *, seco
                 asked = [k for k in (("commitment", "agreement") if side else ("refusal", "commitment", "offer",
                                                                                    "agreement"))
                          # "we could have her in the nurture group" proposes: the rules read it so
-                         if k not in kinds and not (k == "commitment" and "offer" in kinds)]
+                         if k not in kinds and not (k == "commitment" and "offer" in kinds)
+                         # what the rules rule out ("I'll chair", "last year…") the model does not read back in;
+                         # a question may refuse ("and where would I find the staff?")
+                         and not _vetoed({"kind": k, "questions": k == "refusal"}, norm, rs)]
                 whole = learned.probabilities(norm, asked)
                 each = [(learned.probabilities(normalise(text[a:b]), asked), a, b) for a, b in parts] \
                     if len(parts) > 1 else []
