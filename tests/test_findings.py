@@ -211,3 +211,30 @@ def test_a_recurrence_has_no_one_date(text):
 @pytest.mark.parametrize("text", ["we'll see how she gets on", "it happened on the 2nd of March", "in the autumn"])
 def test_no_date_is_guessed(text):
     assert resolve(text, DAY, "england") is None
+
+
+@pytest.mark.parametrize("text, label", [
+    ("Yes, our therapy assistant, Becky Moss, will come in after the holidays and go through it with her.",
+     "Becky Moss"),
+    ("Fraser, our psychiatrist is going to see him at the clinic on Friday.", "Fraser"),
+    ("Mrs Baptiste in the office will post you the updated plan a week on Friday.", "Mrs Baptiste"),
+])
+def test_someone_named_as_the_subject_owns_the_promise(text, label):
+    (f,) = [f for f in findings.find([utterance(text)], {"s": SPEAKER}, "england", DAY, "Ollie")
+            if f.kind == "commitment"]
+    assert (f.who, f.who_label) == (None, label)
+
+
+def test_a_named_child_or_a_pronoun_is_not_made_the_owner_by_name():
+    for text in ("So Ollie will start the group on Monday.", "Yes, I'll ask Becky and then I'll ring you."):
+        assert all(f.who_label is None for f in findings.find([utterance(text)], {"s": SPEAKER}, "england", DAY,
+                                                               "Ollie"))
+
+
+def test_the_speaker_of_a_short_yes_before_a_refusal_refuses_and_does_not_agree():
+    before = utterance("Will you reimburse the private assessment?", speaker="p")
+    reply = utterance("Yeah, the private provider piece, we're not in a position to reimburse a private provider.",
+                      start_ms=6000, end_ms=9000)
+    people = {"s": SPEAKER, "p": types.SimpleNamespace(id="p", name="Ann Lee", role="parent")}
+    kinds = {f.kind for f in findings.find([before, reply], people, "us", DAY) if f.segment is reply}
+    assert kinds == {"refusal"}

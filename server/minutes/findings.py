@@ -268,6 +268,34 @@ def _antecedent(before, pronoun, attendees, names, rs, child):
     return last[1]
 
 
+# someone named as the subject, perhaps with their job beside it, before the promise: "Mrs Baptiste in the office
+# will post…", "our therapy assistant, Becky Moss, will come in…", "Fraser, our psychiatrist is going to see him…"
+_NAMED_SUBJECT = re.compile(
+    r"(?:^|[,.;:!?] |\b(?:and|so|then|yes|yeah|okay|ok|right|well) )"
+    r"(?!(?:Yes|Yeah|So|Okay|Ok|And|Then|Right|Well|I|We|You|He|She|They|It|That|This|There|The|Our|Your|"
+    r"Everyone|Everybody|Someone|Nobody)\b)"
+    r"(?P<name>(?:(?:Mrs|Mr|Ms|Miss|Dr)\.? )?[A-Z][a-z-]+(?: [A-Z][a-z-]+)?)"
+    r"(?:,? (?:our|the|your|in|from|at|who|on)\b[^.;!?]{0,50}?)?,?"
+    r"(?: will|'ll| is going to|'s going to| is gonna|'s gonna)\b")
+_NOT_SUBJECTS = frozenset("i we you he she they it that this there yes yeah so okay ok and then right well "
+                          "the our your everyone everybody nobody someone".split())
+
+
+def _named_subject(original, names, child):
+    """(attendee id, label) of a person named as the subject of the promise, or None."""
+    for m in _NAMED_SUBJECT.finditer(original):
+        name = m.group("name")
+        words = [w.strip(".").lower() for w in name.split()]
+        plain = [w for w in words if w not in ("mrs", "mr", "ms", "miss", "dr")]
+        if not plain or plain[0] in _NOT_SUBJECTS or set(plain) & (child | _NOT_NAMES):
+            continue
+        for key in (" ".join(plain), plain[-1], plain[0]):
+            if key in names:
+                return names[key], None
+        return None, name
+    return None
+
+
 def _owner(original, norm, speaker_id, attendees, names, rs, child, before=""):
     """Who a commitment belongs to: (attendee id, label), the speaker unless someone else is the subject.
 
@@ -276,7 +304,7 @@ def _owner(original, norm, speaker_id, attendees, names, rs, child, before=""):
     """
     m = _OWNER.search(norm)
     if m is None:
-        return speaker_id, None
+        return _named_subject(original, names, child) or (speaker_id, None)
     subj = m.group("subj").strip()
     words = subj.split()
     if words[-1] in ("i", "we", "you") or words[0] in ("leave", "consider"):
@@ -297,7 +325,7 @@ def _owner(original, norm, speaker_id, attendees, names, rs, child, before=""):
         start = said.start()
         title = re.search(r"(?:Mrs|Mr|Ms|Miss|Dr)\.? $", original[:start])
         return None, original[title.start() if title else start:said.end()]
-    return speaker_id, None
+    return _named_subject(original, names, child) or (speaker_id, None)
 
 
 def _reason(text, spans, index, rs):
