@@ -238,3 +238,19 @@ def test_the_speaker_of_a_short_yes_before_a_refusal_refuses_and_does_not_agree(
     people = {"s": SPEAKER, "p": types.SimpleNamespace(id="p", name="Ann Lee", role="parent")}
     kinds = {f.kind for f in findings.find([before, reply], people, "us", DAY) if f.segment is reply}
     assert kinds == {"refusal"}
+
+
+@pytest.mark.parametrize("text, day, jurisdiction, iso, approx", [
+    # ten school days from Wednesday 13 October 2027 skip the October half term (typical dates): about 3 November
+    ("I'll rewrite her plan within ten school days", "2027-10-13", "england", "2027-11-03", True),
+    ("I'll rewrite her plan within ten working days", "2027-10-13", "england", "2027-10-27", False),
+    # fifteen school days from Thursday 4 March 2027 skip spring break (22-26 March)
+    ("you'll have it within fifteen school days", "2027-03-04", "us", "2027-04-01", True),
+    # past the term dates the data holds: working days
+    ("within 10 school days", "2031-10-13", "england", "2031-10-27", False),
+    # a month and an ordinal word is that day, not the month's end
+    ("I'll send the request in by October fifteenth", "2027-09-30", "us", "2027-10-15", False),
+])
+def test_school_days_skip_the_holidays(text, day, jurisdiction, iso, approx):
+    due = resolve(text, datetime.date.fromisoformat(day), jurisdiction)
+    assert (due.iso(), due.approx) == (iso, approx)

@@ -70,8 +70,10 @@ _PATTERNS = [
                             + r"))\b(?! of\b)(?!,? (?:of )?" + _MONTH.replace("(?P<month>", "(?:") + ")")),
     # "in June", "by the end of March", "before May": a month with no day
     ("month", re.compile(rf"\b(?P<edge>in|during|by|by the end of|until|before|from|after) (?:early |late |mid[- ])?"
-                         rf"{_MONTH}{_YEAR}\b(?! (?:the )?\d)")),
-    ("working_days", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} (?:working|school|business) days?\b")),
+                         rf"{_MONTH}{_YEAR}\b(?! (?:the )?(?:\d|(?:{_DAYWORD})\b))")),
+    ("working_days", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} (?:working|business) days?\b")),
+    # school days skip the holidays too (typical term dates: "about")
+    ("school_days", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} school days?\b")),
     ("days", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} (?:calendar )?days?\b")),
     ("weeks", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} weeks?(?:'s time)?\b|\b(?:within|in) a fortnight\b")),
     ("months", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} months?(?:'s time)?\b")),
@@ -157,6 +159,33 @@ def _school_day_before(day):
     return day
 
 
+def _school_day(day, jurisdiction):
+    """Whether the children are in school that day (typical term dates); None when the dates don't cover it."""
+    for t in _terms(jurisdiction):
+        if t["start"] <= day <= t["end"]:
+            ht = t.get("half_term")
+            if (ht and ht[0] <= day <= ht[1]) or any(a <= day <= b for a, b in t["breaks"].values()):
+                return False
+            return deadlines.is_working_day(day, jurisdiction)
+    if any(t["start"] > day for t in _terms(jurisdiction)) and any(t["end"] < day for t in _terms(jurisdiction)):
+        return False  # a holiday between two terms
+    return None
+
+
+def _add_school_days(meeting_date, n, jurisdiction):
+    """n school days after the meeting, skipping half terms, breaks and holidays; working days past the data."""
+    if jurisdiction is None:
+        return deadlines.add_working_days(meeting_date, n)
+    day, left = meeting_date, n
+    while left:
+        day += datetime.timedelta(days=1)
+        open_ = _school_day(day, jurisdiction)
+        if open_ is None:
+            return deadlines.add_working_days(day - datetime.timedelta(days=1), left, jurisdiction)
+        left -= bool(open_)
+    return day
+
+
 def _term_date(key, meeting_date, jurisdiction):
     terms = [t for t in _terms(jurisdiction) if t["end"] >= meeting_date]
     if not terms:
@@ -232,6 +261,9 @@ def _resolve_one(key, m, meeting_date, jurisdiction=None):
     if key == "working_days":
         n = _number(g["n"])
         return deadlines.add_working_days(meeting_date, n, jurisdiction) if n else None
+    if key == "school_days":
+        n = _number(g["n"])
+        return _add_school_days(meeting_date, n, jurisdiction) if n else None
     if key == "days":
         n = _number(g["n"])
         return meeting_date + datetime.timedelta(days=n) if n else None
@@ -275,7 +307,9 @@ def resolve(text, meeting_date, jurisdiction):
         for m in pattern.finditer(lowered):
             when = _resolve_one(key, m, meeting_date, jurisdiction)
             if when is not None:
-                found.append((m.start(), m.end(), Due(text[m.start():m.end()], when)))
+                # school days that skip a holiday hang on typical term dates: "about"
+                approx = key == "school_days" and when != _resolve_one("working_days", m, meeting_date, jurisdiction)
+                found.append((m.start(), m.end(), Due(text[m.start():m.end()], when, approx=approx)))
     for key, pattern in _TERM_PATTERNS.get(jurisdiction, ()):
         for m in pattern.finditer(lowered):
             when = _term_date(key, meeting_date, jurisdiction)
