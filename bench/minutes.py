@@ -212,7 +212,7 @@ def score(meeting, truth, found):
 
 
 def use_model(model):
-    """Make the finder's learned refusal reader use these weights (a dict as tools/train_findings.py writes)."""
+    """Make the finder's learned reader use these weights (a dict as tools/train_findings.py writes)."""
     findings.learned.model = lambda: model
 
 
@@ -383,7 +383,7 @@ def main():
     parser.add_argument("--show-missed", action="store_true", help="print each missed point and each wrong due date")
     parser.add_argument("--corpus", action="store_true", help="score the phrase corpus instead of the meetings")
     parser.add_argument("--second-opinion", choices=("on", "off"), default="on",
-                        help="ask the learned refusal reader about what the rules missed (server/minutes/learned.py)")
+                        help="ask the learned reader about what the rules missed (server/minutes/learned.py)")
     parser.add_argument("--model", help="the learned reader's weights from this file (tools/train_findings.py --out)")
     parser.add_argument("--cross", action="store_true",
                         help="score each meeting with the learned reader trained without it")
@@ -403,12 +403,12 @@ def main():
     second_opinion = args.second_opinion == "on"
     if args.model:
         use_model(json.loads(Path(args.model).read_text()))
-    results = []
-    thresholds = {k: m["threshold"] for k, m in findings.learned.model()["kinds"].items()}
+    base = findings.learned.model()
+    thresholds = {k: m["threshold"] for k, m in base["kinds"].items()}
     for pair in filter(None, (args.threshold or "").split(",")):
         kind, value = pair.split("=")
         thresholds[kind] = float(value)
-    base = findings.learned.model()
+    results = []
     for name in args.meetings.split(","):
         use_model(cross_model(name, thresholds) if args.cross and second_opinion else with_thresholds(base, thresholds))
         results.append(run(name, modes, second_opinion))

@@ -1,21 +1,25 @@
-"""Train the learned refusal reader (server/minutes/learned.py) and write its weights.
+"""Train the learned reader (server/minutes/learned.py) and write its weights.
 
 Usage::
 
-    .venv/bin/python tools/train_findings.py [--hold-out NAME,...] [--out FILE] [--threshold T]
+    .venv/bin/python tools/train_findings.py [--hold-out NAME,...] [--out FILE] [--l2 L2]
 
-The sentences it learns from, each a refusal or not:
+One model per kind (refusal, commitment, offer, agreement), each learning
+from sentences that say a point of that kind or not:
 
-* ``bench/sentences/*.json``: labelled sentences written for this ("refusal"
-  or "none", school or parent side); a commitment file's commitments are
-  not refusals;
+* ``bench/sentences/refusals.json`` and ``commitments.json``: labelled
+  sentences written for this (a commitment file's commitments are not
+  refusals); offers and agreements have no such file;
+* ``bench/sentences/heard.json``: the evaluation meetings as tiny.en heard
+  them (``bench/minutes.py --export-heard``);
 * the phrase corpus (``tests/data/findings_corpus.json``);
 * the evaluation meetings' truth (``bench/minutes_truth/``): every sentence
-  the school's side says, a refusal when a refusal point's quote lies in
-  it. ``--hold-out`` leaves meetings out (to score on them).
+  said, a point when that kind's quote lies in it. ``--hold-out`` leaves
+  meetings out (to score on them).
 
-The parent's side is left out: the finder never asks the model about it.
-Sentences a truth file marks ``also_ok`` for refusals are left out too.
+For refusals and offers the parent's side is left out: the finder never asks
+the model about it. Sentences a truth file marks ``also_ok`` for the kind are
+left out too.
 
 The model is an L2-regularised logistic regression over
 :func:`server.minutes.learned.features`, fitted by full-batch Adam; features

@@ -277,8 +277,6 @@ _NAMED_SUBJECT = re.compile(
     r"(?P<name>(?:(?:Mrs|Mr|Ms|Miss|Dr)\.? )?[A-Z][a-z-]+(?: [A-Z][a-z-]+)?)"
     r"(?:,? (?:our|the|your|in|from|at|who|on)\b[^.;!?]{0,50}?)?,?"
     r"(?: will|'ll| is going to|'s going to| is gonna|'s gonna)\b")
-_NOT_SUBJECTS = frozenset("i we you he she they it that this there yes yeah so okay ok and then right well "
-                          "the our your everyone everybody nobody someone".split())
 
 
 def _named_subject(original, names, child):
@@ -287,7 +285,7 @@ def _named_subject(original, names, child):
         name = m.group("name")
         words = [w.strip(".").lower() for w in name.split()]
         plain = [w for w in words if w not in ("mrs", "mr", "ms", "miss", "dr")]
-        if not plain or plain[0] in _NOT_SUBJECTS or set(plain) & (child | _NOT_NAMES):
+        if not plain or set(plain) & (child | _NOT_NAMES):
             continue
         for key in (" ".join(plain), plain[-1], plain[0]):
             if key in names:
@@ -354,8 +352,8 @@ def find(segments, attendees, jurisdiction, meeting_date, child_name="", *, seco
     segments: utterances (drafting.Segment: start_ms, text, speaker_id, unsure…) in time order;
     attendees: {id: Attendee}; meeting_date: the day the meeting was held (due dates count from it);
     child_name: the child's name (the child is never the owner of an action);
-    second_opinion: also ask the learned model (:mod:`server.minutes.learned`) about the school's
-    sentences no rule reads as a refusal.
+    second_opinion: also ask the learned model (:mod:`server.minutes.learned`) about the sentences in which
+    the rules found no refusal, promise or agreement.
     """
     rs = ruleset(jurisdiction)
     child = set(re.findall(r"[a-z][a-z'-]+", (child_name or "").lower()))

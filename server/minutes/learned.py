@@ -74,12 +74,12 @@ def probabilities(norm, kinds):
     return out
 
 
+def threshold(kind):
+    """The least probability at which the model reads a sentence as this kind (above 1 for a kind with no model)."""
+    m = model()["kinds"].get(kind)
+    return m["threshold"] if m else 2.0
+
+
 def says(kind, norm):
     """True when the model reads the normalised sentence as a point of this kind."""
-    m = model()["kinds"].get(kind)
-    return m is not None and probability(kind, norm) >= m["threshold"]
-
-
-def threshold(kind):
-    m = model()["kinds"].get(kind)
-    return m["threshold"] if m else 1.0
+    return probability(kind, norm) >= threshold(kind)
