@@ -83,6 +83,9 @@ FRAME_MS = 10
 PIECE_S = 5
 VOCABULARIES = ("none", "names", "names+glossary")
 DEFAULT_VOCABULARY = "none"  # as the server does (MINUTED_WHISPER_VOCABULARY)
+# the Whisper model the meetings are transcribed with: None for the bundled tiny.en, or a
+# CTranslate2 model directory (``--asr-model``; e.g. Whisper base, asr.md), run in float32
+ASR_MODEL: str | None = None
 SCENARIOS = {
     "a": "every turn, late",
     "b": "a third of turns",
@@ -142,8 +145,11 @@ def transcribe_meeting(wav: Path, words: list[str] | None, *, regen: bool = Fals
 
     from transcribe.types import Segment
 
-    settings = {"engine": "faster-whisper", "faster_whisper": faster_whisper.__version__, "model": "bundled tiny.en",
+    model = "bundled tiny.en" if ASR_MODEL is None else Path(ASR_MODEL).name
+    settings = {"engine": "faster-whisper", "faster_whisper": faster_whisper.__version__, "model": model,
                 "beam_size": 5, "batch_size": 1, "piece_s": PIECE_S, "vocabulary": words}
+    if ASR_MODEL is not None:
+        settings["compute_type"] = "float32"
     key = sha256_file(wav)[:20] + "-" + hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
     path = CACHE / "transcripts" / f"{key}.json"
     if path.exists() and not regen:
@@ -153,7 +159,9 @@ def transcribe_meeting(wav: Path, words: list[str] | None, *, regen: bool = Fals
     from transcribe import IncrementalTranscriber, decode, get_transcriber
 
     samples = decode(str(wav))
-    inc = IncrementalTranscriber(get_transcriber(), vocabulary=words, beam_size=5, batch_size=1)
+    engine = get_transcriber() if ASR_MODEL is None else get_transcriber(
+        model=ASR_MODEL, compute_type="float32", language="en")
+    inc = IncrementalTranscriber(engine, vocabulary=words, beam_size=5, batch_size=1)
     step = PIECE_S * 16000
     began = time.perf_counter()
     for start in range(0, len(samples), step):
@@ -664,10 +672,14 @@ def main() -> None:
     parser.add_argument("--regen", action="store_true",
                         help="render the meetings and transcribe and embed them again")
     parser.add_argument("--vocabulary", choices=(*VOCABULARIES, "all"), default=DEFAULT_VOCABULARY,
-                        help="the vocabulary prompt (default: as the server: names+glossary)")
+                        help="the vocabulary prompt (default: as the server: none)")
+    parser.add_argument("--asr-model", metavar="DIR",
+                        help="transcribe with this CTranslate2 model directory (float32) instead of the bundled tiny.en")
     parser.add_argument("--no-voices", action="store_true", help="attribute without voice frames")
     parser.add_argument("--json", metavar="FILE", help="write every figure as JSON (- for standard output)")
     args = parser.parse_args()
+    global ASR_MODEL
+    ASR_MODEL = args.asr_model
 
     names = [n for n in (args.meetings or "").split(",") if n] or None
     paths = meeting_files.generate(names, regen=args.regen)

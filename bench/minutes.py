@@ -122,8 +122,15 @@ def on_turn(finding, turn, point):
         return False
     truth = content_words(point.get("quote") or point.get("what") or "")
     mine = content_words(finding.quote)
+    if not mine:
+        # a reply with no content words ("Go on, do that."): the point when the truth's words hold it
+        return _plain(finding.quote) in _plain(point.get("quote") or "")
     # a short finding ("Realistically, no.") is the point when all its words are the point's
     return len(truth & mine) >= min(2, len(truth), len(mine) or 2)
+
+
+def _plain(text):
+    return " ".join(re.findall(r"[a-z0-9']+", text.lower()))
 
 
 def right_person(finding, point):
@@ -193,7 +200,7 @@ def score(meeting, truth, found):
                    for t, k in also if k == kind):
                 true_findings += 1
                 continue
-            false.append(f.quote[:90])
+            false.append(f"[{f.rule.get('id')}] {f.quote[:90]}")
         out[kind] = {"truth": len(groups), "found": hit, "person": person, "due_right": due_right,
                      "due_total": due_total, "findings": len(mine), "true_findings": true_findings, "false": false,
                      "missed": missed, "due_wrong": wrong, "wrong_person": wrong_person}
@@ -388,9 +395,12 @@ def main():
     parser.add_argument("--cross", action="store_true",
                         help="score each meeting with the learned reader trained without it")
     parser.add_argument("--threshold", help="the learned reader's thresholds, e.g. refusal=0.9,commitment=0.85")
+    parser.add_argument("--asr-model", metavar="DIR",
+                        help="asr mode: transcribe with this CTranslate2 model directory (float32) instead of tiny.en")
     parser.add_argument("--export-heard", metavar="FILE",
                         help="write the meetings' sentences as tiny.en heard them, labelled, for training")
     args = parser.parse_args()
+    attr_bench.ASR_MODEL = args.asr_model
     if args.export_heard:
         export_heard(args.meetings.split(","), args.export_heard)
         return

@@ -254,3 +254,67 @@ def test_the_speaker_of_a_short_yes_before_a_refusal_refuses_and_does_not_agree(
 def test_school_days_skip_the_holidays(text, day, jurisdiction, iso, approx):
     due = resolve(text, datetime.date.fromisoformat(day), jurisdiction)
     assert (due.iso(), due.approx) == (iso, approx)
+
+
+PARENT = types.SimpleNamespace(id="m", name="Sarah Okafor", role="parent")
+
+
+def kinds_of_reply(before, reply, jurisdiction="england"):
+    """The kinds found in the school's reply to what the parent said just before."""
+    said = [utterance(before, "m", 0, 2000), utterance(reply, "s", 2500, 8000)]
+    return [(f.kind, f.quote) for f in findings.find(said, {"s": SPEAKER, "m": PARENT}, jurisdiction, DAY)
+            if f.segment is said[1]]
+
+
+def test_yes_i_can_do_that_before_the_named_action_agrees_and_the_action_is_the_promise():
+    got = kinds_of_reply("Could you ring me when panel has decided?",
+                         "Yes, I can do that. I'll ring you on the afternoon of the 25th, once I'm out of panel.")
+    assert [k for k, _ in got] == ["agreement", "commitment"]
+    assert got[1][1].startswith("I'll ring you")
+    promise = next(f for f in findings.find([utterance("I can set that up. I'll book you a visit next week.")],
+                                            {"s": SPEAKER}, "england", DAY) if f.kind == "commitment")
+    assert promise.quote.startswith("I'll book") and promise.n == 0 and promise.due is not None
+
+
+@pytest.mark.parametrize("text", [
+    "I can do that, if it helps.",
+    "If it would help, I can also observe him in class during reading.",
+    "And I'll mail you a paper copy too, if you want one.",
+    "I'm happy to give evidence on the day, if you need me.",
+    "I can put it in my advice that the counselling is helping, if that's useful.",
+])
+def test_a_promise_made_if_the_family_wants_it_is_an_offer(text):
+    assert [f.kind for f in findings.find([utterance(text)], {"s": SPEAKER}, "england", DAY)] == ["offer"]
+
+
+@pytest.mark.parametrize("before, reply, refused", [
+    ("Is it possible to move PE back?", "Not for the whole class, no. It's a whole school timetable.", True),
+    ("Will you drop his lowest lab grade?", "No, I'm not going to do that for one student.", True),
+    ("Would he need a diagnosis for that?", "No, outreach don't need a diagnosis.", False),
+    ("Is it daft, wanting him in the library at lunch?", "No, that's not daft at all.", False),
+    ("So I want the ten hours. That's what the plan says.", "No, and you're right.", False),
+])
+def test_a_bare_no_refuses_what_was_asked_for_not_a_question_about_how_things_are(before, reply, refused):
+    assert ("refusal" in [k for k, _ in kinds_of_reply(before, reply)]) is refused
+
+
+@pytest.mark.parametrize("before, reply", [
+    ("Just so you know, we're recording this, so we don't have to take notes.", "That's fine."),
+    ("Sorry, I'm sat in the car park at another school, so if I cut out, that's why.", "That's fine."),
+])
+def test_fine_to_meeting_chat_agrees_to_nothing(before, reply):
+    said = [utterance(before, "m", 0, 2000), utterance(reply, "s", 2500, 3500)]
+    assert [f.kind for f in findings.find(said, {"s": SPEAKER, "m": PARENT}, "england", DAY)] == []
+
+
+@pytest.mark.parametrize("text, kinds", [
+    ("I'm teaching at half eleven, so I'll drop off before the end.", []),
+    ("I'm not going to put in a request just yet, and I'll tell you why.", ["refusal"]),
+    ("I'm Dana Feldman, the special education coordinator, and I'll facilitate today.", []),
+    ("Let's do lunchtimes and toilets together, because I think they're tangled up.", []),
+    ("Let's try it from Monday and see how it goes.", ["commitment"]),
+    ("What I can tell you is he's had extended time in his plan for over a year.", []),
+])
+def test_talk_about_the_meeting_is_not_an_action(text, kinds):
+    assert [f.kind for f in findings.find([utterance(text)], {"s": SPEAKER}, "us", DAY)
+            if f.kind in ("refusal", "commitment", "offer", "agreement")] == kinds

@@ -1,15 +1,18 @@
 """The learned second opinion on refusals and commitments (server/minutes/learned.py) and the data it learns from."""
 import datetime
 import json
+import sys
 import types
 from pathlib import Path
 
 import pytest
 
 from server.minutes import findings, learned
-from tools import train_findings
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # tools/ is the repository's, not the installed package's
+from tools import train_findings  # noqa: E402
+
 DAY = datetime.date(2027, 3, 10)  # a Wednesday in term
 ATTENDEES = {
     "senco": types.SimpleNamespace(id="senco", name="Kerry Walsh", role="senco"),

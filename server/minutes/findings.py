@@ -53,7 +53,17 @@ _CLAUSE = re.compile(
     # a comma where a full stop was heard: "I'll be honest, I don't know, I'll find out and let you know"
     r"|,\s+(?=(?:I|[Ww]e)(?:'ll|’ll|\s+will)\b)"
     rf"|(?<!\bcome)(?<!\bgo)(?<!\btry)\s+and\s+(?=(?:then\s+)?(?:{_CONTINUATION})\b)")
+# a sentence that is nothing but assent ("That's fine.", "Okay.", "Yes, of course.")
+_BARE_OK = re.compile(r"^(?:(?:yes|yeah|yep|okay|ok|right|sure|oh|well|no|of course|absolutely),? )*(?:(?:that's|that is|it's|"
+                      r"that'll be|that should be) )?(?:all )?(?:fine|fair|ok|okay|good|great|yes|yeah|yep|sure|right|"
+                      r"lovely|perfect|no problem|of course|absolutely|fair enough|no worries)[.!]?$")
 _BARE_ASSENT = re.compile(r"^(?:yes|yeah|yep|sure|ok|okay|right|fine)[.!]?$")
+# a question that asks for something ("Can you send it?", "Is it possible to move PE?"), not how things are
+# ("Would he need a diagnosis for that?"): a bare "no" to it refuses
+_ASKS = re.compile(r"^(?:and |but |so |then |okay,? |well,? )*(?:(?:can|could|will|would|can't|couldn't|won't|wouldn't)"
+                   r"(?: you| we| the school| school| the la| the district| they| somebody| someone)\b"
+                   r"|(?:can|could) (?:he|she|they) (?:have|get|go|do|start|use|sit|take|be given|keep|stay|join)\b"
+                   r"|(?:is|would) it (?:be )?possible\b|is there any (?:way|chance)\b|any chance\b)")
 _SUBORDINATE = re.compile(r"(?:once|when|whenever|if|as soon as|after|before|until|unless)\b", re.IGNORECASE)
 _PROCEDURAL_QUESTION = re.compile(
     r"^(?:can|could|may) (?:i|we) (?:just )?(?:add|say|ask|come in|check|start|move on|have a (?:break|minute))\b"
@@ -379,7 +389,9 @@ def find(segments, attendees, jurisdiction, meeting_date, child_name="", *, seco
         # the reply is the first sentence that is not itself a question ("Five days? Yeah, I can live with that.")
         reply_at = next((si for si, (a, b) in enumerate(spans) if not text[a:b].rstrip().endswith("?")), 0)
         for si, (s_start, s_end) in enumerate(spans):
-            context = {c for c in (side, "after_request" if request and si == reply_at else None) if c}
+            context = {c for c in (side, "after_request" if request and si == reply_at else None,
+                                   "after_ask" if request and si == reply_at and _ASKS.match(normalise(request))
+                                   else None) if c}
             sentence = text[s_start:s_end]
             norm = normalise(sentence)
             if side and sentence.rstrip().endswith("?"):
@@ -434,6 +446,9 @@ def find(segments, attendees, jurisdiction, meeting_date, child_name="", *, seco
                 if read:
                     _, kind, learned_span = max(read)
                     kinds[kind] = [({"id": "learned", "kind": kind}, re.match("", ""))]
+            if "agreement" in kinds and not side and request is None and _BARE_OK.match(norm):
+                # "That's fine." to "we're recording this" or "sorry, I'm in the car park" agrees to nothing
+                kinds.pop("agreement")
             if "refusal" in kinds:
                 # "it isn't something we can fund" offers and promises nothing; "we can't do weekly, but what
                 # we could do is…" refuses in one clause and offers in another
@@ -524,8 +539,45 @@ def find(segments, attendees, jurisdiction, meeting_date, child_name="", *, seco
                         earlier.due = earlier.due or due
                         continue
                     add("commitment", a, b, hit, who=who, who_label=label, due=due)
+        _settle_vague(out, seg, request, side, counts)
         previous = seg
     return out
+
+
+# "Yes, I can do that." promises nothing the words name: "that" is what was asked, or the action said next
+_VAGUE = re.compile(r"^(?:(?:yes|yeah|yep|sure|of course|absolutely|definitely|fine|okay|ok|right|true|then|"
+                    r"that's (?:true|fair|fine|right)),? )*(?:and )?(?:i|we) (?:can|will|'ll|could|shall) "
+                    r"(?:definitely |certainly |absolutely |happily )?(?:do|set|write|sort|arrange|organise|organize|"
+                    r"meet|manage|look into|chase|fix|book) (?:that|it|this)(?: up| out| for you)?[.!]?$")
+
+
+_VAGUE_RULE = {"id": "vague_yes", "kind": "agreement", "title": "Sounds like agreement to what was asked"}
+
+
+def _settle_vague(out, seg, request, side, counts):
+    """An utterance's "I can do that" is no action of its own when the same person names the action next
+    ("Yes, I can do that. I'll ring you on the 25th."), or when the parent's side says it to what the school put:
+    it agrees to what was asked (when something was), and the named action, if any, is the point."""
+    mine = [f for f in out if f.segment is seg and f.kind == "commitment"]
+    for f in mine:
+        if f.due is not None or not _VAGUE.match(normalise(f.quote)):
+            continue
+        named_next = any(g.offset > f.offset and (g.who, g.who_label) == (f.who, f.who_label) for g in mine)
+        if not (named_next or side):
+            continue
+        at = out.index(f)
+        if request is not None and not any(g.segment is seg and g.kind == "agreement" for g in out):
+            n = counts.get("agreement", 0)
+            counts["agreement"] = n + 1
+            out[at] = dataclasses.replace(f, kind="agreement", n=n, who=seg.speaker_id, who_label=None, reply=request,
+                                          rule=_VAGUE_RULE, matched=(("vague_yes", f.quote),))
+        else:
+            del out[at]
+    # the commitments left are numbered again, in order (a finding's id is its place among its kind)
+    left = [f for f in out if f.segment is seg and f.kind == "commitment"]
+    for n, f in enumerate(left):
+        f.n = n
+    counts["commitment"] = len(left)
 
 
 # a question put to everyone ("is everyone in agreement that…?"): a professional's "yes" to it agrees
