@@ -440,8 +440,31 @@ def main():
     print()
     for mode in modes:
         print_line(f"ALL ({len(results)} meetings) {mode:<4}", pool(results, mode))
+    print_speed(args.meetings.split(","))
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1, default=str))
+
+
+def print_speed(names):
+    """The finder's own time on the meetings' words: read afresh, and handed back from its cache (a review page
+    asks for the same meeting's points several times)."""
+    import time
+
+    fresh = kept = minutes = 0.0
+    for name in names:
+        meeting = json.loads((meeting_gen.CACHE / f"{name}.json").read_text())
+        day = datetime.date.fromisoformat(json.loads((TRUTH / f"{name}.json").read_text())["date"])
+        args = (attendees_of(meeting), "us" if name.startswith("us_") else "england", day, child_of(meeting))
+        began = time.perf_counter()
+        findings.find_uncached(text_segments(meeting), *args)
+        fresh += time.perf_counter() - began
+        findings.find(text_segments(meeting), *args)
+        began = time.perf_counter()
+        findings.find(text_segments(meeting), *args)
+        kept += time.perf_counter() - began
+        minutes += meeting["turns"][-1]["end_ms"] / 60000
+    print(f"finder: {1000 * fresh / minutes * 10:.0f} ms per 10 minutes of talk read afresh, "
+          f"{1000 * kept / minutes * 10:.1f} ms from its cache ({fresh / kept:.0f}x)")
 
 
 if __name__ == "__main__":

@@ -318,3 +318,24 @@ def test_fine_to_meeting_chat_agrees_to_nothing(before, reply):
 def test_talk_about_the_meeting_is_not_an_action(text, kinds):
     assert [f.kind for f in findings.find([utterance(text)], {"s": SPEAKER}, "us", DAY)
             if f.kind in ("refusal", "commitment", "offer", "agreement")] == kinds
+
+
+def test_the_same_words_are_read_once_and_handed_back_on_the_new_segments():
+    def said():
+        return [utterance("Can you send me the report?", "m", 0, 2000),
+                utterance("Yes, I'll send it by Friday. We can't fund a one-to-one.", "s", 2500, 8000)]
+    people = {"s": SPEAKER, "m": PARENT}
+    first_words = said()
+    first = findings.find(first_words, people, "england", DAY)
+    first[0].quote = "changed by a caller"
+    again_words = said()
+    again = findings.find(again_words, people, "england", DAY)
+    fresh = findings.find_uncached(said(), people, "england", DAY)
+    assert [(f.kind, f.quote, f.who, f.due) for f in again] == [(f.kind, f.quote, f.who, f.due) for f in fresh]
+    assert all(any(f.segment is w for w in again_words) for f in again)
+    assert {f.kind for f in again if f.segment is again_words[1]} >= {"commitment", "refusal"}
+    # other words are read afresh
+    changed = said()
+    changed[1].text = "Yes, I'll send it by Friday."
+    assert [f.kind for f in findings.find(changed, people, "england", DAY) if f.segment is changed[1]] == \
+        ["commitment"]

@@ -22,9 +22,12 @@ matched, never the whole utterance) and is said by its utterance's speaker.
 Nothing here invents a person, a date or a number: a person comes from the
 attribution or a name said in the words, a date from the words.
 """
+import collections
 import dataclasses
 import functools
+import hashlib
 import re
+import threading
 
 from .. import rules
 from . import learned
@@ -356,7 +359,54 @@ def _trim(text, start, end):
     return start, end
 
 
+# find() reads every sentence with some thousands of patterns (about 0.3 s for ten minutes of talk), and a
+# review page asks for the same meeting's findings several times: the last few answers are kept, by the words
+_CACHE_SIZE = 16
+_cache = collections.OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _fingerprint(segments, attendees, jurisdiction, meeting_date, child_name, second_opinion):
+    """Everything find() reads, as a digest: the same digest gives the same findings."""
+    h = hashlib.sha256()
+    # the learned reader's weights are one object per process (the bench swaps them): their identity is enough
+    for value in (jurisdiction, str(meeting_date), child_name or "", second_opinion, id(learned.model())):
+        h.update(repr(value).encode())
+    for a in attendees.values():
+        h.update(repr((a.id, a.name, a.role)).encode())
+    for s in segments:
+        h.update(repr((s.id, s.start_ms, s.end_ms, s.text, s.speaker_id, s.speaker, s.agenda_item_id,
+                       tuple(s.unsure))).encode())
+    return h.hexdigest()
+
+
 def find(segments, attendees, jurisdiction, meeting_date, child_name="", *, second_opinion=True):
+    """Return the findings in the utterances, in time order (see :func:`find_uncached`).
+
+    The answer for the same words, people, date and child is kept (a few meetings' worth, in this process) and
+    handed back as fresh findings on these segments, so a caller may change what it gets.
+    """
+    segments = list(segments)
+    key = _fingerprint(segments, attendees, jurisdiction, meeting_date, child_name, second_opinion)
+    with _cache_lock:
+        kept = _cache.get(key)
+        if kept is not None:
+            _cache.move_to_end(key)
+    if kept is None:
+        found = find_uncached(segments, attendees, jurisdiction, meeting_date, child_name,
+                              second_opinion=second_opinion)
+        place = {id(s): i for i, s in enumerate(segments)}
+        kept = [(dataclasses.replace(f), place[id(f.segment)], place.get(id(f.reply)) if f.reply is not None and
+                 not isinstance(f.reply, str) else None) for f in found]
+        with _cache_lock:
+            _cache[key] = kept
+            while len(_cache) > _CACHE_SIZE:
+                _cache.popitem(last=False)
+    return [dataclasses.replace(f, segment=segments[at], reply=f.reply if reply_at is None else segments[reply_at])
+            for f, at, reply_at in kept]
+
+
+def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name="", *, second_opinion=True):
     """Return the findings in the utterances, in time order.
 
     segments: utterances (drafting.Segment: start_ms, text, speaker_id, unsure…) in time order;
