@@ -339,3 +339,17 @@ def test_the_same_words_are_read_once_and_handed_back_on_the_new_segments():
     changed[1].text = "Yes, I'll send it by Friday."
     assert [f.kind for f in findings.find(changed, people, "england", DAY) if f.segment is changed[1]] == \
         ["commitment"]
+
+
+@pytest.mark.parametrize("before, reply, kinds", [
+    # the parent's "I can do that" to the date the school put agrees; it is no action of the parent's
+    ("So how about Wednesday the ninth, after school?", "The ninth, after three. I can do that.", ["agreement"]),
+    ("Would a home diary help us see the pattern?", "I can do that, if it helps.", ["agreement"]),
+    ("We'll look at it again at the summer review.", "Then I'll do it myself. I'll send it in before the end of the month.",
+     ["commitment"]),
+    ("We'll send you the draft in two weeks.", "We'll look out for the draft.", []),
+])
+def test_the_parent_side_agrees_or_offers_without_taking_on_an_action(before, reply, kinds):
+    said = [utterance(before, "s", 0, 3000), utterance(reply, "m", 3500, 8000)]
+    found = findings.find(said, {"s": SPEAKER, "m": PARENT}, "us", DAY)
+    assert [f.kind for f in found if f.segment is said[1] and f.kind in ("commitment", "agreement", "refusal")] == kinds

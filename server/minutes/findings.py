@@ -468,7 +468,9 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     kinds.pop("commitment")
             if side:
                 # the parent's side asks, agrees to what is put to it, and takes on actions of its own; what it
-                # refuses or offers is its own to know
+                # refuses or offers is its own to know (and "I can do that, if it helps" offers: no action)
+                for other in {o for rule, _ in kinds.get("offer", ()) for o in rule.get("outranks", ())}:
+                    kinds.pop(other, None)
                 kinds = {k: v for k, v in kinds.items() if k in ("request", "commitment", "agreement", "date",
                                                                  "amount")}
             if "agreement" in kinds and ("refusal" in kinds or second_opinion) and _assent_only(kinds["agreement"]):
@@ -596,9 +598,12 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
 
 # "Yes, I can do that." promises nothing the words name: "that" is what was asked, or the action said next
 _VAGUE = re.compile(r"^(?:(?:yes|yeah|yep|sure|of course|absolutely|definitely|fine|okay|ok|right|true|then|"
-                    r"that's (?:true|fair|fine|right)),? )*(?:and )?(?:i|we) (?:can|will|'ll|could|shall) "
+                    r"that's (?:true|fair|fine|right)),? )*(?:and )?(?:i|we)(?: can| will|'ll| could| shall) "
                     r"(?:definitely |certainly |absolutely |happily )?(?:do|set|write|sort|arrange|organise|organize|"
-                    r"meet|manage|look into|chase|fix|book) (?:that|it|this)(?: up| out| for you)?[.!]?$")
+                    r"meet|manage|look into|chase|fix|book) (?:that|it|this)(?: up| out| for you| myself| ourselves)?[.!]?$")
+# the parent's side's "I can do that" to what the school put is assent, wherever it comes in the sentence
+_VAGUE_PARENT = re.compile(r"\b(?:i|we)(?: can| could| will|'ll) (?:do|manage|make) (?:that|it|this)(?: work)?\b"
+                           r"(?! (?:for|with|by|on|at|before|after|tomorrow|today|next|this|if)\b)")
 
 
 _VAGUE_RULE = {"id": "vague_yes", "kind": "agreement", "title": "Sounds like agreement to what was asked"}
@@ -610,7 +615,8 @@ def _settle_vague(out, seg, request, side, counts):
     it agrees to what was asked (when something was), and the named action, if any, is the point."""
     mine = [f for f in out if f.segment is seg and f.kind == "commitment"]
     for f in mine:
-        if f.due is not None or not _VAGUE.match(normalise(f.quote)):
+        norm = normalise(f.quote)
+        if f.due is not None or not (_VAGUE.match(norm) or side and _VAGUE_PARENT.search(norm)):
             continue
         named_next = any(g.offset > f.offset and (g.who, g.who_label) == (f.who, f.who_label) for g in mine)
         if not (named_next or side):
