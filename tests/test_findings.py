@@ -353,3 +353,22 @@ def test_the_parent_side_agrees_or_offers_without_taking_on_an_action(before, re
     said = [utterance(before, "s", 0, 3000), utterance(reply, "m", 3500, 8000)]
     found = findings.find(said, {"s": SPEAKER, "m": PARENT}, "us", DAY)
     assert [f.kind for f in found if f.segment is said[1] and f.kind in ("commitment", "agreement", "refusal")] == kinds
+
+
+@pytest.mark.parametrize("text", [
+    "I know it's what you want, and I'm not saying no to Brookfield.",
+    "I mean, I'm not going to argue with that.",
+    "We're not ruling it out for next year.",
+])
+def test_saying_it_is_not_a_no_refuses_nothing(text):
+    assert "refusal" not in [f.kind for f in findings.find([utterance(text)], {"s": SPEAKER}, "england", DAY)]
+
+
+@pytest.mark.parametrize("before, reply", [
+    ("Could she have ninety minutes a week?", "Ninety, with sixty-two kids on my caseload? I can't. I really can't."),
+    ("Can the device come home at weekends?", "No, the device is district property, and district property stays on campus."),
+    ("So you're still recommending Carver?", "We've listened, Mrs Brooks. But Carver stays the recommendation."),
+    ("Could she go in on Thursdays too?", "And where would I put her, honestly? Thursdays are full to ratio."),
+])
+def test_short_flat_and_policy_refusals(before, reply):
+    assert "refusal" in [k for k, _ in kinds_of_reply(before, reply, "us")]
