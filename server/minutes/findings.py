@@ -604,8 +604,6 @@ _VAGUE = re.compile(r"^(?:(?:yes|yeah|yep|sure|of course|absolutely|definitely|f
 # the parent's side's "I can do that" to what the school put is assent, wherever it comes in the sentence
 _VAGUE_PARENT = re.compile(r"\b(?:i|we)(?: can| could| will|'ll) (?:do|manage|make) (?:that|it|this)(?: work)?\b"
                            r"(?! (?:for|with|by|on|at|before|after|tomorrow|today|next|this|if)\b)")
-
-
 _VAGUE_RULE = {"id": "vague_yes", "kind": "agreement", "title": "Sounds like agreement to what was asked"}
 
 
@@ -621,7 +619,7 @@ def _settle_vague(out, seg, request, side, counts):
         named_next = any(g.offset > f.offset and (g.who, g.who_label) == (f.who, f.who_label) for g in mine)
         if not (named_next or side):
             continue
-        at = out.index(f)
+        at = next(i for i, g in enumerate(out) if g is f)  # by identity: two findings may read alike
         if request is not None and not any(g.segment is seg and g.kind == "agreement" for g in out):
             n = counts.get("agreement", 0)
             counts["agreement"] = n + 1
