@@ -137,8 +137,10 @@ def right_person(finding, point):
     """The finding names the truth's person: the attendee, a named absent person, or a body spoken for."""
     who = point["who"]
     if who.startswith("named:"):
-        said = (finding.who_label or "").lower().replace(".", "")
-        return bool(said) and who.split(":", 1)[1].lower().replace(".", "") in said
+        # the person as the words name them: "Fraser will see him" names Dr Fraser (by the surname said)
+        said = set(re.findall(r"[a-z'-]+", (finding.who_label or "").lower()))
+        name = re.findall(r"[a-z'-]+", who.split(":", 1)[1].lower())
+        return bool(said) and name[-1] in said
     if who.startswith("org:"):
         # said on behalf of a body: the body itself, or the attendee who speaks for it (not the speaker's own promise)
         return bool(finding.who_label) or (finding.who is not None and finding.who != finding.said_by)
