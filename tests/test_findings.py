@@ -372,3 +372,17 @@ def test_saying_it_is_not_a_no_refuses_nothing(text):
 ])
 def test_short_flat_and_policy_refusals(before, reply):
     assert "refusal" in [k for k, _ in kinds_of_reply(before, reply, "us")]
+
+
+@pytest.mark.parametrize("text, day, iso", [
+    ("Blended class, mornings, Monday to Thursday, from Monday the fifth", "2027-02-24", "2027-04-05"),
+    ("So how about Wednesday the ninth, after school?", "2027-05-17", "2027-06-09"),
+    ("I'll ring you the afternoon of the twenty-fifth, once I'm out of panel", "2027-11-10", "2027-11-25"),
+    ("Graham takes a joint request back to panel a fortnight Tuesday", "2027-04-22", "2027-05-11"),
+    ("I'll do the testing at Linden Hill the week of November first", "2027-10-14", "2027-11-05"),
+    ("I'll have a visit booked for you sometime the week after next.", "2027-10-14", "2027-10-29"),
+    ("Liam's doing the programme Monday, Wednesday and Friday.", "2027-05-17", None),
+])
+def test_days_said_with_their_date_and_weeks_said_by_their_place(text, day, iso):
+    due = resolve(text, datetime.date.fromisoformat(day), "us")
+    assert (due.iso() if due else None) == iso

@@ -65,8 +65,11 @@ _PATTERNS = [
     ("date_dm", re.compile(rf"\b(?:{_WEEKDAY_NAMES},? )?(?:the )?(?:{_DAY})(?: of)? {_MONTH}{_YEAR}\b")),
     ("date_md", re.compile(rf"\b(?:{_WEEKDAY_NAMES},? )?{_MONTH} (?:the )?(?:{_DAY}){_YEAR}\b")),
     # "on the 9th", "by the 4th": a day of this month, or of the next when it has passed
-    ("day_only", re.compile(r"\b(?:on|by|before|from|until|for) (?:(?:monday|tuesday|wednesday|thursday|friday|"
-                            r"saturday|sunday),? )?the (?:(?P<day>\d{1,2})(?:st|nd|rd|th)|(?P<dayword>" + _DAYWORD
+    # "Monday the fifth", "the afternoon of the twenty-fifth" too
+    ("day_only", re.compile(r"\b(?:(?:on|by|before|from|until|for) (?:(?:monday|tuesday|wednesday|thursday|friday|"
+                            r"saturday|sunday),? )?|(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday),? |"
+                            r"(?:the )?(?:morning|afternoon|evening) of )"
+                            r"the (?:(?P<day>\d{1,2})(?:st|nd|rd|th)|(?P<dayword>" + _DAYWORD
                             + r"))\b(?! of\b)(?!,? (?:of )?" + _MONTH.replace("(?P<month>", "(?:") + ")")),
     # "in June", "by the end of March", "before May": a month with no day
     ("month", re.compile(rf"\b(?P<edge>in|during|by|by the end of|until|before|from|after) (?:early |late |mid[- ])?"
@@ -87,9 +90,12 @@ _PATTERNS = [
     ("today", re.compile(r"\b(?:today(?!'s)|this afternoon|this evening|by the end of the day|end of play today|tonight)\b")),
     ("tomorrow", re.compile(r"\btomorrow\b")),
     # "a week Friday", "Friday week": the Friday after the coming one
-    ("weekday", re.compile(rf"\b(?:(?P<next>next|this coming|this) |(?P<week>a week (?:on )?))?(?P<weekday>{_WEEKDAY})"
-                           rf"(?P<after> week\b)?\b")),
-    ("this_week", re.compile(r"\b(?:by |before )?(?:the end of )?(?:this|the) week\b")),
+    # "Monday to Thursday", "Monday, Wednesday and Friday" say a timetable, not a day
+    ("weekday", re.compile(rf"\b(?<!to )(?<!and )(?<!through )(?:(?P<next>next|this coming|this) |"
+                           rf"(?P<week>a week (?:on )?)|(?P<fortnight>a fortnight (?:on )?))?(?P<weekday>{_WEEKDAY})"
+                           rf"(?P<after> week\b)?\b(?!,? (?:(?:to|through|thru|and|or) )?{_WEEKDAY_NAMES})")),
+    ("week_after_next", re.compile(r"\b(?:by |before |during |in )?(?:the end of )?the week after next\b")),
+    ("this_week", re.compile(r"\b(?:by |before )?(?:the end of )?(?:this|the) week\b(?! (?:of|after|before)\b)")),
     ("next_week", re.compile(r"\b(?P<edge>by |before |during |in |from |starting |as of )?(?:the end of )?next week\b")),
     ("this_month", re.compile(r"\b(?:by |before )?the end of (?:the|this) month\b")),
     ("next_month", re.compile(r"\b(?:by |before |in )?(?:the end of )?next month\b")),
@@ -237,9 +243,23 @@ def _resolve_one(key, m, meeting_date, jurisdiction=None):
     if key in ("date_dm", "date_md"):
         day = int(g["day"]) if g.get("day") else ORDINALS.get((g.get("dayword") or "").lower())
         year = int(g["year"]) if g.get("year") else meeting_date.year + 1 if g.get("nextyear") else None
-        return _next_on_or_after(day, MONTHS[g["month"].lower()], year, meeting_date) if day else None
+        when = _next_on_or_after(day, MONTHS[g["month"].lower()], year, meeting_date) if day else None
+        if when is not None and re.search(r"\bthe week (?:of|beginning|starting|commencing)(?: the)? $",
+                                          m.string[max(0, m.start() - 30):m.start()]):
+            # "the week of November first": by the Friday of that week
+            when += datetime.timedelta(days=max(0, 4 - when.weekday()))
+        return when
     if key == "day_only":
         day = int(g["day"]) if g.get("day") else ORDINALS[g["dayword"].lower()]
+        named = re.search(_WEEKDAY_NAMES, m.group(0))
+        if named:
+            # "Monday the fifth": the next fifth that is a Monday (within a few months; else the next fifth)
+            weekday = WEEKDAYS[named.group(0)]
+            for months_on in range(0, 4):
+                first = deadlines.add_months(meeting_date.replace(day=1), months_on)
+                if day <= calendar.monthrange(first.year, first.month)[1] and first.replace(day=day) >= meeting_date \
+                        and first.replace(day=day).weekday() == weekday:
+                    return first.replace(day=day)
         for months_on in range(0, 3):
             first = deadlines.add_months(meeting_date.replace(day=1), months_on)
             if day <= calendar.monthrange(first.year, first.month)[1] and first.replace(day=day) >= meeting_date:
@@ -283,7 +303,12 @@ def _resolve_one(key, m, meeting_date, jurisdiction=None):
             monday = meeting_date + datetime.timedelta(days=7 - meeting_date.weekday())
             return monday + datetime.timedelta(days=target)
         ahead = (target - meeting_date.weekday()) % 7 or 7
-        return meeting_date + datetime.timedelta(days=ahead + (7 if g.get("week") or g.get("after") else 0))
+        later = 14 if g.get("fortnight") else 7 if g.get("week") or g.get("after") else 0
+        return meeting_date + datetime.timedelta(days=ahead + later)
+    if key == "week_after_next":
+        # done by the Friday of the week after next week
+        monday = meeting_date + datetime.timedelta(days=7 - meeting_date.weekday())
+        return monday + datetime.timedelta(days=11)
     if key == "this_week":
         return meeting_date + datetime.timedelta(days=max(0, 4 - meeting_date.weekday()))
     if key == "next_week":
