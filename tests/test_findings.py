@@ -386,3 +386,56 @@ def test_short_flat_and_policy_refusals(before, reply):
 def test_days_said_with_their_date_and_weeks_said_by_their_place(text, day, iso):
     due = resolve(text, datetime.date.fromisoformat(day), "us")
     assert (due.iso() if due else None) == iso
+
+
+def test_a_title_the_transcription_writes_with_a_full_stop_ends_no_sentence():
+    text = "Okay, I'll set that up with Mrs. Nunn and ring you on Monday. Dr. Levy comes in after half term."
+    assert [text[a:b] for a, b in findings.sentences(text)] == [
+        "Okay, I'll set that up with Mrs. Nunn and ring you on Monday.", "Dr. Levy comes in after half term."]
+    promise = next(f for f in findings.find([utterance(text)], {"s": SPEAKER}, "england", DAY))
+    assert "Nunn" in promise.quote and promise.due.iso() == "2026-03-16"
+
+
+@pytest.mark.parametrize("text, quote", [
+    # a longer clause before the promise says something of its own: it is not quoted as part of the promise
+    ("I'll write Mr Lyle in the draft as we said, and Bernie in the office will post you a copy.",
+     None),
+    ("We've had a long talk about his reading today, but I'll book the assessment for Friday.",
+     "I'll book the assessment for Friday."),
+    # a short lead-in, and what follows the promise, stay with it
+    ("Yes, that's fine, and I'll send it tomorrow.", "Yes, that's fine, and I'll send it tomorrow."),
+    ("We'll get the therapist in before half term and she'll see him twice a week.",
+     "We'll get the therapist in before half term and she'll see him twice a week."),
+])
+def test_a_promise_is_quoted_with_its_lead_in_not_with_what_went_before(text, quote):
+    promises = [f.quote for f in findings.find([utterance(text)], {"s": SPEAKER}, "england", DAY)
+                if f.kind == "commitment"]
+    if quote is None:
+        assert promises == ["I'll write Mr Lyle in the draft as we said", "Bernie in the office will post you a copy."]
+    else:
+        assert promises == [quote]
+
+
+@pytest.mark.parametrize("text, refused", [
+    ("I know it's what you want, and I'm not saying no to Brookfield, but changing the school named in section I "
+     "isn't something that gets decided in a review meeting.",
+     "changing the school named in section I isn't something that gets decided in a review meeting."),
+    ("I'm not saying no, but we can't fund it this year.", "we can't fund it this year."),
+    ("I'm not saying no to a visit, and we'll look at it properly.", None),
+])
+def test_not_saying_no_but_refuses_in_the_clause_after_but(text, refused):
+    got = [f.quote for f in findings.find([utterance(text)], {"s": SPEAKER}, "england", DAY) if f.kind == "refusal"]
+    assert got == ([refused] if refused else [])
+
+
+@pytest.mark.parametrize("text, iso", [
+    # tiny.en hears "I'll" as "I" and "by Friday" as "my Friday"
+    ("Either way, I let you know where it lands before the resolution period runs out.", None),
+    ("and I ring you on the Monday after panel, either way.", "2026-03-16"),
+    ("I submit them all my Friday.", "2026-03-13"),
+    ("I'll chase it this afternoon, and you'll have a paginated index my Monday.", "2026-03-16"),
+])
+def test_a_promise_the_transcription_took_the_will_out_of(text, iso):
+    promises = [f for f in findings.find([utterance(text)], {"s": SPEAKER}, "england", DAY) if f.kind == "commitment"]
+    assert promises
+    assert (promises[-1].due.iso() if promises[-1].due else None) == iso

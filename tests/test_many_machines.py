@@ -143,6 +143,12 @@ def test_redis_and_postgresql_restart_under_two_workers(web, tmp_path, postgres_
     workers = [start(tmp_path / f"r{i}", tmp_path, slow_s=WINDOW_S, lease_s=LEASE_S, name=f"r{i}",
                      MINUTED_JOB_RECOVER_S="2", **web.worker_env) for i in range(2)]
     try:
+        # both workers past their start-up (migrations, under the lock), so the restarts below land on two
+        # running workers: not on one still starting, which is not what this test is about
+        for w in workers:
+            log = Path(w.log.name)
+            wait_for(lambda: "Huey consumer started" in log.read_text(errors="replace"), timeout=60, proc=w,
+                     what="the workers to start")
         wait_for(lambda: any(r.status == "running" for r in jobs_now(web)), timeout=60, proc=workers[0],
                  what="a worker at work")
         # test that the queue's messages going (Redis restarted empty) and every database connection being cut

@@ -430,7 +430,8 @@ def utterances(
     return [replace(u, unsure=unsure_words(u.words, settings)) for u in out]
 
 
-_SENTENCE_END = re.compile(r"[.?!][\"')\]]*$")
+# "Mrs." and "Dr." (as the engine writes titles) end no sentence: the name follows
+_SENTENCE_END = re.compile(r"(?<!^mr)(?<!^ms)(?<!^dr)(?<!^mrs)(?<!^prof)[.?!][\"')\]]*$", re.IGNORECASE)
 
 
 def _sentence_ends(words: Sequence[Word]) -> list[int]:

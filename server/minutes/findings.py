@@ -45,7 +45,9 @@ CONTRACTIONS = {
     "thatll": "that'll", "youll": "you'll", "theyll": "they'll", "shes": "she's", "hes": "he's",
     "whats": "what's", "lets": "let's",
 }
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+")
+# a full stop after a title ("Mrs. Nunn", "Dr. Levy", as the transcription writes them) ends no sentence
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?<![\s(]mr\.)(?<![\s(]ms\.)(?<![\s(]dr\.)(?<![\s(]st\.)(?<![\s(]mrs\.)"
+                           r"(?<![\s(]prof\.)(?<!^mr\.)(?<!^ms\.)(?<!^dr\.)(?<!^mrs\.)[\"”’)]?\s+", re.IGNORECASE)
 # clause breaks: a semicolon, "but", ", and"/", so"/", then", and "and" before a new subject with "will"
 _CONTINUATION = ("send|share|email|write|call|ring|arrange|set up|book|update|add|include|put|chase|check|"
                  "speak|talk|ask|refer|request|submit|take|bring|visit|observe|review|meet|draft|prepare|"
@@ -110,14 +112,17 @@ def ruleset(jurisdiction):
     order = {kind: i for i, kind in enumerate(data["order"])}
     compiled = [(r, re.compile(r["pattern"], re.IGNORECASE)) for r in data["rules"]]
     compiled.sort(key=lambda rc: order[rc[0]["kind"]])
+    vetoes = [(v, re.compile(v["pattern"], re.IGNORECASE)) for v in data["vetoes"]]
     return {
         "data": data,
         "rules": compiled,
-        "vetoes": [(v, re.compile(v["pattern"], re.IGNORECASE)) for v in data["vetoes"]],
+        "vetoes": vetoes,
         "reasons": [(r, re.compile(r["pattern"], re.IGNORECASE)) for r in data["reasons"]],
         "bodies": [(b, re.compile(b["pattern"], re.IGNORECASE)) for b in data["bodies"]],
         "parent_side": frozenset(data["parent_side"]),
         "kinds": data["kinds"],
+        # "I'm not saying no to…": a sentence that says so refuses only in a clause of its own
+        "not_refusing": next(p for v, p in vetoes if v["id"] == "not_refusing"),
     }
 
 
@@ -350,6 +355,21 @@ def _reason(text, spans, index, rs):
     return None
 
 
+_LEAD_IN_WORDS = 4  # "Yes, that's fine," "Okay, then": a clause this short goes with the promise beside it
+
+
+def _with_lead_ins(text, parts, start, s_start, s_end):
+    """The span of a sentence's one promise: from the short clauses that lead in to it to the sentence's end.
+
+    What follows the promise says more of it ("…, and she'll see him twice a week"); a longer clause before it
+    says something of its own.
+    """
+    first = next((i for i, (c, d) in enumerate(parts) if d > start), 0)
+    while first > 0 and len(text[parts[first - 1][0]:parts[first - 1][1]].split()) <= _LEAD_IN_WORDS:
+        first -= 1
+    return (s_start if first == 0 else parts[first][0]), s_end
+
+
 def _trim(text, start, end):
     """Drop leading fillers ("Honestly, ", "So ", "Okay, ") from a quote."""
     m = re.match(r"(?:(?:so|and|but|okay|ok|well|right|honestly|look|yeah|um|uh|erm),?\s+)+", text[start:end],
@@ -466,6 +486,13 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     k := match_kinds(normalise(text[a:b]), rs, context)).get("commitment")), None)
                 if kinds["commitment"] is None:
                     kinds.pop("commitment")
+            if "refusal" not in kinds and len(parts) > 1 and rs["not_refusing"].search(norm):
+                # "I'm not saying no to Brookfield, but changing the school named isn't decided in a review": the
+                # clause after "but" refuses
+                refused = next((k["refusal"] for a, b in parts if not rs["not_refusing"].search(
+                    n := normalise(text[a:b])) and (k := match_kinds(n, rs, context)).get("refusal")), None)
+                if refused:
+                    kinds["refusal"] = refused
             if side:
                 # the parent's side asks, agrees to what is put to it, and takes on actions of its own; what it
                 # refuses or offers is its own to know (and "I can do that, if it helps" offers: no action)
@@ -529,7 +556,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                 if kind in ("date", "amount") and len(kinds) > 1:
                     continue  # said inside a point of its own: the point carries it
                 start, end = s_start, s_end
-                if long or len(kinds) > 1:
+                if long or len(kinds) > 1 or (kind == "refusal" and rs["not_refusing"].search(norm)):
                     hit = next(((a, b) for a, b in parts if match_kinds(normalise(text[a:b]), rs, context).get(kind)),
                                None)
                     if hit:
@@ -574,7 +601,9 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                         continue
                     merged.append([a, b, who, hit, due])
                 if len(merged) == 1 and not long:
-                    merged[0][0], merged[0][1] = s_start, s_end
+                    # the sentence, less any clause that says something of its own: in "I'll write it up, and
+                    # Bernie in the office will post you a copy", Bernie's promise is the second clause alone
+                    merged[0][0], merged[0][1] = _with_lead_ins(text, parts, merged[0][0], s_start, s_end)
                     merged[0][4] = merged[0][4] or resolve(sentence, meeting_date, jurisdiction)
                 for i, (a, b, (who, label), hit, due) in enumerate(merged):
                     # a date said after the action's own words, before the next action's, is its date
