@@ -439,3 +439,19 @@ def test_a_promise_the_transcription_took_the_will_out_of(text, iso):
     promises = [f for f in findings.find([utterance(text)], {"s": SPEAKER}, "england", DAY) if f.kind == "commitment"]
     assert promises
     assert (promises[-1].due.iso() if promises[-1].due else None) == iso
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("Let me check with transport and get back to you.", "commitment"),
+    ("Let me at least call over there.", "commitment"),
+    ("Let me just go through the actions.", None),
+    ("Let me ask you something.", None),
+    # a statement with a question tagged on states; a question asks
+    ("You'll have the written plan by Friday, won't you?", "commitment"),
+    ("Will you have the written plan by Friday?", None),
+    ("What I do is have a word with Gary, our site manager, on Tuesday.", "commitment"),
+])
+def test_let_me_and_tagged_statements(text, kind):
+    got = [f.kind for f in findings.find([utterance(text)], {"s": SPEAKER}, "england", DAY)
+           if f.kind in ("commitment", "refusal")]
+    assert got == ([kind] if kind else [])
