@@ -66,8 +66,9 @@ def test_without_the_extra_the_error_says_how_to_install_it(tmp_path, monkeypatc
         FasterWhisperTranscriber(model="base", model_cache=tmp_path).load()
 
 
-def test_base_runs_in_float32_unless_told_otherwise():
+def test_base_runs_in_float32_and_english_unless_told_otherwise():
     assert FasterWhisperTranscriber(model="base").compute_type == "float32"
+    assert FasterWhisperTranscriber(model="base").language == "en"
     assert FasterWhisperTranscriber(model="base", compute_type="int8").compute_type == "int8"
     assert FasterWhisperTranscriber().compute_type == "int8"
 

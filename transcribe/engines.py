@@ -311,7 +311,8 @@ class FasterWhisperTranscriber:
         self.cpu_threads = cpu_threads
         self.workers = workers
         self.greedy_min_logprob = greedy_min_logprob
-        self.language = language
+        # base is multilingual: English unless told otherwise, not a guess per window
+        self.language = language or ("en" if model is not None and os.fspath(model) in BASE_MODEL_NAMES else None)
         self.vad_filter = vad_filter
         self.condition_on_previous_text = condition_on_previous_text
         self._model: Any = None
