@@ -455,3 +455,12 @@ def test_let_me_and_tagged_statements(text, kind):
     got = [f.kind for f in findings.find([utterance(text)], {"s": SPEAKER}, "england", DAY)
            if f.kind in ("commitment", "refusal")]
     assert got == ([kind] if kind else [])
+
+
+@pytest.mark.parametrize("text, day, iso", [
+    ("Yes, I'll take him to the December panel, on the 14th.", "2027-11-10", "2027-12-14"),
+    ("I'll come out to Linden Hill a week from Thursday.", "2027-10-12", "2027-10-21"),
+    ("She's in on the 14th.", "2027-11-10", "2027-11-14"),
+])
+def test_a_day_takes_the_month_said_before_it_and_a_week_from_a_day_is_that_day_week(text, day, iso):
+    assert resolve(text, datetime.date.fromisoformat(day), "us").iso() == iso

@@ -60,6 +60,8 @@ _RECURRING = re.compile(
     r" (?:half[- ]term|term|week|fortnight|month|semester|grading period|quarter)\b")
 _DAYWORD = "|".join(sorted(ORDINALS, key=len, reverse=True))
 _WEEKDAY_NAMES = "(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+# a month named just before a day with none ("the December panel, on the 14th"), in the same sentence
+_MONTH_BEFORE = re.compile(rf"\b{_MONTH}(?! (?:the )?(?:\d|(?:{_DAYWORD})\b))(?=[^.?!]*$)", re.IGNORECASE)
 _PATTERNS = [
     # "Tuesday the 23rd of February", "Thursday, January 21st": the date, not the next Tuesday
     ("date_dm", re.compile(rf"\b(?:{_WEEKDAY_NAMES},? )?(?:the )?(?:{_DAY})(?: of)? {_MONTH}{_YEAR}\b")),
@@ -92,7 +94,7 @@ _PATTERNS = [
     # "a week Friday", "Friday week": the Friday after the coming one
     # "Monday to Thursday", "Monday, Wednesday and Friday" say a timetable, not a day
     ("weekday", re.compile(rf"\b(?<!to )(?<!and )(?<!through )(?:(?P<next>next|this coming|this) |"
-                           rf"(?P<week>a week (?:on )?)|(?P<fortnight>a fortnight (?:on )?))?(?P<weekday>{_WEEKDAY})"
+                           rf"(?P<week>a week (?:on |from )?)|(?P<fortnight>a fortnight (?:on |from )?))?(?P<weekday>{_WEEKDAY})"
                            rf"(?P<after> week\b)?\b(?!,? (?:(?:to|through|thru|and|or) )?{_WEEKDAY_NAMES})")),
     ("week_after_next", re.compile(r"\b(?:by |before |during |in )?(?:the end of )?the week after next\b")),
     ("this_week", re.compile(r"\b(?:by |before )?(?:the end of )?(?:this|the) week\b(?! (?:of|after|before)\b)")),
@@ -251,6 +253,10 @@ def _resolve_one(key, m, meeting_date, jurisdiction=None):
         return when
     if key == "day_only":
         day = int(g["day"]) if g.get("day") else ORDINALS[g["dayword"].lower()]
+        month = _MONTH_BEFORE.search(m.string[max(0, m.start() - 40):m.start()])
+        if month:
+            # "the December panel, on the 14th": the day of the month just named
+            return _next_on_or_after(day, MONTHS[month.group("month").lower()], None, meeting_date)
         named = re.search(_WEEKDAY_NAMES, m.group(0))
         if named:
             # "Monday the fifth": the next fifth that is a Monday (within a few months; else the next fifth)
