@@ -431,7 +431,8 @@ def test_not_saying_no_but_refuses_in_the_clause_after_but(text, refused):
 @pytest.mark.parametrize("text, iso", [
     # tiny.en hears "I'll" as "I" and "by Friday" as "my Friday"
     ("Either way, I let you know where it lands before the resolution period runs out.", None),
-    ("and I ring you on the Monday after panel, either way.", "2026-03-16"),
+    ("and I ring you on the Monday after panel, either way.", None),  # no panel date said: no Monday guessed
+    ("and I ring you on Monday, either way.", "2026-03-16"),
     ("I submit them all my Friday.", "2026-03-13"),
     ("I'll chase it this afternoon, and you'll have a paginated index my Monday.", "2026-03-16"),
 ])
@@ -464,3 +465,15 @@ def test_let_me_and_tagged_statements(text, kind):
 ])
 def test_a_day_takes_the_month_said_before_it_and_a_week_from_a_day_is_that_day_week(text, day, iso):
     assert resolve(text, datetime.date.fromisoformat(day), "us").iso() == iso
+
+
+def test_the_day_after_panel_counts_from_the_panel_the_meeting_named():
+    said = [utterance("January panel sits on the 14th, so there's time.", "s", 0, 3000),
+            utterance("I'll ring you on the Monday after panel, either way.", "s", 4000, 8000),
+            utterance("And I'll have the write-up to you before panel.", "s", 9000, 12000)]
+    day = datetime.date(2026, 12, 2)
+    promises = [f for f in findings.find(said, {"s": SPEAKER}, "england", day) if f.kind == "commitment"]
+    assert [f.due.iso() for f in promises] == ["2027-01-18", "2027-01-13"]
+    # no panel said: no date guessed
+    alone = [f for f in findings.find(said[1:], {"s": SPEAKER}, "england", day) if f.kind == "commitment"]
+    assert [f.due for f in alone] == [None, None]

@@ -31,7 +31,7 @@ import threading
 
 from .. import rules
 from . import learned
-from .when import resolve
+from .when import event_date, resolve
 
 QUESTION_MIN_WORDS = 6
 # the kinds the draft minutes carry (dates and amounts are offered on the review page only)
@@ -441,6 +441,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
     parent_side = {a.id for a in attendees.values() if a.role in rs["parent_side"]}
     out = []
     previous = None
+    panel = None  # the next panel's day, once said: "the Monday after panel" counts from it
     for index, seg in enumerate(segments):
         text = seg.text or ""
         spans = sentences(text)
@@ -463,6 +464,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                                    "after_ask" if request and si == reply_at and _ASKS.match(normalise(request))
                                    else None) if c}
             sentence = text[s_start:s_end]
+            panel = event_date(sentence, meeting_date, jurisdiction) or panel
             norm = normalise(sentence)
             if side and sentence.rstrip().endswith("?"):
                 if len(sentence.split()) >= QUESTION_MIN_WORDS and not _procedural(norm):
@@ -593,7 +595,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     actions = [[a, b, owner, kinds["commitment"], False]] if owner is not None else []
                 merged = []
                 for a, b, who, hit, continuation in actions:
-                    due = resolve(text[a:b], meeting_date, jurisdiction)
+                    due = resolve(text[a:b], meeting_date, jurisdiction, panel)
                     # a clause with no subject of its own goes on with the action before it
                     if merged and continuation and merged[-1][2] == who and (due is None or merged[-1][4] is None):
                         merged[-1][1] = b
@@ -604,14 +606,14 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     # the sentence, less any clause that says something of its own: in "I'll write it up, and
                     # Bernie in the office will post you a copy", Bernie's promise is the second clause alone
                     merged[0][0], merged[0][1] = _with_lead_ins(text, parts, merged[0][0], s_start, s_end)
-                    merged[0][4] = merged[0][4] or resolve(sentence, meeting_date, jurisdiction)
+                    merged[0][4] = merged[0][4] or resolve(sentence, meeting_date, jurisdiction, panel)
                 for i, (a, b, (who, label), hit, due) in enumerate(merged):
                     # a date said after the action's own words, before the next action's, is its date
                     upto = merged[i + 1][0] if i + 1 < len(merged) else s_end
-                    due = due or resolve(text[b:upto], meeting_date, jurisdiction)
+                    due = due or resolve(text[b:upto], meeting_date, jurisdiction, panel)
                     if due is None and si > 0 and _THEN.search(normalise(text[a:b])):
                         # "Her next visit is the 23rd of March. I'll book Leo in for that.": the date just said
-                        due = resolve(text[spans[si - 1][0]:spans[si - 1][1]], meeting_date, jurisdiction)
+                        due = resolve(text[spans[si - 1][0]:spans[si - 1][1]], meeting_date, jurisdiction, panel)
                     earlier = next((f for f in reversed(out) if f.segment is seg and f.kind == "commitment"), None)
                     if earlier is not None and (earlier.who, earlier.who_label) == (who, label) and \
                             _RESTATED.match(normalise(text[a:b])):

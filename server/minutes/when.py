@@ -330,12 +330,45 @@ def _resolve_one(key, m, meeting_date, jurisdiction=None):
     return None
 
 
-def resolve(text, meeting_date, jurisdiction):
-    """Return the first due phrase in ``text`` as a :class:`Due`, or None when no time was said."""
+# "the Monday after panel", "the day after panel", "before panel sits": counted from the panel's date, once the
+# meeting has said it ("January panel sits on the 14th")
+_AFTER_PANEL = re.compile(rf"\b(?:(?:on )?the (?P<unit>day|{_WEEKDAY}) after|(?P<before>before|ahead of)) (?:the )?"
+                          r"(?:[a-z]+ )?panel\b")
+_PANEL_ON = re.compile(r"\bpanel\b")
+_A_DAY = re.compile(rf"\d|\b(?:{_DAYWORD})\b")
+
+
+def event_date(text, meeting_date, jurisdiction):
+    """The day of the panel when ``text`` says it ("the next panel, which is on the 14th of May"), else None."""
+    lowered = (text or "").replace("’", "'").lower()
+    if not _PANEL_ON.search(lowered) or _AFTER_PANEL.search(lowered):
+        return None
+    due = resolve(lowered, meeting_date, jurisdiction)
+    return due.date if due and due.date and _A_DAY.search(due.phrase) and not due.approx else None
+
+
+def resolve(text, meeting_date, jurisdiction, panel=None):
+    """Return the first due phrase in ``text`` as a :class:`Due`, or None when no time was said.
+
+    panel: the day of the next panel, as the meeting said it (:func:`event_date`), for "the day after panel".
+    """
     lowered = (text or "").replace("’", "'").lower()
     found = []
+    # "the Monday after panel" with no panel said is no Monday we know: the weekday in it says nothing alone
+    masked = [(m.start(), m.end()) for m in _AFTER_PANEL.finditer(lowered)]
+    if panel is not None and panel >= meeting_date:
+        for m in _AFTER_PANEL.finditer(lowered):
+            if m.group("before"):
+                when = panel - datetime.timedelta(days=1)
+            elif m.group("unit") == "day":
+                when = panel + datetime.timedelta(days=1)
+            else:
+                when = panel + datetime.timedelta(days=(WEEKDAYS[m.group("unit")] - panel.weekday()) % 7 or 7)
+            found.append((m.start(), m.end(), Due(text[m.start():m.end()], when)))
     for key, pattern in _PATTERNS:
         for m in pattern.finditer(lowered):
+            if any(a <= m.start() < b for a, b in masked):
+                continue
             when = _resolve_one(key, m, meeting_date, jurisdiction)
             if when is not None:
                 # school days that skip a holiday hang on typical term dates: "about"
