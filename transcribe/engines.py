@@ -302,17 +302,17 @@ class FasterWhisperTranscriber:
         condition_on_previous_text: bool = False,
         model_cache: str | os.PathLike[str] | None = None,
     ):
+        base = model is not None and os.fspath(model) in BASE_MODEL_NAMES
         self.model = model
         self.model_cache = model_cache
         self.device = device
         # Whisper base loses about a point of WER in int8 and is no faster (asr.md): float32 unless asked
-        self.compute_type = compute_type or ("float32" if model is not None and os.fspath(model) in BASE_MODEL_NAMES
-                                             else "int8")
+        self.compute_type = compute_type or ("float32" if base else "int8")
         self.cpu_threads = cpu_threads
         self.workers = workers
         self.greedy_min_logprob = greedy_min_logprob
         # base is multilingual: English unless told otherwise, not a guess per window
-        self.language = language or ("en" if model is not None and os.fspath(model) in BASE_MODEL_NAMES else None)
+        self.language = language or ("en" if base else None)
         self.vad_filter = vad_filter
         self.condition_on_previous_text = condition_on_previous_text
         self._model: Any = None

@@ -46,8 +46,8 @@ CONTRACTIONS = {
     "whats": "what's", "lets": "let's",
 }
 # a full stop after a title ("Mrs. Nunn", "Dr. Levy", as the transcription writes them) ends no sentence
-_SENTENCE_END = re.compile(r"(?<=[.!?])(?<![\s(]mr\.)(?<![\s(]ms\.)(?<![\s(]dr\.)(?<![\s(]st\.)(?<![\s(]mrs\.)"
-                           r"(?<![\s(]prof\.)(?<!^mr\.)(?<!^ms\.)(?<!^dr\.)(?<!^mrs\.)[\"”’)]?\s+", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\bmr\.)(?<!\bms\.)(?<!\bdr\.)(?<!\bst\.)(?<!\bmrs\.)(?<!\bprof\.)"
+                           r"[\"”’)]?\s+", re.IGNORECASE)
 # clause breaks: a semicolon, "but", ", and"/", so"/", then", and "and" before a new subject with "will"
 _CONTINUATION = ("send|share|email|write|call|ring|arrange|set up|book|update|add|include|put|chase|check|"
                  "speak|talk|ask|refer|request|submit|take|bring|visit|observe|review|meet|draft|prepare|"
@@ -466,6 +466,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
             sentence = text[s_start:s_end]
             panel = event_date(sentence, meeting_date, jurisdiction) or panel
             norm = normalise(sentence)
+            not_refusing = rs["not_refusing"].search(norm)
             if side and sentence.rstrip().endswith("?"):
                 if len(sentence.split()) >= QUESTION_MIN_WORDS and not _procedural(norm):
                     reply = next((s for s in segments[index + 1:index + 4]
@@ -488,7 +489,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     k := match_kinds(normalise(text[a:b]), rs, context)).get("commitment")), None)
                 if kinds["commitment"] is None:
                     kinds.pop("commitment")
-            if "refusal" not in kinds and len(parts) > 1 and rs["not_refusing"].search(norm):
+            if "refusal" not in kinds and len(parts) > 1 and not_refusing:
                 # "I'm not saying no to Brookfield, but changing the school named isn't decided in a review": the
                 # clause after "but" refuses
                 refused = next((k["refusal"] for a, b in parts if not rs["not_refusing"].search(
@@ -558,7 +559,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                 if kind in ("date", "amount") and len(kinds) > 1:
                     continue  # said inside a point of its own: the point carries it
                 start, end = s_start, s_end
-                if long or len(kinds) > 1 or (kind == "refusal" and rs["not_refusing"].search(norm)):
+                if long or len(kinds) > 1 or (kind == "refusal" and not_refusing):
                     hit = next(((a, b) for a, b in parts if match_kinds(normalise(text[a:b]), rs, context).get(kind)),
                                None)
                     if hit:

@@ -355,16 +355,18 @@ def resolve(text, meeting_date, jurisdiction, panel=None):
     lowered = (text or "").replace("’", "'").lower()
     found = []
     # "the Monday after panel" with no panel said is no Monday we know: the weekday in it says nothing alone
-    masked = [(m.start(), m.end()) for m in _AFTER_PANEL.finditer(lowered)]
-    if panel is not None and panel >= meeting_date:
-        for m in _AFTER_PANEL.finditer(lowered):
-            if m.group("before"):
-                when = panel - datetime.timedelta(days=1)
-            elif m.group("unit") == "day":
-                when = panel + datetime.timedelta(days=1)
-            else:
-                when = panel + datetime.timedelta(days=(WEEKDAYS[m.group("unit")] - panel.weekday()) % 7 or 7)
-            found.append((m.start(), m.end(), Due(text[m.start():m.end()], when)))
+    masked = []
+    for m in _AFTER_PANEL.finditer(lowered):
+        masked.append((m.start(), m.end()))
+        if panel is None or panel < meeting_date:
+            continue
+        if m.group("before"):
+            when = panel - datetime.timedelta(days=1)
+        elif m.group("unit") == "day":
+            when = panel + datetime.timedelta(days=1)
+        else:
+            when = panel + datetime.timedelta(days=(WEEKDAYS[m.group("unit")] - panel.weekday()) % 7 or 7)
+        found.append((m.start(), m.end(), Due(text[m.start():m.end()], when)))
     for key, pattern in _PATTERNS:
         for m in pattern.finditer(lowered):
             if any(a <= m.start() < b for a, b in masked):
