@@ -62,6 +62,7 @@ from bench import meetings as meeting_gen  # noqa: E402
 from server.minutes import findings  # noqa: E402
 from server.minutes.drafting import content_words  # noqa: E402
 from tools import train_findings  # noqa: E402
+from transcribe.spelling import respell  # noqa: E402
 
 TRUTH = ROOT / "bench" / "minutes_truth"
 KINDS = ("refusal", "commitment", "offer", "agreement")
@@ -104,11 +105,15 @@ def text_segments(meeting):
 
 
 def asr_segments(meeting, wav):
+    """The meeting as the server reads it from the recording: words spelled as the meeting spells its names and
+    terms (server/attribution.py), then who said what with scenario b's taps."""
     module = attr_bench.load_new_rule()
     segments, _ = attr_bench.transcribe_meeting(wav, None)
     frames = attr_bench.voice_frames_for(wav)
     taps = attr_bench.simulate_taps(meeting, "b")
-    _, utts = attr_bench.new_spans(module, segments, taps["speaker"], taps["agenda"], frames)
+    words = respell([w for s in segments for w in s.words],
+                    [a["name"] for a in meeting["attendees"] if a["name"]] + attr_bench.glossary_terms())
+    utts = module.utterances(words, taps["speaker"], voices=frames, agenda=taps["agenda"])
     names = {a["key"]: a["name"] for a in meeting["attendees"]}
     return [seg(u.start_ms, u.end_ms, u.text, u.speaker if u.speaker in names else None, names, u.agenda_item)
             for u in utts]

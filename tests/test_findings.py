@@ -225,6 +225,24 @@ def test_someone_named_as_the_subject_owns_the_promise(text, label):
     assert (f.who, f.who_label) == (None, label)
 
 
+@pytest.mark.parametrize("text, owner", [
+    # a recap in the present tense: each person named does their part
+    ("Marcus does the sessions twice a month from Monday, and the exercise sheet goes home tomorrow.", ("pt", None)),
+    ("And Marcus's putting the ramp in from Monday.", ("pt", None)),
+    ("So Jim Navarro is with him at lunch from Monday.", (None, "Jim Navarro")),
+    ("Mrs Baptiste posts you the updated plan on Friday.", (None, "Mrs Baptiste")),
+    # a capital that names nobody here is not a person: the speaker's
+    ("Four weeks of data, and we meet again on the ninth of June.", ("s", None)),
+    ("Reading goes up to forty-five minutes a day from Monday, I'll see to it.", ("s", None)),
+    # what a named person says or thinks is not their action
+    ("Marcus thinks we'll have it by Friday.", ("s", None)),
+])
+def test_a_recap_names_who_does_each_thing(text, owner):
+    people = {"s": SPEAKER, "pt": types.SimpleNamespace(id="pt", name="Marcus Webb", role="other")}
+    (f, *_) = [f for f in findings.find([utterance(text)], people, "us", DAY, "Ollie") if f.kind == "commitment"]
+    assert (f.who, f.who_label) == owner
+
+
 def test_a_named_child_or_a_pronoun_is_not_made_the_owner_by_name():
     for text in ("So Ollie will start the group on Monday.", "Yes, I'll ask Becky and then I'll ring you."):
         assert all(f.who_label is None for f in findings.find([utterance(text)], {"s": SPEAKER}, "england", DAY,

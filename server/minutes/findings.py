@@ -286,15 +286,23 @@ def _antecedent(before, pronoun, attendees, names, rs, child):
     return last[1]
 
 
+# a named person "says", "thinks" or "has": what follows is not their action
+_NOT_DOING = ("(?:says|thinks|knows|wants|feels|agrees|believes|means|seems|looks|sounds|needs|likes|loves|hates|"
+              "has|is|was|does not|doesn't|isn't|wasn't|hopes|worries|reckons|mentions|suggests|asks|struggles|finds|"
+              "gets on|gets upset|gets anxious|gets tired|gets on)")
+
+
 # someone named as the subject, perhaps with their job beside it, before the promise: "Mrs Baptiste in the office
 # will post…", "our therapy assistant, Becky Moss, will come in…", "Fraser, our psychiatrist is going to see him…"
 _NAMED_SUBJECT = re.compile(
-    r"(?:^|[,.;:!?] |\b(?:and|so|then|yes|yeah|okay|ok|right|well) )"
+    r"(?:^|[,.;:!?] |\b(?:[Aa]nd|[Ss]o|[Tt]hen|[Yy]es|[Yy]eah|[Oo]kay|[Oo]k|[Rr]ight|[Ww]ell),? )"
     r"(?!(?:Yes|Yeah|So|Okay|Ok|And|Then|Right|Well|I|We|You|He|She|They|It|That|This|There|The|Our|Your|"
     r"Everyone|Everybody|Someone|Nobody)\b)"
     r"(?P<name>(?:(?:Mrs|Mr|Ms|Miss|Dr)\.? )?[A-Z][a-z-]+(?: [A-Z][a-z-]+)?)"
     r"(?:,? (?:our|the|your|in|from|at|who|on)\b[^.;!?]{0,50}?)?,?"
-    r"(?: will|'ll| is going to|'s going to| is gonna|'s gonna)\b")
+    r"(?: will|'ll| is going to|'s going to| is gonna|'s gonna"
+    # a recap's present tense: "Marcus does twice a month…", "Sandra takes everything to…", "Martin's putting…"
+    rf"|(?P<recap> (?!{_NOT_DOING}\b)[a-z]+[^s']s|'s (?!being\b)[a-z]+ing| is (?!being\b)[a-z]+ing| is (?:in|with)|'s got))\b")
 
 
 def _named_subject(original, names, child):
@@ -308,6 +316,8 @@ def _named_subject(original, names, child):
         for key in (" ".join(plain), plain[-1], plain[0]):
             if key in names:
                 return names[key], None
+        if m.group("recap") and len(words) < 2:
+            continue  # "Reading goes up to…", "Four weeks…": a capital that names nobody here is not a person
         return None, name
     return None
 
