@@ -231,6 +231,9 @@ def test_someone_named_as_the_subject_owns_the_promise(text, label):
     ("And Marcus's putting the ramp in from Monday.", ("pt", None)),
     ("So Jim Navarro is with him at lunch from Monday.", (None, "Jim Navarro")),
     ("Mrs Baptiste posts you the updated plan on Friday.", (None, "Mrs Baptiste")),
+    ("The visits are booked, and Kev starts the travel training on Monday.", (None, "Kev")),
+    # a promise in the future outranks a recap verb before it
+    ("Mandy, who does our funding claims, will send you the consent form by Friday.", (None, "Mandy")),
     # a capital that names nobody here is not a person: the speaker's
     ("Four weeks of data, and we meet again on the ninth of June.", ("s", None)),
     ("Reading goes up to forty-five minutes a day from Monday, I'll see to it.", ("s", None)),

@@ -289,37 +289,43 @@ def _antecedent(before, pronoun, attendees, names, rs, child):
 # a named person "says", "thinks" or "has": what follows is not their action
 _NOT_DOING = ("(?:says|thinks|knows|wants|feels|agrees|believes|means|seems|looks|sounds|needs|likes|loves|hates|"
               "has|is|was|does not|doesn't|isn't|wasn't|hopes|worries|reckons|mentions|suggests|asks|struggles|finds|"
-              "gets on|gets upset|gets anxious|gets tired|gets on)")
-
-
+              "gets on|gets upset|gets anxious|gets tired)")
 # someone named as the subject, perhaps with their job beside it, before the promise: "Mrs Baptiste in the office
 # will post…", "our therapy assistant, Becky Moss, will come in…", "Fraser, our psychiatrist is going to see him…"
-_NAMED_SUBJECT = re.compile(
-    r"(?:^|[,.;:!?] |\b(?:[Aa]nd|[Ss]o|[Tt]hen|[Yy]es|[Yy]eah|[Oo]kay|[Oo]k|[Rr]ight|[Ww]ell),? )"
-    r"(?!(?:Yes|Yeah|So|Okay|Ok|And|Then|Right|Well|I|We|You|He|She|They|It|That|This|There|The|Our|Your|"
-    r"Everyone|Everybody|Someone|Nobody)\b)"
-    r"(?P<name>(?:(?:Mrs|Mr|Ms|Miss|Dr)\.? )?[A-Z][a-z-]+(?: [A-Z][a-z-]+)?)"
-    r"(?:,? (?:our|the|your|in|from|at|who|on)\b[^.;!?]{0,50}?)?,?"
-    r"(?: will|'ll| is going to|'s going to| is gonna|'s gonna"
-    # a recap's present tense: "Marcus does twice a month…", "Sandra takes everything to…", "Martin's putting…"
-    rf"|(?P<recap> (?!{_NOT_DOING}\b)[a-z]+[^s']s|'s (?!being\b)[a-z]+ing| is (?!being\b)[a-z]+ing| is (?:in|with)|'s got))\b")
+_SUBJECT = (r"(?:^|[,.;:!?] |\b(?:[Aa]nd|[Ss]o|[Tt]hen|[Yy]es|[Yy]eah|[Oo]kay|[Oo]k|[Rr]ight|[Ww]ell),? )"
+            r"(?!(?:Yes|Yeah|So|Okay|Ok|And|Then|Right|Well|I|We|You|He|She|They|It|That|This|There|The|Our|Your|"
+            r"Everyone|Everybody|Someone|Nobody)\b)"
+            r"(?P<name>(?:(?:Mrs|Mr|Ms|Miss|Dr)\.? )?[A-Z][a-z-]+(?: [A-Z][a-z-]+)?)"
+            r"(?:,? (?:our|the|your|in|from|at|who|on)\b[^.;!?]{0,50}?)?,?")
+_NAMED_SUBJECT = re.compile(_SUBJECT + r"(?: will|'ll| is going to|'s going to| is gonna|'s gonna)\b")
+# a recap's present tense: "Marcus does twice a month…", "Sandra takes everything to…", "Martin's putting…"
+_RECAP_SUBJECT = re.compile(_SUBJECT + rf"(?: (?!{_NOT_DOING}\b)[a-z]+[^s']s|'s (?!being\b)[a-z]+ing"
+                                       rf"| is (?!being\b)[a-z]+ing| is (?:in|with)|'s got)\b")
 
 
-def _named_subject(original, names, child):
-    """(attendee id, label) of a person named as the subject of the promise, or None."""
-    for m in _NAMED_SUBJECT.finditer(original):
-        name = m.group("name")
-        words = [w.strip(".").lower() for w in name.split()]
-        plain = [w for w in words if w not in ("mrs", "mr", "ms", "miss", "dr")]
-        if not plain or set(plain) & (child | _NOT_NAMES):
-            continue
-        for key in (" ".join(plain), plain[-1], plain[0]):
-            if key in names:
-                return names[key], None
-        if m.group("recap") and len(words) < 2:
-            continue  # "Reading goes up to…", "Four weeks…": a capital that names nobody here is not a person
-        return None, name
+def _named_subject(original, names, child, at_start=True):
+    """(attendee id, label) of a person named as the subject of the promise, or None.
+
+    ``at_start``: the clause starts its sentence, where a capital need not be a name ("Four weeks of data…").
+    """
+    for pattern in (_NAMED_SUBJECT, _RECAP_SUBJECT):
+        for m in pattern.finditer(original):
+            name = m.group("name")
+            words = [w.strip(".").lower() for w in name.split()]
+            plain = [w for w in words if w not in ("mrs", "mr", "ms", "miss", "dr")]
+            if not plain or set(plain) & (child | _NOT_NAMES):
+                continue
+            for key in (" ".join(plain), plain[-1], plain[0]):
+                if key in names:
+                    return names[key], None
+            if pattern is _RECAP_SUBJECT and len(words) < 2 and at_start and m.start("name") == 0:
+                continue  # "Reading goes up to…": a capital starting the sentence that names nobody here
+            return None, name
     return None
+
+
+def _starts_sentence(before):
+    return not before.strip() or before.rstrip()[-1] in ".?!"
 
 
 def _owner(original, norm, speaker_id, attendees, names, rs, child, before=""):
@@ -330,7 +336,7 @@ def _owner(original, norm, speaker_id, attendees, names, rs, child, before=""):
     """
     m = _OWNER.search(norm)
     if m is None:
-        return _named_subject(original, names, child) or (speaker_id, None)
+        return _named_subject(original, names, child, _starts_sentence(before)) or (speaker_id, None)
     subj = m.group("subj").strip()
     words = subj.split()
     if words[-1] in ("i", "we", "you") or words[0] in ("leave", "consider"):
@@ -351,7 +357,7 @@ def _owner(original, norm, speaker_id, attendees, names, rs, child, before=""):
         start = said.start()
         title = re.search(r"(?:Mrs|Mr|Ms|Miss|Dr)\.? $", original[:start])
         return None, original[title.start() if title else start:said.end()]
-    return _named_subject(original, names, child) or (speaker_id, None)
+    return _named_subject(original, names, child, _starts_sentence(before)) or (speaker_id, None)
 
 
 def _reason(text, spans, index, rs):
