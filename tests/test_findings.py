@@ -169,6 +169,11 @@ def test_an_agreement_and_the_promise_that_follows_it(reply, kinds):
     ("by next week", "england", "2026-03-20", False),
     ("I'll set it up on the ninth", "us", "2026-04-09", False),
     ("four weeks from today", "england", "2026-04-07", False),
+    ("I'll book her in for September", "england", "2026-09-30", False),
+    # before everyone leaves: today
+    ("I'll sign it now.", "england", "2026-03-10", False),
+    ("I'll sign it before I go", "england", "2026-03-10", False),
+    ("I'll print it off at the end of the meeting", "us", "2026-03-10", False),
 ])
 def test_due_dates_from_the_words(text, jurisdiction, iso, approx):
     due = resolve(text, DAY, jurisdiction)
@@ -208,7 +213,8 @@ def test_a_recurrence_has_no_one_date(text):
     assert due.recurring and due.date is None
 
 
-@pytest.mark.parametrize("text", ["we'll see how she gets on", "it happened on the 2nd of March", "in the autumn"])
+@pytest.mark.parametrize("text", ["we'll see how she gets on", "it happened on the 2nd of March", "in the autumn",
+                                  "we'll leave it there for now", "I'll have it sorted by now, surely"])
 def test_no_date_is_guessed(text):
     assert resolve(text, DAY, "england") is None
 

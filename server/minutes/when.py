@@ -74,7 +74,7 @@ _PATTERNS = [
                             r"the (?:(?P<day>\d{1,2})(?:st|nd|rd|th)|(?P<dayword>" + _DAYWORD
                             + r"))\b(?! of\b)(?!,? (?:of )?" + _MONTH.replace("(?P<month>", "(?:") + ")")),
     # "in June", "by the end of March", "before May": a month with no day
-    ("month", re.compile(rf"\b(?P<edge>in|during|by|by the end of|until|before|from|after) (?:early |late |mid[- ])?"
+    ("month", re.compile(rf"\b(?P<edge>in|during|by|by the end of|until|before|from|after|for) (?:early |late |mid[- ])?"
                          rf"{_MONTH}{_YEAR}\b(?! (?:the )?(?:\d|(?:{_DAYWORD})\b))")),
     ("working_days", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} (?:working|business) days?\b")),
     # school days skip the holidays too (typical term dates: "about")
@@ -90,6 +90,10 @@ _PATTERNS = [
     ("weeks", re.compile(rf"\bfor(?: the next)? {_NUM} weeks?\b")),
     ("days", re.compile(rf"\bfor(?: the next)? {_NUM} (?:school |working )?days?\b")),
     ("today", re.compile(r"\b(?:today(?!'s)|this afternoon|this evening|by the end of the day|end of play today|tonight)\b")),
+    # "I'll sign it now", "before I go", "at the end of the meeting": before everyone leaves today
+    ("today", re.compile(r"(?<!\bfor )(?<!\bfrom )(?<!\buntil )(?<!\bby )(?<!\bjust )\b(?:right )?now(?=[.!,;]|$)"
+                         r"|\bbefore (?:i|you|we|everyone) (?:go|leave|finish|wrap up|hang up)\b"
+                         r"|\b(?:before|at) the end of (?:the|this|today's) (?:meeting|call)\b")),
     ("tomorrow", re.compile(r"\btomorrow\b")),
     # "a week Friday", "Friday week": the Friday after the coming one
     # "Monday to Thursday", "Monday, Wednesday and Friday" say a timetable, not a day
