@@ -236,7 +236,7 @@ def test_someone_named_as_the_subject_owns_the_promise(text, label):
     ("Marcus does the sessions twice a month from Monday, and the exercise sheet goes home tomorrow.", ("pt", None)),
     ("And Marcus's putting the ramp in from Monday.", ("pt", None)),
     ("So Jim Navarro is with him at lunch from Monday.", (None, "Jim Navarro")),
-    ("Mrs Baptiste posts you the updated plan on Friday.", (None, "Mrs Baptiste")),
+    ("Mrs Baptiste's sending you the updated plan on Friday.", (None, "Mrs Baptiste")),
     ("The visits are booked, and Kev starts the travel training on Monday.", (None, "Kev")),
     # a promise in the future outranks a recap verb before it
     ("Mandy, who does our funding claims, will send you the consent form by Friday.", (None, "Mandy")),
