@@ -288,7 +288,7 @@ def export_heard(names, path):
                        if a.role in findings.ruleset(jurisdiction)["parent_side"]}
         items += heard_sentences(meeting, truth, asr_segments(meeting, meeting_gen.CACHE / f"{name}.wav"), parent_side)
     Path(path).write_text(json.dumps({
-        "notes": "The evaluation meetings as the bundled tiny.en heard them (rendered with espeak-ng, words "
+        "notes": "The evaluation meetings as the bundled tiny.en heard them (rendered with espeak-ng, names respelled, words "
                  "attributed with scenario b's taps), sentence by sentence; kinds: the truth points (bench/"
                  "minutes_truth) whose quote shares two content words with the sentence, said in a turn it "
                  "overlaps. Written by bench/minutes.py --export-heard; tools/train_findings.py learns from it.",
