@@ -504,3 +504,17 @@ def test_the_day_after_panel_counts_from_the_panel_the_meeting_named():
     # no panel said: no date guessed
     alone = [f for f in findings.find(said[1:], {"s": SPEAKER}, "england", day) if f.kind == "commitment"]
     assert [f.due for f in alone] == [None, None]
+
+
+@pytest.mark.parametrize("text, kind", [
+    # people start again mid-sentence: the rules read the words once
+    ("That's not, that's not something we, we could agree today.", "refusal"),
+    ("That's a decision for, for the panel.", "refusal"),
+    ("It's, uh, it's not really something the school can do, to be honest.", "refusal"),
+    ("Realistically, that's, that's a no from us.", "refusal"),
+    ("I'll, I'll send you the, the report by Friday.", "commitment"),
+])
+def test_a_false_start_said_again_is_read_once(text, kind):
+    mine = findings.find([utterance(text)], {"s": SPEAKER}, "england", DAY, second_opinion=False)
+    assert [f.kind for f in mine] == [kind]
+    assert findings.normalise("I know that that is hard.") == "i know that is hard."

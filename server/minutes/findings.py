@@ -89,6 +89,10 @@ _FILLER = re.compile(r",?\s*\b(?:u+m+|u+h+|e+r+m*|h+m+|u+h+m+)\b,?(?=\s)")
 # "ill" is "I'll" where a sentence or clause starts with it ("ill send it over by friday")
 _ILL = re.compile(r"(^|\b(?:and|so|then|but|okay|ok|yes|yeah|right|well|sure),? |[,.!?] )ill\b(?= [a-z])")
 
+# a false start said again ("I'll, I'll send it", "we're not- we're not in a position", "that's not, that's not"):
+# the words once
+_REPEAT = re.compile(r"\b([a-z']+(?: [a-z']+){0,2})(?:,|-|\.\.\.)? \1\b")
+
 
 # "Mr Castillo, our behaviour specialist, will…": who someone is, said between the subject and the verb
 _ASIDE = r", (?:our|the|their|his|her|your|my) [a-z' -]{2,40}?,"
@@ -98,10 +102,15 @@ _RESUMED = re.compile(_ASIDE + r" (?:she|he|they)(?:'ll| will)\b")
 
 
 def normalise(text):
-    """Lower-case, plain apostrophes, no "um"s or asides naming someone's job, and the apostrophe back in
-    contractions the transcription wrote without one."""
+    """Lower-case, plain apostrophes, no "um"s, false starts or asides naming someone's job, and the apostrophe
+    back in contractions the transcription wrote without one."""
     text = text.replace("’", "'").replace("‘", "'").lower()
-    text = _APPOSITIVE.sub("", _RESUMED.sub(" will", _ILL.sub(r"\1i'll", _FILLER.sub("", text))))
+    text = _FILLER.sub("", text)
+    for _ in range(3):  # "I, I, I will"
+        text, n = _REPEAT.subn(r"\1", text)
+        if not n:
+            break
+    text = _APPOSITIVE.sub("", _RESUMED.sub(" will", _ILL.sub(r"\1i'll", text)))
     return re.sub(r"[a-z']+", lambda m: CONTRACTIONS.get(m.group(0), m.group(0)), text)
 
 
