@@ -170,6 +170,9 @@ def test_an_agreement_and_the_promise_that_follows_it(reply, kinds):
     ("I'll set it up on the ninth", "us", "2026-04-09", False),
     ("four weeks from today", "england", "2026-04-07", False),
     ("I'll book her in for September", "england", "2026-09-30", False),
+    # as the transcription hears them: "school days" as "cool days", "by" as "my"
+    ("I'll send it within 10 cool days", "england", "2026-03-24", False),
+    ("I'll get the booklet done my half term", "england", "2026-05-22", True),
     # before everyone leaves: today
     ("I'll sign it now.", "england", "2026-03-10", False),
     ("I'll sign it before I go", "england", "2026-03-10", False),

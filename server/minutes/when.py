@@ -78,7 +78,8 @@ _PATTERNS = [
                          rf"{_MONTH}{_YEAR}\b(?! (?:the )?(?:\d|(?:{_DAYWORD})\b))")),
     ("working_days", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} (?:working|business) days?\b")),
     # school days skip the holidays too (typical term dates: "about")
-    ("school_days", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} school days?\b")),
+    # the transcription hears "school days" as "cool days" too
+    ("school_days", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} (?:school|cool) days?\b")),
     ("days", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} (?:calendar )?days?\b")),
     ("weeks", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} weeks?(?:'s time)?\b|\b(?:within|in) a fortnight\b")),
     ("months", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} months?(?:'s time)?\b")),
@@ -351,12 +352,16 @@ def event_date(text, meeting_date, jurisdiction):
     return due.date if due and due.date and _A_DAY.search(due.phrase) and not due.approx else None
 
 
+_MY_BY = re.compile(r"\bmy (?=(?:the end of|(?:the )?(?:half[- ]term|christmas|easter|thanksgiving|spring break|winter break))\b)")
+
+
 def resolve(text, meeting_date, jurisdiction, panel=None):
     """Return the first due phrase in ``text`` as a :class:`Due`, or None when no time was said.
 
     panel: the day of the next panel, as the meeting said it (:func:`event_date`), for "the day after panel".
     """
-    lowered = (text or "").replace("’", "'").lower()
+    # "by half term" heard as "my half term" (as "my Friday"): same length, so the phrase's place holds
+    lowered = _MY_BY.sub("by ", (text or "").replace("’", "'").lower())
     found = []
     # "the Monday after panel" with no panel said is no Monday we know: the weekday in it says nothing alone
     masked = []
