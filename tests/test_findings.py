@@ -172,6 +172,9 @@ def test_an_agreement_and_the_promise_that_follows_it(reply, kinds):
     ("I'll book her in for September", "england", "2026-09-30", False),
     # as the transcription hears them: "school days" as "cool days", "by" as "my"
     ("I'll send it within 10 cool days", "england", "2026-03-24", False),
+    # "today" in what was done today is no due date
+    ("You'll get prior written notice on everything we turned down today, within two weeks", "us", "2026-03-24", False),
+    ("I'll have it emailed today", "england", "2026-03-10", False),
     ("I'll get the booklet done my half term", "england", "2026-05-22", True),
     # before everyone leaves: today
     ("I'll sign it now.", "england", "2026-03-10", False),
@@ -217,7 +220,8 @@ def test_a_recurrence_has_no_one_date(text):
 
 
 @pytest.mark.parametrize("text", ["we'll see how she gets on", "it happened on the 2nd of March", "in the autumn",
-                                  "we'll leave it there for now", "I'll have it sorted by now, surely"])
+                                  "we'll leave it there for now", "I'll have it sorted by now, surely",
+                                  "I'll write up what we discussed today"])
 def test_no_date_is_guessed(text):
     assert resolve(text, DAY, "england") is None
 

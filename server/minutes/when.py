@@ -352,6 +352,9 @@ def event_date(text, meeting_date, jurisdiction):
     return due.date if due and due.date and _A_DAY.search(due.phrase) and not due.approx else None
 
 
+# a past "we …ed" just before "today" says what happened today, not when something is due
+_DONE_TODAY = re.compile(r"\b(?:we|you|i|they|everyone|everybody)(?: have|'ve| all)? (?:[a-z]+ed|said|made|heard|went through|"
+                         r"turned down|talked about|spoke about|wrote|saw|took|gave|set|put|did|got through) $")
 _MY_BY = re.compile(r"\bmy (?=(?:the end of|(?:the )?(?:half[- ]term|christmas|easter|thanksgiving|spring break|winter break))\b)")
 
 
@@ -380,6 +383,8 @@ def resolve(text, meeting_date, jurisdiction, panel=None):
         for m in pattern.finditer(lowered):
             if any(a <= m.start() < b for a, b in masked):
                 continue
+            if key == "today" and _DONE_TODAY.search(lowered, 0, m.start()):
+                continue  # "everything we turned down today", "the changes we agreed today": what today was
             when = _resolve_one(key, m, meeting_date, jurisdiction)
             if when is not None:
                 # school days that skip a holiday hang on typical term dates: "about"
