@@ -172,10 +172,10 @@ def test_an_agreement_and_the_promise_that_follows_it(reply, kinds):
     ("I'll book her in for September", "england", "2026-09-30", False),
     # as the transcription hears them: "school days" as "cool days", "by" as "my"
     ("I'll send it within 10 cool days", "england", "2026-03-24", False),
+    ("I'll get the booklet done my half term", "england", "2026-05-22", True),
     # "today" in what was done today is no due date
     ("You'll get prior written notice on everything we turned down today, within two weeks", "us", "2026-03-24", False),
     ("I'll have it emailed today", "england", "2026-03-10", False),
-    ("I'll get the booklet done my half term", "england", "2026-05-22", True),
     # before everyone leaves: today
     ("I'll sign it now.", "england", "2026-03-10", False),
     ("I'll sign it before I go", "england", "2026-03-10", False),
@@ -524,4 +524,9 @@ def test_the_day_after_panel_counts_from_the_panel_the_meeting_named():
 def test_a_false_start_said_again_is_read_once(text, kind):
     mine = findings.find([utterance(text)], {"s": SPEAKER}, "england", DAY, second_opinion=False)
     assert [f.kind for f in mine] == [kind]
-    assert findings.normalise("I know that that is hard.") == "i know that is hard."
+
+
+def test_a_false_start_is_dropped_only_from_the_words_read_not_from_the_quote():
+    assert findings.normalise("We, we can't, I'm sorry.") == "we can't, i'm sorry."
+    (f,) = findings.find([utterance("We, we can't fund that, I'm sorry.")], {"s": SPEAKER}, "england", DAY)
+    assert f.quote == "We, we can't fund that, I'm sorry."
