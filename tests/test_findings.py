@@ -180,6 +180,11 @@ def test_an_agreement_and_the_promise_that_follows_it(reply, kinds):
     ("I'll sign it now.", "england", "2026-03-10", False),
     ("I'll sign it before I go", "england", "2026-03-10", False),
     ("I'll print it off at the end of the meeting", "us", "2026-03-10", False),
+    # said as people talk: a filler or a word said twice inside the date
+    ("I'll get that over to you by, um, Friday", "england", "2026-03-13", False),
+    ("the council will write to you within, like, six weeks", "england", "2026-04-21", False),
+    ("we'll have it done by the, the end of term", "england", "2026-03-27", True),
+    ("I'll chase it in the next, next two weeks", "us", "2026-03-24", False),
 ])
 def test_due_dates_from_the_words(text, jurisdiction, iso, approx):
     due = resolve(text, DAY, jurisdiction)

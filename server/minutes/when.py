@@ -356,6 +356,24 @@ def event_date(text, meeting_date, jurisdiction):
 _DONE_TODAY = re.compile(r"\b(?:we|you|i|they|everyone|everybody)(?: have|'ve| all)? (?:[a-z]+ed|said|made|heard|went through|"
                          r"turned down|talked about|spoke about|wrote|saw|took|gave|set|put|did|got through) $")
 _MY_BY = re.compile(r"\bmy (?=(?:the end of|(?:the )?(?:half[- ]term|christmas|easter|thanksgiving|spring break|winter break))\b)")
+# said in the middle of a date ("by, um, Friday", "within, like, six weeks", "by the, the end of term")
+_FILLER = re.compile(r",? \b(?:u+m+|u+h+|e+r+m*|h+m+)\b,?(?= )|, (?:like|you know|i mean|say),(?= )"
+                     r"|\b(by|on|within|in|before|after|until|from|for|the|next|end of)(,? \1\b)+")
+
+
+def _heard_plain(lowered):
+    """The words with fillers and a repeated small word taken out, and where each kept character was."""
+    kept, at, last = [], [], 0
+    for m in _FILLER.finditer(lowered):
+        at.extend(range(last, m.start()))
+        kept.append(lowered[last:m.start()])
+        if m.group(1):  # "by the, the end" keeps one "the"
+            at.extend(range(m.start(), m.start() + len(m.group(1))))
+            kept.append(m.group(1))
+        last = m.end()
+    at.extend(range(last, len(lowered)))
+    kept.append(lowered[last:])
+    return "".join(kept), at
 
 
 def resolve(text, meeting_date, jurisdiction, panel=None):
@@ -364,7 +382,11 @@ def resolve(text, meeting_date, jurisdiction, panel=None):
     panel: the day of the next panel, as the meeting said it (:func:`event_date`), for "the day after panel".
     """
     # "by half term" heard as "my half term" (as "my Friday"): same length, so the phrase's place holds
-    lowered = _MY_BY.sub("by ", (text or "").replace("’", "'").lower())
+    lowered, at = _heard_plain(_MY_BY.sub("by ", (text or "").replace("’", "'").lower()))
+
+    def said(start, end):  # the words as said, fillers and all
+        return text[at[start]:at[end - 1] + 1]
+
     found = []
     # "the Monday after panel" with no panel said is no Monday we know: the weekday in it says nothing alone
     masked = []
@@ -378,7 +400,7 @@ def resolve(text, meeting_date, jurisdiction, panel=None):
             when = panel + datetime.timedelta(days=1)
         else:
             when = panel + datetime.timedelta(days=(WEEKDAYS[m.group("unit")] - panel.weekday()) % 7 or 7)
-        found.append((m.start(), m.end(), Due(text[m.start():m.end()], when)))
+        found.append((m.start(), m.end(), Due(said(m.start(), m.end()), when)))
     for key, pattern in _PATTERNS:
         for m in pattern.finditer(lowered):
             if any(a <= m.start() < b for a, b in masked):
@@ -389,15 +411,15 @@ def resolve(text, meeting_date, jurisdiction, panel=None):
             if when is not None:
                 # school days that skip a holiday hang on typical term dates: "about"
                 approx = key == "school_days" and when != _resolve_one("working_days", m, meeting_date, jurisdiction)
-                found.append((m.start(), m.end(), Due(text[m.start():m.end()], when, approx=approx)))
+                found.append((m.start(), m.end(), Due(said(m.start(), m.end()), when, approx=approx)))
     for key, pattern in _TERM_PATTERNS.get(jurisdiction, ()):
         for m in pattern.finditer(lowered):
             when = _term_date(key, meeting_date, jurisdiction)
             if when is not None:
-                found.append((m.start(), m.end(), Due(text[m.start():m.end()], when, approx=True)))
+                found.append((m.start(), m.end(), Due(said(m.start(), m.end()), when, approx=True)))
     recurring = _RECURRING.search(lowered)
     if not found:
-        return Due(text[recurring.start():recurring.end()], None, recurring=True) if recurring else None
+        return Due(said(recurring.start(), recurring.end()), None, recurring=True) if recurring else None
     # the earliest phrase; of phrases that start together, the longest
     start, end, due = min(found, key=lambda f: (f[0], -f[1]))
     if due.date < meeting_date:
