@@ -185,6 +185,11 @@ def test_an_agreement_and_the_promise_that_follows_it(reply, kinds):
     ("the council will write to you within, like, six weeks", "england", "2026-04-21", False),
     ("we'll have it done by the, the end of term", "england", "2026-03-27", True),
     ("I'll chase it in the next, next two weeks", "us", "2026-03-24", False),
+    ("I'll send the invite out before we break up.", "england", "2026-03-27", True),
+    ("and the new plan in the next fortnight", "england", "2026-03-24", False),
+    # a name is no month: "Martin" is not March, "we may" is not May
+    ("Martin's advice by the twentieth, and Isla goes to the November panel.", "england", "2026-03-20", False),
+    ("We may get it to you by the twentieth.", "england", "2026-03-20", False),
 ])
 def test_due_dates_from_the_words(text, jurisdiction, iso, approx):
     due = resolve(text, DAY, jurisdiction)
@@ -535,3 +540,45 @@ def test_a_false_start_is_dropped_only_from_the_words_read_not_from_the_quote():
     assert findings.normalise("We, we can't, I'm sorry.") == "we can't, i'm sorry."
     (f,) = findings.find([utterance("We, we can't fund that, I'm sorry.")], {"s": SPEAKER}, "england", DAY)
     assert f.quote == "We, we can't fund that, I'm sorry."
+
+
+def test_a_term_that_ends_on_good_friday_ends_the_school_day_before():
+    # spring term 2027 ends on Friday 26 March, Good Friday: the last day in school is the Thursday
+    due = resolve("I'll get it to you before we break up for Easter.", datetime.date(2027, 3, 10), "england")
+    assert due.iso() == "2027-03-25" and due.approx
+
+
+@pytest.mark.parametrize("said, iso", [
+    ("I'll sort the pass out with reception. By Friday at the latest.", "2026-03-13"),
+    ("I'll ring her. First thing Monday, hopefully.", "2026-03-16"),
+    ("I'll send it. Monday and Wednesday are my days.", None),  # more than a date: no due date from it
+])
+def test_a_date_said_alone_just_after_a_promise_is_its_date(said, iso):
+    found = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY) if f.kind == "commitment"]
+    assert len(found) == 1 and (found[0].due.iso() if found[0].due else None) == iso
+    if iso:  # the quote carries the date it states
+        assert found[0].due.phrase in found[0].quote
+
+
+@pytest.mark.parametrize("said, who, label", [
+    ("And the para starts Monday.", "s", None),
+    ("He'll start in the group on Tuesday, after the bank holiday.", "s", None),  # the child: the school arranges it
+    ("Sam starts the morning phonics group on Tuesday too.", "s", None),
+    ("Mrs Pearson starts the group on Tuesday.", None, "Mrs Pearson"),
+])
+def test_support_that_starts_on_a_day_is_an_arrangement_by_whoever_says_so(said, who, label):
+    found = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY, child_name="Sam Hill")
+             if f.kind == "commitment"]
+    assert [(f.who, f.who_label) for f in found] == [(who, label)] and found[0].due is not None
+
+
+@pytest.mark.parametrize("said", [
+    "When does the group start next week?",
+    "School starts on Monday.",
+    "The group starts at nine every Monday.",
+    "Before we start, Sam did his views sheet with Mrs Ali on Tuesday.",
+    "He'll start to read on his own by the end of the year.",
+])
+def test_a_start_that_is_no_arrangement(said):
+    found = findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY, child_name="Sam Hill")
+    assert [f for f in found if f.kind == "commitment"] == []

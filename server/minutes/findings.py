@@ -333,6 +333,21 @@ def _named_subject(original, names, child, at_start=True):
     return None
 
 
+# what may be said around a date given alone ("By Friday at the latest.", "First thing Monday, hopefully.")
+_AROUND_DATE = frozenset("and or so oh um uh er well okay ok right yes yeah by on before for at the latest first thing "
+                         "no later than hopefully ideally probably definitely say let's lets i'd i would at least "
+                         "sometime some time or so".split())
+
+
+def _date_alone(sentence, meeting_date, jurisdiction, panel):
+    """The due date a sentence says when it says nothing else, else None."""
+    due = resolve(sentence, meeting_date, jurisdiction, panel)
+    if due is None or due.date is None:
+        return None
+    rest = sentence.lower().replace("’", "'").replace(due.phrase.lower(), " ", 1)
+    return due if all(w in _AROUND_DATE for w in re.findall(r"[a-z']+", rest)) else None
+
+
 def _starts_sentence(before):
     return not before.strip() or before.rstrip()[-1] in ".?!"
 
@@ -610,6 +625,8 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     if hit and not clause_kinds.get("refusal"):
                         owner = _owner(text[a:b], clause_norm, seg.speaker_id, attendees, names, rs, child,
                                        text[:a])
+                        if owner is None and any(rule.get("owner") == "speaker" for rule, _ in hit):
+                            owner = (seg.speaker_id, None)  # "He'll start in the group on Tuesday": theirs to arrange
                         if owner is not None:
                             actions.append([a, b, owner, hit, False])
                     elif continues and actions:
@@ -637,6 +654,10 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     # a date said after the action's own words, before the next action's, is its date
                     upto = merged[i + 1][0] if i + 1 < len(merged) else s_end
                     due = due or resolve(text[b:upto], meeting_date, jurisdiction, panel)
+                    if due is None and i == len(merged) - 1 and si + 1 < len(spans):
+                        # "I'll sort the pass out with reception. By Friday at the latest.": a date alone, next
+                        due = _date_alone(text[spans[si + 1][0]:spans[si + 1][1]], meeting_date, jurisdiction, panel)
+                        b = spans[si + 1][1] if due is not None else b  # the quote carries the date
                     if due is None and si > 0 and _THEN.search(normalise(text[a:b])):
                         # "Her next visit is the 23rd of March. I'll book Leo in for that.": the date just said
                         due = resolve(text[spans[si - 1][0]:spans[si - 1][1]], meeting_date, jurisdiction, panel)

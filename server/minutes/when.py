@@ -61,7 +61,9 @@ _RECURRING = re.compile(
 _DAYWORD = "|".join(sorted(ORDINALS, key=len, reverse=True))
 _WEEKDAY_NAMES = "(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 # a month named just before a day with none ("the December panel, on the 14th"), in the same sentence
-_MONTH_BEFORE = re.compile(rf"\b{_MONTH}(?! (?:the )?(?:\d|(?:{_DAYWORD})\b))(?=[^.?!]*$)", re.IGNORECASE)
+# ("Martin" is no March, "we may" no May: a whole word, and "may" only after "the", "in", "of", "this", "next")
+_MONTH_BEFORE = re.compile(rf"\b(?:(?!may\b)|(?<=\bthe )|(?<=\bin )|(?<=\bof )|(?<=\bthis )|(?<=\bnext )){_MONTH}\b"
+                           rf"(?! (?:the )?(?:\d|(?:{_DAYWORD})\b))(?=[^.?!]*$)", re.IGNORECASE)
 _PATTERNS = [
     # "Tuesday the 23rd of February", "Thursday, January 21st": the date, not the next Tuesday
     ("date_dm", re.compile(rf"\b(?:{_WEEKDAY_NAMES},? )?(?:the )?(?:{_DAY})(?: of)? {_MONTH}{_YEAR}\b")),
@@ -81,7 +83,8 @@ _PATTERNS = [
     # the transcription hears "school days" as "cool days" too
     ("school_days", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} (?:school|cool) days?\b")),
     ("days", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} (?:calendar )?days?\b")),
-    ("weeks", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} weeks?(?:'s time)?\b|\b(?:within|in) a fortnight\b")),
+    ("weeks", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} weeks?(?:'s time)?\b|\b(?:within|in|inside) (?:a|the next|the coming) fortnight\b"
+                         r"|\b(?:in )?a fortnight's time\b")),
     ("months", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} months?(?:'s time)?\b")),
     # "four weeks from today": counted from the meeting
     ("days", re.compile(rf"\b{_NUM} (?:calendar )?days? (?:from|after) (?:today|now|the meeting|this meeting)\b")),
@@ -115,7 +118,9 @@ _TERM_PATTERNS = {
         ("easter_before", re.compile(r"\b(?:before|by) (?:the )?easter(?: holidays?| break)?\b|\bby the end of (?:the )?spring term\b")),
         ("easter_after", re.compile(r"\b(?:after|when we come back from|from) (?:the )?easter(?: holidays?| break)?\b")),
         ("summer", re.compile(r"\b(?:before|by) (?:the )?summer(?: holidays?| break)?\b|\bby the end of (?:the )?(?:school )?year\b|\bby the end of (?:the )?summer term\b")),
-        ("term_end", re.compile(r"\b(?:by |before )?(?:the )?end of (?:this |the )?term\b")),
+        ("term_end", re.compile(r"\b(?:by |before )?(?:the )?end of (?:this |the )?term\b"
+                               r"|\b(?:before|by the time) (?:we|you|they|school|the school|the children|the kids) "
+                               r"(?:break|breaks|have broken|'ve broken) up\b(?! for (?:half[- ]term|the half[- ]term))")),
         ("next_term", re.compile(r"\b(?:next term|in the new term|at the start of (?:next|the new) term)\b")),
         # said in the autumn term: the spring term's first day
         ("new_year", re.compile(r"\b(?:in|after|early in|at the start of) the new year\b|\bafter (?:the )?christmas(?: holidays?| break)?\b")),
@@ -199,7 +204,21 @@ def _add_school_days(meeting_date, n, jurisdiction):
     return day
 
 
+def _last_school_day(end, jurisdiction):
+    """A term's last day, or the school day before it when it ends on a bank holiday (Good Friday)."""
+    while end is not None and not deadlines.is_working_day(end, jurisdiction):
+        end -= datetime.timedelta(days=1)
+    return end
+
+
 def _term_date(key, meeting_date, jurisdiction):
+    when = _term_date_as_listed(key, meeting_date, jurisdiction)
+    if key in ("term_end", "christmas", "easter_before", "summer", "semester_end", "year_end"):
+        return _last_school_day(when, jurisdiction)
+    return when
+
+
+def _term_date_as_listed(key, meeting_date, jurisdiction):
     terms = [t for t in _terms(jurisdiction) if t["end"] >= meeting_date]
     if not terms:
         return None
