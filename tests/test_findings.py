@@ -255,6 +255,7 @@ def test_someone_named_as_the_subject_owns_the_promise(text, label):
     ("So Jim Navarro is with him at lunch from Monday.", (None, "Jim Navarro")),
     ("Mrs Baptiste's sending you the updated plan on Friday.", (None, "Mrs Baptiste")),
     ("The visits are booked, and Kev starts the travel training on Monday.", (None, "Kev")),
+    ("Marcus's advice by the twentieth, and Ollie goes to the November panel.", ("pt", None)),  # their piece of work
     # a promise in the future outranks a recap verb before it
     ("Mandy, who does our funding claims, will send you the consent form by Friday.", (None, "Mandy")),
     # a capital that names nobody here is not a person: the speaker's
