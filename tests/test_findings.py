@@ -583,3 +583,19 @@ def test_support_that_starts_on_a_day_is_an_arrangement_by_whoever_says_so(said,
 def test_a_start_that_is_no_arrangement(said):
     found = findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY, child_name="Sam Hill")
     assert [f for f in found if f.kind == "commitment"] == []
+
+
+def test_the_parent_taking_what_was_offered_agrees_to_it_and_takes_on_no_task():
+    people = {"s": SPEAKER, "m": types.SimpleNamespace(id="m", name="Sarah Okafor", role="parent")}
+    said = [utterance("She'd be with him every afternoon, at every transition.", "s", 0, 3000),
+            utterance("The afternoons is when it happens. I'll take the afternoons. For now.", "m", 3500, 7000),
+            utterance("And I'll take him to the GP on Friday about the sleep.", "m", 7500, 10000),
+            utterance("I'll take the group on Mondays from next week.", "s", 10500, 13000)]
+    found = [(f.who, f.quote) for f in findings.find(said, people, "england", DAY) if f.kind == "commitment"]
+    assert found == [("m", "I'll take him to the GP on Friday about the sleep."),
+                     ("s", "I'll take the group on Mondays from next week.")]
+
+
+def test_what_someone_will_want_to_see_is_not_what_they_will_do():
+    said = [utterance("The council will want to see two full cycles of assess, plan, do, review before that.")]
+    assert [f for f in findings.find(said, {"s": SPEAKER}, "england", DAY) if f.kind == "commitment"] == []

@@ -206,9 +206,11 @@ def clauses(text, start, end):
     return merged
 
 
-def _vetoed(rule, norm, rs):
-    # a rule marked "questions" fires on a question ("and where would that money come from?")
-    return any(rule["kind"] in v["kinds"] and not (v["id"] == "question" and rule.get("questions")) and p.search(norm)
+def _vetoed(rule, norm, rs, context=()):
+    # a rule marked "questions" fires on a question ("and where would that money come from?"); a veto with a
+    # context stops a kind only there ("I'll take the afternoons" from the parent's side takes what was offered)
+    return any(rule["kind"] in v["kinds"] and not (v["id"] == "question" and rule.get("questions")) and
+               (not v.get("context") or v["context"] in context) and p.search(norm)
                for v, p in rs["vetoes"])
 
 
@@ -220,7 +222,7 @@ def match_kinds(norm, rs, context):
         if need and need not in context:
             continue
         m = pattern.search(norm)
-        if m and not _vetoed(rule, norm, rs):
+        if m and not _vetoed(rule, norm, rs, context):
             found.setdefault(rule["kind"], []).append((rule, m))
     return found
 
@@ -558,7 +560,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                          if k not in kinds and not (k == "commitment" and "offer" in kinds)
                          # what the rules rule out ("I'll chair", "last year…") the model does not read back in;
                          # a question may refuse ("and where would I find the staff?")
-                         and not _vetoed({"kind": k, "questions": k == "refusal"}, norm, rs)]
+                         and not _vetoed({"kind": k, "questions": k == "refusal"}, norm, rs, context)]
                 whole = learned.probabilities(norm, asked)
                 each = [(learned.probabilities(normalise(text[a:b]), asked), a, b) for a, b in parts] \
                     if len(parts) > 1 else []
