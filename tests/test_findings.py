@@ -599,3 +599,20 @@ def test_the_parent_taking_what_was_offered_agrees_to_it_and_takes_on_no_task():
 def test_what_someone_will_want_to_see_is_not_what_they_will_do():
     said = [utterance("The council will want to see two full cycles of assess, plan, do, review before that.")]
     assert [f for f in findings.find(said, {"s": SPEAKER}, "england", DAY) if f.kind == "commitment"] == []
+
+
+@pytest.mark.parametrize("said", [
+    "It's partly, yeah, I'm not going to pretend it isn't.",
+    "I'm not going to dispute the log.",
+    "Well, it's not really a yes or no, but if it flags up, we'd look at a specialist assessment.",
+])
+def test_a_concession_or_a_hedge_refuses_nothing(said):
+    found = findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY)
+    assert [f for f in found if f.kind == "refusal"] == []
+
+
+def test_what_a_document_says_is_no_promise_but_changing_it_is():
+    said = [utterance("His postsecondary goal right now says, um, will attend a four-year college.", "s", 0, 4000),
+            utterance("We'll change it so it says he'll have his device with him at all times.", "s", 5000, 9000)]
+    found = [f.quote for f in findings.find(said, {"s": SPEAKER}, "us", DAY) if f.kind == "commitment"]
+    assert found == ["We'll change it so it says he'll have his device with him at all times."]
