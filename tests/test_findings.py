@@ -616,3 +616,15 @@ def test_what_a_document_says_is_no_promise_but_changing_it_is():
             utterance("We'll change it so it says he'll have his device with him at all times.", "s", 5000, 9000)]
     found = [f.quote for f in findings.find(said, {"s": SPEAKER}, "us", DAY) if f.kind == "commitment"]
     assert found == ["We'll change it so it says he'll have his device with him at all times."]
+
+
+def test_a_recap_gives_each_person_named_their_own_action():
+    people = {"s": SPEAKER, "pt": types.SimpleNamespace(id="pt", name="Marcus Webb", role="other"),
+              "el": types.SimpleNamespace(id="el", name="Ellen Park", role="teacher")}
+    said = ("So, to sum up. Marcus brings the scope and sequence on Thursday, and Ellen sends the work samples "
+            "by Friday, and I forward it all to Dr Okafor the day I get it.")
+    found = [(f.who, f.quote) for f in findings.find([utterance(said)], people, "us", DAY, "Ollie")
+             if f.kind == "commitment"]
+    assert found == [("pt", "Marcus brings the scope and sequence on Thursday"),
+                     ("el", "Ellen sends the work samples by Friday"),
+                     ("s", "I forward it all to Dr Okafor the day I get it.")]

@@ -352,6 +352,40 @@ def _date_alone(sentence, meeting_date, jurisdiction, panel):
     return due if all(w in _AROUND_DATE for w in re.findall(r"[a-z']+", rest)) else None
 
 
+# where a recap turns to the next person: ", and Ellen sends…", "; Priya observes…", ", and I forward…"
+_NEXT_DOER = re.compile(r"(?:,|;|\band\b)\s+(?:and\s+|then\s+)?(?=I (?!think|mean|guess|know|hope|feel|suppose|'m|am|was)"
+                        r"[a-z]+\b)")
+
+
+def _recap_parts(text, start, end, names, child):
+    """The (start, end) of each person's part of a recap sentence text[start:end] (the whole when one person)."""
+    cuts = [m.end() for m in _NEXT_DOER.finditer(text, start, end)]
+    for pattern in (_NAMED_SUBJECT, _RECAP_SUBJECT):
+        for m in pattern.finditer(text, start, end):
+            name = m.group("name")
+            plain = [w.strip(".").lower() for w in name.split() if w.strip(".").lower() not in
+                     ("mrs", "mr", "ms", "miss", "dr")]
+            if m.start("name") - start < 3 or not plain or set(plain) & (child | _NOT_NAMES):
+                continue
+            if not (plain[0] in names or plain[-1] in names or re.match(r"\s*(?:,|;|and\b)", text[m.start():])):
+                continue  # a capital after a full stop names nobody we know: no cut
+            cuts.append(m.start("name"))
+    parts, at = [], start
+    for cut in sorted(set(cuts)):
+        # a part says who does what: "New FBA: Nadia gets you the form…" is one part, not "New FBA:" and the rest
+        if len(re.findall(r"[A-Za-z']+", text[at:cut])) >= 3 and text[cut:end].strip():
+            parts.append((at, cut))
+            at = cut
+    parts.append((at, end))
+    # each part without the joining words it ends with (", and")
+    out = []
+    for a, b in parts:
+        piece = text[a:b]
+        trimmed = re.sub(r"(?:\s*(?:,|;)?\s*(?:and|then)?\s*)$", "", piece)
+        out.append((a, a + len(trimmed)))
+    return [(a, b) for a, b in out if b > a]
+
+
 def _starts_sentence(before):
     return not before.strip() or before.rstrip()[-1] in ".?!"
 
@@ -636,10 +670,13 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     elif continues and actions:
                         actions.append([a, b, owner, actions[-1][3], True])
                 if not actions:
-                    a, b = learned_span or (s_start, s_end)
-                    owner = _owner(text[a:b], normalise(text[a:b]), seg.speaker_id, attendees, names, rs, child,
-                                   text[:a])
-                    actions = [[a, b, owner, kinds["commitment"], False]] if owner is not None else []
+                    # a recap says who does what in one breath ("Anita brings the scope and sequence Thursday, and
+                    # Ellen sends the work samples by Friday"): one action per person named doing something
+                    for a, b in _recap_parts(text, *(learned_span or (s_start, s_end)), names, child):
+                        owner = _owner(text[a:b], normalise(text[a:b]), seg.speaker_id, attendees, names, rs, child,
+                                       text[:a])
+                        if owner is not None:
+                            actions.append([a, b, owner, kinds["commitment"], False])
                 merged = []
                 for a, b, who, hit, continuation in actions:
                     due = resolve(text[a:b], meeting_date, jurisdiction, panel)
