@@ -367,8 +367,8 @@ def _recap_parts(text, start, end, names, child):
                      ("mrs", "mr", "ms", "miss", "dr")]
             if m.start("name") - start < 3 or not plain or set(plain) & (child | _NOT_NAMES):
                 continue
-            if not (plain[0] in names or plain[-1] in names or re.match(r"\s*(?:,|;|and\b)", text[m.start():])):
-                continue  # a capital after a full stop names nobody we know: no cut
+            if not re.search(r"(?:;|\band\b)", text[m.start():m.start("name")]):
+                continue  # "our therapy assistant, Becky Moss, will…" is one person; ", and Ellen sends…" the next
             cuts.append(m.start("name"))
     parts, at = [], start
     for cut in sorted(set(cuts)):
