@@ -190,6 +190,10 @@ def test_an_agreement_and_the_promise_that_follows_it(reply, kinds):
     # a name is no month: "Martin" is not March, "we may" is not May
     ("Martin's advice by the twentieth, and Isla goes to the November panel.", "england", "2026-03-20", False),
     ("We may get it to you by the twentieth.", "england", "2026-03-20", False),
+    # a weekday in the first week back: the spring term 2026 ends on Friday 27 March, the summer term starts on
+    # Monday 13 April (Easter Monday, 6 April, is in the holiday)
+    ("Bev'll start with him the Monday after Easter.", "england", "2026-04-13", True),
+    ("I'll see her on the Wednesday when we're back from Easter", "england", "2026-04-15", True),
 ])
 def test_due_dates_from_the_words(text, jurisdiction, iso, approx):
     due = resolve(text, DAY, jurisdiction)
@@ -628,3 +632,13 @@ def test_a_recap_gives_each_person_named_their_own_action():
     assert found == [("pt", "Marcus brings the scope and sequence on Thursday"),
                      ("el", "Ellen sends the work samples by Friday"),
                      ("s", "I forward it all to Dr Okafor the day I get it.")]
+
+
+def test_a_refusal_passed_to_a_system_nobody_in_the_room_controls():
+    people = {"s": SPEAKER, "m": types.SimpleNamespace(id="m", name="Sarah Okafor", role="parent")}
+    said = [utterance("So can the late mornings just not count?", "m", 0, 3000),
+            utterance("That's state attendance reporting, I don't control that.", "s", 3500, 7000),
+            utterance("And the full battery?", "m", 7500, 9000),
+            utterance("So I'm not going to propose that part.", "s", 9500, 12000)]
+    assert [f.quote for f in findings.find(said, people, "us", DAY) if f.kind == "refusal"] == [
+        "That's state attendance reporting, I don't control that.", "I'm not going to propose that part."]

@@ -359,6 +359,11 @@ def _resolve_one(key, m, meeting_date, jurisdiction=None):
 _AFTER_PANEL = re.compile(rf"\b(?:(?:on )?the (?P<unit>day|{_WEEKDAY}) after|(?P<before>before|ahead of)) (?:the )?"
                           r"(?:[a-z]+ )?panel\b")
 _PANEL_ON = re.compile(r"\bpanel\b")
+# "the Monday after half term", "Tuesday when we're back from Easter": that weekday in the first week back
+_AFTER_BREAK = re.compile(rf"\b(?:(?:on )?the )?(?P<weekday>{_WEEKDAY}) (?:after|when we(?:'re| are| get| come) back "
+                          r"(?:from|after)|back from|straight after) (?:the )?(?P<event>half[- ]term|easter|christmas|"
+                          r"spring break|winter break)(?: holidays?| break)?\b")
+_BREAK_RETURN = {"half": "half_term_after", "easter": "easter_after", "spring": "spring_after", "winter": "winter_after"}
 _A_DAY = re.compile(rf"\d|\b(?:{_DAYWORD})\b")
 
 
@@ -420,6 +425,15 @@ def resolve(text, meeting_date, jurisdiction, panel=None):
         else:
             when = panel + datetime.timedelta(days=(WEEKDAYS[m.group("unit")] - panel.weekday()) % 7 or 7)
         found.append((m.start(), m.end(), Due(said(m.start(), m.end()), when)))
+    for m in _AFTER_BREAK.finditer(lowered):
+        event = m.group("event").split()[0].split("-")[0]
+        key = ("new_year" if jurisdiction == "england" else "winter_after") if event == "christmas" else \
+            _BREAK_RETURN.get(event)
+        back = _term_date(key, meeting_date, jurisdiction) if key and jurisdiction else None
+        if back is not None:
+            masked.append((m.start(), m.end()))
+            when = back + datetime.timedelta(days=(WEEKDAYS[m.group("weekday")] - back.weekday()) % 7)
+            found.append((m.start(), m.end(), Due(said(m.start(), m.end()), when, approx=True)))
     for key, pattern in _PATTERNS:
         for m in pattern.finditer(lowered):
             if any(a <= m.start() < b for a, b in masked):
