@@ -642,3 +642,12 @@ def test_a_refusal_passed_to_a_system_nobody_in_the_room_controls():
             utterance("So I'm not going to propose that part.", "s", 9500, 12000)]
     assert [f.quote for f in findings.find(said, people, "us", DAY) if f.kind == "refusal"] == [
         "That's state attendance reporting, I don't control that.", "I'm not going to propose that part."]
+
+
+def test_mum_is_the_parent_when_one_parent_is_here():
+    people = {"s": SPEAKER, "m": types.SimpleNamespace(id="m", name="Kerry Walsh", role="parent")}
+    said = [utterance("Mum's going to send her letter to the council by Friday.")]
+    assert [(f.kind, f.who) for f in findings.find(said, people, "england", DAY)] == [("commitment", "m")]
+    # two parents: "Mum" is said as it was, not guessed
+    people["d"] = types.SimpleNamespace(id="d", name="Sam Walsh", role="second_parent")
+    assert [(f.who, f.who_label) for f in findings.find(said, people, "england", DAY)] == [(None, "Mum")]

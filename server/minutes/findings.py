@@ -236,7 +236,13 @@ def _name_index(attendees):
         for key in keys - {"mr", "mrs", "ms", "miss", "dr"}:
             seen[key] = seen.get(key, 0) + 1
             index[key] = a.id
-    return {k: v for k, v in index.items() if seen[k] == 1}
+    out = {k: v for k, v in index.items() if seen[k] == 1}
+    # "Mum's sending the letter", "Mom signs the consent today": the parent, when one parent is here
+    parents = [a.id for a in attendees.values() if a.role in ("parent", "second_parent")]
+    if len(parents) == 1:
+        for word in ("mum", "mom", "mother", "dad", "father", "mummy", "mommy", "daddy"):
+            out.setdefault(word, parents[0])
+    return out
 
 
 _OWNER = re.compile(
