@@ -346,7 +346,7 @@ def _named_subject(original, names, child, at_start=True):
 # what may be said around a date given alone ("By Friday at the latest.", "First thing Monday, hopefully.")
 _AROUND_DATE = frozenset("and or so oh um uh er well okay ok right yes yeah by on before for at the latest first thing "
                          "no later than hopefully ideally probably definitely say let's lets i'd i would at least "
-                         "sometime some time or so".split())
+                         "sometime some time".split())
 
 
 def _date_alone(sentence, meeting_date, jurisdiction, panel):
@@ -387,7 +387,7 @@ def _recap_parts(text, start, end, names, child):
     out = []
     for a, b in parts:
         piece = text[a:b]
-        trimmed = re.sub(r"(?:\s*(?:,|;)?\s*(?:and|then)?\s*)$", "", piece)
+        trimmed = re.sub(r"\s*[,;]?\s*(?:\b(?:and|then))?\s*$", "", piece)
         out.append((a, a + len(trimmed)))
     return [(a, b) for a, b in out if b > a]
 
