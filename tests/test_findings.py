@@ -651,3 +651,15 @@ def test_mum_is_the_parent_when_one_parent_is_here():
     # two parents: "Mum" is said as it was, not guessed
     people["d"] = types.SimpleNamespace(id="d", name="Sam Walsh", role="second_parent")
     assert [(f.who, f.who_label) for f in findings.find(said, people, "england", DAY)] == [(None, "Mum")]
+
+
+@pytest.mark.parametrize("said, kind, rule", [
+    ("I'll, you know, send it over by Friday.", "commitment", "will_any"),
+    ("We're not, like, able to fund that, to be honest.", "refusal", "cannot_do"),
+])
+def test_a_filler_between_commas_hides_no_rule(said, kind, rule):
+    people = {"s": SPEAKER, "m": types.SimpleNamespace(id="m", name="Sarah Okafor", role="parent")}
+    found = findings.find([utterance("Can she have a TA?", "m", 0, 2000), utterance(said, "s", 2500, 6000)],
+                          people, "england", DAY, second_opinion=False)
+    (f,) = [f for f in found if f.kind == kind]
+    assert f.matched[0][0] == rule and f.quote == said

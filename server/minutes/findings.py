@@ -85,7 +85,9 @@ def _procedural(norm):
     return _PROCEDURAL_QUESTION.search(norm) is not None and len(norm.split()) < 9
 
 
-_FILLER = re.compile(r",?\s*\b(?:u+m+|u+h+|e+r+m*|h+m+|u+h+m+)\b,?(?=\s)")
+_FILLER = re.compile(r",?\s*\b(?:u+m+|u+h+|e+r+m*|h+m+|u+h+m+)\b,?(?=\s)"
+                     # "I'll, you know, send it over", "we're not, like, able to": said between commas
+                     r"|,\s*(?:you know|like|i mean|sort of|kind of)\s*,(?=\s)")
 # "ill" is "I'll" where a sentence or clause starts with it ("ill send it over by friday")
 _ILL = re.compile(r"(^|\b(?:and|so|then|but|okay|ok|yes|yeah|right|well|sure),? |[,.!?] )ill\b(?= [a-z])")
 
