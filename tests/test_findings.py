@@ -17,6 +17,7 @@ from server.minutes.when import resolve
 CORPUS = json.loads((Path(__file__).parent / "data" / "findings_corpus.json").read_text())
 DAY = datetime.date(2026, 3, 10)  # a Tuesday in the spring term
 SPEAKER = types.SimpleNamespace(id="s", name="Helen Price", role="senco")
+PARENT = types.SimpleNamespace(id="m", name="Sarah Okafor", role="parent")
 
 
 def utterance(text, speaker="s", start_ms=0, end_ms=5000):
@@ -118,7 +119,7 @@ def test_a_summary_of_actions_gives_one_per_owner_and_date():
 
 
 def test_the_child_and_the_parent_side_are_never_made_to_promise_or_refuse():
-    people = {"s": SPEAKER, "m": types.SimpleNamespace(id="m", name="Sarah Okafor", role="parent")}
+    people = {"s": SPEAKER, "m": PARENT}
     said = [utterance("By the end of Key Stage 2 Maya will start a conversation with a peer.", "s", 0, 4000),
             utterance("We can't keep going like this. I'd like fifteen hours a week.", "m", 5000, 9000)]
     found = findings.find(said, people, "england", DAY, child_name="Maya Okafor")
@@ -126,7 +127,7 @@ def test_the_child_and_the_parent_side_are_never_made_to_promise_or_refuse():
 
 
 def test_an_agreement_says_what_it_agrees_to():
-    people = {"s": SPEAKER, "m": types.SimpleNamespace(id="m", name="Sarah Okafor", role="parent")}
+    people = {"s": SPEAKER, "m": PARENT}
     said = [utterance("Can the request go to panel?", "m", 0, 2000), utterance("That's fine.", "s", 2500, 3500)]
     agreement = next(f for f in findings.find(said, people, "england", DAY) if f.kind == "agreement")
     assert agreement.reply == "Can the request go to panel?" and agreement.who == "s"
@@ -139,7 +140,7 @@ def test_an_agreement_says_what_it_agrees_to():
     ("In writing? Yeah, I can live with that.", ["agreement"]),  # the reply after an echoed question
 ])
 def test_an_agreement_and_the_promise_that_follows_it(reply, kinds):
-    people = {"s": SPEAKER, "m": types.SimpleNamespace(id="m", name="Sarah Okafor", role="parent")}
+    people = {"s": SPEAKER, "m": PARENT}
     said = [utterance("Can we have it in writing?", "m", 0, 2000), utterance(reply, "s", 2500, 6000)]
     assert [f.kind for f in findings.find(said, people, "england", DAY) if f.kind != "question"] == kinds
 
@@ -305,7 +306,7 @@ def test_school_days_skip_the_holidays(text, day, jurisdiction, iso, approx):
     assert (due.iso(), due.approx) == (iso, approx)
 
 
-PARENT = types.SimpleNamespace(id="m", name="Sarah Okafor", role="parent")
+PARENT = PARENT
 
 
 def kinds_of_reply(before, reply, jurisdiction="england"):
@@ -590,7 +591,7 @@ def test_a_start_that_is_no_arrangement(said):
 
 
 def test_the_parent_taking_what_was_offered_agrees_to_it_and_takes_on_no_task():
-    people = {"s": SPEAKER, "m": types.SimpleNamespace(id="m", name="Sarah Okafor", role="parent")}
+    people = {"s": SPEAKER, "m": PARENT}
     said = [utterance("She'd be with him every afternoon, at every transition.", "s", 0, 3000),
             utterance("The afternoons is when it happens. I'll take the afternoons. For now.", "m", 3500, 7000),
             utterance("And I'll take him to the GP on Friday about the sleep.", "m", 7500, 10000),
@@ -635,7 +636,7 @@ def test_a_recap_gives_each_person_named_their_own_action():
 
 
 def test_a_refusal_passed_to_a_system_nobody_in_the_room_controls():
-    people = {"s": SPEAKER, "m": types.SimpleNamespace(id="m", name="Sarah Okafor", role="parent")}
+    people = {"s": SPEAKER, "m": PARENT}
     said = [utterance("So can the late mornings just not count?", "m", 0, 3000),
             utterance("That's state attendance reporting, I don't control that.", "s", 3500, 7000),
             utterance("And the full battery?", "m", 7500, 9000),
@@ -658,7 +659,7 @@ def test_mum_is_the_parent_when_one_parent_is_here():
     ("We're not, like, able to fund that, to be honest.", "refusal", "cannot_do"),
 ])
 def test_a_filler_between_commas_hides_no_rule(said, kind, rule):
-    people = {"s": SPEAKER, "m": types.SimpleNamespace(id="m", name="Sarah Okafor", role="parent")}
+    people = {"s": SPEAKER, "m": PARENT}
     found = findings.find([utterance("Can she have a TA?", "m", 0, 2000), utterance(said, "s", 2500, 6000)],
                           people, "england", DAY, second_opinion=False)
     (f,) = [f for f in found if f.kind == kind]

@@ -229,13 +229,16 @@ def match_kinds(norm, rs, context):
     return found
 
 
+_TITLES = frozenset(("mr", "mrs", "ms", "miss", "dr"))
+
+
 def _name_index(attendees):
     """Lower-case full names, first names and surnames -> attendee id (a name two people share is left out)."""
     index, seen = {}, {}
     for a in attendees.values():
         parts = re.findall(r"[a-z][a-z'-]+", (a.name or "").lower())
         keys = {" ".join(parts)} | ({parts[0], parts[-1]} if parts else set())
-        for key in keys - {"mr", "mrs", "ms", "miss", "dr"}:
+        for key in keys - _TITLES:
             seen[key] = seen.get(key, 0) + 1
             index[key] = a.id
     out = {k: v for k, v in index.items() if seen[k] == 1}
@@ -324,6 +327,12 @@ _RECAP_SUBJECT = re.compile(_SUBJECT + rf"(?: (?!{_NOT_DOING}\b)[a-z]+[^s']s|'s 
                                        rf"|'s (?:[a-z-]+ ){{1,3}}?(?=(?:by|before|within) ))")
 
 
+def _person_words(name, child):
+    """A name's words, lower-case, without its title; [] when it names the child or no one ("Easter")."""
+    plain = [w for w in (w.strip(".").lower() for w in name.split()) if w not in _TITLES]
+    return [] if set(plain) & (child | _NOT_NAMES) else plain
+
+
 def _named_subject(original, names, child, at_start=True):
     """(attendee id, label) of a person named as the subject of the promise, or None.
 
@@ -332,14 +341,13 @@ def _named_subject(original, names, child, at_start=True):
     for pattern in (_NAMED_SUBJECT, _RECAP_SUBJECT):
         for m in pattern.finditer(original):
             name = m.group("name")
-            words = [w.strip(".").lower() for w in name.split()]
-            plain = [w for w in words if w not in ("mrs", "mr", "ms", "miss", "dr")]
-            if not plain or set(plain) & (child | _NOT_NAMES):
+            plain = _person_words(name, child)
+            if not plain:
                 continue
             for key in (" ".join(plain), plain[-1], plain[0]):
                 if key in names:
                     return names[key], None
-            if pattern is _RECAP_SUBJECT and len(words) < 2 and at_start and m.start("name") == 0:
+            if pattern is _RECAP_SUBJECT and len(name.split()) < 2 and at_start and m.start("name") == 0:
                 continue  # "Reading goes up to…": a capital starting the sentence that names nobody here
             return None, name
     return None
@@ -365,15 +373,12 @@ _NEXT_DOER = re.compile(r"(?:,|;|\band\b)\s+(?:and\s+|then\s+)?(?=I (?!think|mea
                         r"[a-z]+\b)")
 
 
-def _recap_parts(text, start, end, names, child):
+def _recap_parts(text, start, end, child):
     """The (start, end) of each person's part of a recap sentence text[start:end] (the whole when one person)."""
     cuts = [m.end() for m in _NEXT_DOER.finditer(text, start, end)]
     for pattern in (_NAMED_SUBJECT, _RECAP_SUBJECT):
         for m in pattern.finditer(text, start, end):
-            name = m.group("name")
-            plain = [w.strip(".").lower() for w in name.split() if w.strip(".").lower() not in
-                     ("mrs", "mr", "ms", "miss", "dr")]
-            if m.start("name") - start < 3 or not plain or set(plain) & (child | _NOT_NAMES):
+            if m.start("name") - start < 3 or not _person_words(m.group("name"), child):
                 continue
             if not re.search(r"(?:;|\band\b)", text[m.start():m.start("name")]):
                 continue  # "our therapy assistant, Becky Moss, will…" is one person; ", and Ellen sends…" the next
@@ -680,7 +685,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                 if not actions:
                     # a recap says who does what in one breath ("Anita brings the scope and sequence Thursday, and
                     # Ellen sends the work samples by Friday"): one action per person named doing something
-                    for a, b in _recap_parts(text, *(learned_span or (s_start, s_end)), names, child):
+                    for a, b in _recap_parts(text, *(learned_span or (s_start, s_end)), child):
                         owner = _owner(text[a:b], normalise(text[a:b]), seg.speaker_id, attendees, names, rs, child,
                                        text[:a])
                         if owner is not None:
