@@ -46,6 +46,12 @@ def role(jurisdiction: str, role_id: str) -> dict | None:
     return _role_index(jurisdiction).get(role_id)
 
 
+def on_family_side(jurisdiction: str, role_id: str) -> bool:
+    """Whether a role is on the family's side of the table (its group in the roles file is "Family")."""
+    found = role(jurisdiction, role_id)
+    return found is not None and found["group"] == "Family"
+
+
 def role_label(jurisdiction: str, role_id: str) -> str:
     """Return a role's display label; an unknown id is returned unchanged."""
     found = role(jurisdiction, role_id)

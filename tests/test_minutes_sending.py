@@ -15,6 +15,7 @@ from server.db import db
 from server.minutes import mail
 from server.minutes import render
 from server.minutes import sending
+from server.models import Attendee
 from server.models import Meeting
 from server.models import SentRecord
 from test_minutes_mail import smtp_app  # noqa: F401 (fixtures: the app sending to a real local SMTP server)
@@ -195,3 +196,20 @@ def test_meeting_has_agenda_in_sent_relationship(app, parent):
     with app.app_context():
         meeting = db.session.get(Meeting, meeting_id)
         assert [(r.kind, r.recipients) for r in meeting.sent] == [("agenda", ["senco@oak.example"])]
+
+
+def test_the_parents_own_adviser_is_not_addressed_as_the_school(app, parent):
+    # test that an adviser on the family's side (a SENDIASS adviser with an email) is not put in the minutes' To
+    # line beside the school's staff: the roles file's "Family" group decides, not a list kept in the code
+    meeting_id = minutes_scripted.load(app, parent.email)
+    with app.app_context():
+        meeting = db.session.get(Meeting, meeting_id)
+        db.session.add(Attendee(meeting_id=meeting_id, position=99, name="Jo Adviser", role="sendiass_adviser",
+                                attendance="present", email="jo@sendiass.example"))
+        db.session.commit()
+        meeting = db.session.get(Meeting, meeting_id)
+        to, _ = sending.default_recipients(meeting)
+    message = email.message_from_bytes(parent.api("GET", f"/meetings/{meeting_id}/minutes.eml").data,
+                                       policy=policy.default)
+    assert to and "jo@sendiass.example" not in " ".join(to)
+    assert "jo@sendiass.example" not in str(message["To"]) + str(message["Cc"] or "")

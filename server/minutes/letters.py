@@ -43,9 +43,9 @@ def outline(jurisdiction, letter_id):
 
 
 def school_recipients(meeting):
-    """Attendees with an email address who are not the parent's side."""
-    own_side = {"parent", "second_parent", "partner", "young_person", "student", "supporter_notetaker", "advocate"}
-    return [a for a in meeting.attendees if a.email and a.role not in own_side]
+    """Attendees with an email address who are not the family's side (the roles file's "Family" group: parents,
+    the young person, supporters, advocates, solicitors, interpreters, the parent's own professionals)."""
+    return [a for a in meeting.attendees if a.email and not rules.on_family_side(meeting.child.jurisdiction, a.role)]
 
 
 def long_date(day, jurisdiction):
