@@ -230,6 +230,8 @@ def match_kinds(norm, rs, context):
 
 
 _TITLES = frozenset(("mr", "mrs", "ms", "miss", "dr"))
+# a title as the words write it ("Mrs", "Dr."), longest first so "Mrs" is not read as "Mr"
+_TITLE = "(?:" + "|".join(sorted((t.capitalize() for t in _TITLES), key=len, reverse=True)) + r")\.?"
 
 
 def _name_index(attendees):
@@ -261,7 +263,7 @@ _THEN = re.compile(r"\b(?:for that|for then|by then|then|at that point|on that d
 # an action said again to give its date ("I'll do that tomorrow")
 _RESTATED = re.compile(r"^(?:and |so )?(?:i|we)(?:'ll| will| can) (?:do|get|have|sort) (?:that|it|this|those|them|both)"
                        r"(?: done| sorted| off| over)?\b")
-_TITLED = re.compile(r"\b(?:Mrs|Mr|Ms|Miss|Dr)\.? [A-Z][a-z'-]+")
+_TITLED = re.compile(rf"\b{_TITLE} [A-Z][a-z'-]+")
 # a first name and a surname, not where a sentence starts
 _FULL_NAME = re.compile(r"(?<=[a-z,] )[A-Z][a-z'-]+ [A-Z][a-z'-]+\b(?! [A-Z])")
 _NOT_NAMES = frozenset("monday tuesday wednesday thursday friday saturday sunday january february march april may june "
@@ -317,7 +319,7 @@ _NOT_DOING = ("(?:says|thinks|knows|wants|feels|agrees|believes|means|seems|look
 _SUBJECT = (r"(?:^|[,.;:!?] |\b(?:[Aa]nd|[Ss]o|[Tt]hen|[Yy]es|[Yy]eah|[Oo]kay|[Oo]k|[Rr]ight|[Ww]ell),? )"
             r"(?!(?:Yes|Yeah|So|Okay|Ok|And|Then|Right|Well|I|We|You|He|She|They|It|That|This|There|The|Our|Your|"
             r"Everyone|Everybody|Someone|Nobody)\b)"
-            r"(?P<name>(?:(?:Mrs|Mr|Ms|Miss|Dr)\.? )?[A-Z][a-z-]+(?: [A-Z][a-z-]+)?)"
+            rf"(?P<name>(?:{_TITLE} )?[A-Z][a-z-]+(?: [A-Z][a-z-]+)?)"
             r"(?:,? (?:our|the|your|in|from|at|who|on)\b[^.;!?]{0,50}?)?,?")
 _NAMED_SUBJECT = re.compile(_SUBJECT + r"(?: will|'ll| is going to|'s going to| is gonna|'s gonna)\b")
 # a recap's present tense: "Marcus does twice a month…", "Sandra takes everything to…", "Martin's putting…"
@@ -430,7 +432,7 @@ def _owner(original, norm, speaker_id, attendees, names, rs, child, before=""):
     said = re.search(rf"(?<![A-Za-z]){re.escape(words[-1])}(?![A-Za-z])", original, re.IGNORECASE)
     if said and original[said.start()].isupper() and words[-1] not in ("the", "our"):
         start = said.start()
-        title = re.search(r"(?:Mrs|Mr|Ms|Miss|Dr)\.? $", original[:start])
+        title = re.search(rf"{_TITLE} $", original[:start])
         return None, original[title.start() if title else start:said.end()]
     return _named_subject(original, names, child, _starts_sentence(before)) or (speaker_id, None)
 
