@@ -195,6 +195,13 @@ def test_an_agreement_and_the_promise_that_follows_it(reply, kinds):
     # Monday 13 April (Easter Monday, 6 April, is in the holiday)
     ("Bev'll start with him the Monday after Easter.", "england", "2026-04-13", True),
     ("I'll see her on the Wednesday when we're back from Easter", "england", "2026-04-15", True),
+    # a half term named by its month is that term's, and "May" in it is no month; the last day of term or school
+    ("Dr Okonjo will see him before October half term", "england", "2026-10-23", True),
+    ("I'll sort those with their SENCO before May half term", "england", "2026-05-22", True),
+    ("we start after the May half term", "england", "2026-06-01", True),
+    ("by the last day of term", "england", "2026-03-27", True),
+    ("I'll get it home to you by the last day of school", "us", "2026-06-12", True),
+    ("you'll have an answer in writing by, let's say, the twenty-ninth", "us", "2026-03-29", False),
 ])
 def test_due_dates_from_the_words(text, jurisdiction, iso, approx):
     due = resolve(text, DAY, jurisdiction)

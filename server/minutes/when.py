@@ -64,6 +64,10 @@ _WEEKDAY_NAMES = "(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 # ("Martin" is no March, "we may" no May: a whole word, and "may" only after "the", "in", "of", "this", "next")
 _MONTH_BEFORE = re.compile(rf"\b(?:(?!may\b)|(?<=\bthe )|(?<=\bin )|(?<=\bof )|(?<=\bthis )|(?<=\bnext )){_MONTH}\b"
                            rf"(?! (?:the )?(?:\d|(?:{_DAYWORD})\b))(?=[^.?!]*$)", re.IGNORECASE)
+# "May half term", "the October half term": that term's half term, not the next one
+_HALF_TERM_OF = {"october": "autumn", "oct": "autumn", "autumn": "autumn", "february": "spring", "feb": "spring",
+                 "spring": "spring", "may": "summer", "whitsun": "summer", "summer": "summer"}
+_NAMED_HALF = r"(?:(?P<named>" + "|".join(sorted(_HALF_TERM_OF, key=len, reverse=True)) + r") )?"
 _PATTERNS = [
     # "Tuesday the 23rd of February", "Thursday, January 21st": the date, not the next Tuesday
     ("date_dm", re.compile(rf"\b(?:{_WEEKDAY_NAMES},? )?(?:the )?(?:{_DAY})(?: of)? {_MONTH}{_YEAR}\b")),
@@ -77,7 +81,7 @@ _PATTERNS = [
                             + r"))\b(?! of\b)(?!,? (?:of )?" + _MONTH.replace("(?P<month>", "(?:") + ")")),
     # "in June", "by the end of March", "before May": a month with no day
     ("month", re.compile(rf"\b(?P<edge>in|during|by|by the end of|until|before|from|after|for) (?:early |late |mid[- ])?"
-                         rf"{_MONTH}{_YEAR}\b(?! (?:the )?(?:\d|(?:{_DAYWORD})\b))")),
+                         rf"{_MONTH}{_YEAR}\b(?! (?:the )?(?:\d|(?:{_DAYWORD})\b))(?! half[- ]term\b)")),
     ("working_days", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} (?:working|business) days?\b")),
     # school days skip the holidays too (typical term dates: "about")
     # the transcription hears "school days" as "cool days" too
@@ -112,13 +116,15 @@ _PATTERNS = [
 ]
 _TERM_PATTERNS = {
     "england": [
-        ("half_term_before", re.compile(r"\b(?:before|by|for|ahead of) (?:the )?half[- ]term\b")),
-        ("half_term_after", re.compile(r"\b(?:after|straight after|when we come back from|from) (?:the )?half[- ]term\b")),
+        ("half_term_before", re.compile(rf"\b(?:before|by|for|ahead of) (?:the )?{_NAMED_HALF}half[- ]term\b")),
+        ("half_term_after", re.compile(rf"\b(?:after|straight after|when we come back from|from) (?:the )?"
+                                       rf"{_NAMED_HALF}half[- ]term\b")),
         ("christmas", re.compile(r"\b(?:before|by) (?:the )?christmas(?: holidays?| break)?\b|\bby the end of (?:the )?autumn term\b")),
         ("easter_before", re.compile(r"\b(?:before|by) (?:the )?easter(?: holidays?| break)?\b|\bby the end of (?:the )?spring term\b")),
         ("easter_after", re.compile(r"\b(?:after|when we come back from|from) (?:the )?easter(?: holidays?| break)?\b")),
-        ("summer", re.compile(r"\b(?:before|by) (?:the )?summer(?: holidays?| break)?\b|\bby the end of (?:the )?(?:school )?year\b|\bby the end of (?:the )?summer term\b")),
-        ("term_end", re.compile(r"\b(?:by |before )?(?:the )?end of (?:this |the )?term\b"
+        ("summer", re.compile(r"\b(?:before|by) (?:the )?summer(?: holidays?| break)?\b|\bby the end of (?:the )?(?:school )?year\b|\bby the end of (?:the )?summer term\b"
+                               r"|\b(?:by |before |on )?the last day of (?:school|the (?:school )?year|the summer term)\b")),
+        ("term_end", re.compile(r"\b(?:by |before )?(?:the )?(?:end|last day) of (?:this |the )?term\b"
                                r"|\b(?:before|by the time) (?:we|you|they|school|the school|the children|the kids) "
                                r"(?:break|breaks|have broken|'ve broken) up\b(?! for (?:half[- ]term|the half[- ]term))")),
         ("next_term", re.compile(r"\b(?:next term|in the new term|at the start of (?:next|the new) term)\b")),
@@ -131,8 +137,10 @@ _TERM_PATTERNS = {
         ("winter_after", re.compile(r"\b(?:after|when we come back from) (?:the )?(?:winter|holiday|christmas) (?:break|vacation|holidays?)\b")),
         ("spring_before", re.compile(r"\b(?:before|by) spring break\b")),
         ("spring_after", re.compile(r"\bafter spring break\b")),
-        ("semester_end", re.compile(r"\b(?:by |before )?(?:the )?end of (?:the |this )?semester\b")),
-        ("year_end", re.compile(r"\b(?:by |before )?(?:the )?end of (?:the |this )?school year\b|\b(?:before|by) (?:the )?summer(?: break)?\b")),
+        ("semester_end", re.compile(r"\b(?:by |before )?(?:the )?(?:end|last day) of (?:the |this )?semester\b")),
+        ("year_end", re.compile(r"\b(?:by |before )?(?:the )?(?:end|last day) of (?:the |this )?school year\b"
+                                r"|\b(?:before|by) (?:the )?summer(?: break)?\b"
+                                r"|\b(?:by |before |on )?the last day of (?:school|the year)\b")),
         ("next_semester", re.compile(r"\b(?:next semester|at the start of (?:next|the new) semester)\b")),
         ("new_year", re.compile(r"\b(?:in|after|early in|at the start of) the new year\b")),
     ],
@@ -211,18 +219,20 @@ def _last_school_day(end, jurisdiction):
     return end
 
 
-def _term_date(key, meeting_date, jurisdiction):
-    when = _term_date_as_listed(key, meeting_date, jurisdiction)
+def _term_date(key, meeting_date, jurisdiction, named=None):
+    when = _term_date_as_listed(key, meeting_date, jurisdiction, named)
     if key in ("term_end", "christmas", "easter_before", "summer", "semester_end", "year_end"):
         return _last_school_day(when, jurisdiction)
     return when
 
 
-def _term_date_as_listed(key, meeting_date, jurisdiction):
+def _term_date_as_listed(key, meeting_date, jurisdiction, named=None):
     terms = [t for t in _terms(jurisdiction) if t["end"] >= meeting_date]
     if not terms:
         return None
     current = terms[0]  # the term we are in, or the next one in a holiday
+    if named and key.startswith("half_term"):
+        terms = [t for t in terms if t["name"] == _HALF_TERM_OF[named]]
     if key == "half_term_before":
         for t in terms:
             ht = t.get("half_term")
@@ -381,7 +391,7 @@ _DONE_TODAY = re.compile(r"\b(?:we|you|i|they|everyone|everybody)(?: have|'ve| a
                          r"turned down|talked about|spoke about|wrote|saw|took|gave|set|put|did|got through) $")
 _MY_BY = re.compile(r"\bmy (?=(?:the end of|(?:the )?(?:half[- ]term|christmas|easter|thanksgiving|spring break|winter break))\b)")
 # said in the middle of a date ("by, um, Friday", "within, like, six weeks", "by the, the end of term")
-_FILLER = re.compile(r",? \b(?:u+m+|u+h+|e+r+m*|h+m+)\b,?(?= )|, (?:like|you know|i mean|say),(?= )"
+_FILLER = re.compile(r",? \b(?:u+m+|u+h+|e+r+m*|h+m+)\b,?(?= )|, (?:like|you know|i mean|say|let's say|shall we say|i'd say|hopefully|ideally|probably|realistically),(?= )"
                      r"|\b(by|on|within|in|before|after|until|from|for|the|next|end of)(,? \1\b)+")
 
 
@@ -447,7 +457,7 @@ def resolve(text, meeting_date, jurisdiction, panel=None):
                 found.append((m.start(), m.end(), Due(said(m.start(), m.end()), when, approx=approx)))
     for key, pattern in _TERM_PATTERNS.get(jurisdiction, ()):
         for m in pattern.finditer(lowered):
-            when = _term_date(key, meeting_date, jurisdiction)
+            when = _term_date(key, meeting_date, jurisdiction, m.groupdict().get("named"))
             if when is not None:
                 found.append((m.start(), m.end(), Due(said(m.start(), m.end()), when, approx=True)))
     recurring = _RECURRING.search(lowered)
