@@ -507,6 +507,9 @@ def test_a_promise_the_transcription_took_the_will_out_of(text, iso):
     # a statement with a question tagged on states; a question asks
     ("You'll have the written plan by Friday, won't you?", "commitment"),
     ("Will you have the written plan by Friday?", None),
+    # yes, and what the speaker can do, said with a rising voice: still the promise
+    ("Yeah, I can get a draft over to Lisa by, um, end of next week?", "commitment"),
+    ("Can I get a draft over to Lisa by Friday?", None),
     ("What I do is have a word with Gary, our site manager, on Tuesday.", "commitment"),
 ])
 def test_let_me_and_tagged_statements(text, kind):
@@ -565,6 +568,14 @@ def test_a_term_that_ends_on_good_friday_ends_the_school_day_before():
     ("I'll sort the pass out with reception. By Friday at the latest.", "2026-03-13"),
     ("I'll ring her. First thing Monday, hopefully.", "2026-03-16"),
     ("I'll send it. Monday and Wednesday are my days.", None),  # more than a date: no due date from it
+    # the date put as a question, or the thing promised said again with its date
+    ("I'll send you the retell data, so you can see where she's starting from. Does, um, does Friday work?",
+     "2026-03-13"),
+    ("I'll ring the school. Is Monday okay for you?", "2026-03-16"),
+    ("I'll get you the criteria and a list of OTs in the area. That'll come tomorrow, um, in the same email.",
+     "2026-03-11"),
+    ("I'll write up the plan. It'll be with you by Friday.", "2026-03-13"),
+    ("I'll send it. When is Friday's meeting?", None),  # a question about something else
 ])
 def test_a_date_said_alone_just_after_a_promise_is_its_date(said, iso):
     found = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY) if f.kind == "commitment"]

@@ -361,13 +361,28 @@ _AROUND_DATE = frozenset("and or so oh um uh er well okay ok right yes yeah by o
                          "sometime some time".split())
 
 
+# "Does Friday work?", "Is Monday okay for you?", "How's Thursday?": a date put as a question
+_ASKING_DATE = frozenset("does do is would will that work works okay alright all right fine suit suits you for be "
+                         "how's how about what's sound sounds good any use".split())
+# "That'll come tomorrow, in the same email.", "It'll be with you by Friday.": the action just promised, its date
+# ("You'll have it by Friday." is a promise of its own)
+_IT_WILL_COME = re.compile(r"^(?:(?:and|so|oh|um|uh|yeah),? )*(?:(?:that|it|they|those|these|both)(?:'ll| will)(?: all)? "
+                           r"(?:come|be with you|be there|be done|be ready|be in|be out|arrive|go out|go off|get to you|"
+                           r"reach you)\b)")
+
+
 def _date_alone(sentence, meeting_date, jurisdiction, panel):
-    """The due date a sentence says when it says nothing else, else None."""
+    """The due date a sentence gives the action just promised when it says nothing else (a date said alone, put as
+    a question, or "That'll come tomorrow"), else None."""
     due = resolve(sentence, meeting_date, jurisdiction, panel)
     if due is None or due.date is None:
         return None
-    rest = sentence.lower().replace("’", "'").replace(due.phrase.lower(), " ", 1)
-    return due if all(w in _AROUND_DATE for w in re.findall(r"[a-z']+", rest)) else None
+    plain = sentence.lower().replace("’", "'")
+    if _IT_WILL_COME.match(plain.strip()):
+        return due
+    words = re.findall(r"[a-z']+", plain.replace(due.phrase.lower(), " ", 1))
+    asked = plain.rstrip().endswith("?")
+    return due if all(w in _AROUND_DATE or (asked and w in _ASKING_DATE) for w in words) else None
 
 
 # where a recap turns to the next person: ", and Ellen sends…", "; Priya observes…", ", and I forward…"
