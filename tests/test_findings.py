@@ -202,10 +202,13 @@ def test_an_agreement_and_the_promise_that_follows_it(reply, kinds):
     ("by the last day of term", "england", "2026-03-27", True),
     ("I'll get it home to you by the last day of school", "us", "2026-06-12", True),
     ("you'll have an answer in writing by, let's say, the twenty-ninth", "us", "2026-03-29", False),
+    # a day each week is no one date
+    ("He's going to ring you every Friday, Lisa", "england", None, False),
+    ("I'll see her on Fridays", "us", None, False),
 ])
 def test_due_dates_from_the_words(text, jurisdiction, iso, approx):
     due = resolve(text, DAY, jurisdiction)
-    assert due is not None and due.iso() == iso and due.approx is approx
+    assert due is not None and due.iso() == iso and due.approx is approx and due.recurring is (iso is None)
     assert due.phrase in text
 
 

@@ -57,7 +57,9 @@ _WEEKDAY = "|".join(WEEKDAYS)
 
 _RECURRING = re.compile(
     r"\b(?:each|every|at the end of (?:each|every)|once a|twice a|(?:three|four|five) times a)"
-    r" (?:half[- ]term|term|week|fortnight|month|semester|grading period|quarter)\b")
+    r" (?:half[- ]term|term|week|fortnight|month|semester|grading period|quarter)\b"
+    # "every Friday", "each Monday morning", "on Fridays": a day each week
+    r"|\b(?:each|every) (?:monday|tuesday|wednesday|thursday|friday)\b|\bon (?:monday|tuesday|wednesday|thursday|friday)s\b")
 _DAYWORD = "|".join(sorted(ORDINALS, key=len, reverse=True))
 _WEEKDAY_NAMES = "(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 # a month named just before a day with none ("the December panel, on the 14th"), in the same sentence
@@ -105,7 +107,7 @@ _PATTERNS = [
     ("tomorrow", re.compile(r"\btomorrow\b")),
     # "a week Friday", "Friday week": the Friday after the coming one
     # "Monday to Thursday", "Monday, Wednesday and Friday" say a timetable, not a day
-    ("weekday", re.compile(rf"\b(?<!to )(?<!and )(?<!through )(?:(?P<next>next|this coming|this) |"
+    ("weekday", re.compile(rf"\b(?<!to )(?<!and )(?<!through )(?<!every )(?<!each )(?:(?P<next>next|this coming|this) |"
                            rf"(?P<week>a week (?:on |from )?)|(?P<fortnight>a fortnight (?:on |from )?))?(?P<weekday>{_WEEKDAY})"
                            rf"(?P<after> week\b)?\b(?!,? (?:(?:to|through|thru|and|or) )?{_WEEKDAY_NAMES})")),
     ("week_after_next", re.compile(r"\b(?:by |before |during |in )?(?:the end of )?the week after next\b")),
