@@ -374,6 +374,12 @@ def test_fine_to_meeting_chat_agrees_to_nothing(before, reply):
     ("Let's do lunchtimes and toilets together, because I think they're tangled up.", []),
     ("Let's try it from Monday and see how it goes.", ["commitment"]),
     ("What I can tell you is he's had extended time in his plan for over a year.", []),
+    ("I'll mostly just be scribbling, if that's okay with everyone.", []),
+    ("I'll just read you the key line.", []),
+    ("Please, because I'm writing this on the back of an envelope.", []),
+    # a letter read out is the letter's words, not the speaker's refusal
+    ("I'll just read you the key line. 'The resource base is at its commissioned capacity of sixteen places, and "
+     "the school is therefore unable to offer a place in the base.' So that's why it's Ashcombe.", []),
 ])
 def test_talk_about_the_meeting_is_not_an_action(text, kinds):
     assert [f.kind for f in findings.find([utterance(text)], {"s": SPEAKER}, "us", DAY)
@@ -685,3 +691,21 @@ def test_a_filler_between_commas_hides_no_rule(said, kind, rule):
                           people, "england", DAY, second_opinion=False)
     (f,) = [f for f in found if f.kind == kind]
     assert f.matched[0][0] == rule and f.quote == said
+
+
+@pytest.mark.parametrize("before, reply", [
+    ("Can I ask about the letter, it said something about a pastoral support plan?", "Yeah, a PSP."),
+    ("And the autism team, the council one?", "Yes, the specialist teaching service."),
+])
+def test_a_yes_that_names_what_was_asked_about_answers_it_and_agrees_to_nothing(before, reply):
+    said = [utterance(before, "m", 0, 2000), utterance(reply, "s", 2500, 3500)]
+    assert [f.kind for f in findings.find(said, {"s": SPEAKER, "m": PARENT}, "england", DAY) if f.kind != "question"] \
+        == []
+
+
+def test_what_the_parent_could_live_with_is_a_proposal_not_a_promise_or_agreement():
+    said = [utterance("So the proposal from us is a part-time timetable, mornings only.", "s", 0, 3000),
+            utterance("What I could live with is four afternoons in the Base with Kerry, Thursdays he goes home at "
+                      "lunch, and we look at it again in a fortnight.", "m", 3500, 9000)]
+    found = findings.find(said, {"s": SPEAKER, "m": PARENT}, "england", DAY)
+    assert [f.kind for f in found if f.segment is said[1] and f.kind in ("commitment", "agreement")] == []

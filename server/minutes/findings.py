@@ -47,7 +47,7 @@ CONTRACTIONS = {
 }
 # a full stop after a title ("Mrs. Nunn", "Dr. Levy", as the transcription writes them) ends no sentence
 _SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\bmr\.)(?<!\bms\.)(?<!\bdr\.)(?<!\bst\.)(?<!\bmrs\.)(?<!\bprof\.)"
-                           r"[\"”’)]?\s+", re.IGNORECASE)
+                           r"[\"”’')]?\s+", re.IGNORECASE)
 # clause breaks: a semicolon, "but", ", and"/", so"/", then", and "and" before a new subject with "will"
 _CONTINUATION = ("send|share|email|write|call|ring|arrange|set up|book|update|add|include|put|chase|check|"
                  "speak|talk|ask|refer|request|submit|take|bring|visit|observe|review|meet|draft|prepare|"
@@ -208,10 +208,12 @@ def clauses(text, start, end):
     return merged
 
 
-def _vetoed(rule, norm, rs, context=()):
+def _vetoed(rule, norm, rs, context=(), whole=False):
     # a rule marked "questions" fires on a question ("and where would that money come from?"); a veto with a
-    # context stops a kind only there ("I'll take the afternoons" from the parent's side takes what was offered)
+    # context stops a kind only there ("I'll take the afternoons" from the parent's side takes what was offered);
+    # whole: only the vetoes that hold for every clause of the sentence ("sentence": true)
     return any(rule["kind"] in v["kinds"] and not (v["id"] == "question" and rule.get("questions")) and
+               (not whole or v.get("sentence")) and
                (not v.get("context") or v["context"] in context) and p.search(norm)
                for v, p in rs["vetoes"])
 
@@ -254,9 +256,12 @@ def _name_index(attendees):
 
 _OWNER = re.compile(
     r"\b(?P<subj>(?:the |our )?[a-z][a-z'-]*(?: [a-z][a-z'-]*)?)(?:'ll| will| is going to|'s going to| are going to"
-    r"|'re going to| am going to|'m going to| can have| can| could have| shall)\b")
+    r"|'re going to| am going to|'m going to| can have| can| could have| shall"
+    r"|(?:'s| is|'re| are) (?:coming|seeing|visiting))\b")
 
 
+# a sentence wholly in quotation marks: "'The resource base is at its commissioned capacity…'" read out
+_READ_ALOUD = re.compile(r"""^\s*(?:(?:so|and|it says|quote),?\s+)?['"‘“].{12,}['"’”][.,!?]?\s*$""", re.IGNORECASE)
 # an action's time given by pointing back at a date just said
 _THEN = re.compile(r"\b(?:for that|for then|by then|then|at that point|on that day|that day|in time for (?:that|it))\b"
                    r"(?! (?:we|i|you|she|he|they)\b)")
@@ -582,6 +587,8 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     add("question", s_start, s_end, [({"id": "question", "kind": "question"}, re.match("", ""))],
                         who=seg.speaker_id, reply=reply)
                 continue
+            if _READ_ALOUD.match(sentence):
+                continue  # words in quotation marks are a letter or a plan read out, not anyone's own
             kinds = match_kinds(norm, rs, context)
             if side and "agreement" in kinds:
                 # "okay" or "yes" from the parent is hearing, not agreeing: only words that say so agree
@@ -591,8 +598,10 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
             long = len(sentence.split()) > LONG_SENTENCE_WORDS
             parts = clauses(text, s_start, s_end)
             learned_span = None
-            if "commitment" not in kinds and len(parts) > 1:
+            if "commitment" not in kinds and len(parts) > 1 and not _vetoed({"kind": "commitment"}, norm, rs,
+                                                                              context, whole=True):
                 # a veto belongs to its clause: "…will observe him, and then we'll look at whether…" still promises
+                # (unless it speaks for the whole sentence: "What I could live with is…, and we look at it again")
                 kinds["commitment"] = next((k["commitment"] for a, b in parts if (
                     k := match_kinds(normalise(text[a:b]), rs, context)).get("commitment")), None)
                 if kinds["commitment"] is None:
