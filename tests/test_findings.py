@@ -709,3 +709,13 @@ def test_what_the_parent_could_live_with_is_a_proposal_not_a_promise_or_agreemen
                       "lunch, and we look at it again in a fortnight.", "m", 3500, 9000)]
     found = findings.find(said, {"s": SPEAKER, "m": PARENT}, "england", DAY)
     assert [f.kind for f in found if f.segment is said[1] and f.kind in ("commitment", "agreement")] == []
+
+
+@pytest.mark.parametrize("said, label", [
+    ("And I've spoken to Mr Hussain, his form tutor. He's going to ring you every Friday, Lisa.", "Mr Hussain"),
+    ("Mr Deakin's lovely. He's going to come over to St Mark's to meet Millie in April.", "Mr Deakin"),
+])
+def test_he_is_going_to_is_the_promise_of_the_man_just_named(said, label):
+    found = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY, child_name="Millie Hart")
+             if f.kind == "commitment"]
+    assert [(f.who, f.who_label) for f in found] == [(None, label)]

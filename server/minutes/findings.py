@@ -287,8 +287,9 @@ def _antecedent(before, pronoun, attendees, names, rs, child):
     the utterance; None when nobody but the child was named (the pronoun is then the child)."""
     found = []  # (where it was named, (attendee id, label))
     for m in _TITLED.finditer(before):
-        surname = m.group(0).split()[-1].lower()
-        found.append((m.end(), (names[surname], None) if surname in names else (None, m.group(0))))
+        said = re.sub(r"['’]s$", "", m.group(0))  # "Mr Deakin's lovely": Mr Deakin
+        surname = said.split()[-1].lower()
+        found.append((m.end(), (names[surname], None) if surname in names else (None, said)))
     for m in re.finditer(r"\b[A-Z][a-z'-]+\b", before):
         key = m.group(0).lower()
         if key in names and key not in child:
