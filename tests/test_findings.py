@@ -375,6 +375,8 @@ def test_fine_to_meeting_chat_agrees_to_nothing(before, reply):
     ("Let's try it from Monday and see how it goes.", ["commitment"]),
     ("What I can tell you is he's had extended time in his plan for over a year.", []),
     ("I'll mostly just be scribbling, if that's okay with everyone.", []),
+    ("I'm Simon Nash with Deputy Head", []),  # an introduction, as the transcription heard it
+    ("Consent form, yes, I'll um", []),  # a false start is no promise
     ("I'll just read you the key line.", []),
     ("Please, because I'm writing this on the back of an envelope.", []),
     # a letter read out is the letter's words, not the speaker's refusal
