@@ -721,3 +721,16 @@ def test_he_is_going_to_is_the_promise_of_the_man_just_named(said, label):
     found = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY, child_name="Millie Hart")
              if f.kind == "commitment"]
     assert [(f.who, f.who_label) for f in found] == [(None, label)]
+
+
+@pytest.mark.parametrize("said, who", [
+    ("Bernie's doing the letter for the travel application by the end of next week.", "b"),
+    ("Kev brings the loaner on Monday.", "k"),
+    ("Will you send it to me?", None),  # "Will" is no name here: no short form that is also a word
+])
+def test_a_short_form_of_a_first_name_names_the_attendee(said, who):
+    people = {"s": SPEAKER, "m": PARENT, "b": types.SimpleNamespace(id="b", name="Bernadette Walsh", role="senco"),
+              "k": types.SimpleNamespace(id="k", name="Kevin Tran", role="class_teacher"),
+              "w": types.SimpleNamespace(id="w", name="William Hart", role="head_teacher")}
+    found = [f for f in findings.find([utterance(said)], people, "england", DAY) if f.kind == "commitment"]
+    assert [f.who for f in found] == ([who] if who else [])

@@ -236,12 +236,31 @@ _TITLES = frozenset(("mr", "mrs", "ms", "miss", "dr"))
 _TITLE = "(?:" + "|".join(sorted((t.capitalize() for t in _TITLES), key=len, reverse=True)) + r")\.?"
 
 
+@functools.cache
+def _nicknames():
+    """{given name: every form of it} from ``server/data/nicknames.json``."""
+    out = {}
+    for group in rules.load("nicknames.json")["groups"]:
+        for name in group:
+            out.setdefault(name, set()).update(group)
+    return out
+
+
+def _same_name(first):
+    """A first name's other forms ("bernadette" -> {"bernie"}; "kev" -> {"kevin"}), not the name itself."""
+    return _nicknames().get(first, set()) - {first}
+
+
 def _name_index(attendees):
     """Lower-case full names, first names and surnames -> attendee id (a name two people share is left out)."""
     index, seen = {}, {}
     for a in attendees.values():
         parts = re.findall(r"[a-z][a-z'-]+", (a.name or "").lower())
         keys = {" ".join(parts)} | ({parts[0], parts[-1]} if parts else set())
+        if parts:
+            # "Bernie's doing the letter": Bernadette Walsh; "Bernie Walsh" for "Bernadette Walsh" too
+            short = _same_name(parts[0])
+            keys |= short | {f"{n} {parts[-1]}" for n in short if len(parts) > 1}
         for key in keys - _TITLES:
             seen[key] = seen.get(key, 0) + 1
             index[key] = a.id
@@ -426,6 +445,9 @@ def _starts_sentence(before):
     return not before.strip() or before.rstrip()[-1] in ".?!"
 
 
+_NO_ONE = frozenset("that this it there which what who everything nothing something anything these those".split())
+
+
 def _owner(original, norm, speaker_id, attendees, names, rs, child, before=""):
     """Who a commitment belongs to: (attendee id, label), the speaker unless someone else is the subject.
 
@@ -443,6 +465,8 @@ def _owner(original, norm, speaker_id, attendees, names, rs, child, before=""):
         return _antecedent(before, words[-1], attendees, names, rs, child)
     if child & set(words):
         return None
+    if words[-1] in _NO_ONE:
+        return speaker_id, None  # "That'll come tomorrow": the thing, not a person
     for key in (subj, words[-1], words[0]):
         if key in names:
             return names[key], None
@@ -573,7 +597,10 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
 
         # the reply is the first sentence that is not itself a question ("Five days? Yeah, I can live with that.")
         reply_at = next((si for si, (a, b) in enumerate(spans) if not text[a:b].rstrip().endswith("?")), 0)
+        dated = set()  # sentences that only gave the promise before them its date ("That'll come tomorrow.")
         for si, (s_start, s_end) in enumerate(spans):
+            if si in dated:
+                continue
             context = {c for c in (side, "after_request" if request and si == reply_at else None,
                                    "after_ask" if request and si == reply_at and _ASKS.match(normalise(request))
                                    else None) if c}
@@ -738,7 +765,9 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     if due is None and i == len(merged) - 1 and si + 1 < len(spans):
                         # "I'll sort the pass out with reception. By Friday at the latest.": a date alone, next
                         due = _date_alone(text[spans[si + 1][0]:spans[si + 1][1]], meeting_date, jurisdiction, panel)
-                        b = spans[si + 1][1] if due is not None else b  # the quote carries the date
+                        if due is not None:
+                            b = spans[si + 1][1]  # the quote carries the date
+                            dated.add(si + 1)
                     if due is None and si > 0 and _THEN.search(normalise(text[a:b])):
                         # "Her next visit is the 23rd of March. I'll book Leo in for that.": the date just said
                         due = resolve(text[spans[si - 1][0]:spans[si - 1][1]], meeting_date, jurisdiction, panel)
