@@ -377,6 +377,12 @@ def test_fine_to_meeting_chat_agrees_to_nothing(before, reply):
     ("I'll mostly just be scribbling, if that's okay with everyone.", []),
     ("I'm Simon Nash with Deputy Head", []),  # an introduction, as the transcription heard it
     ("Consent form, yes, I'll um", []),  # a false start is no promise
+    # what happened, and what frames a view or announces the offer to come
+    ("We sent the consent form on August 28th and you signed it that same week.", []),
+    ("Spring break was the week of the twenty-second, so I've got probes from before and after.", []),
+    ("What I would say is it'll be a very different file to the one they saw in February.", []),
+    ("Here's what I could do.", []),
+    ("What we'd propose.", []),
     ("I'll just read you the key line.", []),
     ("Please, because I'm writing this on the back of an envelope.", []),
     # a letter read out is the letter's words, not the speaker's refusal

@@ -445,6 +445,12 @@ def _starts_sentence(before):
     return not before.strip() or before.rstrip()[-1] in ".?!"
 
 
+# a sentence told in the past ("we sent…", "he didn't want…", "the draft only reached us…") with nothing ahead in it
+_TOLD_IN_THE_PAST = re.compile(
+    r"\b(?:was|were|wasn't|weren't|did|didn't|had|hadn't)\b|\b(?:i|we|you|he|she|they|it|only|just|already|never) "
+    r"(?:[a-z]+ed|sent|went|said|got|came|saw|took|gave|made|wrote|spoke|told|rang|met|heard|brought|thought)\b")
+_AHEAD = re.compile(r"\b(?:will|'ll|going to|gonna|shall|can|could|would|'d|let me|let's|tomorrow|tonight|next|"
+                    r"(?:i|we|you|he|she|they)(?:'re| are|'m| am| is|'s) [a-z]+ing)\b")
 _NO_ONE = frozenset("that this it there which what who everything nothing something anything these those".split())
 
 
@@ -666,6 +672,10 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                 each = [(learned.probabilities(normalise(text[a:b]), asked), a, b) for a, b in parts] \
                     if len(parts) > 1 else []
                 read = []
+                if _TOLD_IN_THE_PAST.search(norm) and not _AHEAD.search(norm):
+                    # "We sent the consent form on August 28th", "Spring break was the week of the 22nd": what
+                    # happened promises and offers nothing
+                    asked = [k for k in asked if k not in ("commitment", "offer")]
                 for kind in asked:
                     best = max(((p[kind], a, b) for p, a, b in each), default=(0.0, s_start, s_end))
                     if max(whole[kind], best[0]) >= learned.threshold(kind):
