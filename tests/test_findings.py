@@ -740,3 +740,16 @@ def test_a_short_form_of_a_first_name_names_the_attendee(said, who):
               "w": types.SimpleNamespace(id="w", name="William Hart", role="head_teacher")}
     found = [f for f in findings.find([utterance(said)], people, "england", DAY) if f.kind == "commitment"]
     assert [f.who for f in found] == ([who] if who else [])
+
+
+@pytest.mark.parametrize("asked, reply", [
+    ("Can I not just bring my own? I've got one at home.", "Not your own, sorry, love. It has to be one of ours."),
+    ("And a laptop. For her coursework and the mocks.", "So, the laptop. For the mocks, not yet, and I'll tell you why."),
+    ("I'd like her taken off homework, honestly.", "Taking her off it altogether, I'd struggle with that in Year 10."),
+    ("Could she be seen by an educational psychologist?",
+     "Millie's making progress. So she wouldn't be someone I'd put forward for the EP this year."),
+])
+def test_a_no_said_softly_to_what_the_family_asked_refuses(asked, reply):
+    said = [utterance(asked, "m", 0, 3000), utterance(reply, "s", 3500, 8000)]
+    found = findings.find(said, {"s": SPEAKER, "m": PARENT}, "england", DAY)
+    assert [(f.kind, f.who) for f in found if f.kind == "refusal"] == [("refusal", "s")]
