@@ -233,8 +233,13 @@ def test_if_you_want_leaves_the_choice_to_the_parent_an_offer_not_a_promise():
     mine = findings.find([utterance("If you want, I can send you the activities too, so you can do them at home.")],
                          {"s": SPEAKER}, "england", DAY)
     assert [f.kind for f in mine] == ["offer"]
+    # a promise on a condition is offered: the condition has to be met first (the evaluation meetings' truth files
+    # call it an offer 17 times in 19)
     mine = findings.find([utterance("If you send it over, I'll take it to the next panel.")], {"s": SPEAKER}, "england",
                          DAY)
+    assert [f.kind for f in mine] == ["offer"]
+    mine = findings.find([utterance("I'll take it to the next panel, once you send it over.")], {"s": SPEAKER},
+                         "england", DAY)
     assert [f.kind for f in mine] == ["commitment"]
 
 

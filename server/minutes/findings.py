@@ -445,6 +445,8 @@ def _starts_sentence(before):
     return not before.strip() or before.rstrip()[-1] in ".?!"
 
 
+# a promise on a condition is an offer: "If you send it to me, I'll make sure it's in front of them."
+_ON_CONDITION = re.compile(r"^(?:(?:and|so|but|then|okay|ok|well|um|uh),? )*(?:if|unless|provided|as long as)\b")
 # a sentence told in the past ("we sent…", "he didn't want…", "the draft only reached us…") with nothing ahead in it
 _TOLD_IN_THE_PAST = re.compile(
     r"\b(?:was|were|wasn't|weren't|did|didn't|had|hadn't)\b|\b(?:i|we|you|he|she|they|it|only|just|already|never) "
@@ -647,6 +649,9 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     n := normalise(text[a:b])) and (k := match_kinds(n, rs, context)).get("refusal")), None)
                 if refused:
                     kinds["refusal"] = refused
+            if "commitment" in kinds and _ON_CONDITION.match(norm):
+                # "If the scores come back below average, I'll put the extra time in": offered on a condition
+                kinds.setdefault("offer", kinds.pop("commitment"))
             if side:
                 # the parent's side asks, agrees to what is put to it, and takes on actions of its own; what it
                 # refuses or offers is its own to know (and "I can do that, if it helps" offers: no action)
