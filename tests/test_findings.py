@@ -758,3 +758,12 @@ def test_a_no_said_softly_to_what_the_family_asked_refuses(asked, reply):
     said = [utterance(asked, "m", 0, 3000), utterance(reply, "s", 3500, 8000)]
     found = findings.find(said, {"s": SPEAKER, "m": PARENT}, "england", DAY)
     assert [(f.kind, f.who) for f in found if f.kind == "refusal"] == [("refusal", "s")]
+
+
+def test_a_reason_the_learned_reader_reads_beside_a_refusal_is_that_refusals_reason_not_a_second_refusal():
+    said = [utterance("Could she be seen by an educational psychologist?", "m", 0, 3000),
+            utterance("You did, and I have thought about it. Our EP time this year is bought in, it's eight days for the "
+                      "whole school, and it's going to the children at risk of exclusion. So she wouldn't be someone "
+                      "I'd put forward for the EP this year.", "s", 3500, 15000)]
+    refusals = [f for f in findings.find(said, {"s": SPEAKER, "m": PARENT}, "england", DAY) if f.kind == "refusal"]
+    assert len(refusals) == 1 and "put forward" in refusals[0].quote and refusals[0].n == 0

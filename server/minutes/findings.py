@@ -795,6 +795,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                         continue
                     add("commitment", a, b, hit, who=who, who_label=label, due=due)
         _settle_vague(out, seg, request, side, counts)
+        _refusal_with_its_reason(out, seg, spans, counts)
         previous = seg
     return out
 
@@ -808,6 +809,26 @@ _VAGUE = re.compile(r"^(?:(?:yes|yeah|yep|sure|of course|absolutely|definitely|f
 _VAGUE_PARENT = re.compile(r"\b(?:i|we)(?: can| could| will|'ll) (?:do|manage|make) (?:that|it|this)(?: work)?\b"
                            r"(?! (?:for|with|by|on|at|before|after|tomorrow|today|next|this|if)\b)")
 _VAGUE_RULE = {"id": "vague_yes", "kind": "agreement", "title": "Sounds like agreement to what was asked"}
+
+
+def _refusal_with_its_reason(out, seg, spans, counts):
+    """One refusal, not two: what the learned reader reads as a refusal in the sentence beside one a rule found, in
+    the same utterance, is that refusal's reason ("Our EP time this year is bought in, it's eight days for the whole
+    school. So she wouldn't be someone I'd put forward for the EP this year.")."""
+    mine = [f for f in out if f.segment is seg and f.kind == "refusal"]
+
+    def sentence_of(f):
+        return next((i for i, (a, b) in enumerate(spans) if a <= f.offset < b), -9)
+
+    ruled = {sentence_of(f) for f in mine if f.rule.get("id") != "learned"}
+    drop = [f for f in mine if f.rule.get("id") == "learned" and ruled & {sentence_of(f) - 1, sentence_of(f) + 1}]
+    if not drop:
+        return
+    out[:] = [f for f in out if not any(f is d for d in drop)]
+    left = [f for f in out if f.segment is seg and f.kind == "refusal"]
+    for n, f in enumerate(left):
+        f.n = n  # numbered again, in order, as _settle_vague does for commitments
+    counts["refusal"] = len(left)
 
 
 def _settle_vague(out, seg, request, side, counts):
