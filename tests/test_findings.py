@@ -205,6 +205,8 @@ def test_an_agreement_and_the_promise_that_follows_it(reply, kinds):
     # a day each week is no one date
     ("He's going to ring you every Friday, Lisa", "england", None, False),
     ("I'll see her on Fridays", "us", None, False),
+    ("I'll draft it and get it round to everybody by this time next week.", "us", "2026-03-17", False),
+    ("I'll have the report to you within the two weeks.", "england", "2026-03-24", False),
 ])
 def test_due_dates_from_the_words(text, jurisdiction, iso, approx):
     due = resolve(text, DAY, jurisdiction)
@@ -387,6 +389,8 @@ def test_fine_to_meeting_chat_agrees_to_nothing(before, reply):
     ("Spring break was the week of the twenty-second, so I've got probes from before and after.", []),
     ("What I would say is it'll be a very different file to the one they saw in February.", []),
     ("Here's what I could do.", []),
+    ("Hannah could start her on one next week.", []),  # could: offered, not arranged
+    ("I'm putting you on, you're on speaker.", []),
     ("What we'd propose.", []),
     ("I'll just read you the key line.", []),
     ("Please, because I'm writing this on the back of an envelope.", []),
@@ -767,3 +771,28 @@ def test_a_reason_the_learned_reader_reads_beside_a_refusal_is_that_refusals_rea
                       "I'd put forward for the EP this year.", "s", 3500, 15000)]
     refusals = [f for f in findings.find(said, {"s": SPEAKER, "m": PARENT}, "england", DAY) if f.kind == "refusal"]
     assert len(refusals) == 1 and "put forward" in refusals[0].quote and refusals[0].n == 0
+
+
+@pytest.mark.parametrize("said, kind", [
+    ("What I can do is open the assessment this week.", "commitment"),  # offered with its day: the promise
+    ("What I can do is write to his GP with what I've seen.", "offer"),
+])
+def test_what_i_can_do_with_a_day_is_a_promise(said, kind):
+    assert [f.kind for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY)
+            if f.kind in ("offer", "commitment")] == [kind]
+
+
+@pytest.mark.parametrize("asked, reply", [
+    ("Can I have an outside evaluation?", "So that one isn't mine to say yes or no to sitting here."),
+    ("Can you email me the protocols?", "The protocols I can't email you, they're copyrighted."),
+    ("He's missed six sessions. I want them made up.", "I can't see us making all of those up."),
+])
+def test_more_soft_refusals(asked, reply):
+    said = [utterance(asked, "m", 0, 3000), utterance(reply, "s", 3500, 8000)]
+    found = findings.find(said, {"s": SPEAKER, "m": PARENT}, "us", DAY)
+    assert [(f.kind, f.who) for f in found if f.kind == "refusal"] == [("refusal", "s")]
+
+
+def test_the_meetings_own_order_of_business_is_no_promise():
+    said = "That's fine, we'll do transport and the plan wording while we've got you."
+    assert [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY) if f.kind == "commitment"] == []

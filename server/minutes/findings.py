@@ -649,6 +649,11 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     n := normalise(text[a:b])) and (k := match_kinds(n, rs, context)).get("refusal")), None)
                 if refused:
                     kinds["refusal"] = refused
+            if "offer" in kinds and "commitment" not in kinds and any(
+                    r["id"] == "what_we_could" for r, _ in kinds["offer"]) and (
+                    (when := resolve(sentence, meeting_date, jurisdiction, panel)) and when.date):
+                # "What I can do is open the assessment this week": offered with its day, it is the promise
+                kinds["commitment"] = kinds.pop("offer")
             if "commitment" in kinds and _ON_CONDITION.match(norm):
                 # "If the scores come back below average, I'll put the extra time in": offered on a condition
                 kinds.setdefault("offer", kinds.pop("commitment"))

@@ -89,7 +89,7 @@ _PATTERNS = [
     # the transcription hears "school days" as "cool days" too
     ("school_days", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} (?:school|cool) days?\b")),
     ("days", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} (?:calendar )?days?\b")),
-    ("weeks", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} weeks?(?:'s time)?\b|\b(?:within|in|inside) (?:a|the next|the coming) fortnight\b"
+    ("weeks", re.compile(rf"\b(?:within|in|inside)(?: the next| the)? {_NUM} weeks?(?:'s time)?\b|\b(?:within|in|inside) (?:a|the next|the coming) fortnight\b"
                          r"|\b(?:in )?a fortnight's time\b")),
     ("months", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} months?(?:'s time)?\b")),
     # "four weeks from today": counted from the meeting
@@ -110,6 +110,8 @@ _PATTERNS = [
     ("weekday", re.compile(rf"\b(?<!to )(?<!and )(?<!through )(?<!every )(?<!each )(?:(?P<next>next|this coming|this) |"
                            rf"(?P<week>a week (?:on |from )?)|(?P<fortnight>a fortnight (?:on |from )?))?(?P<weekday>{_WEEKDAY})"
                            rf"(?P<after> week\b)?\b(?!,? (?:(?:to|through|thru|and|or) )?{_WEEKDAY_NAMES})")),
+    # "by this time next week": a week from the meeting
+    ("days_7", re.compile(r"\b(?:by |before )?this time next week\b")),
     ("week_after_next", re.compile(r"\b(?:by |before |during |in )?(?:the end of )?the week after next\b")),
     ("this_week", re.compile(r"\b(?:by |before )?(?:the end of )?(?:this|the) week\b(?! (?:of|after|before)\b)")),
     ("next_week", re.compile(r"\b(?P<edge>by |before |during |in |from |starting |as of )?(?:the end of )?next week\b")),
@@ -347,6 +349,8 @@ def _resolve_one(key, m, meeting_date, jurisdiction=None):
         ahead = (target - meeting_date.weekday()) % 7 or 7
         later = 14 if g.get("fortnight") else 7 if g.get("week") or g.get("after") else 0
         return meeting_date + datetime.timedelta(days=ahead + later)
+    if key == "days_7":
+        return meeting_date + datetime.timedelta(days=7)
     if key == "week_after_next":
         # done by the Friday of the week after next week
         monday = meeting_date + datetime.timedelta(days=7 - meeting_date.weekday())
