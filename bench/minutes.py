@@ -68,11 +68,10 @@ TRUTH = ROOT / "bench" / "minutes_truth"
 KINDS = ("refusal", "commitment", "offer", "agreement")
 # the free-text roles of the evaluation meetings, as role ids (for the parent's side and bodies)
 ROLE_WORDS = [
-    ("lea representative", "lea_rep"), ("lea rep", "lea_rep"), ("program specialist", "lea_rep"),
-    ("head of year", "head_of_year"), ("partner", "partner"), ("dad", "second_parent"), ("father", "second_parent"), ("parent", "parent"),
+    ("lea", "lea_rep"), ("program specialist", "lea_rep"), ("head of year", "head_of_year"), ("partner", "partner"), ("dad", "second_parent"), ("father", "second_parent"), ("parent", "parent"),
     ("mum", "parent"), ("mother", "parent"), ("senco", "senco"), ("head", "head_teacher"),
     ("principal", "principal"), ("class teacher", "class_teacher"), ("general education", "gen_ed_teacher"),
-    ("special education", "sped_teacher"), ("lea", "lea_rep"), ("district", "lea_rep"), ("la ", "la_sen_officer"),
+    ("special education", "sped_teacher"), ("district", "lea_rep"), ("la", "la_sen_officer"),
     ("local authority", "la_sen_officer"), ("case officer", "la_sen_officer"), ("sen officer", "la_sen_officer"),
     ("school psychologist", "evaluator"), ("educational psychologist", "educational_psychologist"),
     ("speech-language", "slp"), ("speech and language", "salt"), ("teaching assistant", "ta"),
@@ -82,8 +81,8 @@ ROLE_WORDS = [
 
 def role_id(text):
     """The role an attendee's description in a meeting file names (whole words: "Inclusion lead" is no LEA)."""
-    low = f"{text.lower()} "
-    return next((rid for word, rid in ROLE_WORDS if re.search(rf"\b{re.escape(word.strip())}\b", low)), "other")
+    low = text.lower()
+    return next((rid for word, rid in ROLE_WORDS if re.search(rf"\b{re.escape(word)}\b", low)), "other")
 
 
 def attendees_of(meeting):

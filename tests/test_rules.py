@@ -128,17 +128,18 @@ def test_role_label():
     assert rules.role_label("england", "wizard") == "wizard"
 
 
-
 @pytest.mark.parametrize("jurisdiction", ["england", "us"])
 def test_family_side_is_the_family_group(jurisdiction):
     # test that every role the finder treats as the parent's side is on the family's side of the table,
     # so the minutes are never addressed to the parent's own adviser or solicitor as if to the school
-    parent_side = set(json.loads(files("server.data").joinpath(jurisdiction, "suggestions.json").read_text())["parent_side"])
+    data = files("server.data").joinpath(jurisdiction, "suggestions.json").read_text()
+    parent_side = set(json.loads(data)["parent_side"])
     ids = {r["id"] for r in rules.roles(jurisdiction)}
     assert all(rules.on_family_side(jurisdiction, r) for r in parent_side & ids)
     assert not any(rules.on_family_side(jurisdiction, r) for r in ("senco", "head_teacher", "educational_psychologist")
                    if r in ids)
     assert not rules.on_family_side(jurisdiction, "no_such_role")
+
 
 @pytest.mark.parametrize("function", (rules.roles, rules.wording_rules, rules.slots))
 def test_unknown_jurisdiction(function):

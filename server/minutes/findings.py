@@ -214,7 +214,8 @@ def _vetoed(rule, norm, rs, context=(), whole=False):
     # whole: only the vetoes that hold for every clause of the sentence ("sentence": true)
     return any(rule["kind"] in v["kinds"] and not (v["id"] == "question" and rule.get("questions")) and
                (not whole or v.get("sentence")) and
-               (not v.get("context") or v["context"] in context) and p.search(norm)
+               (not v.get("context") or v["context"] in context) and
+               (not v.get("not_context") or v["not_context"] not in context) and p.search(norm)
                for v, p in rs["vetoes"])
 
 
@@ -253,18 +254,22 @@ def _same_name(first):
 
 def _name_index(attendees):
     """Lower-case full names, first names and surnames -> attendee id (a name two people share is left out)."""
-    index, seen = {}, {}
+    index, seen, short = {}, {}, {}
     for a in attendees.values():
         parts = re.findall(r"[a-z][a-z'-]+", (a.name or "").lower())
         keys = {" ".join(parts)} | ({parts[0], parts[-1]} if parts else set())
-        if parts:
-            # "Bernie's doing the letter": Bernadette Walsh; "Bernie Walsh" for "Bernadette Walsh" too
-            short = _same_name(parts[0])
-            keys |= short | {f"{n} {parts[-1]}" for n in short if len(parts) > 1}
         for key in keys - _TITLES:
             seen[key] = seen.get(key, 0) + 1
             index[key] = a.id
+        if parts:
+            # "Bernie's doing the letter": Bernadette Walsh; "Bernie Walsh" for "Bernadette Walsh" too
+            forms = _same_name(parts[0])
+            for key in forms | {f"{n} {parts[-1]}" for n in forms if len(parts) > 1}:
+                short.setdefault(key, set()).add(a.id)
     out = {k: v for k, v in index.items() if seen[k] == 1}
+    # a short form names its attendee when no one is called that and no one else's name has it ("Tina" is Tina
+    # Brown, not Christine Lee)
+    out.update({k: next(iter(ids)) for k, ids in short.items() if len(ids) == 1 and k not in index})
     # "Mum's sending the letter", "Mom signs the consent today": the parent, when one parent is here
     parents = [a.id for a in attendees.values() if a.role in ("parent", "second_parent")]
     if len(parents) == 1:
@@ -391,9 +396,12 @@ _ASKING_DATE = frozenset("does do is would will that work works okay alright all
                          "how's how about what's sound sounds good any use".split())
 # "That'll come tomorrow, in the same email.", "It'll be with you by Friday.": the action just promised, its date
 # ("You'll have it by Friday." is a promise of its own)
-_IT_WILL_COME = re.compile(r"^(?:(?:and|so|oh|um|uh|yeah),? )*(?:(?:that|it|they|those|these|both)(?:'ll| will)(?: all)? "
-                           r"(?:come|be with you|be there|be done|be ready|be in|be out|arrive|go out|go off|get to you|"
-                           r"reach you)\b)")
+_IT_WILL_COME = re.compile(r"^(?:(?:and|so|oh|um|uh|yeah),? )*(?:(?:that|it|those|these|both)(?:'ll| will)(?: all)? "
+                           r"(?:come(?! back)|be with you|be there|be done|be ready|be out|arrive|go out|go off|"
+                           r"get to you|reach you)\b)")
+# what may follow the date in "That'll come tomorrow, um, in the same email." (nothing that says more)
+_AFTER_COMING = re.compile(r"^[\s,.!]*(?:(?:um|uh|er|in|with|by|the|same|that|this|an?|email|e-mail|letter|post|it|"
+                           r"as|well|too|also|both|together|attached|envelope|pack|folder)\b[\s,.!]*)*$")
 
 
 def _date_alone(sentence, meeting_date, jurisdiction, panel):
@@ -404,7 +412,8 @@ def _date_alone(sentence, meeting_date, jurisdiction, panel):
         return None
     plain = sentence.lower().replace("’", "'")
     if _IT_WILL_COME.match(plain.strip()):
-        return due
+        after = plain.split(due.phrase.lower(), 1)[-1] if due.phrase.lower() in plain else plain
+        return due if _AFTER_COMING.match(after) else None
     words = re.findall(r"[a-z']+", plain.replace(due.phrase.lower(), " ", 1))
     asked = plain.rstrip().endswith("?")
     return due if all(w in _AROUND_DATE or (asked and w in _ASKING_DATE) for w in words) else None
@@ -445,14 +454,24 @@ def _starts_sentence(before):
     return not before.strip() or before.rstrip()[-1] in ".?!"
 
 
+# "What I can do is open the assessment this week": what the speaker will do, with its day (not "what you could
+# do", not "maybe", not "wait and see")
+_WHAT_I_CAN_DO = re.compile(r"\bwhat (?:i|we) can do is (?!maybe\b|perhaps\b|wait\b|see\b|ask you\b)")
 # a promise on a condition is an offer: "If you send it to me, I'll make sure it's in front of them."
-_ON_CONDITION = re.compile(r"^(?:(?:and|so|but|then|okay|ok|well|um|uh),? )*(?:if|unless|provided|as long as)\b")
+# ("If it's okay with you, I'll ring the EP tomorrow", "Unless you hear otherwise, I'll book the taxi" still promise)
+_ON_CONDITION = re.compile(
+    r"^(?:(?:and|so|but|then|okay|ok|well|um|uh),? )*(?:if|unless|provided|as long as)\b"
+    r"(?! (?:that's|it's|that is|it is|that'd be|it'd be) (?:ok|okay|alright|all right|fine)\b"
+    r"| you're (?:happy|ok|okay|alright|all right)\b| that (?:works|suits)\b| nothing else\b"
+    r"| you (?:don't|do not) mind\b| (?:you|we|i) hear (?:otherwise|nothing|anything different)\b)")
 # a sentence told in the past ("we sent…", "he didn't want…", "the draft only reached us…") with nothing ahead in it
 _TOLD_IN_THE_PAST = re.compile(
     r"\b(?:was|were|wasn't|weren't|did|didn't|had|hadn't)\b|\b(?:i|we|you|he|she|they|it|only|just|already|never) "
-    r"(?:[a-z]+ed|sent|went|said|got|came|saw|took|gave|made|wrote|spoke|told|rang|met|heard|brought|thought)\b")
+    r"(?:(?!(?:need|feed|proceed|exceed|succeed|speed|indeed|seed|bleed|breed)\b)[a-z]+ed|sent|went|said|got|came|"
+    r"saw|took|gave|made|wrote|spoke|told|rang|met|heard|brought|thought)\b")
 _AHEAD = re.compile(r"\b(?:will|'ll|going to|gonna|shall|can|could|would|'d|let me|let's|tomorrow|tonight|next|"
                     r"(?:i|we|you|he|she|they)(?:'re| are|'m| am| is|'s) [a-z]+ing)\b")
+_I_OR_WE = re.compile(r"\b(?:i|we)(?:'m| am|'re| are|'ll| will)\b")
 _NO_ONE = frozenset("that this it there which what who everything nothing something anything these those".split())
 
 
@@ -649,8 +668,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     n := normalise(text[a:b])) and (k := match_kinds(n, rs, context)).get("refusal")), None)
                 if refused:
                     kinds["refusal"] = refused
-            if "offer" in kinds and "commitment" not in kinds and any(
-                    r["id"] == "what_we_could" for r, _ in kinds["offer"]) and (
+            if "offer" in kinds and "commitment" not in kinds and _WHAT_I_CAN_DO.search(norm) and (
                     (when := resolve(sentence, meeting_date, jurisdiction, panel)) and when.date):
                 # "What I can do is open the assessment this week": offered with its day, it is the promise
                 kinds["commitment"] = kinds.pop("offer")
@@ -739,7 +757,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                 add(kind, start, end, found, **extra)
             if "commitment" in kinds:
                 # one finding per owner and due date: a summary of actions lists several
-                owner = None
+                owner, nobodys = None, False
                 actions = []
                 for a, b in parts:
                     clause_norm = normalise(text[a:b])
@@ -752,11 +770,14 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                                        text[:a])
                         if owner is None and any(rule.get("owner") == "speaker" for rule, _ in hit):
                             owner = (seg.speaker_id, None)  # "He'll start in the group on Tuesday": theirs to arrange
+                        if owner == (seg.speaker_id, None) and all(rule.get("owner") == "named" for rule, _ in hit) \
+                                and not _I_OR_WE.search(clause_norm):
+                            owner, nobodys = None, True  # "The inspectors are coming in on the 24th"
                         if owner is not None:
                             actions.append([a, b, owner, hit, False])
                     elif continues and actions:
                         actions.append([a, b, owner, actions[-1][3], True])
-                if not actions:
+                if not actions and not nobodys:
                     # a recap says who does what in one breath ("Anita brings the scope and sequence Thursday, and
                     # Ellen sends the work samples by Friday"): one action per person named doing something
                     for a, b in _recap_parts(text, *(learned_span or (s_start, s_end)), child):
@@ -823,17 +844,23 @@ def _refusal_with_its_reason(out, seg, spans, counts):
     mine = [f for f in out if f.segment is seg and f.kind == "refusal"]
 
     def sentence_of(f):
-        return next((i for i, (a, b) in enumerate(spans) if a <= f.offset < b), -9)
+        return next((i for i, (a, b) in enumerate(spans) if a <= f.offset < b), None)
 
-    ruled = {sentence_of(f) for f in mine if f.rule.get("id") != "learned"}
-    drop = [f for f in mine if f.rule.get("id") == "learned" and ruled & {sentence_of(f) - 1, sentence_of(f) + 1}]
-    if not drop:
-        return
-    out[:] = [f for f in out if not any(f is d for d in drop)]
-    left = [f for f in out if f.segment is seg and f.kind == "refusal"]
+    ruled = {sentence_of(f) for f in mine if f.rule.get("id") != "learned"} - {None}
+    drop = [f for f in mine if f.rule.get("id") == "learned" and (at := sentence_of(f)) is not None
+            and ruled & {at - 1, at + 1}]
+    if drop:
+        out[:] = [f for f in out if not any(f is d for d in drop)]
+        _renumber(out, seg, "refusal", counts)
+
+
+def _renumber(out, seg, kind, counts):
+    """Number an utterance's findings of one kind again, in order, after some were dropped or turned into another
+    kind (a finding's id is its place among its kind)."""
+    left = [f for f in out if f.segment is seg and f.kind == kind]
     for n, f in enumerate(left):
-        f.n = n  # numbered again, in order, as _settle_vague does for commitments
-    counts["refusal"] = len(left)
+        f.n = n
+    counts[kind] = len(left)
 
 
 def _settle_vague(out, seg, request, side, counts):
@@ -856,11 +883,7 @@ def _settle_vague(out, seg, request, side, counts):
                                           rule=_VAGUE_RULE, matched=(("vague_yes", f.quote),))
         else:
             del out[at]
-    # the commitments left are numbered again, in order (a finding's id is its place among its kind)
-    left = [f for f in out if f.segment is seg and f.kind == "commitment"]
-    for n, f in enumerate(left):
-        f.n = n
-    counts["commitment"] = len(left)
+    _renumber(out, seg, "commitment", counts)
 
 
 # a question put to everyone ("is everyone in agreement that…?"): a professional's "yes" to it agrees

@@ -55,13 +55,13 @@ _MONTH = r"(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.
 _YEAR = r"(?:,? (?P<year>20\d\d)|(?P<nextyear> next year))?"
 _WEEKDAY = "|".join(WEEKDAYS)
 
+_WEEKDAY_NAMES = "(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 _RECURRING = re.compile(
     r"\b(?:each|every|at the end of (?:each|every)|once a|twice a|(?:three|four|five) times a)"
     r" (?:half[- ]term|term|week|fortnight|month|semester|grading period|quarter)\b"
     # "every Friday", "each Monday morning", "on Fridays": a day each week
-    r"|\b(?:each|every) (?:monday|tuesday|wednesday|thursday|friday)\b|\bon (?:monday|tuesday|wednesday|thursday|friday)s\b")
+    rf"|\b(?:each|every)(?: other)? {_WEEKDAY_NAMES}\b|\bon {_WEEKDAY_NAMES}s\b")
 _DAYWORD = "|".join(sorted(ORDINALS, key=len, reverse=True))
-_WEEKDAY_NAMES = "(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 # a month named just before a day with none ("the December panel, on the 14th"), in the same sentence
 # ("Martin" is no March, "we may" no May: a whole word, and "may" only after "the", "in", "of", "this", "next")
 _MONTH_BEFORE = re.compile(rf"\b(?:(?!may\b)|(?<=\bthe )|(?<=\bin )|(?<=\bof )|(?<=\bthis )|(?<=\bnext )){_MONTH}\b"
@@ -89,7 +89,7 @@ _PATTERNS = [
     # the transcription hears "school days" as "cool days" too
     ("school_days", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} (?:school|cool) days?\b")),
     ("days", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} (?:calendar )?days?\b")),
-    ("weeks", re.compile(rf"\b(?:within|in|inside)(?: the next| the)? {_NUM} weeks?(?:'s time)?\b|\b(?:within|in|inside) (?:a|the next|the coming) fortnight\b"
+    ("weeks", re.compile(rf"\b(?:(?:within|in|inside)(?: the next)?|within the) {_NUM} weeks?(?:'s time)?\b|\b(?:within|in|inside) (?:a|the next|the coming) fortnight\b"
                          r"|\b(?:in )?a fortnight's time\b")),
     ("months", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} months?(?:'s time)?\b")),
     # "four weeks from today": counted from the meeting
@@ -107,7 +107,7 @@ _PATTERNS = [
     ("tomorrow", re.compile(r"\btomorrow\b")),
     # "a week Friday", "Friday week": the Friday after the coming one
     # "Monday to Thursday", "Monday, Wednesday and Friday" say a timetable, not a day
-    ("weekday", re.compile(rf"\b(?<!to )(?<!and )(?<!through )(?<!every )(?<!each )(?:(?P<next>next|this coming|this) |"
+    ("weekday", re.compile(rf"\b(?<!to )(?<!and )(?<!through )(?<!every )(?<!each )(?<!other )(?:(?P<next>next|this coming|this) |"
                            rf"(?P<week>a week (?:on |from )?)|(?P<fortnight>a fortnight (?:on |from )?))?(?P<weekday>{_WEEKDAY})"
                            rf"(?P<after> week\b)?\b(?!,? (?:(?:to|through|thru|and|or) )?{_WEEKDAY_NAMES})")),
     # "by this time next week": a week from the meeting
@@ -401,6 +401,10 @@ _FILLER = re.compile(r",? \b(?:u+m+|u+h+|e+r+m*|h+m+)\b,?(?= )|, (?:like|you kno
                      r"|\b(by|on|within|in|before|after|until|from|for|the|next|end of)(,? \1\b)+")
 
 
+# a hedge said inside the date makes it "about" that day
+_HEDGED = re.compile(r"\b(?:let's say|shall we say|i'd say|hopefully|ideally|probably|realistically)\b")
+
+
 def _heard_plain(lowered):
     """The words with fillers and a repeated small word taken out, and where each kept character was."""
     kept, at, last = [], [], 0
@@ -473,4 +477,6 @@ def resolve(text, meeting_date, jurisdiction, panel=None):
     start, end, due = min(found, key=lambda f: (f[0], -f[1]))
     if due.date < meeting_date:
         return None
+    if _HEDGED.search(due.phrase.lower()):
+        due = dataclasses.replace(due, approx=True)  # "by, let's say, the twenty-ninth": about then
     return due
