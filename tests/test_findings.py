@@ -811,3 +811,16 @@ def test_someone_coming_in_on_a_day_is_an_arrangement_only_when_the_words_say_wh
     found = [(f.who, f.who_label) for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY)
              if f.kind == "commitment"]
     assert found == ([who] if who else [])
+
+
+@pytest.mark.parametrize("said, kinds", [
+    ("I'm doing the diabetes training for every adult on his schedule on Tuesday.", ["commitment"]),  # no introduction
+    ("I'm also going to consult Hillside.", ["commitment"]),
+    ("It's not a decision I'm able to make in this room.", ["refusal"]),
+    ("We can't send a nurse.", ["refusal"]),
+    ("And paying for the tutor going forward, no, not while we're putting daily one-to-one into the IEP.", ["refusal"]),
+    ("Then, if it's a no, I'll ring Leanne the next day myself.", ["offer"]),  # "if it's a no" refuses nothing
+])
+def test_round_six_forms(said, kinds):
+    assert [f.kind for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY)
+            if f.kind in ("refusal", "commitment", "offer", "agreement")] == kinds
