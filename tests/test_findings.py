@@ -25,6 +25,14 @@ def utterance(text, speaker="s", start_ms=0, end_ms=5000):
                                  speaker="Helen Price (SENCO)", unsure=(), agenda_item_id=None, id=start_ms)
 
 
+POINTS = ("refusal", "commitment", "offer", "agreement")
+
+
+def points_in(text, jurisdiction="england"):
+    """The kinds of point one utterance by the SENCO says, in order."""
+    return [f.kind for f in findings.find([utterance(text)], {"s": SPEAKER}, jurisdiction, DAY) if f.kind in POINTS]
+
+
 def found_in(item):
     jurisdiction = "us" if item.get("region") == "us" else "england"
     people = {"s": SPEAKER}
@@ -399,8 +407,7 @@ def test_fine_to_meeting_chat_agrees_to_nothing(before, reply):
      "the school is therefore unable to offer a place in the base.' So that's why it's Ashcombe.", []),
 ])
 def test_talk_about_the_meeting_is_not_an_action(text, kinds):
-    assert [f.kind for f in findings.find([utterance(text)], {"s": SPEAKER}, "us", DAY)
-            if f.kind in ("refusal", "commitment", "offer", "agreement")] == kinds
+    assert points_in(text, "us") == kinds
 
 
 def test_the_same_words_are_read_once_and_handed_back_on_the_new_segments():
@@ -754,16 +761,22 @@ def test_a_short_form_of_a_first_name_names_the_attendee(said, who):
     assert [f.who for f in found] == [who]
 
 
-@pytest.mark.parametrize("asked, reply", [
-    ("Can I not just bring my own? I've got one at home.", "Not your own, sorry, love. It has to be one of ours."),
-    ("And a laptop. For her coursework and the mocks.", "So, the laptop. For the mocks, not yet, and I'll tell you why."),
-    ("I'd like her taken off homework, honestly.", "Taking her off it altogether, I'd struggle with that in Year 10."),
+@pytest.mark.parametrize("asked, reply, jurisdiction", [
+    ("Can I not just bring my own? I've got one at home.",
+     "Not your own, sorry, love. It has to be one of ours.", "england"),
+    ("And a laptop. For her coursework and the mocks.",
+     "So, the laptop. For the mocks, not yet, and I'll tell you why.", "england"),
+    ("I'd like her taken off homework, honestly.",
+     "Taking her off it altogether, I'd struggle with that in Year 10.", "england"),
     ("Could she be seen by an educational psychologist?",
-     "Millie's making progress. So she wouldn't be someone I'd put forward for the EP this year."),
+     "Millie's making progress. So she wouldn't be someone I'd put forward for the EP this year.", "england"),
+    ("Can I have an outside evaluation?", "So that one isn't mine to say yes or no to sitting here.", "us"),
+    ("Can you email me the protocols?", "The protocols I can't email you, they're copyrighted.", "us"),
+    ("He's missed six sessions. I want them made up.", "I can't see us making all of those up.", "us"),
 ])
-def test_a_no_said_softly_to_what_the_family_asked_refuses(asked, reply):
+def test_a_no_said_softly_to_what_the_family_asked_refuses(asked, reply, jurisdiction):
     said = [utterance(asked, "m", 0, 3000), utterance(reply, "s", 3500, 8000)]
-    found = findings.find(said, {"s": SPEAKER, "m": PARENT}, "england", DAY)
+    found = findings.find(said, {"s": SPEAKER, "m": PARENT}, jurisdiction, DAY)
     assert [(f.kind, f.who) for f in found if f.kind == "refusal"] == [("refusal", "s")]
 
 
@@ -781,19 +794,7 @@ def test_a_reason_the_learned_reader_reads_beside_a_refusal_is_that_refusals_rea
     ("What I can do is write to his GP with what I've seen.", "offer"),
 ])
 def test_what_i_can_do_with_a_day_is_a_promise(said, kind):
-    assert [f.kind for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY)
-            if f.kind in ("offer", "commitment")] == [kind]
-
-
-@pytest.mark.parametrize("asked, reply", [
-    ("Can I have an outside evaluation?", "So that one isn't mine to say yes or no to sitting here."),
-    ("Can you email me the protocols?", "The protocols I can't email you, they're copyrighted."),
-    ("He's missed six sessions. I want them made up.", "I can't see us making all of those up."),
-])
-def test_more_soft_refusals(asked, reply):
-    said = [utterance(asked, "m", 0, 3000), utterance(reply, "s", 3500, 8000)]
-    found = findings.find(said, {"s": SPEAKER, "m": PARENT}, "us", DAY)
-    assert [(f.kind, f.who) for f in found if f.kind == "refusal"] == [("refusal", "s")]
+    assert points_in(said) == [kind]
 
 
 def test_the_meetings_own_order_of_business_is_no_promise():
@@ -822,5 +823,4 @@ def test_someone_coming_in_on_a_day_is_an_arrangement_only_when_the_words_say_wh
     ("Then, if it's a no, I'll ring Leanne the next day myself.", ["offer"]),  # "if it's a no" refuses nothing
 ])
 def test_round_six_forms(said, kinds):
-    assert [f.kind for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY)
-            if f.kind in ("refusal", "commitment", "offer", "agreement")] == kinds
+    assert points_in(said) == kinds
