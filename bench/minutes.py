@@ -68,6 +68,12 @@ TRUTH = ROOT / "bench" / "minutes_truth"
 KINDS = ("refusal", "commitment", "offer", "agreement")
 # the free-text roles of the evaluation meetings, as role ids (for the parent's side and bodies)
 ROLE_WORDS = [
+    # the family's side first, as the parent would pick them from the roles file ("Solicitor acting for the parents"
+    # is no parent; a grandmother who is the legal guardian, and the pupil (below), are no school staff)
+    ("solicitor", "solicitor_attorney"), ("sendiass", "sendiass_adviser"), ("advice charity", "advocate"),
+    ("advocate", "advocate"), ("private therapist", "independent_professional"), ("young person", "young_person"),
+    ("guardian", "parent"), ("grandparent", "second_parent"),
+    ("grandmother", "second_parent"), ("grandfather", "second_parent"), ("grandad", "second_parent"),
     ("lea", "lea_rep"), ("program specialist", "lea_rep"), ("head of year", "head_of_year"), ("partner", "partner"), ("dad", "second_parent"), ("father", "second_parent"), ("parent", "parent"),
     ("mum", "parent"), ("mother", "parent"), ("senco", "senco"), ("head", "head_teacher"),
     ("principal", "principal"), ("class teacher", "class_teacher"), ("general education", "gen_ed_teacher"),
@@ -76,6 +82,8 @@ ROLE_WORDS = [
     ("school psychologist", "evaluator"), ("educational psychologist", "educational_psychologist"),
     ("speech-language", "slp"), ("speech and language", "salt"), ("teaching assistant", "ta"),
     ("occupational", "ot"), ("teacher", "class_teacher"),
+    # last: "Assistant director of student services" is the district's
+    ("pupil", "young_person"), ("student", "student"),
 ]
 
 

@@ -49,9 +49,6 @@ KINDS = ("refusal", "commitment", "offer", "agreement")
 SCHOOL_ONLY = ("refusal", "offer")  # the finder keeps neither from the parent's side
 # the least probability at which a sentence counts (chosen in bench/minutes.py --cross; bench/README.md)
 THRESHOLDS = {"refusal": 0.8, "commitment": 0.8, "offer": 0.9, "agreement": 0.95}
-PARENT_WORDS = ("parent", "mum", "mother", "dad", "father", "partner", "advocate", "friend", "supporter",
-                "carer", "grandparent", "young person", "student", "pupil", "sendiass",
-                "send adviser", "advice charity")
 
 
 def labelled_sentences(kind):
@@ -102,8 +99,10 @@ def meeting_sentences(kind, hold_out=()):
             continue
         meeting = json.loads((MEETINGS / f"{name}.json").read_text(encoding="utf-8"))
         truth = json.loads(path.read_text(encoding="utf-8"))
-        roles = {a["key"]: a["role"].lower() for a in meeting["attendees"]}
-        parent = {k for k, r in roles.items() if any(w in r for w in PARENT_WORDS)}
+        # the family's side as the bench reads the attendees' roles (bench/minutes.py)
+        from bench.minutes import role_id
+        side = findings.ruleset("us" if name.startswith("us_") else "england")["parent_side"]
+        parent = {a["key"] for a in meeting["attendees"] if role_id(a["role"]) in side}
         skip = {a["turn"] for a in truth.get("also_ok", []) if kind in a.get("kinds", ())}
         quotes_of = {}
         for p in truth["points"]:

@@ -44,6 +44,8 @@ CONTRACTIONS = {
     "im": "i'm", "ive": "i've", "youre": "you're", "theyre": "they're", "weve": "we've", "itll": "it'll",
     "thatll": "that'll", "youll": "you'll", "theyll": "they'll", "shes": "she's", "hes": "he's",
     "whats": "what's", "lets": "let's",
+    # as people say them and the transcription writes them: "I'm not gonna let him…" is "not going to"
+    "gonna": "going to", "wanna": "want to", "gotta": "got to",
 }
 # a full stop after a title ("Mrs. Nunn", "Dr. Levy", as the transcription writes them) ends no sentence
 _SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\bmr\.)(?<!\bms\.)(?<!\bdr\.)(?<!\bst\.)(?<!\bmrs\.)(?<!\bprof\.)"
@@ -292,6 +294,9 @@ _THEN = re.compile(r"\b(?:for that|for then|by then|then|at that point|on that d
 # an action said again to give its date ("I'll do that tomorrow")
 _RESTATED = re.compile(r"^(?:and |so )?(?:i|we)(?:'ll| will| can) (?:do|get|have|sort) (?:that|it|this|those|them|both)"
                        r"(?: done| sorted| off| over)?\b")
+# the same action again, its thing a pronoun ("…I'll get you her schedule, I'll email it to you tonight")
+_BACK_REF = re.compile(r"^(?:and |so |then )?(?:i|we)(?:'ll| will| can)(?: just| also)? [a-z]+ (?:(?:it|that|those|this|both)\b|"
+                       r"(?:them|him|her)\b(?! to\b))(?! (?:is|are|was|were|has|have)\b)")
 _TITLED = re.compile(rf"\b{_TITLE} [A-Z][a-z'-]+")
 # a first name and a surname, not where a sentence starts
 _FULL_NAME = re.compile(r"(?<=[a-z,] )[A-Z][a-z'-]+ [A-Z][a-z'-]+\b(?! [A-Z])")
@@ -388,7 +393,7 @@ def _named_subject(original, names, child, at_start=True):
 # what may be said around a date given alone ("By Friday at the latest.", "First thing Monday, hopefully.")
 _AROUND_DATE = frozenset("and or so oh um uh er well okay ok right yes yeah by on before for at the latest first thing "
                          "no later than hopefully ideally probably definitely say let's lets i'd i would at least "
-                         "sometime some time".split())
+                         "sometime some time starting from beginning".split())
 
 
 # "Does Friday work?", "Is Monday okay for you?", "How's Thursday?": a date put as a question
@@ -677,11 +682,15 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                 kinds.setdefault("offer", kinds.pop("commitment"))
             if side:
                 # the parent's side asks, agrees to what is put to it, and takes on actions of its own; what it
-                # refuses or offers is its own to know (and "I can do that, if it helps" offers: no action)
+                # offers is its own to know (and "I can do that, if it helps" offers: no action), and it refuses
+                # only in its own words for saying no to what was put to it ("So no, I'm not agreeing to that.")
                 for other in {o for rule, _ in kinds.get("offer", ()) for o in rule.get("outranks", ())}:
                     kinds.pop(other, None)
+                declined = [(r, m) for r, m in kinds.get("refusal", ()) if r.get("context") == "parent_side"]
                 kinds = {k: v for k, v in kinds.items() if k in ("request", "commitment", "agreement", "date",
                                                                  "amount")}
+                if declined:
+                    kinds = {"refusal": declined, **{k: v for k, v in kinds.items() if k in ("date", "amount")}}
             if "agreement" in kinds and ("refusal" in kinds or second_opinion) and _assent_only(kinds["agreement"]):
                 # "Yeah, the private provider piece, we're not in a position to…": the "yeah" hears, it doesn't agree
                 if "refusal" in kinds or learned.says("refusal", norm):
@@ -794,6 +803,13 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                         merged[-1][4] = merged[-1][4] or due
                         continue
                     merged.append([a, b, who, hit, due])
+                for i in range(len(merged) - 1, 0, -1):
+                    # "I'll get you her schedule, I'll email it to you tonight": one action, with its date
+                    first, then = merged[i - 1], merged[i]
+                    if first[2] == then[2] and first[4] is None and then[4] is not None and \
+                            _BACK_REF.match(normalise(text[then[0]:then[1]])):
+                        first[1], first[4] = then[1], then[4]
+                        del merged[i]
                 if len(merged) == 1 and not long:
                     # the sentence, less any clause that says something of its own: in "I'll write it up, and
                     # Bernie in the office will post you a copy", Bernie's promise is the second clause alone
@@ -812,9 +828,15 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     if due is None and si > 0 and _THEN.search(normalise(text[a:b])):
                         # "Her next visit is the 23rd of March. I'll book Leo in for that.": the date just said
                         due = resolve(text[spans[si - 1][0]:spans[si - 1][1]], meeting_date, jurisdiction, panel)
+                    if due is None and i == 0 and si > 0 and si - 1 not in dated:
+                        # "Every test, every quiz. Starting Monday. I'll send them across.": a date said alone, just before
+                        due = _date_alone(text[spans[si - 1][0]:spans[si - 1][1]], meeting_date, jurisdiction, panel)
                     earlier = next((f for f in reversed(out) if f.segment is seg and f.kind == "commitment"), None)
-                    if earlier is not None and (earlier.who, earlier.who_label) == (who, label) and \
-                            _RESTATED.match(normalise(text[a:b])):
+                    clause = normalise(text[a:b])
+                    if earlier is not None and (earlier.who, earlier.who_label) == (who, label) and (
+                            _RESTATED.match(clause) or si > 0 and due is None and earlier.due is not None and
+                            spans[si - 1][0] <= earlier.offset < spans[si][0] and _BACK_REF.match(clause)):
+                        # "…so by the seventeenth at the latest. I'll send it to you and Darren at the same time."
                         # "…I'll send you the letter again. I'll do that tomorrow.": one action, with its date
                         earlier.quote = text[earlier.offset:b].strip()
                         earlier.due = earlier.due or due
@@ -840,7 +862,8 @@ _VAGUE_RULE = {"id": "vague_yes", "kind": "agreement", "title": "Sounds like agr
 def _refusal_with_its_reason(out, seg, spans, counts):
     """One refusal, not two: what the learned reader reads as a refusal in the sentence beside one a rule found, in
     the same utterance, is that refusal's reason ("Our EP time this year is bought in, it's eight days for the whole
-    school. So she wouldn't be someone I'd put forward for the EP this year.")."""
+    school. So she wouldn't be someone I'd put forward for the EP this year."); two refusals the rules read in
+    sentences side by side are one, said twice ("It's not something I can just decide. That's one for the trust.")."""
     mine = [f for f in out if f.segment is seg and f.kind == "refusal"]
 
     def sentence_of(f):
@@ -849,6 +872,18 @@ def _refusal_with_its_reason(out, seg, spans, counts):
     ruled = {sentence_of(f) for f in mine if f.rule.get("id") != "learned"} - {None}
     drop = [f for f in mine if f.rule.get("id") == "learned" and (at := sentence_of(f)) is not None
             and ruled & {at - 1, at + 1}]
+    kept = None
+    for f in mine:
+        if f.rule.get("id") == "learned" or (at := sentence_of(f)) is None:
+            continue
+        if kept is not None and kept[0] is not None and at == kept[1] + 1 and f.who == kept[0].who:
+            first = kept[0]
+            first.quote = seg.text[first.offset:f.offset + len(f.quote)].strip()
+            first.reason = first.reason or f.reason
+            drop.append(f)
+            kept = (first, at)
+        else:
+            kept = (f, at)
     if drop:
         out[:] = [f for f in out if not any(f is d for d in drop)]
         _renumber(out, seg, "refusal", counts)

@@ -140,6 +140,12 @@ def covering_letter(meeting, markdown, to=(), user=None):
     return "\n\n".join(p for p in parts if p) + "\n"
 
 
+def _school_refused(cap, event):
+    """Whether a refusal marker is the school's (or the council's, or a service's), not the family's own no."""
+    by = cap.attendees.get(cap.event_speaker(event))
+    return by is None or not rules.on_family_side(cap.jurisdiction, by.role)
+
+
 def context(meeting, user=None, today=None):
     base = minutes_context(meeting, today=today)
     cap = Capture(meeting)
@@ -148,6 +154,8 @@ def context(meeting, user=None, today=None):
     for event in cap.events:
         if event.kind == "refused":
             p = event.payload
+            if not _school_refused(cap, event):
+                continue  # the family's own no ("I'm not agreeing to a reduced timetable") is no refusal to explain
             refusals.append({
                 "text": p.get("text") or "", "reason": p.get("reason") or "",
                 "by": cap.name(p.get("by")) or cap.name(cap.event_speaker(event)),
@@ -180,7 +188,7 @@ def context(meeting, user=None, today=None):
 def available(meeting):
     """Return the outlines that fit this meeting, each with whether it has something to say."""
     cap = Capture(meeting)
-    kinds = {e.kind for e in cap.events}
+    kinds = {e.kind for e in cap.events if e.kind != "refused" or _school_refused(cap, e)}
     out = []
     for o in outlines(meeting.child.jurisdiction):
         needs = o.get("needs")

@@ -113,6 +113,8 @@ _PATTERNS = [
     # "by this time next week": a week from the meeting
     ("days_7", re.compile(r"\b(?:by |before )?this time next week\b")),
     ("week_after_next", re.compile(r"\b(?:by |before |during |in )?(?:the end of )?the week after next\b")),
+    # "this week and next": done by the end of next week
+    ("next_week", re.compile(r"\b(?:by |over |during )?(?:the end of )?(?:this|the) week and (?:the )?next(?: week| one)?\b")),
     ("this_week", re.compile(r"\b(?:by |before )?(?:the end of )?(?:this|the) week\b(?! (?:of|after|before)\b)")),
     ("next_week", re.compile(r"\b(?P<edge>by |before |during |in |from |starting |as of )?(?:the end of )?next week\b")),
     ("this_month", re.compile(r"\b(?:by |before )?the end of (?:the|this) month\b")),
