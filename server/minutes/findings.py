@@ -37,6 +37,11 @@ QUESTION_MIN_WORDS = 6
 # the kinds the draft minutes carry (dates and amounts are offered on the review page only)
 IN_DRAFT = ("refusal", "commitment", "offer", "agreement", "request", "question")
 LONG_SENTENCE_WORDS = 35
+# two refusals by one person in one utterance are one when at most this many sentences come between them, and the
+# words from the first to the end of the second are no more than REFUSAL_WORDS (the meetings' truth has two refusals
+# in one turn twice in 340 turns)
+REFUSAL_GAP = 1
+REFUSAL_WORDS = 70
 CONTRACTIONS = {
     "cant": "can't", "wont": "won't", "dont": "don't", "doesnt": "doesn't", "didnt": "didn't", "isnt": "isn't",
     "arent": "aren't", "wasnt": "wasn't", "werent": "weren't", "wouldnt": "wouldn't", "couldnt": "couldn't",
@@ -295,7 +300,7 @@ _THEN = re.compile(r"\b(?:for that|for then|by then|then|at that point|on that d
 _RESTATED = re.compile(r"^(?:and |so )?(?:i|we)(?:'ll| will| can) (?:do|get|have|sort) (?:that|it|this|those|them|both)"
                        r"(?: done| sorted| off| over)?\b")
 # the same action again, its thing a pronoun ("…I'll get you her schedule, I'll email it to you tonight")
-_BACK_REF = re.compile(r"^(?:and |so |then )?(?:i|we)(?:'ll| will| can)(?: just| also)? [a-z]+ (?:(?:it|that|those|this|both)\b|"
+_BACK_REF = re.compile(r"^(?:and |so |then )?(?:i|we)(?:'ll| will| can)(?: just| also)? [a-z]+ (?:(?:it|that|those|this|both|a copy|copies)\b|"
                        r"(?:them|him|her)\b(?! to\b))(?! (?:is|are|was|were|has|have)\b)")
 _TITLED = re.compile(rf"\b{_TITLE} [A-Z][a-z'-]+")
 # a first name and a surname, not where a sentence starts
@@ -465,7 +470,7 @@ _WHAT_I_CAN_DO = re.compile(r"\bwhat (?:i|we) can do is (?!maybe\b|perhaps\b|wai
 # a promise on a condition is an offer: "If you send it to me, I'll make sure it's in front of them."
 # ("If it's okay with you, I'll ring the EP tomorrow", "Unless you hear otherwise, I'll book the taxi" still promise)
 _ON_CONDITION = re.compile(
-    r"^(?:(?:and|so|but|then|okay|ok|well|um|uh),? )*(?:if|unless|provided|as long as)\b"
+    r"^(?:(?:and|so|but|then|okay|ok|well|um|uh),? )*(?:(?:when|once) [^,]{1,60}, )?(?:if|unless|provided|as long as)\b"
     r"(?! (?:that's|it's|that is|it is|that'd be|it'd be) (?:ok|okay|alright|all right|fine)\b"
     r"| you're (?:happy|ok|okay|alright|all right)\b| that (?:works|suits)\b| nothing else\b"
     r"| you (?:don't|do not) mind\b| (?:you|we|i) hear (?:otherwise|nothing|anything different)\b)")
@@ -834,9 +839,10 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     earlier = next((f for f in reversed(out) if f.segment is seg and f.kind == "commitment"), None)
                     clause = normalise(text[a:b])
                     if earlier is not None and (earlier.who, earlier.who_label) == (who, label) and (
-                            _RESTATED.match(clause) or si > 0 and due is None and earlier.due is not None and
+                            _RESTATED.match(clause) or si > 0 and (due is None) != (earlier.due is None) and
                             spans[si - 1][0] <= earlier.offset < spans[si][0] and _BACK_REF.match(clause)):
-                        # "…so by the seventeenth at the latest. I'll send it to you and Darren at the same time."
+                        # "…so by the seventeenth at the latest. I'll send it to you and Darren at the same time.",
+                        # "I'll write him a social story about Lego club. I'll put a copy in his bag on Friday."
                         # "…I'll send you the letter again. I'll do that tomorrow.": one action, with its date
                         earlier.quote = text[earlier.offset:b].strip()
                         earlier.due = earlier.due or due
@@ -863,7 +869,9 @@ def _refusal_with_its_reason(out, seg, spans, counts):
     """One refusal, not two: what the learned reader reads as a refusal in the sentence beside one a rule found, in
     the same utterance, is that refusal's reason ("Our EP time this year is bought in, it's eight days for the whole
     school. So she wouldn't be someone I'd put forward for the EP this year."); two refusals the rules read in
-    sentences side by side are one, said twice ("It's not something I can just decide. That's one for the trust.")."""
+    sentences side by side, or with one sentence between (its reason, most often), are one, said twice ("It's not
+    something I can just decide, honestly. We're a trust school, staffing sits with the trust. That's one for the
+    trust, not me.")."""
     mine = [f for f in out if f.segment is seg and f.kind == "refusal"]
 
     def sentence_of(f):
@@ -876,7 +884,8 @@ def _refusal_with_its_reason(out, seg, spans, counts):
     for f in mine:
         if f.rule.get("id") == "learned" or (at := sentence_of(f)) is None:
             continue
-        if kept is not None and kept[0] is not None and at == kept[1] + 1 and f.who == kept[0].who:
+        if kept is not None and at - kept[1] <= 1 + REFUSAL_GAP and f.who == kept[0].who and \
+                len(seg.text[kept[0].offset:f.offset + len(f.quote)].split()) <= REFUSAL_WORDS:
             first = kept[0]
             first.quote = seg.text[first.offset:f.offset + len(f.quote)].strip()
             first.reason = first.reason or f.reason
