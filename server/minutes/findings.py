@@ -851,7 +851,24 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
         _settle_vague(out, seg, request, side, counts)
         _refusal_with_its_reason(out, seg, spans, counts)
         previous = seg
+    _full_names(out, segments, names, child)
     return out
+
+
+def _full_names(out, segments, names, child):
+    """Someone not at the meeting, named once in full ("Tom Ferris, our counselor, got pulled into something") and
+    then by first name ("Tom calls you this week"): the point names them in full (when only one such person has
+    that first name)."""
+    full = {}
+    for seg in segments:
+        for m in _FULL_NAME.finditer(seg.text or ""):
+            words = m.group(0).lower().split()
+            if not (set(words) & (child | _NOT_NAMES)) and words[0] not in names and words[-1] not in names:
+                full.setdefault(words[0], set()).add(m.group(0))
+    for f in out:
+        label = f.who_label or ""
+        if f.who is None and re.fullmatch(r"[A-Z][a-z'-]+", label) and len(full.get(label.lower(), ())) == 1:
+            f.who_label = next(iter(full[label.lower()]))
 
 
 # "Yes, I can do that." promises nothing the words name: "that" is what was asked, or the action said next
