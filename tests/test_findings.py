@@ -824,3 +824,71 @@ def test_someone_coming_in_on_a_day_is_an_arrangement_only_when_the_words_say_wh
 ])
 def test_round_six_forms(said, kinds):
     assert points_in(said) == kinds
+
+
+@pytest.mark.parametrize("put, reply", [
+    ("I'd like us to think about a short reduced timetable, mornings only.", "So no, I'm not agreeing to that."),
+    ("What we did want to propose is check-in, check-out, with a point sheet.",
+     "No. Sorry, no. I don't want him walking around with a sheet for every teacher to sign."),
+    ("We could take her out of science for the reading group.", "I'm not having her pulled out of science."),
+])
+def test_the_familys_own_no_to_what_was_put_is_minuted_as_theirs(put, reply):
+    said = [utterance(put, "s", 0, 3000), utterance(reply, "m", 3500, 8000)]
+    found = findings.find(said, {"s": SPEAKER, "m": PARENT}, "england", DAY)
+    assert [(f.kind, f.who) for f in found if f.kind == "refusal"] == [("refusal", "m")]
+
+
+@pytest.mark.parametrize("said", [
+    "I'm not having a go at anyone.", "I did that twice in November and I'm not doing it again.",
+    "I don't want her getting attached to Ashcombe.", "I'm not using it as an excuse, but he's tired.",
+    "He can't cope with the noise.", "I can't do Tuesdays, I work.",  # a fact, or the family's own diary
+])
+def test_what_the_family_says_that_is_no_refusal(said):
+    found = findings.find([utterance(said, "m")], {"m": PARENT}, "england", DAY)
+    assert [f for f in found if f.kind == "refusal"] == []
+
+
+def test_two_refusals_by_one_person_with_their_reason_between_are_one():
+    said = [utterance("So put another TA in Willow class, then.", "m", 0, 3000),
+            utterance("That's- it's not something I can just decide, honestly, Kelly. We're a trust school, staffing "
+                      "sits with the trust, so any extra post has to go through them. That's one for the trust, not me.",
+                      "s", 3500, 15000)]
+    refusals = [f for f in findings.find(said, {"s": SPEAKER, "m": PARENT}, "england", DAY) if f.kind == "refusal"]
+    assert len(refusals) == 1 and refusals[0].quote.endswith("That's one for the trust, not me.")
+    assert refusals[0].quote in said[1].text
+
+
+@pytest.mark.parametrize("said, iso", [
+    ("I'll have both to you by, um, Friday? Friday.", "2026-03-13"),  # a rising voice, still the promise
+    ("I'll get you her schedule, I'll email it to you tonight.", "2026-03-10"),
+    ("Every test, every quiz. Starting Monday. I'll send them across.", "2026-03-16"),
+    ("I'll write him a social story about Lego club. I'll put a copy in his bag on Friday.", "2026-03-13"),
+    ("You'll have it within the two weeks, so by the twenty-fourth at the latest. I'll send it to you and Darren.",
+     "2026-03-24"),
+    ("I'll do new probes with him this week and next.", "2026-03-20"),
+])
+def test_one_promise_and_its_date_said_in_two_breaths(said, iso):
+    found = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY) if f.kind == "commitment"]
+    assert len(found) == 1 and found[0].due is not None and found[0].due.iso() == iso
+    assert found[0].quote in said
+
+
+@pytest.mark.parametrize("said, kinds", [
+    ("And I'm not gonna let him have a calculator on those.", ["refusal"]),
+    ("So, we can't really hold it open.", ["refusal"]),
+    ("So we're not requesting it right now.", ["refusal"]),
+    ("The overlay, the reading pen, that's all going straight into her plan.", ["commitment"]),
+    ("Mrs. Patel'll fill it in at the end of each day.", ["commitment"]),
+    ("Mornings, though, he can have it in the mornings, I don't see why not.", []),  # a permission, not a promise
+    ("So when you get the report, if you send it to me, I'll read it.", ["offer"]),
+    ("Then we'll get into the ninth grade stuff?", []),
+])
+def test_round_seven_forms(said, kinds):
+    assert [k for k in points_in(said, "us") if k != "agreement"] == kinds
+
+
+def test_someone_named_in_full_and_then_by_first_name_is_named_in_full():
+    said = [utterance("Tom Ferris, our counselor, was supposed to be here, he got pulled into something.", "s", 0, 4000),
+            utterance("Check-in, check-out, you're thinking about it, and Tom calls you this week.", "s", 4500, 9000)]
+    found = [f for f in findings.find(said, {"s": SPEAKER}, "us", DAY) if f.kind == "commitment" and f.who is None]
+    assert [f.who_label for f in found] == ["Tom Ferris"]

@@ -242,6 +242,21 @@ def test_letters(app, parent, jurisdiction, letter):
     assert parent.api("GET", f"/meetings/{meeting_id}/letters/nope").status_code == 404
 
 
+def test_the_familys_own_no_is_not_put_to_the_school_as_its_refusal(app, parent):
+    """The parent declining a reduced timetable is minuted as theirs; the written-reasons letter asks the school
+    only about the school's refusals."""
+    script = minutes_scripted.variant("england_ehcp_annual_review")
+    script["events"].append({"id": "00000000-0000-4000-8000-0000000000f1", "kind": "refused", "at_ms": 160000,
+                             "payload": {"text": "A reduced timetable, mornings only", "by": "a1"}})
+    meeting_id = minutes_scripted.load(app, parent.email, script=script)
+    body = parent.api("GET", f"/meetings/{meeting_id}/letters/written_reasons").json
+    assert "Daily 1:1 reading with a TA: refused by Mr David Lee" in body["markdown"]
+    assert "reduced timetable" not in body["markdown"].lower()
+    minutes = parent.api("GET", f"/meetings/{meeting_id}/minutes").json
+    # still in the minutes, as the family's own no
+    assert "- Declined, Alex Jones" in minutes["markdown"] and "A reduced timetable, mornings only" in minutes["markdown"]
+
+
 def test_letter_page_edits_and_downloads(client, parent, meeting_id):
     page = client.get(f"/meetings/{meeting_id}/letters/written_reasons")
     assert page.status_code == 200 and "What this letter should contain" in page.text

@@ -205,6 +205,11 @@ class Capture:
     def name(self, attendee_id):
         return person(self.attendees.get(attendee_id), self.jurisdiction)
 
+    def on_family_side(self, attendee_id):
+        """Whether the attendee is on the family's side of the table (a parent, the young person, a supporter)."""
+        a = self.attendees.get(attendee_id)
+        return a is not None and rules.on_family_side(self.jurisdiction, a.role)
+
     def agenda_at(self, ms):
         current = None
         for at, item_id, _ in self.agenda_taps:
@@ -322,6 +327,7 @@ def summary_points(meeting, cap, clock, fmt):
             "text": clean_text(typed or f.quote),
             "quoted": typed is None,
             "reason": clean_text(p.get("reason") or (f.reason["label"] if f.reason else "")),
+            "family": cap.on_family_side(who_id),
             "due": _due_text(due_date, phrase, approx, fmt),
             "recurring": clean_text(due.phrase) if due is not None and due.recurring else None,
             "answers": clean_text(f.reply) if f.kind == "agreement" and f.reply else None,
@@ -344,10 +350,13 @@ def summary_points(meeting, cap, clock, fmt):
         words = short(attribution.quote(seg, event.at_ms)) if seg is not None else None
         typed = clean_text(p.get("text") or "")
         if event.kind == "action":
-            who = name(p.get("owner"), p.get("owner_name"))
+            who_id = p.get("owner")
+            who = name(who_id, p.get("owner_name"))
         elif event.kind == "refused":
-            who = name(p.get("by")) or name(speaker_id)
+            who_id = p.get("by") if name(p.get("by")) else speaker_id
+            who = name(who_id)
         else:
+            who_id = speaker_id
             who = name(speaker_id)
         due_date = None
         if p.get("due"):
@@ -365,6 +374,7 @@ def summary_points(meeting, cap, clock, fmt):
             "text": typed or words or "",
             "quoted": not typed and bool(words),
             "reason": clean_text(p.get("reason") or ""),
+            "family": cap.on_family_side(who_id),
             "due": _due_text(due_date, None, False, fmt),
             "recurring": None,
             "answers": None,
@@ -404,7 +414,7 @@ def differences(points):
             if q["kind"] == "request":
                 break
             if q["kind"] in ("refusal", "agreement", "commitment", "offer"):
-                if q["kind"] == "refusal":
+                if q["kind"] == "refusal" and not q.get("family"):
                     out.append((p, q))
                 break
     return out

@@ -861,7 +861,8 @@ def _full_names(out, segments, names, child):
     that first name)."""
     full = {}
     for seg in segments:
-        for m in _FULL_NAME.finditer(seg.text or ""):
+        # a sentence may start with the name: only names have their second word capitalised
+        for m in re.finditer(r"\b[A-Z][a-z'-]+ [A-Z][a-z'-]+\b(?! [A-Z])", seg.text or ""):
             words = m.group(0).lower().split()
             if not (set(words) & (child | _NOT_NAMES)) and words[0] not in names and words[-1] not in names:
                 full.setdefault(words[0], set()).add(m.group(0))
