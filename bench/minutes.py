@@ -103,9 +103,10 @@ def child_of(meeting):
     return m.group(1) if m else ""
 
 
-def seg(start_ms, end_ms, text, speaker, names, item=None):
+def seg(start_ms, end_ms, text, speaker, names, item=None, words=()):
     return types.SimpleNamespace(start_ms=start_ms, end_ms=end_ms, text=text, speaker_id=speaker,
-                                 speaker=names.get(speaker), unsure=(), agenda_item_id=item, id=start_ms)
+                                 speaker=names.get(speaker), unsure=(), agenda_item_id=item, id=start_ms,
+                                 words=tuple(words))
 
 
 def text_segments(meeting):
@@ -124,8 +125,9 @@ def asr_segments(meeting, wav):
                     [a["name"] for a in meeting["attendees"] if a["name"]] + attr_bench.glossary_terms())
     utts = module.utterances(words, taps["speaker"], voices=frames, agenda=taps["agenda"])
     names = {a["key"]: a["name"] for a in meeting["attendees"]}
-    return [seg(u.start_ms, u.end_ms, u.text, u.speaker if u.speaker in names else None, names, u.agenda_item)
-            for u in utts]
+    # with the words' probabilities, as the server's utterances carry them
+    return [seg(u.start_ms, u.end_ms, u.text, u.speaker if u.speaker in names else None, names, u.agenda_item,
+                u.to_dict()["words"]) for u in utts]
 
 
 def on_turn(finding, turn, point):

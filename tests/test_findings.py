@@ -892,3 +892,17 @@ def test_someone_named_in_full_and_then_by_first_name_is_named_in_full():
             utterance("Check-in, check-out, you're thinking about it, and Tom calls you this week.", "s", 4500, 9000)]
     found = [f for f in findings.find(said, {"s": SPEAKER}, "us", DAY) if f.kind == "commitment" and f.who is None]
     assert [f.who_label for f in found] == ["Tom Ferris"]
+
+
+def test_a_point_the_transcription_barely_heard_stays_in_the_transcript_not_the_minutes():
+    def heard_as(text, probability):
+        said = utterance(text)
+        said.words = tuple({"text": w, "start_ms": 0, "end_ms": 0, "probability": probability} for w in text.split())
+        return said
+
+    assert [f.kind for f in findings.find([heard_as("I'll hit this hand.", 0.3)], {"s": SPEAKER}, "england", DAY)
+            if f.kind in POINTS] == []
+    assert [f.kind for f in findings.find([heard_as("I'll send the report on Friday.", 0.9)], {"s": SPEAKER},
+                                          "england", DAY) if f.kind in POINTS] == ["commitment"]
+    # words with no probabilities (typed, scripted) are as said
+    assert points_in("I'll send the report on Friday.") == ["commitment"]

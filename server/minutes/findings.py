@@ -37,6 +37,10 @@ QUESTION_MIN_WORDS = 6
 # the kinds the draft minutes carry (dates and amounts are offered on the review page only)
 IN_DRAFT = ("refusal", "commitment", "offer", "agreement", "request", "question")
 LONG_SENTENCE_WORDS = 35
+# the points the minutes carry as such; one whose words the transcription heard with a mean probability under
+# HEARD_MIN is left out (bench/README.md: 15 of 218 false points through tiny.en, 3 of 1,703 true ones)
+POINT_KINDS = ("refusal", "commitment", "offer", "agreement")
+HEARD_MIN = 0.5
 # two refusals by one person in one utterance are one when at most this many sentences come between them, and the
 # words from the first to the end of the second are no more than REFUSAL_WORDS (the meetings' truth has two refusals
 # in one turn twice in 340 turns)
@@ -571,7 +575,7 @@ def _fingerprint(segments, attendees, jurisdiction, meeting_date, child_name, se
         h.update(repr((a.id, a.name, a.role)).encode())
     for s in segments:
         h.update(repr((s.id, s.start_ms, s.end_ms, s.text, s.speaker_id, s.speaker, s.agenda_item_id,
-                       tuple(s.unsure))).encode())
+                       tuple(s.unsure), repr(tuple(getattr(s, "words", None) or ())))).encode())
     return h.hexdigest()
 
 
@@ -852,7 +856,27 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
         _refusal_with_its_reason(out, seg, spans, counts)
         previous = seg
     _full_names(out, segments, names, child)
-    return out
+    # a point whose words the transcription barely heard ("I'll care.", "I'll hit this hand.") is no point: it stays
+    # in the transcript, not in the minutes
+    return [f for f in out if f.kind not in POINT_KINDS or heard(f) >= HEARD_MIN]
+
+
+def heard(finding):
+    """How surely the transcription heard a finding's words: the mean of its words' probabilities (1.0 when the
+    utterance has no word probabilities: typed, scripted or imported words)."""
+    seg = finding.segment
+    text = seg.text or ""
+    end = finding.offset + len(finding.quote)
+    pos, probs = 0, []
+    for w in getattr(seg, "words", None) or ():
+        said = str(w.get("text", "") if isinstance(w, dict) else getattr(w, "text", "")).strip()
+        at = text.find(said, pos) if said else -1
+        if at < 0:
+            continue
+        pos = at + len(said)
+        if finding.offset <= at < end:
+            probs.append(float(w.get("probability", 1.0) if isinstance(w, dict) else getattr(w, "probability", 1.0)))
+    return sum(probs) / len(probs) if probs else 1.0
 
 
 def _full_names(out, segments, names, child):
