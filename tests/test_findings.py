@@ -906,3 +906,25 @@ def test_a_point_the_transcription_barely_heard_stays_in_the_transcript_not_the_
                                           "england", DAY) if f.kind in POINTS] == ["commitment"]
     # words with no probabilities (typed, scripted) are as said
     assert points_in("I'll send the report on Friday.") == ["commitment"]
+
+
+@pytest.mark.parametrize("said, iso", [
+    ("Then from today we've got four weeks to tell Kelly whether we're amending the plan.", "2026-04-07"),
+    ("You'll get a PWN for everything the team proposed or refused today, with the draft.", None),
+])
+def test_today_that_starts_a_period_or_names_what_today_was(said, iso):
+    due = resolve(said, DAY, "england")
+    assert (due.date.isoformat() if due else None) == iso
+
+
+@pytest.mark.parametrize("said, quotes", [
+    ("I'll email all six of his teachers by Friday, and I'll have them reply so I know they've read it.",
+     ["I'll email all six of his teachers by Friday", "I'll have them reply so I know they've read it."]),
+    ("What I can say is that I'll ring you myself before any decision like that is made.",
+     ["What I can say is that I'll ring you myself before any decision like that is made."]),
+    ("It'll be in the notes, and in the prior written notice, both.",
+     ["It'll be in the notes, and in the prior written notice, both."]),
+])
+def test_promises_a_frame_or_a_second_doer_does_not_hide(said, quotes):
+    found = [f.quote for f in findings.find([utterance(said)], {"s": SPEAKER}, "us", DAY) if f.kind == "commitment"]
+    assert found == quotes

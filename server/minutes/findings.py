@@ -301,7 +301,10 @@ _READ_ALOUD = re.compile(r"""^\s*(?:(?:so|and|it says|quote),?\s+)?['"‘“].{1
 _THEN = re.compile(r"\b(?:for that|for then|by then|then|at that point|on that day|that day|in time for (?:that|it))\b"
                    r"(?! (?:we|i|you|she|he|they)\b)")
 # an action said again to give its date ("I'll do that tomorrow")
-_RESTATED = re.compile(r"^(?:and |so )?(?:i|we)(?:'ll| will| can) (?:do|get|have|sort) (?:that|it|this|those|them|both)"
+_RESTATED = re.compile(r"^(?:and |so )?(?:i|we)(?:'ll| will| can) (?:(?:do|sort) (?:that|it|this|those|them|both)|"
+                       r"(?:get|have) (?:that|it|this|those|both)|"
+                       # "I'll have them reply so I know…" is another action, by other people
+                       r"(?:get|have) them(?! (?!done|sorted|ready|over|to|by|for|back|in|out|off)[a-z]+\b))"
                        r"(?: done| sorted| off| over)?\b")
 # the same action again, its thing a pronoun ("…I'll get you her schedule, I'll email it to you tonight")
 _BACK_REF = re.compile(r"^(?:and |so |then )?(?:i|we)(?:'ll| will| can)(?: just| also)? [a-z]+ (?:(?:it|that|those|this|both|a copy|copies)\b|"

@@ -98,6 +98,9 @@ _PATTERNS = [
     ("months", re.compile(rf"\b{_NUM} months? (?:from|after) (?:today|now|the meeting|this meeting)\b")),
     # "for the next four weeks": the period ends then
     ("weeks", re.compile(rf"\bfor(?: the next)? {_NUM} weeks?\b")),
+    # "from today we've got four weeks to tell you": four weeks from the meeting, not today
+    ("weeks", re.compile(rf"\bfrom (?:today|now),? (?:[a-z']+ ){{0,4}}(?:got|have|has) {_NUM} weeks?\b")),
+    ("days", re.compile(rf"\bfrom (?:today|now),? (?:[a-z']+ ){{0,4}}(?:got|have|has) {_NUM} (?:calendar )?days?\b")),
     ("days", re.compile(rf"\bfor(?: the next)? {_NUM} (?:school |working )?days?\b")),
     ("today", re.compile(r"\b(?:today(?!'s)|this afternoon|this evening|by the end of the day|end of play today|tonight)\b")),
     # "I'll sign it now", "before I go", "at the end of the meeting": before everyone leaves today
@@ -395,8 +398,11 @@ def event_date(text, meeting_date, jurisdiction):
 
 
 # a past "we …ed" just before "today" says what happened today, not when something is due
-_DONE_TODAY = re.compile(r"\b(?:we|you|i|they|everyone|everybody)(?: have|'ve| all)? (?:[a-z]+ed|said|made|heard|went through|"
-                         r"turned down|talked about|spoke about|wrote|saw|took|gave|set|put|did|got through) $")
+_DONE = (r"(?:[a-z]+ed|said|made|heard|went through|turned down|talked about|spoke about|wrote|saw|took|gave|set|put|did|"
+         r"got through)")
+# "everything we turned down today", "what the team proposed or refused today": what today was
+_DONE_TODAY = re.compile(rf"\b(?:we|you|i|they|everyone|everybody|the (?:team|school|district|panel|council|la))"
+                         rf"(?: have|'ve| has| all)? {_DONE}(?: (?:or|and) {_DONE})? $")
 _MY_BY = re.compile(r"\bmy (?=(?:the end of|(?:the )?(?:half[- ]term|christmas|easter|thanksgiving|spring break|winter break))\b)")
 # said in the middle of a date ("by, um, Friday", "within, like, six weeks", "by the, the end of term")
 _FILLER = re.compile(r",? \b(?:u+m+|u+h+|e+r+m*|h+m+)\b,?(?= )|, (?:like|you know|i mean|say|let's say|shall we say|i'd say|hopefully|ideally|probably|realistically),(?= )"
