@@ -764,8 +764,12 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     continue  # said inside a point of its own: the point carries it
                 start, end = s_start, s_end
                 if long or len(kinds) > 1 or (kind == "refusal" and not_refusing):
-                    hit = next(((a, b) for a, b in parts if match_kinds(normalise(text[a:b]), rs, context).get(kind)),
-                               None)
+                    hits = [(a, b) for a, b in parts if match_kinds(normalise(text[a:b]), rs, context).get(kind)]
+                    hit = hits[0] if hits else None
+                    if hit and kind == "refusal" and len(text[hit[0]:hits[-1][1]].split()) <= REFUSAL_WORDS:
+                        # "I wouldn't want to write down that he can never get one, because…, and we don't tend
+                        # to do blanket exemptions": one refusal, from its first clause to its last
+                        hit = (hit[0], hits[-1][1])
                     if hit:
                         start, end = hit
                     elif found[0][0]["id"] == "learned" and learned_span:
@@ -891,8 +895,9 @@ def _full_names(out, segments, names, child):
         # a sentence may start with the name: only names have their second word capitalised
         for m in re.finditer(r"\b[A-Z][a-z'-]+ [A-Z][a-z'-]+\b(?! [A-Z])", seg.text or ""):
             words = m.group(0).lower().split()
+            said = re.sub(r"['’]s$", "", m.group(0))  # "Greg Fischer's team": Greg Fischer
             if not (set(words) & (child | _NOT_NAMES)) and words[0] not in names and words[-1] not in names:
-                full.setdefault(words[0], set()).add(m.group(0))
+                full.setdefault(words[0], set()).add(said)
     for f in out:
         label = f.who_label or ""
         if f.who is None and re.fullmatch(r"[A-Z][a-z'-]+", label) and len(full.get(label.lower(), ())) == 1:
