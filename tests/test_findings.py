@@ -928,3 +928,13 @@ def test_today_that_starts_a_period_or_names_what_today_was(said, iso):
 def test_promises_a_frame_or_a_second_doer_does_not_hide(said, quotes):
     found = [f.quote for f in findings.find([utterance(said)], {"s": SPEAKER}, "us", DAY) if f.kind == "commitment"]
     assert found == quotes
+
+
+def test_a_recap_lists_actions_one_item_a_sentence_each_of_whoever_took_it_on():
+    teacher = types.SimpleNamespace(id="t", name="Ray Lopez", role="class_teacher")
+    said = [utterance("She can sit for the pledge, that's fine with me. I'll let the class know.", "t", 0, 4000),
+            utterance("Okay, let me read back what I've got, and stop me. Water and snacks in every class. Sitting for "
+                      "the pledge. The laptop's a no for now. Are we all happy with that?", "s", 5000, 15000)]
+    found = [(f.quote, f.who) for f in findings.find(said, {"s": SPEAKER, "t": teacher}, "us", DAY)
+             if f.kind == "commitment" and f.rule.get("id") == "recap_item"]
+    assert found == [("Water and snacks in every class.", "s"), ("Sitting for the pledge.", "t")]

@@ -300,6 +300,16 @@ _READ_ALOUD = re.compile(r"""^\s*(?:(?:so|and|it says|quote),?\s+)?['"‘“].{1
 # an action's time given by pointing back at a date just said
 _THEN = re.compile(r"\b(?:for that|for then|by then|then|at that point|on that day|that day|in time for (?:that|it))\b"
                    r"(?! (?:we|i|you|she|he|they)\b)")
+# a recap starts: "Okay, let me read back what I've got", "So to sum up", "Let me just run through it"
+_RECAP_CUE = re.compile(
+    r"\blet me (?:just )?(?:try (?:and|to) )?(?:read|run|go|say)(?: it| that| them| those| the actions| it all)?"
+    r"(?: back)?(?: through| over| back)\b|\blet me (?:just )?(?:recap|summari[sz]e|sum (?:it |that )?up)\b"
+    r"|\b(?:so |just |okay,? )?to (?:recap|sum up|summari[sz]e)\b|\bin summary\b|\bwhat we've agreed(?:,)? (?:is|then)\b")
+# what a recap lists that is no action of anyone's: a question, a no said again, a thing still open, the talk itself
+_RECAP_NOT = re.compile(r"\?\s*$|\b(?:no|not|nothing|won't|can't|cannot|isn't|aren't|don't|doesn't|thinking about|"
+                        r"think about|maybe|might|perhaps|stop me|correct me|tell me|did i|have i|anything else|"
+                        r"that's (?:it|everything|all)|i think)\b")
+RECAP_ITEM_WORDS = (2, 30)
 # an action said again to give its date ("I'll do that tomorrow")
 _RESTATED = re.compile(r"^(?:and |so )?(?:i|we)(?:'ll| will| can) (?:(?:do|sort) (?:that|it|this|those|them|both)|"
                        r"(?:get|have) (?:that|it|this|those|both)|"
@@ -641,6 +651,10 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
 
         # the reply is the first sentence that is not itself a question ("Five days? Yeah, I can live with that.")
         reply_at = next((si for si, (a, b) in enumerate(spans) if not text[a:b].rstrip().endswith("?")), 0)
+        # a recap lists what was settled, one item a sentence ("Water and snacks in every class. Sitting for the
+        # pledge."): after its cue, each item is an action, of whoever the words name, else the speaker's to record
+        recap_at = None if side else next((si for si, (a, b) in enumerate(spans)
+                                           if _RECAP_CUE.search(normalise(text[a:b]))), None)
         dated = set()  # sentences that only gave the promise before them its date ("That'll come tomorrow.")
         for si, (s_start, s_end) in enumerate(spans):
             if si in dated:
@@ -732,6 +746,10 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                 if read:
                     _, kind, learned_span = max(read)
                     kinds[kind] = [({"id": "learned", "kind": kind}, re.match("", ""))]
+            if recap_at is not None and si > recap_at and not kinds.keys() & {"refusal", "commitment", "offer",
+                                                                                 "agreement", "request"} and \
+                    RECAP_ITEM_WORDS[0] <= len(norm.split()) <= RECAP_ITEM_WORDS[1] and not _RECAP_NOT.search(norm):
+                kinds["commitment"] = [({"id": "recap_item", "kind": "commitment"}, re.match("", ""))]
             if "agreement" in kinds and not side and request is None and _BARE_OK.match(norm):
                 # "That's fine." to "we're recording this" or "sorry, I'm in the car park" agrees to nothing
                 kinds.pop("agreement")
@@ -863,6 +881,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
         _refusal_with_its_reason(out, seg, spans, counts)
         previous = seg
     _full_names(out, segments, names, child)
+    _recap_owners(out, parent_side)
     # a point whose words the transcription barely heard ("I'll care.", "I'll hit this hand.") is no point: it stays
     # in the transcript, not in the minutes
     return [f for f in out if f.kind not in POINT_KINDS or heard(f) >= HEARD_MIN]
@@ -884,6 +903,27 @@ def heard(finding):
         if finding.offset <= at < end:
             probs.append(float(w.get("probability", 1.0) if isinstance(w, dict) else getattr(w, "probability", 1.0)))
     return sum(probs) / len(probs) if probs else 1.0
+
+
+def _recap_owners(out, parent_side):
+    """A recap's item is the action of whoever took it on when it was first said: the school's earlier promise,
+    offer or agreement that shares most of its words ("Sitting for the pledge." after the history teacher's "She
+    can sit for the pledge, that's fine with me")."""
+    from .drafting import content_words
+
+    def stems(text):  # "sitting" and "sit", "passes" and "pass": the same word here
+        return {re.sub(r"(.)\1$", r"\1", re.sub(r"(?:ing|ed|es|s)$", "", w)) for w in content_words(text)}
+
+    for f in out:
+        if f.rule.get("id") != "recap_item" or f.who_label:
+            continue
+        words = stems(f.quote)
+        best = max(((len(words & stems(g.quote)), g.segment.start_ms, g) for g in out
+                    if g.kind in ("commitment", "offer", "agreement") and g.segment.start_ms < f.segment.start_ms
+                    and g.rule.get("id") != "recap_item" and g.who not in parent_side), default=None,
+                   key=lambda c: c[:2])
+        if best is not None and best[0] >= 2:
+            f.who, f.who_label = best[2].who, best[2].who_label
 
 
 def _full_names(out, segments, names, child):
