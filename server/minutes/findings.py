@@ -58,6 +58,7 @@ CONTRACTIONS = {
 }
 # a full stop after a title ("Mrs. Nunn", "Dr. Levy", as the transcription writes them) ends no sentence
 _SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\bmr\.)(?<!\bms\.)(?<!\bdr\.)(?<!\bst\.)(?<!\bmrs\.)(?<!\bprof\.)"
+                           r"(?<!\b[a-z]\.[a-z]\.)"  # "a modified P.E. plan"
                            r"[\"”’')]?\s+", re.IGNORECASE)
 # clause breaks: a semicolon, "but", ", and"/", so"/", then", and "and" before a new subject with "will"
 _CONTINUATION = ("send|share|email|write|call|ring|arrange|set up|book|update|add|include|put|chase|check|"
@@ -243,7 +244,7 @@ def match_kinds(norm, rs, context):
     return found
 
 
-_TITLES = frozenset(("mr", "mrs", "ms", "miss", "dr"))
+_TITLES = frozenset(("mr", "mrs", "ms", "miss", "dr", "coach"))  # "Coach Dunn", as US schools say
 # a title as the words write it ("Mrs", "Dr."), longest first so "Mrs" is not read as "Mr"
 _TITLE = "(?:" + "|".join(sorted((t.capitalize() for t in _TITLES), key=len, reverse=True)) + r")\.?"
 
@@ -317,7 +318,7 @@ _RESTATED = re.compile(r"^(?:and |so )?(?:i|we)(?:'ll| will| can) (?:(?:do|sort)
                        r"(?:get|have) them(?! (?!done|sorted|ready|over|to|by|for|back|in|out|off)[a-z]+\b))"
                        r"(?: done| sorted| off| over)?\b")
 # the same action again, its thing a pronoun ("…I'll get you her schedule, I'll email it to you tonight")
-_BACK_REF = re.compile(r"^(?:and |so |then )?(?:i|we)(?:'ll| will| can)(?: just| also)? [a-z]+ (?:(?:it|that|those|this|both|a copy|copies)\b|"
+_BACK_REF = re.compile(r"^(?:and |so |then )?(?:i|we|he|she|they)(?:'ll| will| can)(?: just| also)? [a-z]+ (?:(?:it|that|those|this|both|a copy|copies)\b|"
                        r"(?:them|him|her)\b(?! to\b))(?! (?:is|are|was|were|has|have)\b)")
 _TITLED = re.compile(rf"\b{_TITLE} [A-Z][a-z'-]+")
 # a first name and a surname, not where a sentence starts
