@@ -153,7 +153,8 @@ def test_the_review_page_moves_a_marker_and_changes_its_person(app, parent):
     moved = next(e for e in event if e["id"] == refused["id"])
     assert moved["version"] == 2 and moved["payload"]["utterance_ms"] > spans[1][1]
     markdown = parent.api("POST", f"/meetings/{mid}/minutes", {}).json["markdown"]
-    assert "- Refused, Alex Jones" in markdown  # the parent's own line, as the parent chose
+    # the parent's own line, as the parent chose: the family's own no is "Declined", never the school's refusal
+    assert "- Declined, Alex Jones" in markdown
 
     r = parent.post(f"{review}/markers/{refused['id']}", {"action": "person", "attendee_id": people["head"]["id"]},
                     token_from=review)
