@@ -92,6 +92,8 @@ def corpus_sentences(kind):
 
 
 def meeting_sentences(kind, hold_out=()):
+    from bench.minutes import role_id  # the family's side as the bench reads the attendees' roles
+
     out = []
     for path in sorted(TRUTH.glob("*.json")):
         name = path.stem
@@ -99,8 +101,6 @@ def meeting_sentences(kind, hold_out=()):
             continue
         meeting = json.loads((MEETINGS / f"{name}.json").read_text(encoding="utf-8"))
         truth = json.loads(path.read_text(encoding="utf-8"))
-        # the family's side as the bench reads the attendees' roles (bench/minutes.py)
-        from bench.minutes import role_id
         side = findings.ruleset("us" if name.startswith("us_") else "england")["parent_side"]
         parent = {a["key"] for a in meeting["attendees"] if role_id(a["role"]) in side}
         skip = {a["turn"] for a in truth.get("also_ok", []) if kind in a.get("kinds", ())}

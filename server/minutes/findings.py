@@ -589,7 +589,7 @@ def _fingerprint(segments, attendees, jurisdiction, meeting_date, child_name, se
         h.update(repr((a.id, a.name, a.role)).encode())
     for s in segments:
         h.update(repr((s.id, s.start_ms, s.end_ms, s.text, s.speaker_id, s.speaker, s.agenda_item_id,
-                       tuple(s.unsure), repr(tuple(getattr(s, "words", None) or ())))).encode())
+                       tuple(s.unsure), tuple(w.get("probability") for w in getattr(s, "words", None) or ()))).encode())
     return h.hexdigest()
 
 
@@ -895,14 +895,14 @@ def heard(finding):
     text = seg.text or ""
     end = finding.offset + len(finding.quote)
     pos, probs = 0, []
-    for w in getattr(seg, "words", None) or ():
-        said = str(w.get("text", "") if isinstance(w, dict) else getattr(w, "text", "")).strip()
+    for w in getattr(seg, "words", None) or ():  # as the utterances carry them: {"text", "probability", …}
+        said = str(w.get("text", "")).strip()
         at = text.find(said, pos) if said else -1
         if at < 0:
             continue
         pos = at + len(said)
         if finding.offset <= at < end:
-            probs.append(float(w.get("probability", 1.0) if isinstance(w, dict) else getattr(w, "probability", 1.0)))
+            probs.append(float(w.get("probability", 1.0)))
     return sum(probs) / len(probs) if probs else 1.0
 
 

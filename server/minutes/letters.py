@@ -142,8 +142,7 @@ def covering_letter(meeting, markdown, to=(), user=None):
 
 def _school_refused(cap, event):
     """Whether a refusal marker is the school's (or the council's, or a service's), not the family's own no."""
-    by = cap.attendees.get(cap.event_speaker(event))
-    return by is None or not rules.on_family_side(cap.jurisdiction, by.role)
+    return not cap.on_family_side(cap.event_speaker(event))
 
 
 def context(meeting, user=None, today=None):
