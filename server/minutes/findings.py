@@ -322,7 +322,8 @@ _BACK_REF = re.compile(r"^(?:and |so |then )?(?:i|we|he|she|they)(?:'ll| will| c
                        r"(?:them|him|her)\b(?! to\b))(?! (?:is|are|was|were|has|have)\b)")
 _TITLED = re.compile(rf"\b{_TITLE} [A-Z][a-z'-]+")
 # a first name and a surname, not where a sentence starts
-_FULL_NAME = re.compile(r"(?<=[a-z,] )[A-Z][a-z'-]+ [A-Z][a-z'-]+\b(?! [A-Z])")
+_NAME_PAIR = r"[A-Z][a-z'-]+ [A-Z][a-z'-]+\b(?! [A-Z])"  # "Mark Ellison", not "Mark Ellison Smith"
+_FULL_NAME = re.compile(r"(?<=[a-z,] )" + _NAME_PAIR)  # mid-sentence, where only names are capitalised
 _NOT_NAMES = frozenset("monday tuesday wednesday thursday friday saturday sunday january february march april may june "
                        "july august september october november december easter christmas year level key stage".split())
 _TEAM = re.compile(r"\bthe (?:[a-z-]+ ){0,3}(?:team|service|panel|therapists?|psychologists?|clinic|department)\b")
@@ -934,7 +935,7 @@ def _full_names(out, segments, names, child):
     full = {}
     for seg in segments:
         # a sentence may start with the name: only names have their second word capitalised
-        for m in re.finditer(r"\b[A-Z][a-z'-]+ [A-Z][a-z'-]+\b(?! [A-Z])", seg.text or ""):
+        for m in re.finditer(r"\b" + _NAME_PAIR, seg.text or ""):
             words = m.group(0).lower().split()
             said = re.sub(r"['’]s$", "", m.group(0))  # "Greg Fischer's team": Greg Fischer
             if not (set(words) & (child | _NOT_NAMES)) and words[0] not in names and words[-1] not in names:
