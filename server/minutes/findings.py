@@ -643,6 +643,8 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
         side = "parent_side" if seg.speaker_id in parent_side else None
         request = _last_request(previous, parent_side, rs, seg.speaker_id) if previous is not None and \
             seg.speaker_id not in (None, previous.speaker_id) else None
+        # the family's first words after the school put something to it may decline it ("No. Sorry, no.")
+        put_to_family = side is not None and seg.speaker_id is not None and _put_to_family(previous, parent_side, rs)
 
         def add(kind, start, end, found, **extra):
             start, end = _trim(text, start, end)
@@ -663,7 +665,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                 continue
             context = {c for c in (side, "after_request" if request and si == reply_at else None,
                                    "after_ask" if request and si == reply_at and _ASKS.match(normalise(request))
-                                   else None) if c}
+                                   else None, "after_proposal" if put_to_family and reply_at <= si <= reply_at + 2 else None) if c}
             sentence = text[s_start:s_end]
             panel = event_date(sentence, meeting_date, jurisdiction) or panel
             norm = normalise(sentence)
@@ -714,7 +716,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                 # only in its own words for saying no to what was put to it ("So no, I'm not agreeing to that.")
                 for other in {o for rule, _ in kinds.get("offer", ()) for o in rule.get("outranks", ())}:
                     kinds.pop(other, None)
-                declined = [(r, m) for r, m in kinds.get("refusal", ()) if r.get("context") == "parent_side"]
+                declined = [(r, m) for r, m in kinds.get("refusal", ()) if r.get("context") in ("parent_side", "after_proposal")]
                 kinds = {k: v for k, v in kinds.items() if k in ("request", "commitment", "agreement", "date",
                                                                  "amount")}
                 if declined:
@@ -1025,6 +1027,27 @@ def _settle_vague(out, seg, request, side, counts):
 # a question put to everyone ("is everyone in agreement that…?"): a professional's "yes" to it agrees
 _PUT_TO_MEETING = re.compile(r"\b(?:is|are) (?:everyone|everybody|we all) (?:happy|agreed|in agreement|okay|ok|content)"
                              r" (?:with|that)\b")
+
+
+# a question that puts something to the family ("How do you feel about the bus?", "if you're happy to sign today",
+# "is the mileage thing an option at all?"), not one that asks what happened ("Has he had a hearing test?")
+_PROPOSES = re.compile(
+    r"\b(?:would|do|does|how do|how would) (?:you|he|she|they) (?:like|want|fancy|feel about|think about|be happy)\b"
+    r"|\b(?:how|what) about\b|\bif you(?:'re| are) (?:happy|ok|okay|alright|all right|willing) to\b"
+    r"|\b(?:an|the) option\b|\bwould (?:it|that) help\b|\byou(?:'d| would) be (?:very )?welcome\b"
+    r"|\b(?:shall|could|can) (?:we|i) (?:try|put|move|book|do|have|give|get|start|look at)\b")
+
+
+def _put_to_family(previous, parent_side, rs):
+    """True when the school's utterance put something to the family: an offer or a proposal put as a question
+    (its reply's no is the family declining it)."""
+    if previous is None or previous.speaker_id is None or previous.speaker_id in parent_side:
+        return False
+    for a, b in sentences(previous.text or ""):
+        norm = normalise(previous.text[a:b])
+        if _PROPOSES.search(norm) or match_kinds(norm, rs, set()).get("offer"):
+            return True
+    return False
 
 
 def _last_request(previous, parent_side, rs, speaker_id=None):
