@@ -293,7 +293,7 @@ def _name_index(attendees):
 _OWNER = re.compile(
     r"\b(?P<subj>(?:the |our )?[a-z][a-z'-]*(?: [a-z][a-z'-]*)?)(?:'ll| will| is going to|'s going to| are going to"
     r"|'re going to| am going to|'m going to| can have| can| could have| shall"
-    r"|(?:'s| is|'re| are) (?:coming|seeing|visiting))\b")
+    r"|(?:'s| is|'re| are) (?:coming|seeing|visiting|sending|ringing|calling|writing|emailing|faxing|booking))\b")
 
 
 # a sentence wholly in quotation marks: "'The resource base is at its commissioned capacity…'" read out
@@ -326,7 +326,8 @@ _NAME_PAIR = r"[A-Z][a-z'-]+ [A-Z][a-z'-]+\b(?! [A-Z])"  # "Mark Ellison", not "
 _FULL_NAME = re.compile(r"(?<=[a-z,] )" + _NAME_PAIR)  # mid-sentence, where only names are capitalised
 _NOT_NAMES = frozenset("monday tuesday wednesday thursday friday saturday sunday january february march april may june "
                        "july august september october november december easter christmas year level key stage".split())
-_TEAM = re.compile(r"\bthe (?:[a-z-]+ ){0,3}(?:team|service|panel|therapists?|psychologists?|clinic|department)\b")
+_TEAM = re.compile(r"\b(?:the|her|his|their) (?:[a-z'-]+ ){0,3}(?:team|service|panel|therapists?|psychologists?|clinic|"
+                   r"department|(?:doctor's|gp's|consultant's|pediatrician's|paediatrician's) (?:office|surgery))\b")
 
 
 def _body_owner(body, attendees):
@@ -518,7 +519,9 @@ def _owner(original, norm, speaker_id, attendees, names, rs, child, before=""):
     if words[-1] in ("i", "we", "you") or words[0] in ("leave", "consider"):
         return speaker_id, None
     if words[-1] in ("he", "she", "they"):
-        return _antecedent(before, words[-1], attendees, names, rs, child)
+        # named before the promise, or in its own words: "the hearing clinic said they're sending you…"
+        said = re.search(rf"\b{words[-1]}\b", original, re.IGNORECASE)
+        return _antecedent(before + (original[:said.start()] if said else ""), words[-1], attendees, names, rs, child)
     if child & set(words):
         return None
     if words[-1] in _NO_ONE:
