@@ -150,8 +150,12 @@ def _plain(text):
 
 
 def right_person(finding, point):
-    """The finding names the truth's person: the attendee, a named absent person, or a body spoken for."""
-    who = point["who"]
+    """The finding names the truth's person (or one its ``also_ok_who`` allows: "I'll get Sharon to…" may be the
+    speaker's or Sharon's): the attendee, a named absent person, or a body spoken for."""
+    return any(_names(finding, who) for who in (point["who"], *point.get("also_ok_who", ())))
+
+
+def _names(finding, who):
     if who.startswith("named:"):
         # the person as the words name them: "Fraser will see him" names Dr Fraser (by the surname said)
         said = set(re.findall(r"[a-z'-]+", (finding.who_label or "").lower()))
