@@ -102,6 +102,16 @@ _FILLER = re.compile(r",?\s*\b(?:u+m+|u+h+|e+r+m*|h+m+|u+h+m+)\b,?(?=\s)"
                      r"|,\s*(?:you know|like|i mean|sort of|kind of)\s*,(?=\s)")
 # "ill" is "I'll" where a sentence or clause starts with it ("ill send it over by friday")
 _ILL = re.compile(r"(^|\b(?:and|so|then|but|okay|ok|yes|yeah|right|well|sure),? |[,.!?] )ill\b(?= [a-z])")
+# "I raise it with her this week", "I ring the DP first thing tomorrow": the transcription often drops the "'ll" of a
+# promise; "I" and an action with a day ahead of it, in a sentence with no habit or past in it, is "I'll"
+_DROPPED_WILL = re.compile(
+    r"(^|\b(?:and|so|then|but|okay|ok|yes|yeah|right|well|sure),? |[,;] )i (?=(?:ring|call|phone|email|send|raise|ask|"
+    r"book|chase|write|check|speak|talk|sort|get|put|pass|bring|print|text|take|update|pop|drop|find|share|copy|"
+    r"forward|let)\b)(?![^.?!]*\b(?:every|each|usually|always|normally|sometimes|often|yesterday|ago|last (?:week|"
+    r"time|year|term|month)|when (?:he|she|they|i|we) (?:was|were|had))\b)(?=[^.?!]*\b(?:today|tonight|tomorrow|"
+    r"this (?:week|afternoon|evening|morning)|next (?:week|monday|tuesday|wednesday|thursday|friday)|first thing|"
+    r"by (?:monday|tuesday|wednesday|thursday|friday|the end of)|on (?:monday|tuesday|wednesday|thursday|friday)\b"
+    r"(?! (?:and|or) \w+days)|after (?:half[- ]term|christmas|easter|the meeting))\b)")
 
 # a false start said again ("I'll, I'll send it", "we're not- we're not in a position", "that's not, that's not"):
 # the words once
@@ -124,7 +134,7 @@ def normalise(text):
         text, n = _REPEAT.subn(r"\1", text)
         if not n:
             break
-    text = _APPOSITIVE.sub("", _RESUMED.sub(" will", _ILL.sub(r"\1i'll", text)))
+    text = _APPOSITIVE.sub("", _RESUMED.sub(" will", _DROPPED_WILL.sub(r"\1i'll ", _ILL.sub(r"\1i'll", text))))
     return re.sub(r"[a-z']+", lambda m: CONTRACTIONS.get(m.group(0), m.group(0)), text)
 
 
