@@ -938,3 +938,70 @@ def test_a_recap_lists_actions_one_item_a_sentence_each_of_whoever_took_it_on():
     found = [(f.quote, f.who) for f in findings.find(said, {"s": SPEAKER, "t": teacher}, "us", DAY)
              if f.kind == "commitment" and f.rule.get("id") == "recap_item"]
     assert found == [("Water and snacks in every class.", "s"), ("Sitting for the pledge.", "t")]
+
+
+@pytest.mark.parametrize("said, iso", [
+    ("yeah I get the referral sent off to them first thing Monday", "2026-03-16"),
+    ("I'm not promising anything, but I raise it with her this week.", "2026-03-13"),
+])
+def test_the_will_the_transcription_dropped_is_read_back(said, iso):
+    # tiny.en often writes "I'll ring" as "I ring": an action with a day ahead of it is the promise it was
+    (f,) = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY, second_opinion=False)
+            if f.kind == "commitment"]
+    assert f.who == "s" and f.due is not None and f.due.iso() == iso
+
+
+@pytest.mark.parametrize("said", [
+    "I ring her every Friday, just to check in.",
+    "Like, some days I'll finish it, and then some days I'll just stop.",
+    "What's left is mostly handwriting, which Rosa's doing a lot of in class already.",
+])
+def test_habits_are_no_promises(said):
+    assert "commitment" not in points_in(said, "england")
+
+
+def test_the_family_declining_what_was_just_put_to_it_is_their_refusal_and_never_the_schools():
+    def reply_to(put, reply):
+        said = [utterance(put, "s", 0, 4000), utterance(reply, "m", 4500, 8000)]
+        return [(f.kind, f.who) for f in findings.find(said, {"s": SPEAKER, "m": PARENT}, "england", DAY)
+                if f.kind == "refusal"]
+
+    lunch_club = "There's a Lego club in the library at lunch. He could go a couple of lunchtimes a week."
+    assert reply_to(lunch_club, "No. Sorry, no.") == [("refusal", "m")]
+    assert reply_to("How do you feel about the bus? Honestly.", "I don't want to do the bus. Not yet.") == \
+        [("refusal", "m")]
+    assert reply_to("Is the mileage thing an option at all?",
+                    "I drive, but I start at half seven. So no. I can't do the college run and keep my job.") == \
+        [("refusal", "m")]
+    # a no to a question about what happened, or a no that welcomes, declines nothing
+    assert reply_to("Has he had a hearing test?", "No.") == []
+    assert reply_to(lunch_club, "No, that sounds brilliant.") == []
+    assert reply_to(lunch_club, "I'm not sure, to be honest.") == []
+
+
+@pytest.mark.parametrize("said, label", [
+    ("The hearing clinic said they're sending you his results.", "The hearing clinic"),
+    ("Her doctor's office, they'll fax it over after the appointment.", "Her doctor's office"),
+    ("Denise'll scan it into her file.", "Denise"),
+])
+def test_a_promise_passed_on_for_someone_absent_is_theirs(said, label):
+    (f,) = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "us", DAY) if f.kind == "commitment"]
+    assert f.who is None and f.who_label.lower() == label.lower()
+
+
+@pytest.mark.parametrize("said", [
+    "She said she'd ring, and she never did.",
+    "They said they're sending it, but it still hasn't come.",
+])
+def test_a_promise_reported_as_broken_is_no_promise(said):
+    assert "commitment" not in points_in(said, "us")
+
+
+@pytest.mark.parametrize("said, kinds", [
+    ("And I'm just not able to recommend sixty when she's met the goals that the sixty was written for.",
+     ["refusal"]),
+    ("Honestly, on what's in front of me I couldn't put fifteen in.", ["refusal"]),
+    ("You'll get notice of the eligibility change and the individual counseling we couldn't do.", []),
+])
+def test_round_eleven_forms(said, kinds):
+    assert [k for k in points_in(said, "england") if k in ("refusal", "commitment")] == kinds

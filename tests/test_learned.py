@@ -60,11 +60,11 @@ def test_the_parent_side_refuses_nothing_even_to_the_model(text):
 
 
 def test_a_promise_the_transcription_garbled_is_a_commitment_of_the_speaker():
-    text = "yeah I get the referral sent off to them first thing Monday"
+    text = "I'll mention it to her tomorrow and fall."  # "…and Paul", as tiny.en heard it
     assert not found(said(text), second_opinion=False)
     (f,) = [f for f in found(said(text)) if f.kind == "commitment"]
     assert f.who == "senco" and f.rule["id"] == "learned"
-    assert f.due is not None and f.due.iso() == "2027-03-15"
+    assert f.due is not None and f.due.iso() == "2027-03-11"
 
 
 def test_plain_talk_stays_plain():
