@@ -1048,7 +1048,8 @@ _PROPOSES = re.compile(
     r"\b(?:would|do|does|how do|how would) (?:you|he|she|they) (?:like|want|fancy|feel about|think about|be happy)\b"
     r"|\b(?:how|what) about\b|\bif you(?:'re| are) (?:happy|ok|okay|alright|all right|willing) to\b"
     r"|\b(?:an|the) option\b|\bwould (?:it|that) help\b|\byou(?:'d| would) be (?:very )?welcome\b"
-    r"|\b(?:shall|could|can) (?:we|i) (?:try|put|move|book|do|have|give|get|start|look at)\b")
+    r"|\b(?:shall|could|can) (?:we|i) (?:try|put|move|book|do|have|give|get|start|look at)\b"
+    r"|\b(?:he|she|they|you) could (?:go|have|try|join|come|use|do|sit|start|get|take)\b")
 
 
 def _put_to_family(previous, parent_side, rs):
