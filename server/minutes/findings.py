@@ -87,6 +87,12 @@ _PROCEDURAL_QUESTION = re.compile(
     r"|^(?:shall|should) we\b|^(?:is|are) (?:everyone|we all)\b|^(?:any|anything) (?:other|else)\b|^sorry\b")
 
 
+# what a reply goes on with after a bare "yes" that only heard the question: an account, a no, a thought
+_GOES_ON = re.compile(r"^(?:so\b|um\b|uh\b|well\b|no,|but\b|honestly\b|(?:i'll|i'm going to|i'm gonna|let me) be "
+                      r"(?:honest|straight|frank)\b|to be (?:honest|fair)\b|let me think\b|i (?:see|hear|know|get) "
+                      r"(?:it|that|you|what)\b)")
+
+
 def _assent_only(found):
     """Only rules marked ``bare`` (a reply that starts "yes", "yeah", "okay"…) read the words as agreeing."""
     return all(rule.get("bare") for rule, _ in found)
@@ -734,6 +740,11 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                                                                  "amount")}
                 if declined:
                     kinds = {"refusal": declined, **{k: v for k, v in kinds.items() if k in ("date", "amount")}}
+            if "agreement" in kinds and _assent_only(kinds["agreement"]) and si + 1 < len(spans) and \
+                    _GOES_ON.match(normalise(text[spans[si + 1][0]:spans[si + 1][1]])):
+                # "Yeah. So the iPad's district equipment…", "Sure. No, we're on the same page…": a "yeah" that
+                # hears and then goes on to say how things are agrees to nothing
+                kinds.pop("agreement")
             if "agreement" in kinds and ("refusal" in kinds or second_opinion) and _assent_only(kinds["agreement"]):
                 # "Yeah, the private provider piece, we're not in a position to…": the "yeah" hears, it doesn't agree
                 if "refusal" in kinds or learned.says("refusal", norm):
