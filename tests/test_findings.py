@@ -1005,3 +1005,18 @@ def test_a_promise_reported_as_broken_is_no_promise(said):
 ])
 def test_round_eleven_forms(said, kinds):
     assert [k for k in points_in(said, "england") if k in ("refusal", "commitment")] == kinds
+
+
+def test_what_an_interpreter_passes_on_for_mom_is_moms():
+    people = {"s": SPEAKER, "i": types.SimpleNamespace(id="i", name="Lucia Herrera", role="interpreter"),
+              "m": types.SimpleNamespace(id="m", name="Marisol Ortiz", role="parent")}
+    said = [utterance("Would Thursday after school work?", "s", 0, 3000),
+            utterance("Mom says she'll sign it today, before she leaves. And she says Rafael, her husband, will come "
+                      "to that one.", "i", 3500, 9000)]
+    found = [(f.who, f.who_label) for f in findings.find(said, people, "us", DAY) if f.kind == "commitment"]
+    assert found == [("m", None), (None, "Rafael")]
+
+
+def test_a_recap_pulled_together_lists_actions_not_what_was_decided():
+    said = "Okay, let me, um, pull it together. It's a manifestation. Two minutes early from fourth. Dad signs the form."
+    assert points_in(said, "us").count("commitment") == 2

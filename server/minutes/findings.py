@@ -320,12 +320,15 @@ _THEN = re.compile(r"\b(?:for that|for then|by then|then|at that point|on that d
 # a recap starts: "Okay, let me read back what I've got", "So to sum up", "Let me just run through it"
 _RECAP_CUE = re.compile(
     r"\blet me (?:just )?(?:try (?:and|to) )?(?:read|run|go|say)(?: it| that| them| those| the actions| it all)?"
-    r"(?: back)?(?: through| over| back)\b|\blet me (?:just )?(?:recap|summari[sz]e|sum (?:it |that )?up)\b"
+    r"(?: back)?(?: through| over| back)\b|\blet me (?:just )?(?:try (?:and|to) )?(?:recap|summari[sz]e|sum (?:it |that )?up"
+    r"|pull (?:it|this|that|everything|it all) (?:together|up)|go round (?:the )?actions|list (?:the|what we've)\b)\b"
     r"|\b(?:so |just |okay,? )?to (?:recap|sum up|summari[sz]e)\b|\bin summary\b|\bwhat we've agreed(?:,)? (?:is|then)\b")
 # what a recap lists that is no action of anyone's: a question, a no said again, a thing still open, the talk itself
 _RECAP_NOT = re.compile(r"\?\s*$|\b(?:no|not|nothing|won't|can't|cannot|isn't|aren't|don't|doesn't|thinking about|"
                         r"think about|maybe|might|perhaps|stop me|correct me|tell me|did i|have i|anything else|"
-                        r"that's (?:it|everything|all)|i think)\b")
+                        r"that's (?:it|everything|all)|i think)\b"
+                        # what was found or decided, not done: "It's a manifestation."
+                        r"|^(?:so,? )?(?:it's|it is|that's|that is|this is|he's|she's|he is|she is) (?:a|an|not a)\b")
 RECAP_ITEM_WORDS = (2, 30)
 # an action said again to give its date ("I'll do that tomorrow")
 _RESTATED = re.compile(r"^(?:and |so )?(?:i|we)(?:'ll| will| can) (?:(?:do|sort) (?:that|it|this|those|them|both)|"
@@ -352,6 +355,9 @@ def _body_owner(body, attendees):
     return (matching[0].id, None) if len(matching) == 1 else (None, body["label"])
 
 
+_PARENT_WORD = re.compile(r"\b(?:mom|mum|mother|dad|father)\b", re.IGNORECASE)
+
+
 def _antecedent(before, pronoun, attendees, names, rs, child):
     """Who "he", "she" or "they" stands for: the last person (or, for "they", body or team) named before it in
     the utterance; None when nobody but the child was named (the pronoun is then the child)."""
@@ -370,6 +376,11 @@ def _antecedent(before, pronoun, attendees, names, rs, child):
             words = m.group(0).lower().split()
             if not (set(words) & (child | _NOT_NAMES)) and words[-1] not in names and words[0] not in names:
                 found.append((m.end(), (None, m.group(0))))
+    if pronoun != "they":
+        # "Mom says she'll sign it today", as an interpreter or a partner passes it on: the child's parent at the table
+        parents = [a.id for a in attendees.values() if a.role in ("parent", "second_parent")]
+        for m in _PARENT_WORD.finditer(before):
+            found.append((m.end(), (parents[0], None) if len(parents) == 1 else (None, m.group(0).capitalize())))
     if pronoun == "they":
         norm = normalise(before)
         for body, pattern in rs["bodies"]:
