@@ -93,6 +93,10 @@ _GOES_ON = re.compile(r"^(?:so\b|um\b|uh\b|well\b|no,|but\b|honestly\b|(?:i'll|i
                       r"(?:it|that|you|what)\b)")
 
 
+_MY_PROMISE = re.compile(r"^(?:(?:and|so|okay|ok|um|uh|yeah|yes|then),? )*(?:i|we)(?:'ll| will) (?!(?:be|have|need|get "
+                         r"back to you on)\b)[a-z]+ [a-z]")
+
+
 def _assent_only(found):
     """Only rules marked ``bare`` (a reply that starts "yes", "yeah", "okay"…) read the words as agreeing."""
     return all(rule.get("bare") for rule, _ in found)
@@ -700,7 +704,8 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
             panel = event_date(sentence, meeting_date, jurisdiction) or panel
             norm = normalise(sentence)
             not_refusing = rs["not_refusing"].search(norm)
-            if side and sentence.rstrip().endswith("?"):
+            if side and sentence.rstrip().endswith("?") and not _MY_PROMISE.match(norm):
+                # a question the family asks (but "I'll send Ben the backup file by Friday?" promises, voice rising)
                 if len(sentence.split()) >= QUESTION_MIN_WORDS and not _procedural(norm):
                     reply = next((s for s in segments[index + 1:index + 4]
                                   if s.speaker_id != seg.speaker_id and s.start_ms - seg.end_ms < 30_000), None)
@@ -1069,9 +1074,11 @@ _PUT_TO_MEETING = re.compile(r"\b(?:is|are) (?:everyone|everybody|we all) (?:hap
 _PROPOSES = re.compile(
     r"\b(?:would|do|does|how do|how would) (?:you|he|she|they) (?:like|want|fancy|feel about|think about|be happy)\b"
     r"|\b(?:how|what) about\b|\bif you(?:'re| are) (?:happy|ok|okay|alright|all right|willing) to\b"
-    r"|\b(?:an|the) option\b|\bwould (?:it|that) help\b|\byou(?:'d| would) be (?:very )?welcome\b"
+    r"|\b(?:an|the) option\b|\bwould (?:it|that) help\b"
     r"|\b(?:shall|could|can) (?:we|i) (?:try|put|move|book|do|have|give|get|start|look at)\b"
-    r"|\b(?:he|she|they|you) could (?:go|have|try|join|come|use|do|sit|start|get|take)\b")
+    r"|\b(?:he|she|they|you) could (?:go|have|try|join|come|use|do|sit|start|get|take)\b"
+    r"|\b(?:a|one) (?:[a-z-]+ ){0,3}(?:place|space|bed|slot|spot|vacancy)s? (?:has |have )?(?:come up|available|free)\b"
+    r"|\b(?:i|we)(?:'d| would) (?:love|like) to (?:have|see) you\b|\byou(?:'re| are| would be|'d be) (?:very )?welcome\b")
 
 
 def _put_to_family(previous, parent_side, rs):
