@@ -145,7 +145,7 @@ def normalise(text):
         if not n:
             break
     text = _APPOSITIVE.sub("", _RESUMED.sub(" will", _DROPPED_WILL.sub(r"\1i'll ", _ILL.sub(r"\1i'll", text))))
-    return re.sub(r"[a-z']+", lambda m: CONTRACTIONS.get(m.group(0), m.group(0)), text)
+    return re.sub(r"[a-z']+", lambda m: CONTRACTIONS.get(m.group(0), m.group(0)), text).strip()
 
 
 @functools.cache
@@ -1016,7 +1016,7 @@ def _refusal_with_its_reason(out, seg, spans, counts):
             and ruled & {at - 1, at + 1}]
     kept = None
     for f in mine:
-        if f.rule.get("id") == "learned" or (at := sentence_of(f)) is None:
+        if any(f is d for d in drop) or (at := sentence_of(f)) is None:
             continue
         if kept is not None and at - kept[1] <= 1 + REFUSAL_GAP and f.who == kept[0].who and \
                 len(seg.text[kept[0].offset:f.offset + len(f.quote)].split()) <= REFUSAL_WORDS:
