@@ -93,6 +93,7 @@ _GOES_ON = re.compile(r"^(?:so\b|um\b|uh\b|well\b|no,|but\b|honestly\b|(?:i'll|i
                       r"(?:it|that|you|what)\b)")
 
 
+# "I'll send Ben the backup file, um, by Friday?": a promise said with a rising voice, not a question
 _MY_PROMISE = re.compile(r"^(?:(?:and|so|okay|ok|um|uh|yeah|yes|then),? )*(?:i|we)(?:'ll| will) (?!(?:be|have|need|get "
                          r"back to you on)\b)[a-z]+ [a-z]")
 
@@ -324,8 +325,9 @@ _THEN = re.compile(r"\b(?:for that|for then|by then|then|at that point|on that d
 # a recap starts: "Okay, let me read back what I've got", "So to sum up", "Let me just run through it"
 _RECAP_CUE = re.compile(
     r"\blet me (?:just )?(?:try (?:and|to) )?(?:read|run|go|say)(?: it| that| them| those| the actions| it all)?"
-    r"(?: back)?(?: through| over| back)\b|\blet me (?:just )?(?:try (?:and|to) )?(?:recap|summari[sz]e|sum (?:it |that )?up"
-    r"|pull (?:it|this|that|everything|it all) (?:together|up)|go round (?:the )?actions|list (?:the|what we've)\b)\b"
+    r"(?: back)?(?: through| over| back)\b|\blet me (?:just )?(?:try (?:and|to) )?(?:recap|summari[sz]e"
+    r"|sum (?:it |that )?up|pull (?:it|this|that|everything|it all) (?:together|up)|go round (?:the )?actions"
+    r"|list (?:the|what we've)\b)\b"
     r"|\b(?:so |just |okay,? )?to (?:recap|sum up|summari[sz]e)\b|\bin summary\b|\bwhat we've agreed(?:,)? (?:is|then)\b")
 # what a recap lists that is no action of anyone's: a question, a no said again, a thing still open, the talk itself
 _RECAP_NOT = re.compile(r"\?\s*$|\b(?:no|not|nothing|won't|can't|cannot|isn't|aren't|don't|doesn't|thinking about|"
@@ -699,7 +701,8 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                 continue
             context = {c for c in (side, "after_request" if request and si == reply_at else None,
                                    "after_ask" if request and si == reply_at and _ASKS.match(normalise(request))
-                                   else None, "after_proposal" if put_to_family and reply_at <= si <= reply_at + 2 else None) if c}
+                                   else None,
+                                   "after_proposal" if put_to_family and reply_at <= si <= reply_at + 2 else None) if c}
             sentence = text[s_start:s_end]
             panel = event_date(sentence, meeting_date, jurisdiction) or panel
             norm = normalise(sentence)
@@ -751,7 +754,8 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                 # only in its own words for saying no to what was put to it ("So no, I'm not agreeing to that.")
                 for other in {o for rule, _ in kinds.get("offer", ()) for o in rule.get("outranks", ())}:
                     kinds.pop(other, None)
-                declined = [(r, m) for r, m in kinds.get("refusal", ()) if r.get("context") in ("parent_side", "after_proposal")]
+                declined = [(r, m) for r, m in kinds.get("refusal", ())
+                            if r.get("context") in ("parent_side", "after_proposal")]
                 kinds = {k: v for k, v in kinds.items() if k in ("request", "commitment", "agreement", "date",
                                                                  "amount")}
                 if declined:
@@ -1002,8 +1006,8 @@ _VAGUE_RULE = {"id": "vague_yes", "kind": "agreement", "title": "Sounds like agr
 def _refusal_with_its_reason(out, seg, spans, counts):
     """One refusal, not two: what the learned reader reads as a refusal in the sentence beside one a rule found, in
     the same utterance, is that refusal's reason ("Our EP time this year is bought in, it's eight days for the whole
-    school. So she wouldn't be someone I'd put forward for the EP this year."); two refusals the rules read in
-    sentences side by side, or with one sentence between (its reason, most often), are one, said twice ("It's not
+    school. So she wouldn't be someone I'd put forward for the EP this year."); any other two refusals by one person
+    in sentences side by side, or with one sentence between (its reason, most often), are one, said twice ("It's not
     something I can just decide, honestly. We're a trust school, staffing sits with the trust. That's one for the
     trust, not me.")."""
     mine = [f for f in out if f.segment is seg and f.kind == "refusal"]
