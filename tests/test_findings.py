@@ -1020,3 +1020,17 @@ def test_what_an_interpreter_passes_on_for_mom_is_moms():
 def test_a_recap_pulled_together_lists_actions_not_what_was_decided():
     said = "Okay, let me, um, pull it together. It's a manifestation. Two minutes early from fourth. Dad signs the form."
     assert points_in(said, "us").count("commitment") == 2
+
+
+def test_a_reason_between_two_refusals_still_makes_them_one():
+    said = [utterance("Can the nurse go on the trip?", "m", 0, 3000),
+            utterance("I can't go. I'll just say it. I'm the only nurse in this building, I've got four kids on insulin, "
+                      "I can't leave for a whole day. I can't go on every trip, I just can't.", "s", 3500, 15000)]
+    (f,) = [f for f in findings.find(said, {"s": SPEAKER, "m": PARENT}, "us", DAY) if f.kind == "refusal"]
+    assert f.quote.startswith("I can't go.") and f.quote.endswith("I just can't.")
+
+
+@pytest.mark.parametrize("said", ["We can hear you, you're a bit echoey but that's fine.",
+                                  "You're a bit- bit faint but that's fine."])
+def test_what_is_said_about_the_line_agrees_to_nothing(said):
+    assert points_in(said, "england") == []

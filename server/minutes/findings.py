@@ -1020,7 +1020,13 @@ def _refusal_with_its_reason(out, seg, spans, counts):
             and ruled & {at - 1, at + 1}]
     kept = None
     for f in mine:
-        if any(f is d for d in drop) or (at := sentence_of(f)) is None:
+        if (at := sentence_of(f)) is None:
+            continue
+        if any(f is d for d in drop):
+            # a reason read beside a refusal still carries the refusal on to the next one ("I can't go. I'll just
+            # say it. I'm the only nurse… I can't go on every trip.")
+            if kept is not None and at - kept[1] <= 1 + REFUSAL_GAP:
+                kept = (kept[0], at)
             continue
         if kept is not None and at - kept[1] <= 1 + REFUSAL_GAP and f.who == kept[0].who and \
                 len(seg.text[kept[0].offset:f.offset + len(f.quote)].split()) <= REFUSAL_WORDS:
