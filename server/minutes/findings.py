@@ -1085,7 +1085,8 @@ _PROPOSES = re.compile(
     r"\b(?:would|do|does|how do|how would) (?:you|he|she|they) (?:like|want|fancy|feel about|think about|be happy)\b"
     r"|\b(?:how|what) about\b|\bif you(?:'re| are) (?:happy|ok|okay|alright|all right|willing) to\b"
     r"|\b(?:an|the) option\b|\bwould (?:it|that) help\b"
-    r"|\b(?:shall|could|can) (?:we|i) (?:try|put|move|book|do|have|give|get|start|look at)\b"
+    r"|\b(?:shall|could|can) (?:we|i) (?:try|put|move|book|do|have|give|get|start|look at|meet|make it|say|set up"
+    r"|arrange)\b"
     r"|\b(?:he|she|they|you) could (?:go|have|try|join|come|use|do|sit|start|get|take)\b"
     r"|\b(?:a|one) (?:[a-z-]+ ){0,3}(?:place|space|bed|slot|spot|vacancy)s? (?:has |have )?(?:come up|available|free)\b"
     r"|\b(?:i|we)(?:'d| would) (?:love|like) to (?:have|see) you\b|\byou(?:'re| are| would be|'d be) (?:very )?welcome\b")
