@@ -671,6 +671,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
     parent_side = {a.id for a in attendees.values() if a.role in rs["parent_side"]}
     out = []
     previous = None
+    previous_puts = False  # the previous utterance was the school's and put something to the family
     panel = None  # the next panel's day, once said: "the Monday after panel" counts from it
     for index, seg in enumerate(segments):
         text = seg.text or ""
@@ -680,7 +681,11 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
         request = _last_request(previous, parent_side, rs, seg.speaker_id) if previous is not None and \
             seg.speaker_id not in (None, previous.speaker_id) else None
         # the family's first words after the school put something to it may decline it ("No. Sorry, no.")
-        put_to_family = side is not None and seg.speaker_id is not None and _put_to_family(previous, parent_side, rs)
+        put_to_family = side is not None and seg.speaker_id is not None and previous_puts
+        # whether this utterance puts something to the family: an offer, or a proposal put as a question ("How do you
+        # feel about the bus?", "is the mileage thing an option at all?"), read from its own sentences below
+        puts = False
+        norms = [normalise(text[a:b]) for a, b in spans]
 
         def add(kind, start, end, found, **extra):
             start, end = _trim(text, start, end)
@@ -693,11 +698,15 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
         reply_at = next((si for si, (a, b) in enumerate(spans) if not text[a:b].rstrip().endswith("?")), 0)
         # a recap lists what was settled, one item a sentence ("Water and snacks in every class. Sitting for the
         # pledge."): after its cue, each item is an action, of whoever the words name, else the speaker's to record
-        recap_at = None if side else next((si for si, (a, b) in enumerate(spans)
-                                           if _RECAP_CUE.search(normalise(text[a:b]))), None)
+        recap_at = None if side else next((si for si, norm in enumerate(norms) if _RECAP_CUE.search(norm)), None)
         dated = set()  # sentences that only gave the promise before them its date ("That'll come tomorrow.")
         for si, (s_start, s_end) in enumerate(spans):
+            norm = norms[si]
+            asks_family = side is None and seg.speaker_id is not None and not puts
+            if asks_family and _PROPOSES.search(norm):
+                puts = True
             if si in dated:
+                puts = puts or (asks_family and "offer" in match_kinds(norm, rs, set()))
                 continue
             context = {c for c in (side, "after_request" if request and si == reply_at else None,
                                    "after_ask" if request and si == reply_at and _ASKS.match(normalise(request))
@@ -705,7 +714,6 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                                    "after_proposal" if put_to_family and reply_at <= si <= reply_at + 2 else None) if c}
             sentence = text[s_start:s_end]
             panel = event_date(sentence, meeting_date, jurisdiction) or panel
-            norm = normalise(sentence)
             not_refusing = rs["not_refusing"].search(norm)
             if side and sentence.rstrip().endswith("?") and not _MY_PROMISE.match(norm):
                 # a question the family asks (but "I'll send Ben the backup file by Friday?" promises, voice rising)
@@ -716,8 +724,10 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                         who=seg.speaker_id, reply=reply)
                 continue
             if _READ_ALOUD.match(sentence):
+                puts = puts or (asks_family and "offer" in match_kinds(norm, rs, set()))
                 continue  # words in quotation marks are a letter or a plan read out, not anyone's own
             kinds = match_kinds(norm, rs, context)
+            puts = puts or (asks_family and "offer" in kinds)  # no offer rule or veto depends on the context
             if side and "agreement" in kinds:
                 # "okay" or "yes" from the parent is hearing, not agreeing: only words that say so agree
                 kinds["agreement"] = [(r, m) for r, m in kinds["agreement"] if not r.get("not_from_parent")]
@@ -927,7 +937,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     add("commitment", a, b, hit, who=who, who_label=label, due=due)
         _settle_vague(out, seg, request, side, counts)
         _refusal_with_its_reason(out, seg, spans, counts)
-        previous = seg
+        previous, previous_puts = seg, puts and side is None and seg.speaker_id is not None
     _full_names(out, segments, names, child)
     _recap_owners(out, parent_side)
     # a point whose words the transcription barely heard ("I'll care.", "I'll hit this hand.") is no point: it stays
@@ -1090,18 +1100,6 @@ _PROPOSES = re.compile(
     r"|\b(?:he|she|they|you) could (?:go|have|try|join|come|use|do|sit|start|get|take)\b"
     r"|\b(?:a|one) (?:[a-z-]+ ){0,3}(?:place|space|bed|slot|spot|vacancy)s? (?:has |have )?(?:come up|available|free)\b"
     r"|\b(?:i|we)(?:'d| would) (?:love|like) to (?:have|see) you\b|\byou(?:'re| are| would be|'d be) (?:very )?welcome\b")
-
-
-def _put_to_family(previous, parent_side, rs):
-    """True when the school's utterance put something to the family: an offer or a proposal put as a question
-    (its reply's no is the family declining it)."""
-    if previous is None or previous.speaker_id is None or previous.speaker_id in parent_side:
-        return False
-    for a, b in sentences(previous.text or ""):
-        norm = normalise(previous.text[a:b])
-        if _PROPOSES.search(norm) or match_kinds(norm, rs, set()).get("offer"):
-            return True
-    return False
 
 
 def _last_request(previous, parent_side, rs, speaker_id=None):
