@@ -416,7 +416,7 @@ _SUBJECT = (r"(?:^|[,.;:!?] |\b(?:[Aa]nd|[Ss]o|[Tt]hen|[Yy]es|[Yy]eah|[Oo]kay|[O
             r"(?:,? (?:our|the|your|in|from|at|who|on)\b[^.;!?]{0,50}?)?,?")
 _NAMED_SUBJECT = re.compile(_SUBJECT + r"(?: will|'ll| is going to|'s going to| is gonna|'s gonna)\b")
 # a recap's present tense: "Marcus does twice a month…", "Sandra takes everything to…", "Martin's putting…"
-_RECAP_SUBJECT = re.compile(_SUBJECT + rf"(?: (?!{_NOT_DOING}\b)[a-z]+[^s']s|'s (?!being\b)[a-z]+ing"
+_RECAP_SUBJECT = re.compile(_SUBJECT + rf"(?: (?!{_NOT_DOING}\b)[a-z]+[^s']s\b|'s (?!being\b)[a-z]+ing"
                                        rf"| is (?!being\b)[a-z]+ing| is (?:in|with)|'s got"
                                        # "Martin's advice by the twentieth": their piece of work, by a date
                                        rf"|'s (?:[a-z-]+ ){{1,3}}?(?=(?:by|before|within) ))")
