@@ -344,7 +344,12 @@ _RESTATED = re.compile(r"^(?:and |so )?(?:i|we)(?:'ll| will| can) (?:(?:do|sort)
                        r"(?: done| sorted| off| over)?\b")
 # the same action again, its thing a pronoun ("…I'll get you her schedule, I'll email it to you tonight")
 _BACK_REF = re.compile(r"^(?:and |so |then )?(?:i|we|he|she|they)(?:'ll| will| can)(?: just| also)? [a-z]+ (?:(?:it|that|those|this|both|a copy|copies)\b|"
-                       r"(?:them|him|her)\b(?! to\b))(?! (?:is|are|was|were|has|have)\b)")
+                       # "them" may be the things; "him" or "her" is a person, so "I'll call her tomorrow" is an action of
+                       # its own
+                       r"them\b(?! to\b))(?! (?:is|are|was|were|has|have)\b)")
+# "And the new support plan with the targets on, I'll send that with it": the thing named before the promise, not
+# the one before
+_FRONTED = re.compile(r"\b(?!(?:and|so|then|yes|yeah|okay|ok|right|well|um|uh|oh)\b)[A-Za-z'-]+\b.*,\s*$")
 _TITLED = re.compile(rf"\b{_TITLE} [A-Z][a-z'-]+")
 # a first name and a surname, not where a sentence starts
 _NAME_PAIR = r"[A-Z][a-z'-]+ [A-Z][a-z'-]+\b(?! [A-Z])"  # "Mark Ellison", not "Mark Ellison Smith"
@@ -905,7 +910,11 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                 if len(merged) == 1 and not long:
                     # the sentence, less any clause that says something of its own: in "I'll write it up, and
                     # Bernie in the office will post you a copy", Bernie's promise is the second clause alone
-                    merged[0][0], merged[0][1] = _with_lead_ins(text, parts, merged[0][0], s_start, s_end)
+                    start = merged[0][0]
+                    merged[0][0], merged[0][1] = _with_lead_ins(text, parts, start, s_start, s_end)
+                    if merged[0][0] == start > s_start and _BACK_REF.match(normalise(text[start:merged[0][1]])):
+                        # "And the new support plan with the targets on, I'll send that with it": what "that" is
+                        merged[0][0] = max((c for c, d in parts if d <= start), default=s_start)
                     merged[0][4] = merged[0][4] or resolve(sentence, meeting_date, jurisdiction, panel)
                 for i, (a, b, (who, label), hit, due) in enumerate(merged):
                     # a date said after the action's own words, before the next action's, is its date
@@ -927,7 +936,8 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     clause = normalise(text[a:b])
                     if earlier is not None and (earlier.who, earlier.who_label) == (who, label) and (
                             _RESTATED.match(clause) or si > 0 and (due is None) != (earlier.due is None) and
-                            spans[si - 1][0] <= earlier.offset < spans[si][0] and _BACK_REF.match(clause)):
+                            spans[si - 1][0] <= earlier.offset < spans[si][0] and _BACK_REF.match(clause)) and \
+                            not _FRONTED.search(text[s_start:a]):
                         # "…so by the seventeenth at the latest. I'll send it to you and Darren at the same time.",
                         # "I'll write him a social story about Lego club. I'll put a copy in his bag on Friday."
                         # "…I'll send you the letter again. I'll do that tomorrow.": one action, with its date
@@ -1095,6 +1105,8 @@ _PROPOSES = re.compile(
     r"\b(?:would|do|does|how do|how would) (?:you|he|she|they) (?:like|want|fancy|feel about|think about|be happy)\b"
     r"|\b(?:how|what) about\b|\bif you(?:'re| are) (?:happy|ok|okay|alright|all right|willing) to\b"
     r"|\b(?:an|the) option\b|\bwould (?:it|that) help\b"
+    # a date put to them: "I was thinking straight after Easter, so Thursday the fifteenth?", "Does Tuesday work?"
+    r"|\b(?:i was|i'm|we were|we're) (?:just )?thinking\b|\b(?:does|would) (?:that|it|[a-z]+day) (?:work|suit)\b"
     r"|\b(?:shall|could|can) (?:we|i) (?:try|put|move|book|do|have|give|get|start|look at|meet|make it|say|set up"
     r"|arrange)\b"
     r"|\b(?:he|she|they|you) could (?:go|have|try|join|come|use|do|sit|start|get|take)\b"
