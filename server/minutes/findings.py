@@ -1107,6 +1107,8 @@ _PROPOSES = re.compile(
     r"|\b(?:an|the) option\b|\bwould (?:it|that) help\b"
     # a date put to them: "I was thinking straight after Easter, so Thursday the fifteenth?", "Does Tuesday work?"
     r"|\b(?:i was|i'm|we were|we're) (?:just )?thinking\b|\b(?:does|would) (?:that|it|[a-z]+day) (?:work|suit)\b"
+    # asked of the family: "would either of you be able to come in at lunch?"
+    r"|\bwould (?:you|either of you|one of you|you both|both of you) be (?:able|willing|happy|okay|ok|up for)\b"
     r"|\b(?:shall|could|can) (?:we|i) (?:try|put|move|book|do|have|give|get|start|look at|meet|make it|say|set up"
     r"|arrange)\b"
     r"|\b(?:he|she|they|you) could (?:go|have|try|join|come|use|do|sit|start|get|take)\b"
