@@ -1034,3 +1034,41 @@ def test_a_reason_between_two_refusals_still_makes_them_one():
                                   "You're a bit- bit faint but that's fine."])
 def test_what_is_said_about_the_line_agrees_to_nothing(said):
     assert points_in(said, "england") == []
+
+
+def test_a_place_starting_a_clause_is_not_who_promises():
+    said = ("I'll send out consultations this week. Block Lodge because that's your preference and I'm also going "
+            "to consult Hillside.")
+    actions = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY) if f.kind == "commitment"]
+    assert actions and all(f.who == "s" and f.who_label is None for f in actions)
+
+
+def test_calling_the_person_is_an_action_of_its_own_and_a_fronted_thing_stays_with_its_promise():
+    said = "I'll get her to send you her latest report. I'll call her tomorrow."
+    actions = [f for f in findings.find([utterance(said, "m")], {"m": PARENT}, "england", DAY)
+               if f.kind == "commitment"]
+    assert [f.quote for f in actions] == ["I'll get her to send you her latest report.", "I'll call her tomorrow."]
+    said = "I'll email it over to you by Thursday. And the new support plan with the targets on, I'll send that with it."
+    actions = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY) if f.kind == "commitment"]
+    assert len(actions) == 2 and actions[1].quote.startswith("the new support plan")
+
+
+def test_a_short_no_to_what_was_asked_or_put_is_a_refusal_of_whoever_said_it():
+    asked = utterance("Can the council not just pay for someone to open the Hub at lunch?", "m", 0, 4000)
+    said = [asked, utterance("Lunch cover, no. That comes out of the school's own budget.", "s", 4500, 9000)]
+    refusals = [f for f in findings.find(said, {"s": SPEAKER, "m": PARENT}, "england", DAY) if f.kind == "refusal"]
+    assert [f.who for f in refusals] == ["s"]
+    put = utterance("On the days the nurse isn't here, would either of you be able to come in at lunch?", "s", 0, 4000)
+    said = [put, utterance("I mean- no. I'm sorry, we can't. We both work.", "m", 4500, 9000)]
+    refusals = [f for f in findings.find(said, {"s": SPEAKER, "m": PARENT}, "england", DAY) if f.kind == "refusal"]
+    assert [f.who for f in refusals] == ["m"] and "we can't" in refusals[0].quote
+
+
+@pytest.mark.parametrize("said, kinds", [
+    ("Oh, if it runs the app, I can put the same setup on it.", ["offer"]),
+    ("I can put a referral in today, if Kerry wants.", ["offer"]),
+    ("The report'll be with you both within two weeks.", ["commitment"]),
+    ("I'll sort of chair it, if that's okay.", []),
+])
+def test_conditional_offers_reports_on_their_way_and_meeting_chat(said, kinds):
+    assert points_in(said) == kinds
