@@ -349,7 +349,7 @@ _BACK_REF = re.compile(r"^(?:and |so |then )?(?:i|we|he|she|they)(?:'ll| will| c
                        r"them\b(?! to\b))(?! (?:is|are|was|were|has|have)\b)")
 # "And the new support plan with the targets on, I'll send that with it": the thing named before the promise, not
 # the one before
-_FRONTED = re.compile(r"\b(?!(?:and|so|then|yes|yeah|okay|ok|right|well|um|uh|oh)\b)[A-Za-z'-]+\b.*,\s*$")
+_FRONTED = re.compile(r"\b(?!(?:and|so|then|yes|yeah|okay|ok|right|well|um|uh|oh)\b)[a-z'-]+\b.*,\s*$", re.IGNORECASE)
 _TITLED = re.compile(rf"\b{_TITLE} [A-Z][a-z'-]+")
 # a first name and a surname, not where a sentence starts
 _NAME_PAIR = r"[A-Z][a-z'-]+ [A-Z][a-z'-]+\b(?! [A-Z])"  # "Mark Ellison", not "Mark Ellison Smith"
@@ -937,7 +937,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     if earlier is not None and (earlier.who, earlier.who_label) == (who, label) and (
                             _RESTATED.match(clause) or si > 0 and (due is None) != (earlier.due is None) and
                             spans[si - 1][0] <= earlier.offset < spans[si][0] and _BACK_REF.match(clause)) and \
-                            not _FRONTED.search(text[s_start:a]):
+                            not _FRONTED.search(text[max(s_start, earlier.offset + len(earlier.quote)):a]):
                         # "…so by the seventeenth at the latest. I'll send it to you and Darren at the same time.",
                         # "I'll write him a social story about Lego club. I'll put a copy in his bag on Friday."
                         # "…I'll send you the letter again. I'll do that tomorrow.": one action, with its date
