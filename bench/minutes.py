@@ -182,11 +182,14 @@ def score(meeting, truth, found):
             key = (p["same_as"], p["who"]) if p.get("restated") and p.get("same_as") is not None else (p["turn"], i)
             if p.get("restated") and p.get("same_as") is not None:
                 # the restated action's key is the earlier point's
-                earlier = next((j for j, q in enumerate(points) if q["turn"] == p["same_as"] and q["who"] == p["who"]),
-                               None)
+                # of the earlier turn's points by the same person, the one whose words are most like it
+                said = content_words(p.get("quote") or p.get("what") or "")
+                earlier = max((j for j, q in enumerate(points) if q["turn"] == p["same_as"] and q["who"] == p["who"]),
+                              key=lambda j: len(said & content_words(points[j].get("quote") or points[j].get("what")
+                                                                     or "")), default=None)
                 key = (p["same_as"], earlier) if earlier is not None else (p["turn"], i)
             groups.setdefault(key, []).append(p)
-        hit, person, due_right, due_total = 0, 0, 0, 0
+        hit, person, due_right, due_total, due_unsaid = 0, 0, 0, 0, 0
         used, missed, wrong, wrong_person = set(), [], [], []
         for members in groups.values():
             match = None
@@ -207,6 +210,9 @@ def score(meeting, truth, found):
             else:
                 wrong_person.append(f"{p['who']} got {match.who or match.who_label}: {match.quote[:60]}")
             truth_due = next((q.get("due") for q in members if q.get("due")), None)
+            if not truth_due and match.due and match.due.date:
+                due_unsaid += 1  # a date the words did not give this action
+                wrong.append(f"none said, got {match.due.iso()}: {match.quote[:70]}")
             if truth_due:
                 due_total += 1
                 if match.due and match.due.iso() == truth_due:
@@ -226,8 +232,8 @@ def score(meeting, truth, found):
                 continue
             false.append(f"[{f.rule.get('id')}] {f.quote[:90]}")
         out[kind] = {"truth": len(groups), "found": hit, "person": person, "due_right": due_right,
-                     "due_total": due_total, "findings": len(mine), "true_findings": true_findings, "false": false,
-                     "missed": missed, "due_wrong": wrong, "wrong_person": wrong_person}
+                     "due_total": due_total, "due_unsaid": due_unsaid, "findings": len(mine),
+                     "true_findings": true_findings, "false": false, "missed": missed, "due_wrong": wrong, "wrong_person": wrong_person}
     said = sum(len(t["text"]) for t in turns)
     shown, kept = 0, []
     for f in found:
@@ -385,7 +391,7 @@ def pct(n, d):
 
 def pool(results, mode):
     """The scores of several meetings added together, in the shape of one meeting's."""
-    fields = ("truth", "found", "person", "due_right", "due_total", "findings", "true_findings")
+    fields = ("truth", "found", "person", "due_right", "due_total", "due_unsaid", "findings", "true_findings")
     out = {k: {f: sum(r[mode][k][f] for r in results) for f in fields} for k in KINDS}
     for k in KINDS:
         out[k]["false"] = [q for r in results for q in r[mode][k]["false"]]
@@ -401,7 +407,8 @@ def print_line(label, s):
         print(f" | {kind} recall {pct(k['found'], k['truth'])} precision {pct(k['true_findings'], k['findings'])}"
               f" right person {pct(k['person'], k['found'])}", end="")
     c = s["commitment"]
-    print(f" | due right {pct(c['due_right'], c['due_total'])} | false points {sum(len(s[k]['false']) for k in KINDS)}"
+    print(f" | due right {pct(c['due_right'], c['due_total'])} (a date where none was said: {c['due_unsaid']})"
+          f" | false points {sum(len(s[k]['false']) for k in KINDS)}"
           f" | draft/said {s['draft_chars'] / s['said_chars']:.2f}")
 
 

@@ -347,6 +347,10 @@ _BACK_REF = re.compile(r"^(?:and |so |then )?(?:i|we|he|she|they)(?:'ll| will| c
                        # "them" may be the things; "him" or "her" is a person, so "I'll call her tomorrow" is an action of
                        # its own
                        r"them\b(?! to\b))(?! (?:is|are|was|were|has|have)\b)")
+# "…I'll pull the bus referrals. You'll have that from me by the end of next week.": when the thing just promised
+# reaches the family, so its date
+_DELIVERED = re.compile(r"^(?:and |so |then )?you(?:'ll| will)(?: still)? (?:have|get) (?:it|that|them|those|both|"
+                        r"the lot)(?: back)?(?: from (?:me|us))?\b(?! (?:is|are|was|were|has|have)\b)")
 # "And the new support plan with the targets on, I'll send that with it": the thing named before the promise, not
 # the one before
 _FRONTED = re.compile(r"\b(?!(?:and|so|then|yes|yeah|okay|ok|right|well|um|uh|oh)\b)[a-z'-]+\b.*,\s*$", re.IGNORECASE)
@@ -472,13 +476,15 @@ _AFTER_COMING = re.compile(r"^[\s,.!]*(?:(?:um|uh|er|in|with|by|the|same|that|th
                            r"as|well|too|also|both|together|attached|envelope|pack|folder)\b[\s,.!]*)*$")
 
 
-def _date_alone(sentence, meeting_date, jurisdiction, panel):
+def _date_alone(sentence, meeting_date, jurisdiction, panel, following=True):
     """The due date a sentence gives the action just promised when it says nothing else (a date said alone, put as
-    a question, or "That'll come tomorrow"), else None."""
+    a question, or "That'll come tomorrow"; following the promise, "You'll have that tomorrow"), else None."""
     due = resolve(sentence, meeting_date, jurisdiction, panel)
     if due is None or due.date is None:
         return None
     plain = sentence.lower().replace("’", "'")
+    if following and _DELIVERED.match(plain.strip()):
+        return due  # "You'll have that tomorrow, it's a one-pager.": when it arrives
     if _IT_WILL_COME.match(plain.strip()):
         after = plain.split(due.phrase.lower(), 1)[-1] if due.phrase.lower() in plain else plain
         return due if _AFTER_COMING.match(after) else None
@@ -809,6 +815,8 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                 if read:
                     _, kind, learned_span = max(read)
                     kinds[kind] = [({"id": "learned", "kind": kind}, re.match("", ""))]
+                    # "What we'd offer is, he comes for the day": put to the family, as a rule's offer is
+                    puts = puts or (asks_family and kind == "offer")
             if recap_at is not None and si > recap_at and not kinds.keys() & {"refusal", "commitment", "offer",
                                                                                  "agreement", "request"} and \
                     RECAP_ITEM_WORDS[0] <= len(norm.split()) <= RECAP_ITEM_WORDS[1] and not _RECAP_NOT.search(norm):
@@ -931,12 +939,16 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                         due = resolve(text[spans[si - 1][0]:spans[si - 1][1]], meeting_date, jurisdiction, panel)
                     if due is None and i == 0 and si > 0 and si - 1 not in dated:
                         # "Every test, every quiz. Starting Monday. I'll send them across.": a date said alone, just before
-                        due = _date_alone(text[spans[si - 1][0]:spans[si - 1][1]], meeting_date, jurisdiction, panel)
+                        due = _date_alone(text[spans[si - 1][0]:spans[si - 1][1]], meeting_date, jurisdiction, panel,
+                                          following=False)
                     earlier = next((f for f in reversed(out) if f.segment is seg and f.kind == "commitment"), None)
                     clause = normalise(text[a:b])
                     if earlier is not None and (earlier.who, earlier.who_label) == (who, label) and (
                             _RESTATED.match(clause) or si > 0 and (due is None) != (earlier.due is None) and
-                            spans[si - 1][0] <= earlier.offset < spans[si][0] and _BACK_REF.match(clause)) and \
+                            spans[si - 1][0] <= earlier.offset < spans[si][0] and _BACK_REF.match(clause) or
+                            # "I'll write my own letter. David's helping me. You'll have it by April thirtieth."
+                            due is not None and earlier.due is None and earlier.offset < s_start and
+                            _DELIVERED.match(clause)) and \
                             not _FRONTED.search(text[max(s_start, earlier.offset + len(earlier.quote)):a]):
                         # "…so by the seventeenth at the latest. I'll send it to you and Darren at the same time.",
                         # "I'll write him a social story about Lego club. I'll put a copy in his bag on Friday."
