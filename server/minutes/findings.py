@@ -1032,6 +1032,8 @@ _VAGUE = re.compile(r"^(?:(?:yes|yeah|yep|sure|of course|absolutely|definitely|f
 # the parent's side's "I can do that" to what the school put is assent, wherever it comes in the sentence
 _VAGUE_PARENT = re.compile(r"\b(?:i|we)(?: can| could| will|'ll) (?:do|manage|make) (?:that|it|this)(?: work)?\b"
                            r"(?! (?:for|with|by|on|at|before|after|tomorrow|today|next|this|if)\b)")
+# a question asking who will do something ("Who's doing that?", "And who does the check-in?")
+_ASKS_WHO = re.compile(r"^(?:(?:and|so|but|sorry|okay|ok|then),? )*who(?:'s| is| will|'ll| does| would|'d| can)\b")
 _VAGUE_RULE = {"id": "vague_yes", "kind": "agreement", "title": "Sounds like agreement to what was asked"}
 
 
@@ -1093,8 +1095,9 @@ def _settle_vague(out, seg, request, side, counts):
         if f.due is not None or not (_VAGUE.match(norm) or side and _VAGUE_PARENT.search(norm)):
             continue
         named_next = any(g.offset > f.offset and (g.who, g.who_label) == (f.who, f.who_label) for g in mine)
-        if not (named_next or side):
-            continue
+        if not (named_next or side) or not named_next and request is not None and _ASKS_WHO.match(normalise(request)):
+            continue  # "Who's doing that?" "I'll do it.": the action asked about, taken on
+
         at = next(i for i, g in enumerate(out) if g is f)  # by identity: two findings may read alike
         if request is not None and not any(g.segment is seg and g.kind == "agreement" for g in out):
             n = counts.get("agreement", 0)
