@@ -534,7 +534,9 @@ _WHAT_I_CAN_DO = re.compile(r"\bwhat (?:i|we) can do is (?!maybe\b|perhaps\b|wai
 # a promise on a condition is an offer: "If you send it to me, I'll make sure it's in front of them."
 # ("If it's okay with you, I'll ring the EP tomorrow", "Unless you hear otherwise, I'll book the taxi" still promise)
 _ON_CONDITION = re.compile(
-    r"^(?:(?:and|so|but|then|okay|ok|well|um|uh),? )*(?:(?:when|once) [^,]{1,60}, )?(?:if|unless|provided|as long as)\b"
+    # "Helen, if you email me, I'll send you the form.", "Yeah, if Kerry puts it in writing, we'll deal with it"
+    r"^(?:(?:and|so|but|then|okay|ok|well|um|uh|yes|yeah|yep|sure|right|look|honestly|of course|[a-z]+(?=,)),? )*"
+    r"(?:(?:when|once) [^,]{1,60}, )?(?:if|unless|provided|as long as)\b"
     r"(?! (?:that's|it's|that is|it is|that'd be|it'd be) (?:ok|okay|alright|all right|fine)\b"
     r"| you're (?:happy|ok|okay|alright|all right)\b| that (?:works|suits)\b| nothing else\b"
     r"| you (?:don't|do not) mind\b| (?:you|we|i) hear (?:otherwise|nothing|anything different)\b)")
