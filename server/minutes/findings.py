@@ -373,6 +373,13 @@ def _body_owner(body, attendees):
 _PARENT_WORD = re.compile(r"\b(?:mom|mum|mother|dad|father)\b", re.IGNORECASE)
 
 
+# a sentence that starts with "she" or "he" doing something ("She'll hold him a seat.")
+_LEAD_PRONOUN = re.compile(r"^(?:(?:and|but|so|then),? )?(she|he)(?:'ll| will|'s going to| is going to)\b")
+# someone named by their job first ("My manager's Lorraine, she'll…", "our OT is Jo")
+_ROLE_NAMED = re.compile(r"\b(?:manager|colleague|boss|supervisor|teacher|therapist|worker|nurse|assistant|coordinator|"
+                         r"co-ordinator|lead|officer|psychologist|senco|secretary|name)(?:'s| is|,) (?P<name>[A-Z][a-z'-]+)\b")
+
+
 def _antecedent(before, pronoun, attendees, names, rs, child):
     """Who "he", "she" or "they" stands for: the last person (or, for "they", body or team) named before it in
     the utterance; None when nobody but the child was named (the pronoun is then the child)."""
@@ -391,6 +398,9 @@ def _antecedent(before, pronoun, attendees, names, rs, child):
             words = m.group(0).lower().split()
             if not (set(words) & (child | _NOT_NAMES)) and words[-1] not in names and words[0] not in names:
                 found.append((m.end(), (None, m.group(0))))
+    if pronoun != "they":
+        found += [(m.end(), (None, m.group("name"))) for m in _ROLE_NAMED.finditer(before)
+                  if not {m.group("name").lower()} & (child | _NOT_NAMES) and m.group("name").lower() not in names]
     if pronoun != "they":
         # "Mom says she'll sign it today", as an interpreter or a partner passes it on: the child's parent at the table
         parents = [a.id for a in attendees.values() if a.role in ("parent", "second_parent")]
@@ -721,10 +731,14 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
             if si in dated:
                 puts = puts or (asks_family and "offer" in match_kinds(norm, rs, set()))
                 continue
+            lead = _LEAD_PRONOUN.match(norm)
             context = {c for c in (side, "after_request" if request and si == reply_at else None,
                                    "after_ask" if request and si == reply_at and _ASKS.match(normalise(request))
                                    else None,
-                                   "after_proposal" if put_to_family and reply_at <= si <= reply_at + 2 else None) if c}
+                                   "after_proposal" if put_to_family and reply_at <= si <= reply_at + 2 else None,
+                                   # "I'll let Mrs. Alvarez know. She'll hold him a seat.": the adult just named
+                                   "adult_pronoun" if lead and _antecedent(
+                                       text[:s_start], lead.group(1), attendees, names, rs, child) else None) if c}
             sentence = text[s_start:s_end]
             panel = event_date(sentence, meeting_date, jurisdiction) or panel
             not_refusing = rs["not_refusing"].search(norm)
@@ -1034,6 +1048,9 @@ _VAGUE = re.compile(r"^(?:(?:yes|yeah|yep|sure|of course|absolutely|definitely|f
 # the parent's side's "I can do that" to what the school put is assent, wherever it comes in the sentence
 _VAGUE_PARENT = re.compile(r"\b(?:i|we)(?: can| could| will|'ll) (?:do|manage|make) (?:that|it|this)(?: work)?\b"
                            r"(?! (?:for|with|by|on|at|before|after|tomorrow|today|next|this|if)\b)")
+# "You'll have it in writing.": an assurance that the action said next keeps
+_ASSURED = re.compile(r"^(?:(?:yes|yeah|of course|absolutely|definitely|sure|okay|ok|right|and),? )*you(?:'ll| will) "
+                      r"(?:have|get) (?:it|that|this|them|those|both)(?: all)?(?: in writing| back)?[.!]?$")
 # a question asking who will do something ("Who's doing that?", "And who does the check-in?")
 _ASKS_WHO = re.compile(r"^(?:(?:and|so|but|sorry|okay|ok|then),? )*who(?:'s| is| will|'ll| does| would|'d| can)\b")
 _VAGUE_RULE = {"id": "vague_yes", "kind": "agreement", "title": "Sounds like agreement to what was asked"}
@@ -1094,9 +1111,13 @@ def _settle_vague(out, seg, request, side, counts):
     mine = [f for f in out if f.segment is seg and f.kind == "commitment"]
     for f in mine:
         norm = normalise(f.quote)
+        named_next = any(g.offset > f.offset and (g.who, g.who_label) == (f.who, f.who_label) for g in mine)
+        if f.due is None and named_next and _ASSURED.match(norm):
+            # "You'll have it in writing. I'll get the plan typed up and over to you by Wednesday.": the action is next
+            del out[next(i for i, g in enumerate(out) if g is f)]  # by identity: two findings may read alike
+            continue
         if f.due is not None or not (_VAGUE.match(norm) or side and _VAGUE_PARENT.search(norm)):
             continue
-        named_next = any(g.offset > f.offset and (g.who, g.who_label) == (f.who, f.who_label) for g in mine)
         if not (named_next or side) or not named_next and request is not None and _ASKS_WHO.match(normalise(request)):
             continue  # "Who's doing that?" "I'll do it.": the action asked about, taken on
 
