@@ -1072,3 +1072,73 @@ def test_a_short_no_to_what_was_asked_or_put_is_a_refusal_of_whoever_said_it():
 ])
 def test_conditional_offers_reports_on_their_way_and_meeting_chat(said, kinds):
     assert points_in(said) == kinds
+
+
+@pytest.mark.parametrize("said, iso", [
+    ("Yeah, I'll send you our IEE criteria. You'll have that tomorrow, it's a one-pager.", "2026-03-11"),
+    ("I'll write my own letter about Carver. David's helping me. You'll have it by the thirtieth.", "2026-03-30"),
+    ("I'll pull the bus referrals and see what's been written up. You'll have that from me by Friday.", "2026-03-13"),
+])
+def test_when_the_family_will_have_it_is_when_the_promise_before_is_due(said, iso):
+    (f,) = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "us", DAY) if f.kind == "commitment"]
+    assert f.due is not None and f.due.iso() == iso and said.split(". ")[-1].split(",")[0] in f.quote
+
+
+def test_an_assurance_before_the_action_is_that_action():
+    said = "You'll have it in writing. I'll get the plan typed up and over to you by Wednesday?"
+    (f,) = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY) if f.kind == "commitment"]
+    assert f.quote.startswith("I'll get the plan") and f.due.iso() == "2026-03-11"
+    # said alone it is the promise
+    assert points_in("Either way, you'll have it in writing.") == ["commitment"]
+
+
+def test_a_no_to_what_was_suggested_or_offered_refuses():
+    def reply_to(put, reply):
+        said = [utterance(put, "s", 0, 4000), utterance(reply, "m", 4500, 8000)]
+        return [f.who for f in findings.find(said, {"s": SPEAKER, "m": PARENT}, "england", DAY) if f.kind == "refusal"]
+
+    assert reply_to("And I was going to suggest doing the sessions at lunchtime?",
+                    "No. Not lunch. Sorry, but no, that's the only bit of the day he gets with his friends.") == ["m"]
+    assert reply_to("What we'd offer is, he comes on the Wednesday, for the day, and you pick him up after tea.",
+                    "No. He's not going to be the one kid who goes home at teatime.") == ["m"]
+    # a no that says something else declines nothing
+    assert reply_to("So my recommendation is that he stays eligible.", "He's not nothing. He knows every bus.") == []
+
+
+@pytest.mark.parametrize("said", [
+    "But the district doesn't reimburse for private tutoring.",
+    "So that's, um. Paying for an outside neuropsych isn't my call.",
+])
+def test_policy_and_passed_on_refusals(said):
+    assert points_in(said, "us") == ["refusal"]
+
+
+def test_who_is_doing_it_answered_takes_the_action_on():
+    asked = utterance("Just on the after-school bit. Who's doing that?", "m", 0, 4000)
+    said = [asked, utterance("I'll do it.", "s", 4500, 6000)]
+    assert [f.kind for f in findings.find(said, {"s": SPEAKER, "m": PARENT}, "england", DAY)] == ["commitment"]
+
+
+@pytest.mark.parametrize("said, label", [
+    ("Lee'll drop it in on that first Wednesday, in the morning.", "Lee"),
+    ("For the whole of lunch, yeah, Dawn'll be with him from the seventeenth.", "Dawn"),
+    ("Jackie'll sit with her in the Hub for it, before she goes home.", "Jackie"),
+    ("And I'll let Mrs. Alvarez know he's on her list. She'll hold him a seat, she's good about that.", "Mrs. Alvarez"),
+    ("My manager's Lorraine, she'll send the new timetable over to you by Friday.", "Lorraine"),
+])
+def test_promises_for_someone_not_here(said, label):
+    mine = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY) if f.kind == "commitment"]
+    assert label in [f.who_label for f in mine]
+
+
+@pytest.mark.parametrize("said, kinds", [
+    ("Helen, if you email me, I'll send you the form.", ["offer"]),
+    ("Yeah, if Kerry puts it in writing to the office, we'll deal with it within the time limits.", ["offer"]),
+    ("I'll- I'm going to take some notes as we go, if that's okay.", []),
+    ("Because some centres will do a separate room, a staff room, whatever.", []),
+    ("He can meet whoever's going to be with him.", []),
+    ("I'll need to drop off in a sec, but anything for me before I go?", []),
+    ("Mrs Evans will meet Isla. She'll love that.", ["commitment"]),
+])
+def test_conditions_chat_and_what_only_sounds_like_a_promise(said, kinds):
+    assert points_in(said) == kinds
