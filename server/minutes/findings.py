@@ -1116,7 +1116,10 @@ def _settle_vague(out, seg, request, side, counts):
             # "You'll have it in writing. I'll get the plan typed up and over to you by Wednesday.": the action is next
             del out[next(i for i, g in enumerate(out) if g is f)]  # by identity: two findings may read alike
             continue
-        if f.due is not None or not (_VAGUE.match(norm) or side and _VAGUE_PARENT.search(norm)):
+        vague = side and _VAGUE_PARENT.search(norm)
+        if vague and any(0 <= norm.find(said) < vague.start() for _, said in f.matched if said):
+            vague = None  # "I'll send you our template letter, and we can do it together": the letter is the action
+        if f.due is not None or not (_VAGUE.match(norm) or vague):
             continue
         if not (named_next or side) or not named_next and request is not None and _ASKS_WHO.match(normalise(request)):
             continue  # "Who's doing that?" "I'll do it.": the action asked about, taken on
