@@ -1154,7 +1154,9 @@ _PROPOSES = re.compile(
     r"|arrange)\b"
     r"|\b(?:he|she|they|you) could (?:go|have|try|join|come|use|do|sit|start|get|take)\b"
     r"|\b(?:a|one) (?:[a-z-]+ ){0,3}(?:place|space|bed|slot|spot|vacancy)s? (?:has |have )?(?:come up|available|free)\b"
-    r"|\b(?:i|we)(?:'d| would) (?:love|like) to (?:have|see) you\b|\byou(?:'re| are| would be|'d be) (?:very )?welcome\b")
+    r"|\b(?:i|we)(?:'d| would) (?:love|like) to (?:have|see) you\b|\byou(?:'re| are| would be|'d be) (?:very )?welcome\b"
+    # asked of the family: "we'd normally ask for ten minutes a night, you and her"
+    r"|\b(?:i|we)(?:'d| would)(?: normally| usually| generally| also)? (?:ask|want|expect) (?:you|for|that|parents|families)\b")
 
 
 def _last_request(previous, parent_side, rs, speaker_id=None):
