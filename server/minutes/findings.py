@@ -360,7 +360,7 @@ _NAME_PAIR = r"[A-Z][a-z'-]+ [A-Z][a-z'-]+\b(?! [A-Z])"  # "Mark Ellison", not "
 _FULL_NAME = re.compile(r"(?<=[a-z,] )" + _NAME_PAIR)  # mid-sentence, where only names are capitalised
 _NOT_NAMES = frozenset("monday tuesday wednesday thursday friday saturday sunday january february march april may june "
                        "july august september october november december easter christmas year level key stage".split())
-_TEAM = re.compile(r"\b(?:the|her|his|their) (?:[a-z'-]+ ){0,3}(?:team|service|panel|therapists?|psychologists?|clinic|"
+_TEAM = re.compile(r"\b(?:the|her|his|their) (?:[a-z'-]+ ){0,3}(?:team|service|panel|committee|board|therapists?|psychologists?|clinic|"
                    r"department|(?:doctor's|gp's|consultant's|pediatrician's|paediatrician's) (?:office|surgery))\b")
 
 
@@ -430,7 +430,8 @@ _NOT_DOING = ("(?:says|thinks|knows|wants|feels|agrees|believes|means|seems|look
 # will post…", "our therapy assistant, Becky Moss, will come in…", "Fraser, our psychiatrist is going to see him…"
 _SUBJECT = (r"(?:^|[,.;:!?] |\b(?:[Aa]nd|[Ss]o|[Tt]hen|[Yy]es|[Yy]eah|[Oo]kay|[Oo]k|[Rr]ight|[Ww]ell),? )"
             r"(?!(?:Yes|Yeah|So|Okay|Ok|And|Then|Right|Well|I|We|You|He|She|They|It|That|This|There|The|Our|Your|"
-            r"Everyone|Everybody|Someone|Nobody)\b)"
+            r"Everyone|Everybody|Someone|Nobody|But|Because|Or|Oh|Um|Uh|Now|Also|Plus|Actually|Obviously|Honestly|"
+            r"Hopefully|Sorry|Look|Listen|Just|Maybe|Probably|If|When|Once|Otherwise|Anyway)\b)"
             rf"(?P<name>(?:{_TITLE} )?[A-Z][a-z-]+(?: [A-Z][a-z-]+)?)"
             r"(?:,? (?:our|the|your|in|from|at|who|on)\b[^.;!?]{0,50}?)?,?")
 _NAMED_SUBJECT = re.compile(_SUBJECT + r"(?: will|'ll| is going to|'s going to| is gonna|'s gonna)\b")
@@ -561,6 +562,11 @@ _I_OR_WE = re.compile(r"\b(?:i|we)(?:'m| am|'re| are|'ll| will)\b")
 _NO_ONE = frozenset("that this it there which what who everything nothing something anything these those".split())
 
 
+# bodies that act for themselves and that no attendee speaks for ("the court'll send you a date")
+_PLACES = frozenset("court hospital clinic surgery committee board college university agency provider charity "
+                    "centre center".split())
+
+
 def _owner(original, norm, speaker_id, attendees, names, rs, child, before=""):
     """Who a commitment belongs to: (attendee id, label), the speaker unless someone else is the subject.
 
@@ -588,6 +594,10 @@ def _owner(original, norm, speaker_id, attendees, names, rs, child, before=""):
     for body, pattern in rs["bodies"]:
         if pattern.search(subj):
             return _body_owner(body, attendees)
+    if words[-1] in _PLACES and re.search(rf"\bthe {re.escape(words[-1])}\b", original, re.IGNORECASE):
+        # "the court'll send you a date": the body, not the speaker (unless the speaker works there)
+        mine = speaker_id in attendees and words[-1] in (getattr(attendees[speaker_id], "role", "") or "").lower()
+        return (speaker_id, None) if mine else (None, f"The {words[-1]}")
     # someone named who is not at the meeting ("Mrs Ali will…"): their name as said
     said = re.search(rf"(?<![A-Za-z]){re.escape(words[-1])}(?![A-Za-z])", original, re.IGNORECASE)
     if said and original[said.start()].isupper() and words[-1] not in ("the", "our"):

@@ -80,7 +80,12 @@ _PATTERNS = [
                             r"saturday|sunday),? )?|(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday),? |"
                             r"(?:the )?(?:morning|afternoon|evening) of )"
                             r"the (?:(?P<day>\d{1,2})(?:st|nd|rd|th)|(?P<dayword>" + _DAYWORD
-                            + r"))\b(?! of\b)(?!,? (?:of )?" + _MONTH.replace("(?P<month>", "(?:") + ")")),
+                            + r"))\b(?! of\b)(?!,? (?:of )?" + _MONTH.replace("(?P<month>", "(?:") + ")"
+                            # "for the first hearing", "by the third visit": an order, not a day of the month
+                            + r"(?! (?:hearing|time|week|weeks|visit|meeting|session|one|ones|day|days|term|year|half|"
+                              r"part|thing|step|draft|review|appointment|panel|lesson|period|grade|page|paper|place|"
+                              r"stage|cycle|round|person|child|block|option|point|item|goal|target|question|night|"
+                              r"morning|afternoon|few|couple|lot|go|attempt|try|observation|report|test|exam)s?\b)")),
     # "in June", "by the end of March", "before May": a month with no day
     ("month", re.compile(rf"\b(?P<edge>in|during|by|by the end of|until|before|from|after|for) (?:early |late |mid[- ])?"
                          rf"{_MONTH}{_YEAR}\b(?! (?:the )?(?:\d|(?:{_DAYWORD})\b))(?! half[- ]term\b)")),
