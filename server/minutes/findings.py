@@ -551,6 +551,9 @@ _ON_CONDITION = re.compile(
     r"(?! (?:that's|it's|that is|it is|that'd be|it'd be) (?:ok|okay|alright|all right|fine)\b"
     r"| you're (?:happy|ok|okay|alright|all right)\b| that (?:works|suits)\b| nothing else\b"
     r"| you (?:don't|do not) mind\b| (?:you|we|i) hear (?:otherwise|nothing|anything different)\b)")
+# "I'll do a referral if it needs one", "…if that's needed": offered for when it is needed
+_IF_NEEDED = re.compile(r",? if (?:it|he|she|they|that|one|this) (?:needs? (?:one|it|that|them)|(?:'s|is|are|'re) (?:needed|"
+                        r"necessary)|comes to (?:that|it))\b[^,;]*[.!]?$")
 # a sentence told in the past ("we sent…", "he didn't want…", "the draft only reached us…") with nothing ahead in it
 _TOLD_IN_THE_PAST = re.compile(
     r"\b(?:was|were|wasn't|weren't|did|didn't|had|hadn't)\b|\b(?:i|we|you|he|she|they|it|only|just|already|never) "
@@ -792,7 +795,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     (when := resolve(sentence, meeting_date, jurisdiction, panel)) and when.date):
                 # "What I can do is open the assessment this week": offered with its day, it is the promise
                 kinds["commitment"] = kinds.pop("offer")
-            if "commitment" in kinds and _ON_CONDITION.match(norm):
+            if "commitment" in kinds and (_ON_CONDITION.match(norm) or _IF_NEEDED.search(norm)):
                 # "If the scores come back below average, I'll put the extra time in": offered on a condition
                 kinds.setdefault("offer", kinds.pop("commitment"))
             if side:
