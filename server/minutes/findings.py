@@ -487,9 +487,32 @@ _AFTER_COMING = re.compile(r"^[\s,.!]*(?:(?:um|uh|er|in|with|by|the|same|that|th
                            r"as|well|too|also|both|together|attached|envelope|pack|folder)\b[\s,.!]*)*$")
 
 
-def _date_alone(sentence, meeting_date, jurisdiction, panel, following=True):
+# a date taken up ("The fourteenth I can do.", "Thursday, half three. That's fine."): what may be said with it
+_TAKING_DATE = frozenset("i we can do that that's is 's works work fine good me us for suits great lovely perfect "
+                         "brilliant sounds then half quarter past o'clock am pm one two three four five six seven eight "
+                         "nine ten eleven twelve fifteen thirty forty forty-five".split())
+# "Yeah, I can do that.", "That's fine.": a yes with nothing else in it, between a date taken up and the promise
+_JUST_YES = re.compile(r"^(?:(?:yes|yeah|yep|okay|ok|right|sure|fine|lovely|great|of course),? )*(?:(?:i|we) can do "
+                       r"(?:that|it)|that's (?:fine|great|good|lovely|perfect)|that works|no problem)?[.!]?$")
+
+
+def _date_taken_up(text, spans, si, meeting_date, jurisdiction, panel):
+    """The date said or taken up just before a promise, across a plain "yes" between ("Thursday, half three. Yeah, I
+    can do that. I'll bring the sling."), else None."""
+    for j in range(si - 1, max(-1, si - 3), -1):
+        sentence = text[spans[j][0]:spans[j][1]]
+        due = _date_alone(sentence, meeting_date, jurisdiction, panel, following=False, taking=True)
+        if due is not None:
+            return due
+        if not _JUST_YES.match(normalise(sentence)):
+            return None
+    return None
+
+
+def _date_alone(sentence, meeting_date, jurisdiction, panel, following=True, taking=False):
     """The due date a sentence gives the action just promised when it says nothing else (a date said alone, put as
-    a question, or "That'll come tomorrow"; following the promise, "You'll have that tomorrow"), else None."""
+    a question, or "That'll come tomorrow"; following the promise, "You'll have that tomorrow"; taking: or a date
+    taken up, "The fourteenth I can do."), else None."""
     due = resolve(sentence, meeting_date, jurisdiction, panel)
     if due is None or due.date is None:
         return None
@@ -501,7 +524,8 @@ def _date_alone(sentence, meeting_date, jurisdiction, panel, following=True):
         return due if _AFTER_COMING.match(after) else None
     words = re.findall(r"[a-z']+", plain.replace(due.phrase.lower(), " ", 1))
     asked = plain.rstrip().endswith("?")
-    return due if all(w in _AROUND_DATE or (asked and w in _ASKING_DATE) for w in words) else None
+    return due if all(w in _AROUND_DATE or (asked and w in _ASKING_DATE) or (taking and w in _TAKING_DATE)
+                      for w in words) else None
 
 
 # where a recap turns to the next person: ", and Ellen sends…", "; Priya observes…", ", and I forward…"
@@ -966,10 +990,11 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     if due is None and si > 0 and _THEN.search(normalise(text[a:b])):
                         # "Her next visit is the 23rd of March. I'll book Leo in for that.": the date just said
                         due = resolve(text[spans[si - 1][0]:spans[si - 1][1]], meeting_date, jurisdiction, panel)
-                    if due is None and i == 0 and si > 0 and si - 1 not in dated:
-                        # "Every test, every quiz. Starting Monday. I'll send them across.": a date said alone, just before
-                        due = _date_alone(text[spans[si - 1][0]:spans[si - 1][1]], meeting_date, jurisdiction, panel,
-                                          following=False)
+                    if due is None and i == 0 and si > 0 and si - 1 not in dated and not _VAGUE.match(
+                            normalise(text[a:b])):
+                        # "Every test, every quiz. Starting Monday. I'll send them across.": a date said alone, just
+                        # before ("Yeah, I can do that." takes the date up; the action next carries it)
+                        due = _date_taken_up(text, spans, si, meeting_date, jurisdiction, panel)
                     earlier = next((f for f in reversed(out) if f.segment is seg and f.kind == "commitment"), None)
                     clause = normalise(text[a:b])
                     if earlier is not None and (earlier.who, earlier.who_label) == (who, label) and (
