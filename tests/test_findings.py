@@ -1142,3 +1142,53 @@ def test_promises_for_someone_not_here(said, label):
 ])
 def test_conditions_chat_and_what_only_sounds_like_a_promise(said, kinds):
     assert points_in(said) == kinds
+
+
+def test_a_no_with_its_reason_straight_after_refuses_what_was_asked():
+    asked = utterance("Jenna, can't you just sign the form?", "m", 0, 3000)
+    said = [asked, utterance("I, um, no, I can't, I'm not a physician, and if I sign it it'll get kicked back.", "s",
+                             3500, 9000)]
+    assert [(f.kind, f.who) for f in findings.find(said, {"s": SPEAKER, "m": PARENT}, "us", DAY)
+            if f.kind in POINTS] == [("refusal", "s")]
+
+
+@pytest.mark.parametrize("said", [
+    "Staffing-wise, I don't have a para I could give him right now.",
+    "I don't have anybody to send out to the car.",
+    "Once it's filed it's the court's, I'm not able to pause it or pull it back.",
+    "Honestly, tutoring for the eleven plus isn't something they'd fund.",
+])
+def test_nobody_to_send_and_what_cannot_be_undone_refuse(said):
+    assert points_in(said, "us") == ["refusal"]
+
+
+def test_the_familys_counter_and_not_now_decline_what_was_put():
+    def reply_to(put, reply):
+        said = [utterance(put, "s", 0, 4000), utterance(reply, "m", 4500, 8000)]
+        return [f.quote for f in findings.find(said, {"s": SPEAKER, "m": PARENT}, "us", DAY) if f.kind == "refusal"]
+
+    assert reply_to("What if we split it, forty-five direct and fifteen consult?", "No, sixty direct.") == \
+        ["No, sixty direct."]
+    assert "but not now" in reply_to("What I'd suggest is a return plan, twenty minutes twice a week in the library.",
+                                     "I- no. Not now. Sorry, Dan, I know you mean well, but not now.")[0]
+
+
+def test_the_court_sends_and_the_first_hearing_is_no_date():
+    said = "We'll see. But the court'll send you a date for the first hearing."
+    (f,) = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "us", DAY) if f.kind == "commitment"]
+    assert f.who is None and f.who_label == "The court" and f.due is None
+
+
+def test_a_date_taken_up_before_the_promise_is_its_date():
+    said = "Thursday, half three. Yeah, I can do that. I'll bring the sling."
+    (f,) = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY) if f.kind == "commitment"]
+    assert f.quote == "I'll bring the sling." and f.due.iso() == "2026-03-12"
+
+
+@pytest.mark.parametrize("said, kinds", [
+    ("I'll do a referral if it needs one.", ["offer"]),
+    ("I'll sort of keep us going.", []),
+    ("I'd like to start with the honest bit, which is the interventions.", []),
+])
+def test_a_referral_if_needed_offers_and_chairing_promises_nothing(said, kinds):
+    assert points_in(said) == kinds
