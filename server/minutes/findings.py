@@ -577,7 +577,10 @@ _ON_CONDITION = re.compile(
     r"| you (?:don't|do not) mind\b| (?:you|we|i) hear (?:otherwise|nothing|anything different)\b)")
 # "I'll do a referral if it needs one", "…if that's needed": offered for when it is needed
 _IF_NEEDED = re.compile(r",? if (?:it|he|she|they|that|one|this) (?:needs? (?:one|it|that|them)|(?:'s|is|are|'re) (?:needed|"
-                        r"necessary)|comes to (?:that|it))\b[^,;]*[.!]?$")
+                        r"necessary)|comes to (?:that|it))\b[^,;]*[.!]?$"
+                        # "Jo'll do Bev's training next Monday if transport can let her come in": on someone else's yes
+                        r"|\bif (?!(?:i|we|you|it|that|this|there)\b)(?:the |his |her |their )?[a-z]+ (?:can|could|agrees?|says? yes|approves?|signs? off|"
+                        r"allows?|lets?)\b[^,;]*[.!]?$")
 # a sentence told in the past ("we sent…", "he didn't want…", "the draft only reached us…") with nothing ahead in it
 _TOLD_IN_THE_PAST = re.compile(
     r"\b(?:was|were|wasn't|weren't|did|didn't|had|hadn't)\b|\b(?:i|we|you|he|she|they|it|only|just|already|never) "
@@ -928,7 +931,10 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                 actions = []
                 for a, b in parts:
                     clause_norm = normalise(text[a:b])
-                    clause_kinds = match_kinds(clause_norm, rs, context)
+                    # "…I'll have it on her desk by Friday, and she'll get you an answer": the adult just named
+                    lead = a > s_start and _LEAD_PRONOUN.match(clause_norm)
+                    clause_kinds = match_kinds(clause_norm, rs, context | {"adult_pronoun"} if lead and _antecedent(
+                        text[:a], lead.group(1), attendees, names, rs, child) else context)
                     hit = clause_kinds.get("commitment")
                     continues = owner is not None and re.match(r"^(?:also |then )?[a-z]+\b", clause_norm) and \
                         continues_action(clause_norm)
@@ -1131,6 +1137,24 @@ def _refusal_with_its_reason(out, seg, spans, counts):
     if drop:
         out[:] = [f for f in out if not any(f is d for d in drop)]
         _renumber(out, seg, "refusal", counts)
+    # "I can't really tell twenty-four families what they can send. That's not something we'd be able to do.": the
+    # no said just before, in words no rule reads, is the same refusal
+    taken = [(g.offset, g.offset + len(g.quote)) for g in out if g.segment is seg]
+    for f in (g for g in out if g.segment is seg and g.kind == "refusal"):
+        at = sentence_of(f)
+        if not at or f.offset > spans[at][0] + 3:
+            continue
+        a, b = spans[at - 1]
+        said = seg.text[a:b]
+        if _SAYS_NO.search(normalise(said)) and not said.rstrip().endswith("?") and \
+                not any(x < b and a < y for x, y in taken) and \
+                len(seg.text[a:f.offset + len(f.quote)].split()) <= REFUSAL_WORDS:
+            f.quote, f.offset = seg.text[a:f.offset + len(f.quote)].strip(), a
+
+
+# a sentence that says no in its own words ("I can't really tell twenty-four families…")
+_SAYS_NO = re.compile(r"\b(?:i|we)(?: just| really| honestly| simply)? (?:can't|cannot|can not|won't|couldn't|"
+                      r"(?:'m|am|are|'re) not (?:able|in a position) to)\b(?! (?:wait|believe|thank|imagine|remember)\b)")
 
 
 def _renumber(out, seg, kind, counts):
@@ -1192,7 +1216,10 @@ _PROPOSES = re.compile(
     r"|arrange)\b"
     r"|\b(?:he|she|they|you) could (?:go|have|try|join|come|use|do|sit|start|get|take)\b"
     r"|\b(?:a|one) (?:[a-z-]+ ){0,3}(?:place|space|bed|slot|spot|vacancy)s? (?:has |have )?(?:come up|available|free)\b"
-    r"|\b(?:i|we)(?:'d| would) (?:love|like) to (?:have|see) you\b|\byou(?:'re| are| would be|'d be) (?:very )?welcome\b"
+    r"|\b(?:i|we)(?:'d| would) (?:love|like) to (?:have|see) you\b"
+    r"|\byou(?:'re| are| would be|'d be)(?: both| all)? (?:very |really |more than |always |so )?welcome\b"
+    # "her proposal is adapted P.E.", "my suggestion would be…"
+    r"|\b(?:her|his|my|our|the|their) (?:proposal|suggestion|recommendation) (?:is|would be|was)\b"
     # asked of the family: "we'd normally ask for ten minutes a night, you and her"
     r"|\b(?:i|we)(?:'d| would)(?: normally| usually| generally| also)? (?:ask|want|expect) (?:you|for|that|parents|families)\b")
 
