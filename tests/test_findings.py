@@ -1192,3 +1192,42 @@ def test_a_date_taken_up_before_the_promise_is_its_date():
 ])
 def test_a_referral_if_needed_offers_and_chairing_promises_nothing(said, kinds):
     assert points_in(said) == kinds
+
+
+def test_the_no_said_just_before_is_the_same_refusal():
+    said = ("So, um, I can't really tell twenty-four families what they can and can't send. That's not something "
+            "we'd be able to do.")
+    (f,) = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "us", DAY) if f.kind == "refusal"]
+    assert f.quote.startswith("So, um, I can't really tell") and f.quote in said
+
+
+@pytest.mark.parametrize("said, label", [
+    ("I'll take it to her this week, I'll have it on Dr. Patel's desk by Friday, and she'll get you an answer in "
+     "writing by the end of next week.", "Dr. Patel"),
+    ("Mrs Bennett'll go through Ruby's bit of the risk assessment with me after Easter.", "Mrs Bennett"),
+])
+def test_the_adult_named_promises_in_a_clause_of_their_own(said, label):
+    mine = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "us", DAY) if f.kind == "commitment"]
+    assert label in [f.who_label for f in mine]
+
+
+@pytest.mark.parametrize("said, kinds", [
+    ("I'll let Mr. Okoro know today.", ["commitment"]),
+    ("But we'll still send Mr. Fields with him.", ["commitment"]),
+    ("I can't sit here and tell you nobody will ever put hands on him.", ["refusal"]),
+    ("Jo'll do the training next Monday if transport can let her come in for an hour.", ["offer"]),
+    ("I'll try and ring in if I can.", ["commitment"]),
+])
+def test_more_ways_of_promising_refusing_and_offering(said, kinds):
+    assert points_in(said) == kinds
+
+
+def test_a_no_to_a_welcome_or_a_proposal_passed_on_refuses():
+    def reply_to(put, reply):
+        said = [utterance(put, "s", 0, 4000), utterance(reply, "m", 4500, 8000)]
+        return [f.who for f in findings.find(said, {"s": SPEAKER, "m": PARENT}, "us", DAY) if f.kind == "refusal"]
+
+    assert reply_to("So I run a parent group, Tuesday nights. You'd both be really welcome.",
+                    "I work Tuesday nights. I'm on second shift. So Tuesdays, no, I can't.") == ["m"]
+    assert reply_to("Coach sent notes, and her proposal is adapted P.E., fourth period, a small group.",
+                    "No. I want regular P.E. with my friends.") == ["m"]

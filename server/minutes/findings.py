@@ -1217,7 +1217,7 @@ _PROPOSES = re.compile(
     r"|\b(?:he|she|they|you) could (?:go|have|try|join|come|use|do|sit|start|get|take)\b"
     r"|\b(?:a|one) (?:[a-z-]+ ){0,3}(?:place|space|bed|slot|spot|vacancy)s? (?:has |have )?(?:come up|available|free)\b"
     r"|\b(?:i|we)(?:'d| would) (?:love|like) to (?:have|see) you\b"
-    r"|\byou(?:'re| are| would be|'d be)(?: both| all)? (?:very |really |more than |always |so )?welcome\b"
+    r"|\byou(?:'re| are|'d| would|'ll| will)(?: both| all)?(?: be)? (?:very |really |more than |always |so )?welcome\b"
     # "her proposal is adapted P.E.", "my suggestion would be…"
     r"|\b(?:her|his|my|our|the|their) (?:proposal|suggestion|recommendation) (?:is|would be|was)\b"
     # asked of the family: "we'd normally ask for ten minutes a night, you and her"
