@@ -1092,17 +1092,19 @@ def test_an_assurance_before_the_action_is_that_action():
     assert points_in("Either way, you'll have it in writing.") == ["commitment"]
 
 
-def test_a_no_to_what_was_suggested_or_offered_refuses():
-    def reply_to(put, reply):
-        said = [utterance(put, "s", 0, 4000), utterance(reply, "m", 4500, 8000)]
-        return [f.who for f in findings.find(said, {"s": SPEAKER, "m": PARENT}, "england", DAY) if f.kind == "refusal"]
+def refusers(put, reply, jurisdiction="england"):
+    """Who refuses, when the SENCO puts something and the parent replies."""
+    said = [utterance(put, "s", 0, 4000), utterance(reply, "m", 4500, 8000)]
+    return [f.who for f in findings.find(said, {"s": SPEAKER, "m": PARENT}, jurisdiction, DAY) if f.kind == "refusal"]
 
-    assert reply_to("And I was going to suggest doing the sessions at lunchtime?",
+
+def test_a_no_to_what_was_suggested_or_offered_refuses():
+    assert refusers("And I was going to suggest doing the sessions at lunchtime?",
                     "No. Not lunch. Sorry, but no, that's the only bit of the day he gets with his friends.") == ["m"]
-    assert reply_to("What we'd offer is, he comes on the Wednesday, for the day, and you pick him up after tea.",
+    assert refusers("What we'd offer is, he comes on the Wednesday, for the day, and you pick him up after tea.",
                     "No. He's not going to be the one kid who goes home at teatime.") == ["m"]
     # a no that says something else declines nothing
-    assert reply_to("So my recommendation is that he stays eligible.", "He's not nothing. He knows every bus.") == []
+    assert refusers("So my recommendation is that he stays eligible.", "He's not nothing. He knows every bus.") == []
 
 
 @pytest.mark.parametrize("said", [
@@ -1125,6 +1127,9 @@ def test_who_is_doing_it_answered_takes_the_action_on():
     ("Jackie'll sit with her in the Hub for it, before she goes home.", "Jackie"),
     ("And I'll let Mrs. Alvarez know he's on her list. She'll hold him a seat, she's good about that.", "Mrs. Alvarez"),
     ("My manager's Lorraine, she'll send the new timetable over to you by Friday.", "Lorraine"),
+    ("I'll take it to her this week, I'll have it on Dr. Patel's desk by Friday, and she'll get you an answer in "
+     "writing by the end of next week.", "Dr. Patel"),
+    ("Mrs Bennett'll go through Ruby's bit of the risk assessment with me after Easter.", "Mrs Bennett"),
 ])
 def test_promises_for_someone_not_here(said, label):
     mine = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY) if f.kind == "commitment"]
@@ -1139,6 +1144,14 @@ def test_promises_for_someone_not_here(said, label):
     ("He can meet whoever's going to be with him.", []),
     ("I'll need to drop off in a sec, but anything for me before I go?", []),
     ("Mrs Evans will meet Isla. She'll love that.", ["commitment"]),
+    ("I'll do a referral if it needs one.", ["offer"]),
+    ("I'll sort of keep us going.", []),
+    ("I'd like to start with the honest bit, which is the interventions.", []),
+    ("I'll let Mr. Okoro know today.", ["commitment"]),
+    ("But we'll still send Mr. Fields with him.", ["commitment"]),
+    ("I can't sit here and tell you nobody will ever put hands on him.", ["refusal"]),
+    ("Jo'll do the training next Monday if transport can let her come in for an hour.", ["offer"]),
+    ("I'll try and ring in if I can.", ["commitment"]),
 ])
 def test_conditions_chat_and_what_only_sounds_like_a_promise(said, kinds):
     assert points_in(said) == kinds
@@ -1185,15 +1198,6 @@ def test_a_date_taken_up_before_the_promise_is_its_date():
     assert f.quote == "I'll bring the sling." and f.due.iso() == "2026-03-12"
 
 
-@pytest.mark.parametrize("said, kinds", [
-    ("I'll do a referral if it needs one.", ["offer"]),
-    ("I'll sort of keep us going.", []),
-    ("I'd like to start with the honest bit, which is the interventions.", []),
-])
-def test_a_referral_if_needed_offers_and_chairing_promises_nothing(said, kinds):
-    assert points_in(said) == kinds
-
-
 def test_the_no_said_just_before_is_the_same_refusal():
     said = ("So, um, I can't really tell twenty-four families what they can and can't send. That's not something "
             "we'd be able to do.")
@@ -1201,33 +1205,8 @@ def test_the_no_said_just_before_is_the_same_refusal():
     assert f.quote.startswith("So, um, I can't really tell") and f.quote in said
 
 
-@pytest.mark.parametrize("said, label", [
-    ("I'll take it to her this week, I'll have it on Dr. Patel's desk by Friday, and she'll get you an answer in "
-     "writing by the end of next week.", "Dr. Patel"),
-    ("Mrs Bennett'll go through Ruby's bit of the risk assessment with me after Easter.", "Mrs Bennett"),
-])
-def test_the_adult_named_promises_in_a_clause_of_their_own(said, label):
-    mine = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "us", DAY) if f.kind == "commitment"]
-    assert label in [f.who_label for f in mine]
-
-
-@pytest.mark.parametrize("said, kinds", [
-    ("I'll let Mr. Okoro know today.", ["commitment"]),
-    ("But we'll still send Mr. Fields with him.", ["commitment"]),
-    ("I can't sit here and tell you nobody will ever put hands on him.", ["refusal"]),
-    ("Jo'll do the training next Monday if transport can let her come in for an hour.", ["offer"]),
-    ("I'll try and ring in if I can.", ["commitment"]),
-])
-def test_more_ways_of_promising_refusing_and_offering(said, kinds):
-    assert points_in(said) == kinds
-
-
 def test_a_no_to_a_welcome_or_a_proposal_passed_on_refuses():
-    def reply_to(put, reply):
-        said = [utterance(put, "s", 0, 4000), utterance(reply, "m", 4500, 8000)]
-        return [f.who for f in findings.find(said, {"s": SPEAKER, "m": PARENT}, "us", DAY) if f.kind == "refusal"]
-
-    assert reply_to("So I run a parent group, Tuesday nights. You'd both be really welcome.",
-                    "I work Tuesday nights. I'm on second shift. So Tuesdays, no, I can't.") == ["m"]
-    assert reply_to("Coach sent notes, and her proposal is adapted P.E., fourth period, a small group.",
-                    "No. I want regular P.E. with my friends.") == ["m"]
+    assert refusers("So I run a parent group, Tuesday nights. You'd both be really welcome.",
+                    "I work Tuesday nights. I'm on second shift. So Tuesdays, no, I can't.", "us") == ["m"]
+    assert refusers("Coach sent notes, and her proposal is adapted P.E., fourth period, a small group.",
+                    "No. I want regular P.E. with my friends.", "us") == ["m"]
