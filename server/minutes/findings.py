@@ -360,7 +360,8 @@ _NAME_PAIR = r"[A-Z][a-z'-]+ [A-Z][a-z'-]+\b(?! [A-Z])"  # "Mark Ellison", not "
 _FULL_NAME = re.compile(r"(?<=[a-z,] )" + _NAME_PAIR)  # mid-sentence, where only names are capitalised
 _NOT_NAMES = frozenset("monday tuesday wednesday thursday friday saturday sunday january february march april may june "
                        "july august september october november december easter christmas year level key stage".split())
-_TEAM = re.compile(r"\b(?:the|her|his|their) (?:[a-z'-]+ ){0,3}(?:team|service|panel|committee|board|therapists?|psychologists?|clinic|"
+_TEAM = re.compile(r"\b(?:the|her|his|their) (?:[a-z'-]+ ){0,3}(?:team|service|panel|committee|board|therapists?|"
+                   r"psychologists?|clinic|"
                    r"department|(?:doctor's|gp's|consultant's|pediatrician's|paediatrician's) (?:office|surgery))\b")
 
 
@@ -376,8 +377,9 @@ _PARENT_WORD = re.compile(r"\b(?:mom|mum|mother|dad|father)\b", re.IGNORECASE)
 # a sentence that starts with "she" or "he" doing something ("She'll hold him a seat.")
 _LEAD_PRONOUN = re.compile(r"^(?:(?:and|but|so|then),? )?(she|he)(?:'ll| will|'s going to| is going to)\b")
 # someone named by their job first ("My manager's Lorraine, she'll…", "our OT is Jo")
-_ROLE_NAMED = re.compile(r"\b(?:manager|colleague|boss|supervisor|teacher|therapist|worker|nurse|assistant|coordinator|"
-                         r"co-ordinator|lead|officer|psychologist|senco|secretary|name)(?:'s| is|,) (?P<name>[A-Z][a-z'-]+)\b")
+_ROLE_NAMED = re.compile(r"\b(?:manager|colleague|boss|supervisor|teacher|therapist|worker|nurse|assistant|"
+                         r"coordinator|co-ordinator|lead|officer|psychologist|senco|secretary|name)(?:'s| is|,) "
+                         r"(?!(?:Mr|Mrs|Ms|Miss|Dr)\b)(?P<name>[A-Z][a-z'-]+)\b")
 
 
 def _antecedent(before, pronoun, attendees, names, rs, child):
@@ -489,8 +491,8 @@ _AFTER_COMING = re.compile(r"^[\s,.!]*(?:(?:um|uh|er|in|with|by|the|same|that|th
 
 # a date taken up ("The fourteenth I can do.", "Thursday, half three. That's fine."): what may be said with it
 _TAKING_DATE = frozenset("i we can do that that's is 's works work fine good me us for suits great lovely perfect "
-                         "brilliant sounds then half quarter past o'clock am pm one two three four five six seven eight "
-                         "nine ten eleven twelve fifteen thirty forty forty-five".split())
+                         "brilliant sounds then half quarter past o'clock am pm one two three four five six seven "
+                         "eight nine ten eleven twelve fifteen thirty forty forty-five".split())
 # "Yeah, I can do that.", "That's fine.": a yes with nothing else in it, between a date taken up and the promise
 _JUST_YES = re.compile(r"^(?:(?:yes|yeah|yep|okay|ok|right|sure|fine|lovely|great|of course),? )*(?:(?:i|we) can do "
                        r"(?:that|it)|that's (?:fine|great|good|lovely|perfect)|that works|no problem)?[.!]?$")
@@ -576,11 +578,11 @@ _ON_CONDITION = re.compile(
     r"| you're (?:happy|ok|okay|alright|all right)\b| that (?:works|suits)\b| nothing else\b"
     r"| you (?:don't|do not) mind\b| (?:you|we|i) hear (?:otherwise|nothing|anything different)\b)")
 # "I'll do a referral if it needs one", "…if that's needed": offered for when it is needed
-_IF_NEEDED = re.compile(r",? if (?:it|he|she|they|that|one|this) (?:needs? (?:one|it|that|them)|(?:'s|is|are|'re) (?:needed|"
-                        r"necessary)|comes to (?:that|it))\b[^,;]*[.!]?$"
+_IF_NEEDED = re.compile(r",? if (?:it|he|she|they|that|one|this) (?:needs? (?:one|it|that|them)|(?:'s|is|are|'re) "
+                        r"(?:needed|necessary)|comes to (?:that|it))\b[^,;]*[.!]?$"
                         # "Jo'll do Bev's training next Monday if transport can let her come in": on someone else's yes
-                        r"|\bif (?!(?:i|we|you|it|that|this|there)\b)(?:the |his |her |their )?[a-z]+ (?:can|could|agrees?|says? yes|approves?|signs? off|"
-                        r"allows?|lets?)\b[^,;]*[.!]?$")
+                        r"|\bif (?!(?:i|we|you|it|that|this|there)\b)(?:the |his |her |their )?[a-z]+ "
+                        r"(?:can|could|agrees?|says? yes|approves?|signs? off|allows?|lets?)\b[^,;]*[.!]?$")
 # a sentence told in the past ("we sent…", "he didn't want…", "the draft only reached us…") with nothing ahead in it
 _TOLD_IN_THE_PAST = re.compile(
     r"\b(?:was|were|wasn't|weren't|did|didn't|had|hadn't)\b|\b(?:i|we|you|he|she|they|it|only|just|already|never) "
@@ -1154,7 +1156,8 @@ def _refusal_with_its_reason(out, seg, spans, counts):
 
 # a sentence that says no in its own words ("I can't really tell twenty-four families…")
 _SAYS_NO = re.compile(r"\b(?:i|we)(?: just| really| honestly| simply)? (?:can't|cannot|can not|won't|couldn't|"
-                      r"(?:'m|am|are|'re) not (?:able|in a position) to)\b(?! (?:wait|believe|thank|imagine|remember)\b)")
+                      r"(?:'m|am|are|'re) not (?:able|in a position) to)\b"
+                      r"(?! (?:wait|believe|thank|imagine|remember)\b)")
 
 
 def _renumber(out, seg, kind, counts):
@@ -1185,7 +1188,6 @@ def _settle_vague(out, seg, request, side, counts):
             continue
         if not (named_next or side) or not named_next and request is not None and _ASKS_WHO.match(normalise(request)):
             continue  # "Who's doing that?" "I'll do it.": the action asked about, taken on
-
         at = next(i for i, g in enumerate(out) if g is f)  # by identity: two findings may read alike
         if request is not None and not any(g.segment is seg and g.kind == "agreement" for g in out):
             n = counts.get("agreement", 0)
@@ -1221,7 +1223,8 @@ _PROPOSES = re.compile(
     # "her proposal is adapted P.E.", "my suggestion would be…"
     r"|\b(?:her|his|my|our|the|their) (?:proposal|suggestion|recommendation) (?:is|would be|was)\b"
     # asked of the family: "we'd normally ask for ten minutes a night, you and her"
-    r"|\b(?:i|we)(?:'d| would)(?: normally| usually| generally| also)? (?:ask|want|expect) (?:you|for|that|parents|families)\b")
+    r"|\b(?:i|we)(?:'d| would)(?: normally| usually| generally| also)? (?:ask|want|expect) "
+    r"(?:you|for|that|parents|families)\b")
 
 
 def _last_request(previous, parent_side, rs, speaker_id=None):
