@@ -1152,6 +1152,12 @@ def test_promises_for_someone_not_here(said, label):
     ("I can't sit here and tell you nobody will ever put hands on him.", ["refusal"]),
     ("Jo'll do the training next Monday if transport can let her come in for an hour.", ["offer"]),
     ("I'll try and ring in if I can.", ["commitment"]),
+    ("I'm not going to sit here and relabel five lunchtimes as suspensions this morning.", ["refusal"]),
+    ("I'm not allowed, love. Midday staff don't ring parents.", ["refusal"]),
+    ("Budget-wise, paying a Makaton tutor for a hundred and twenty staff, it's just not there this year.", ["refusal"]),
+    ("And Brook Hill's been full for a couple of years now, so nobody can promise you a place there.", ["refusal"]),
+    ("I'd really rather not do no deadline at all.", ["refusal"]),
+    ("If it's not there, I'll email you a new one tonight.", ["offer"]),
 ])
 def test_conditions_chat_and_what_only_sounds_like_a_promise(said, kinds):
     assert points_in(said) == kinds

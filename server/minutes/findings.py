@@ -1155,7 +1155,7 @@ def _refusal_with_its_reason(out, seg, spans, counts):
 
 
 # a sentence that says no in its own words ("I can't really tell twenty-four families…")
-_SAYS_NO = re.compile(r"\b(?:i|we)(?: just| really| honestly| simply)? (?:can't|cannot|can not|won't|couldn't|"
+_SAYS_NO = re.compile(r"\b(?:i|we)(?: just| really| honestly| simply)? (?:can't|cannot|can not|won't|couldn't|wouldn't|"
                       r"(?:'m|am|are|'re) not (?:able|in a position) to)\b"
                       r"(?! (?:wait|believe|thank|imagine|remember)\b)")
 
@@ -1218,7 +1218,7 @@ _PROPOSES = re.compile(
     r"|arrange)\b"
     r"|\b(?:he|she|they|you) could (?:go|have|try|join|come|use|do|sit|start|get|take)\b"
     r"|\b(?:a|one) (?:[a-z-]+ ){0,3}(?:place|space|bed|slot|spot|vacancy)s? (?:has |have )?(?:come up|available|free)\b"
-    r"|\b(?:i|we)(?:'d| would) (?:love|like) to (?:have|see) you\b"
+    r"|\b(?:i|we)(?:'d| would) (?:love|like) to (?:have|see) you\b|\bif you (?:wanted|want|'d like|would like)\b"
     r"|\byou(?:'re| are|'d| would|'ll| will)(?: both| all)?(?: be)? (?:very |really |more than |always |so )?welcome\b"
     # "her proposal is adapted P.E.", "my suggestion would be…"
     r"|\b(?:her|his|my|our|the|their) (?:proposal|suggestion|recommendation) (?:is|would be|was)\b"
