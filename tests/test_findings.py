@@ -1158,6 +1158,10 @@ def test_promises_for_someone_not_here(said, label):
     ("And Brook Hill's been full for a couple of years now, so nobody can promise you a place there.", ["refusal"]),
     ("I'd really rather not do no deadline at all.", ["refusal"]),
     ("If it's not there, I'll email you a new one tonight.", ["offer"]),
+    ("Mrs Evans is her teacher now. She's going to middle school.", []),
+    ("Because I'll tell you what's happening.", []),
+    ("So, here's what I'm going to do.", []),
+    ("There's a form, and if you sign a release I'll send them our plan.", ["offer"]),
 ])
 def test_conditions_chat_and_what_only_sounds_like_a_promise(said, kinds):
     assert points_in(said) == kinds

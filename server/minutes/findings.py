@@ -582,7 +582,12 @@ _IF_NEEDED = re.compile(r",? if (?:it|he|she|they|that|one|this) (?:needs? (?:on
                         r"(?:needed|necessary)|comes to (?:that|it))\b[^,;]*[.!]?$"
                         # "Jo'll do Bev's training next Monday if transport can let her come in": on someone else's yes
                         r"|\bif (?!(?:i|we|you|it|that|this|there)\b)(?:the |his |her |their )?[a-z]+ "
-                        r"(?:can|could|agrees?|says? yes|approves?|signs? off|allows?|lets?)\b[^,;]*[.!]?$")
+                        r"(?:can|could|agrees?|says? yes|approves?|signs? off|allows?|lets?)\b[^,;]*[.!]?$"
+                        # "…and if you sign a release I'll send them our plan": on the family's doing something first
+                        # (not "I'll put Ruby by the staff room, and if you send the mat, we'll use it": two points)
+                        r"|^(?:(?![^,]*\b(?:i|we)(?:'ll| will)\b)[^,]{0,40}, )?(?:and |so |but )?if (?:you|one of you|"
+                        r"either of you)\b(?! (?:want|like|need|prefer|'d like|"
+                        r"would like|don't mind|'re happy|are happy)\b)[^.?!]{0,80}?,? (?:then )?(?:i|we)(?:'ll| will)\b")
 # a sentence told in the past ("we sent…", "he didn't want…", "the draft only reached us…") with nothing ahead in it
 _TOLD_IN_THE_PAST = re.compile(
     r"\b(?:was|were|wasn't|weren't|did|didn't|had|hadn't)\b|\b(?:i|we|you|he|she|they|it|only|just|already|never) "
