@@ -1199,7 +1199,7 @@ def test_the_familys_counter_and_not_now_decline_what_was_put():
 def test_the_court_sends_and_the_first_hearing_is_no_date():
     said = "We'll see. But the court'll send you a date for the first hearing."
     (f,) = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "us", DAY) if f.kind == "commitment"]
-    assert f.who is None and f.who_label == "The court" and f.due is None
+    assert f.who is None and f.who_label == "the court" and f.due is None
 
 
 def test_a_date_taken_up_before_the_promise_is_its_date():

@@ -576,18 +576,18 @@ _ON_CONDITION = re.compile(
     r"(?:(?:when|once) [^,]{1,60}, )?(?:if|unless|provided|as long as)\b"
     r"(?! (?:that's|it's|that is|it is|that'd be|it'd be) (?:ok|okay|alright|all right|fine)\b"
     r"| you're (?:happy|ok|okay|alright|all right)\b| that (?:works|suits)\b| nothing else\b"
-    r"| you (?:don't|do not) mind\b| (?:you|we|i) hear (?:otherwise|nothing|anything different)\b)")
-# "I'll do a referral if it needs one", "…if that's needed": offered for when it is needed
-_IF_NEEDED = re.compile(r",? if (?:it|he|she|they|that|one|this) (?:needs? (?:one|it|that|them)|(?:'s|is|are|'re) "
-                        r"(?:needed|necessary)|comes to (?:that|it))\b[^,;]*[.!]?$"
-                        # "Jo'll do Bev's training next Monday if transport can let her come in": on someone else's yes
-                        r"|\bif (?!(?:i|we|you|it|that|this|there)\b)(?:the |his |her |their )?[a-z]+ "
-                        r"(?:can|could|agrees?|says? yes|approves?|signs? off|allows?|lets?)\b[^,;]*[.!]?$"
-                        # "…and if you sign a release I'll send them our plan": on the family's doing something first
-                        # (not "I'll put Ruby by the staff room, and if you send the mat, we'll use it": two points)
-                        r"|^(?:(?![^,]*\b(?:i|we)(?:'ll| will)\b)[^,]{0,40}, )?(?:and |so |but )?if (?:you|one of you|"
-                        r"either of you)\b(?! (?:want|like|need|prefer|'d like|"
-                        r"would like|don't mind|'re happy|are happy)\b)[^.?!]{0,80}?,? (?:then )?(?:i|we)(?:'ll| will)\b")
+    r"| you (?:don't|do not) mind\b| (?:you|we|i) hear (?:otherwise|nothing|anything different)\b)"
+    # the condition after the promise: "I'll do a referral if it needs one", "…if that's needed"
+    r"|,? if (?:it|he|she|they|that|one|this) (?:needs? (?:one|it|that|them)|(?:'s|is|are|'re) "
+    r"(?:needed|necessary)|comes to (?:that|it))\b[^,;]*[.!]?$"
+    # "Jo'll do Bev's training next Monday if transport can let her come in": on someone else's yes
+    r"|\bif (?!(?:i|we|you|it|that|this|there)\b)(?:the |his |her |their )?[a-z]+ "
+    r"(?:can|could|agrees?|says? yes|approves?|signs? off|allows?|lets?)\b[^,;]*[.!]?$"
+    # "…and if you sign a release I'll send them our plan": on the family's doing something first
+    # (not "I'll put Ruby by the staff room, and if you send the mat, we'll use it": two points)
+    r"|^(?:(?![^,]*\b(?:i|we)(?:'ll| will)\b)[^,]{0,40}, )?(?:and |so |but )?if (?:you|one of you|"
+    r"either of you)\b(?! (?:want|like|need|prefer|'d like|"
+    r"would like|don't mind|'re happy|are happy)\b)[^.?!]{0,80}?,? (?:then )?(?:i|we)(?:'ll| will)\b")
 # a sentence told in the past ("we sent…", "he didn't want…", "the draft only reached us…") with nothing ahead in it
 _TOLD_IN_THE_PAST = re.compile(
     r"\b(?:was|were|wasn't|weren't|did|didn't|had|hadn't)\b|\b(?:i|we|you|he|she|they|it|only|just|already|never) "
@@ -597,11 +597,6 @@ _AHEAD = re.compile(r"\b(?:will|'ll|going to|gonna|shall|can|could|would|'d|let 
                     r"(?:i|we|you|he|she|they)(?:'re| are|'m| am| is|'s) [a-z]+ing)\b")
 _I_OR_WE = re.compile(r"\b(?:i|we)(?:'m| am|'re| are|'ll| will)\b")
 _NO_ONE = frozenset("that this it there which what who everything nothing something anything these those".split())
-
-
-# bodies that act for themselves and that no attendee speaks for ("the court'll send you a date")
-_PLACES = frozenset("court hospital clinic surgery committee board college university agency provider charity "
-                    "centre center".split())
 
 
 def _owner(original, norm, speaker_id, attendees, names, rs, child, before=""):
@@ -631,10 +626,6 @@ def _owner(original, norm, speaker_id, attendees, names, rs, child, before=""):
     for body, pattern in rs["bodies"]:
         if pattern.search(subj):
             return _body_owner(body, attendees)
-    if words[-1] in _PLACES and re.search(rf"\bthe {re.escape(words[-1])}\b", original, re.IGNORECASE):
-        # "the court'll send you a date": the body, not the speaker (unless the speaker works there)
-        mine = speaker_id in attendees and words[-1] in (getattr(attendees[speaker_id], "role", "") or "").lower()
-        return (speaker_id, None) if mine else (None, f"The {words[-1]}")
     # someone named who is not at the meeting ("Mrs Ali will…"): their name as said
     said = re.search(rf"(?<![A-Za-z]){re.escape(words[-1])}(?![A-Za-z])", original, re.IGNORECASE)
     if said and original[said.start()].isupper() and words[-1] not in ("the", "our"):
@@ -829,7 +820,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     (when := resolve(sentence, meeting_date, jurisdiction, panel)) and when.date):
                 # "What I can do is open the assessment this week": offered with its day, it is the promise
                 kinds["commitment"] = kinds.pop("offer")
-            if "commitment" in kinds and (_ON_CONDITION.match(norm) or _IF_NEEDED.search(norm)):
+            if "commitment" in kinds and _ON_CONDITION.search(norm):
                 # "If the scores come back below average, I'll put the extra time in": offered on a condition
                 kinds.setdefault("offer", kinds.pop("commitment"))
             if side:
