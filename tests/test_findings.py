@@ -1130,6 +1130,12 @@ def test_who_is_doing_it_answered_takes_the_action_on():
     ("I'll take it to her this week, I'll have it on Dr. Patel's desk by Friday, and she'll get you an answer in "
      "writing by the end of next week.", "Dr. Patel"),
     ("Mrs Bennett'll go through Ruby's bit of the risk assessment with me after Easter.", "Mrs Bennett"),
+    # an outside organisation's promise passed on by the speaker is the organisation's
+    ("The endo's office is faxing you the new orders, by the way.", "The endo's office"),
+    ("Yes, his physio practice is sending their notes to the school, they said.", "his physio practice"),
+    ("Her office said they'd fax it over to the school, signed, by Friday.", "her office"),
+    ("And the taxi firm said they're putting a regular driver on from Monday.", "the taxi firm"),
+    ("Bernie in the office will post you a copy with the report.", "Bernie"),
 ])
 def test_promises_for_someone_not_here(said, label):
     mine = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY) if f.kind == "commitment"]

@@ -314,7 +314,11 @@ def _name_index(attendees):
 _OWNER = re.compile(
     r"\b(?P<subj>(?:the |our )?[a-z][a-z'-]*(?: [a-z][a-z'-]*)?)(?:'ll| will| is going to|'s going to| are going to"
     r"|'re going to| am going to|'m going to| can have| can| could have| shall"
-    r"|(?:'s| is|'re| are) (?:coming|seeing|visiting|sending|ringing|calling|writing|emailing|faxing|booking))\b")
+    r"|(?:'s| is|'re| are) (?:coming|seeing|visiting|sending|ringing|calling|writing|emailing|faxing|booking)"
+    # what someone said they would do: "her office said they'd fax it over"
+    r"|(?<=\bthey)'d|(?<=\bshe)'d|(?<=\bhe)'d"
+    # "the taxi firm said they're putting a regular driver on"
+    r"|(?<=\bthey)(?:'re| are) (?!going\b)[a-z]+ing)\b")
 
 
 # a sentence wholly in quotation marks: "'The resource base is at its commissioned capacity…'" read out
@@ -361,8 +365,10 @@ _FULL_NAME = re.compile(r"(?<=[a-z,] )" + _NAME_PAIR)  # mid-sentence, where onl
 _NOT_NAMES = frozenset("monday tuesday wednesday thursday friday saturday sunday january february march april may june "
                        "july august september october november december easter christmas year level key stage".split())
 _TEAM = re.compile(r"\b(?:the|her|his|their) (?:[a-z'-]+ ){0,3}(?:team|service|panel|committee|board|therapists?|"
-                   r"psychologists?|clinic|"
-                   r"department|(?:doctor's|gp's|consultant's|pediatrician's|paediatrician's) (?:office|surgery))\b")
+                   r"psychologists?|clinic|department|agency|firm|company|practice|surgery)\b"
+                   r"|\b(?:her|his|their|[a-z'-]+'s) (?:[a-z'-]+ )?office\b")
+# an outside organisation as the subject of a promise: "the endo's office is faxing…", "his ABA agency is sending…"
+_OUTSIDE = frozenset("office agency firm company practice surgery clinic".split())
 
 
 def _body_owner(body, attendees):
@@ -615,7 +621,10 @@ def _owner(original, norm, speaker_id, attendees, names, rs, child, before=""):
     if words[-1] in ("he", "she", "they"):
         # named before the promise, or in its own words: "the hearing clinic said they're sending you…"
         said = re.search(rf"\b{words[-1]}\b", original, re.IGNORECASE)
-        return _antecedent(before + (original[:said.start()] if said else ""), words[-1], attendees, names, rs, child)
+        found = _antecedent(before + (original[:said.start()] if said else ""), words[-1], attendees, names, rs, child)
+        if found is None and words[-1] == "they" and not re.search(r"'ll|will|going to", m.group(0)):
+            return speaker_id, None  # "they said they'd send the file": someone unnamed, passed on by the speaker
+        return found
     if child & set(words):
         return None
     if words[-1] in _NO_ONE:
@@ -626,6 +635,14 @@ def _owner(original, norm, speaker_id, attendees, names, rs, child, before=""):
     for body, pattern in rs["bodies"]:
         if pattern.search(subj):
             return _body_owner(body, attendees)
+    if words[-1] in _OUTSIDE:
+        # an outside organisation, as said ("the taxi firm", "the endo's office"), unless a person is named in
+        # it ("Bernie in the office will…"); "our office", "my practice" and the school's "front office" are
+        # the speaker's own
+        owner = rf"(?:(?:the |her |his |their )?(?:{_TITLE} )?[A-Za-z'-]+'s|her|his|their)" if words[-1] == "office" else r"(?:the|her|his|their)"
+        said = re.search(rf"\b{owner}(?: [A-Za-z'-]+){{0,2}}? {words[-1]}\b", original, re.IGNORECASE)
+        if said:
+            return _named_subject(original, names, child, _starts_sentence(before)) or (None, said.group(0))
     # someone named who is not at the meeting ("Mrs Ali will…"): their name as said
     said = re.search(rf"(?<![A-Za-z]){re.escape(words[-1])}(?![A-Za-z])", original, re.IGNORECASE)
     if said and original[said.start()].isupper() and words[-1] not in ("the", "our"):
