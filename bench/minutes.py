@@ -77,7 +77,7 @@ ROLE_WORDS = [
     ("guardian", "parent"), ("grandparent", "second_parent"),
     ("grandmother", "second_parent"), ("grandfather", "second_parent"), ("grandad", "second_parent"),
     ("lea", "lea_rep"), ("program specialist", "lea_rep"), ("head of year", "head_of_year"), ("partner", "partner"), ("dad", "second_parent"), ("father", "second_parent"), ("parent", "parent"),
-    ("mum", "parent"), ("mother", "parent"), ("senco", "senco"), ("head", "head_teacher"),
+    ("mum", "parent"), ("mother", "parent"), ("senco", "senco"), ("head", "head_teacher"), ("headteacher", "head_teacher"),
     ("principal", "principal"), ("class teacher", "class_teacher"), ("general education", "gen_ed_teacher"),
     ("special education", "sped_teacher"), ("district", "lea_rep"), ("la", "la_sen_officer"),
     ("local authority", "la_sen_officer"), ("case officer", "la_sen_officer"), ("sen officer", "la_sen_officer"),
@@ -92,6 +92,8 @@ ROLE_WORDS = [
 def role_id(text):
     """The role an attendee's description in a meeting file names (whole words: "Inclusion lead" is no LEA)."""
     low = text.lower()
+    if "interpreter" in low and "interpreter" not in low.split("(")[0]:
+        low = low.split("(")[0]  # "Parent (mother; speaks mostly through the interpreter)" is the parent
     return next((rid for word, rid in ROLE_WORDS if re.search(rf"\b{re.escape(word)}\b", low)), "other")
 
 

@@ -215,6 +215,10 @@ def test_an_agreement_and_the_promise_that_follows_it(reply, kinds):
     ("I'll see her on Fridays", "us", None, False),
     ("I'll draft it and get it round to everybody by this time next week.", "us", "2026-03-17", False),
     ("I'll have the report to you within the two weeks.", "england", "2026-03-24", False),
+    # this month and this weekend end on their last day; weekdays after a holiday are the first week back's
+    ("I'll apply myself, this month.", "england", "2026-03-31", False),
+    ("I'll sit down with her this weekend and we'll do it together.", "england", "2026-03-15", False),
+    ("I'll do those as Tuesday mornings after Easter.", "england", "2026-04-14", True),
 ])
 def test_due_dates_from_the_words(text, jurisdiction, iso, approx):
     due = resolve(text, DAY, jurisdiction)
@@ -260,6 +264,7 @@ def test_a_recurrence_has_no_one_date(text):
 
 
 @pytest.mark.parametrize("text", ["we'll see how she gets on", "it happened on the 2nd of March", "in the autumn",
+                                  "the weekend was hard for him",
                                   "we'll leave it there for now", "I'll have it sorted by now, surely",
                                   "I'll write up what we discussed today"])
 def test_no_date_is_guessed(text):

@@ -476,6 +476,21 @@ def _named_subject(original, names, child, at_start=True):
     return None
 
 
+def _adult_named(original, names, child, common):
+    """Whether the clause starts with an adult named as its subject ("Megan will pull his service logs",
+    "And Ms. Alvarez'll have him at forty-five"): not the child, and, first in its sentence, a name the meeting
+    never writes in lower case (``common``: "Reading will go up" is no one)."""
+    m = _NAMED_SUBJECT.match(original)
+    if m is None:
+        return False
+    name = m.group("name")
+    plain = _person_words(name, child)
+    if not plain:
+        return False
+    titled = len(plain) < len(name.split())
+    return titled or len(plain) > 1 or m.start("name") > 0 or plain[0] in names or plain[0] not in common
+
+
 # what may be said around a date given alone ("By Friday at the latest.", "First thing Monday, hopefully.")
 _AROUND_DATE = frozenset("and or so oh um uh er well okay ok right yes yeah by on before for at the latest first thing "
                          "no later than hopefully ideally probably definitely say let's lets i'd i would at least "
@@ -746,6 +761,8 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
     rs = ruleset(jurisdiction)
     child = set(re.findall(r"[a-z][a-z'-]+", (child_name or "").lower()))
     names = _name_index(attendees)
+    # the words the meeting writes in lower case: a capital first in a sentence on one of them names no one
+    common = {w for s in segments for w in re.findall(r"(?<![A-Za-z'-])[a-z][a-z'-]*", s.text or "")}
     parent_side = {a.id for a in attendees.values() if a.role in rs["parent_side"]}
     out = []
     previous = None
@@ -793,7 +810,10 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                                    "after_proposal" if put_to_family and reply_at <= si <= reply_at + 2 else None,
                                    # "I'll let Mrs. Alvarez know. She'll hold him a seat.": the adult just named
                                    "adult_pronoun" if lead and _antecedent(
-                                       text[:s_start], lead.group(1), attendees, names, rs, child) else None) if c}
+                                       text[:s_start], lead.group(1), attendees, names, rs, child) else None,
+                                   # "Megan will pull his service logs": an adult named as the one who will
+                                   "adult_named" if _adult_named(text[s_start:s_end], names, child, common)
+                                   else None) if c}
             sentence = text[s_start:s_end]
             panel = event_date(sentence, meeting_date, jurisdiction) or panel
             not_refusing = rs["not_refusing"].search(norm)
@@ -948,8 +968,12 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     clause_norm = normalise(text[a:b])
                     # "…I'll have it on her desk by Friday, and she'll get you an answer": the adult just named
                     lead = a > s_start and _LEAD_PRONOUN.match(clause_norm)
-                    clause_kinds = match_kinds(clause_norm, rs, context | {"adult_pronoun"} if lead and _antecedent(
-                        text[:a], lead.group(1), attendees, names, rs, child) else context)
+                    clause_context = context - {"adult_named"}
+                    if lead and _antecedent(text[:a], lead.group(1), attendees, names, rs, child):
+                        clause_context = clause_context | {"adult_pronoun"}
+                    if _adult_named(text[a:b], names, child, common):
+                        clause_context = clause_context | {"adult_named"}
+                    clause_kinds = match_kinds(clause_norm, rs, clause_context)
                     hit = clause_kinds.get("commitment")
                     continues = owner is not None and re.match(r"^(?:also |then )?[a-z]+\b", clause_norm) and \
                         continues_action(clause_norm)
@@ -1170,7 +1194,8 @@ def _refusal_with_its_reason(out, seg, spans, counts):
 # a sentence that says no in its own words ("I can't really tell twenty-four families…")
 _SAYS_NO = re.compile(r"\b(?:i|we)(?: just| really| honestly| simply)? (?:can't|cannot|can not|won't|couldn't|wouldn't|"
                       r"(?:'m|am|are|'re) not (?:able|in a position) to)\b"
-                      r"(?! (?:wait|believe|thank|imagine|remember)\b)")
+                      r"(?! (?:wait|believe|thank|imagine|remember)\b)"
+                      r"|(?:^|, )no[.!]?$")  # "Budget-wise, honestly, Craig, no."
 
 
 def _renumber(out, seg, kind, counts):

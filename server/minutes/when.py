@@ -125,7 +125,10 @@ _PATTERNS = [
     ("next_week", re.compile(r"\b(?:by |over |during )?(?:the end of )?(?:this|the) week and (?:the )?next(?: week| one)?\b")),
     ("this_week", re.compile(r"\b(?:by |before )?(?:the end of )?(?:this|the) week\b(?! (?:of|after|before)\b)")),
     ("next_week", re.compile(r"\b(?P<edge>by |before |during |in |from |starting |as of )?(?:the end of )?next week\b")),
-    ("this_month", re.compile(r"\b(?:by |before )?the end of (?:the|this) month\b")),
+    ("this_month", re.compile(r"\b(?:by |before )?the end of (?:the|this) month\b|\b(?:(?:by|before|in|during|later|"
+                              r"sometime|some time) )?this month\b")),
+    # "this weekend", "over the weekend": by its Sunday
+    ("weekend", re.compile(r"\b(?:(?:by|over|during|at) )?this weekend\b|\b(?:by|over|during|at) the weekend\b")),
     ("next_month", re.compile(r"\b(?:by |before |in )?(?:the end of )?next month\b")),
 ]
 _TERM_PATTERNS = {
@@ -372,6 +375,8 @@ def _resolve_one(key, m, meeting_date, jurisdiction=None):
         # "from next week": it starts on the Monday; "by next week": done by its Friday
         return monday if (g.get("edge") or "").strip() in ("from", "starting", "as of") else \
             monday + datetime.timedelta(days=4)
+    if key == "weekend":
+        return meeting_date + datetime.timedelta(days=6 - meeting_date.weekday())
     if key == "this_month":
         return meeting_date.replace(day=calendar.monthrange(meeting_date.year, meeting_date.month)[1])
     if key == "next_month":
@@ -386,7 +391,7 @@ _AFTER_PANEL = re.compile(rf"\b(?:(?:on )?the (?P<unit>day|{_WEEKDAY}) after|(?P
                           r"(?:[a-z]+ )?panel\b")
 _PANEL_ON = re.compile(r"\bpanel\b")
 # "the Monday after half term", "Tuesday when we're back from Easter": that weekday in the first week back
-_AFTER_BREAK = re.compile(rf"\b(?:(?:on )?the )?(?P<weekday>{_WEEKDAY}) (?:after|when we(?:'re| are| get| come) back "
+_AFTER_BREAK = re.compile(rf"\b(?:(?:on )?the )?(?P<weekday>{_WEEKDAY})s?(?: (?:mornings?|afternoons?|lunchtimes?))? (?:after|when we(?:'re| are| get| come) back "
                           r"(?:from|after)|back from|straight after) (?:the )?(?P<event>half[- ]term|easter|christmas|"
                           r"spring break|winter break)(?: holidays?| break)?\b")
 _BREAK_RETURN = {"half": "half_term_after", "easter": "easter_after", "spring": "spring_after", "winter": "winter_after"}
