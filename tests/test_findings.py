@@ -1022,6 +1022,18 @@ def test_what_an_interpreter_passes_on_for_mom_is_moms():
     assert found == [("m", None), (None, "Rafael")]
 
 
+def test_an_interpreter_speaking_in_the_first_person_speaks_for_the_parent_but_not_of_their_own_work():
+    people = {"s": SPEAKER, "i": types.SimpleNamespace(id="i", name="Ewa Nowak", role="interpreter"),
+              "m": types.SimpleNamespace(id="m", name="Anna Kowalska", role="parent")}
+    said = [utterance("Here's the plan with the new targets. Are you happy with it?", "s", 0, 3000),
+            utterance("Yes. I'm happy with this. I'll sign it today, if I can.", "i", 3500, 7000),
+            utterance("I'm speaking for myself now. I can have the plan translated by Friday.", "i", 7500, 11000)]
+    found = [(f.kind, f.who) for f in findings.find(said, people, "england", DAY) if f.kind != "question"]
+    assert ("commitment", "m") in found and ("agreement", "m") in found
+    assert ("commitment", "i") in found or ("offer", "i") in found
+    assert ("commitment", "i") not in found[:2]
+
+
 def test_a_recap_pulled_together_lists_actions_not_what_was_decided():
     said = "Okay, let me, um, pull it together. It's a manifestation. Two minutes early from fourth. Dad signs the form."
     assert points_in(said, "us").count("commitment") == 2

@@ -1061,9 +1061,31 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
         previous, previous_puts = seg, puts and side is None and seg.speaker_id is not None
     _full_names(out, segments, names, child)
     _recap_owners(out, parent_side)
+    _interpreted(out, attendees)
     # a point whose words the transcription barely heard ("I'll care.", "I'll hit this hand.") is no point: it stays
     # in the transcript, not in the minutes
     return [f for f in out if f.kind not in POINT_KINDS or heard(f) >= HEARD_MIN]
+
+
+# what an interpreter says of their own work ("I'll interpret everything", "I can't do written translation outside
+# the booking"), not in the family's voice
+_OWN_INTERPRETING = re.compile(r"\b(?:interpret|translat|agency|booking|booked|interpreter|speaking for myself|"
+                               r"(?:just )?(?:from|for) me,? not (?:mum|mom|her|him|dad))", re.IGNORECASE)
+
+
+def _interpreted(out, attendees):
+    """An interpreter speaks for the parent in the first person ("Yes. I'm happy with this. I'll sign it today"):
+    what the interpreter says they will do, refuse or agree to is the parent's, when one parent is at the table
+    and the interpreter is not speaking of their own work ("I can have it translated by the nineteenth")."""
+    parents = [a.id for a in attendees.values() if a.role == "parent"] or \
+        [a.id for a in attendees.values() if a.role == "second_parent"]
+    if len(parents) != 1:
+        return
+    for f in out:
+        speaker = attendees.get(f.segment.speaker_id)
+        if speaker is not None and speaker.role == "interpreter" and f.who == speaker.id and \
+                not _OWN_INTERPRETING.search(f.segment.text or ""):
+            f.who = parents[0]
 
 
 def heard(finding):
