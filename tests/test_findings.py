@@ -219,6 +219,10 @@ def test_an_agreement_and_the_promise_that_follows_it(reply, kinds):
     ("I'll apply myself, this month.", "england", "2026-03-31", False),
     ("I'll sit down with her this weekend and we'll do it together.", "england", "2026-03-15", False),
     ("I'll do those as Tuesday mornings after Easter.", "england", "2026-04-14", True),
+    # the first week back after the next holiday: by its Friday, or from its first day
+    ("I'll start it the first week back.", "england", "2026-04-17", True),
+    ("She'll be in from the first week back after Easter.", "england", "2026-04-13", True),
+    ("I'll send it home the first week back.", "us", "2026-04-03", True),
 ])
 def test_due_dates_from_the_words(text, jurisdiction, iso, approx):
     due = resolve(text, DAY, jurisdiction)

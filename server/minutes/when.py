@@ -395,7 +395,37 @@ _AFTER_BREAK = re.compile(rf"\b(?:(?:on )?the )?(?P<weekday>{_WEEKDAY})s?(?: (?:
                           r"(?:from|after)|back from|straight after) (?:the )?(?P<event>half[- ]term|easter|christmas|"
                           r"spring break|winter break)(?: holidays?| break)?\b")
 _BREAK_RETURN = {"half": "half_term_after", "easter": "easter_after", "spring": "spring_after", "winter": "winter_after"}
+# "the first week back", "from the first week back after Easter": the week school comes back after the next holiday
+# (or the one named); "by" it is its Friday, "from" it its first day
+_FIRST_WEEK_BACK = re.compile(r"\b(?P<edge>from |starting |starting from |as of )?(?:by |in |during |for )?(?:the |that )?"
+                              r"first week back(?: after (?:the )?(?P<event>half[- ]term|easter|christmas|spring break|"
+                              r"winter break)(?: holidays?| break)?)?(?: in january)?\b")
 _A_DAY = re.compile(rf"\d|\b(?:{_DAYWORD})\b")
+
+
+def _first_week_back(meeting_date, jurisdiction, event=None):
+    """The first school day after the next holiday of four weekdays or more (not a long weekend or Thanksgiving) (or after the one named), from the
+    typical term dates; None past them."""
+    key = {"half": "half_term_after", "easter": "easter_after", "spring": "spring_after", "winter": "winter_after",
+           "christmas": "new_year" if jurisdiction == "england" else "winter_after"}.get(
+        (event or "").split()[0].split("-")[0]) if event else None
+    if key:
+        return _term_date(key, meeting_date, jurisdiction)
+    day, off = meeting_date, 0
+    for _ in range(200):
+        day += datetime.timedelta(days=1)
+        if day.weekday() >= 5:
+            continue
+        open_ = _school_day(day, jurisdiction)
+        if open_ is None:
+            return None
+        if not open_:
+            off += 1
+        elif off >= 4:
+            return day
+        else:
+            off = 0
+    return None
 
 
 def event_date(text, meeting_date, jurisdiction):
@@ -471,6 +501,12 @@ def resolve(text, meeting_date, jurisdiction, panel=None):
         if back is not None:
             masked.append((m.start(), m.end()))
             when = back + datetime.timedelta(days=(WEEKDAYS[m.group("weekday")] - back.weekday()) % 7)
+            found.append((m.start(), m.end(), Due(said(m.start(), m.end()), when, approx=True)))
+    for m in _FIRST_WEEK_BACK.finditer(lowered) if jurisdiction else ():
+        back = _first_week_back(meeting_date, jurisdiction, m.group("event"))
+        if back is not None:
+            masked.append((m.start(), m.end()))
+            when = back if m.group("edge") else back + datetime.timedelta(days=4 - back.weekday())
             found.append((m.start(), m.end(), Due(said(m.start(), m.end()), when, approx=True)))
     for key, pattern in _PATTERNS:
         for m in pattern.finditer(lowered):
