@@ -223,6 +223,11 @@ def test_an_agreement_and_the_promise_that_follows_it(reply, kinds):
     ("I'll start it the first week back.", "england", "2026-04-17", True),
     ("She'll be in from the first week back after Easter.", "england", "2026-04-13", True),
     ("I'll send it home the first week back.", "us", "2026-04-03", True),
+    ("She's going to come in the week after Easter.", "england", "2026-04-17", True),
+    # "a week today"; "today, tomorrow at the latest" and "today or tomorrow" are due by the later day
+    ("I'll go through the incidents with you a week today.", "england", "2026-03-17", False),
+    ("I'll email all her teachers, um, today, tomorrow at the latest.", "england", "2026-03-11", False),
+    ("I'll book the library, um, today or tomorrow.", "england", "2026-03-11", False),
 ])
 def test_due_dates_from_the_words(text, jurisdiction, iso, approx):
     due = resolve(text, DAY, jurisdiction)

@@ -119,7 +119,8 @@ _PATTERNS = [
                            rf"(?P<week>a week (?:on |from )?)|(?P<fortnight>a fortnight (?:on |from )?))?(?P<weekday>{_WEEKDAY})"
                            rf"(?P<after> week\b)?\b(?!,? (?:(?:to|through|thru|and|or) )?{_WEEKDAY_NAMES})")),
     # "by this time next week": a week from the meeting
-    ("days_7", re.compile(r"\b(?:by |before )?this time next week\b")),
+    ("days_7", re.compile(r"\b(?:by |before )?this time next week\b|\b(?:by |on )?a week (?:today|from today)\b"
+                          r"|\btoday week\b")),
     ("week_after_next", re.compile(r"\b(?:by |before |during |in )?(?:the end of )?the week after next\b")),
     # "this week and next": done by the end of next week
     ("next_week", re.compile(r"\b(?:by |over |during )?(?:the end of )?(?:this|the) week and (?:the )?next(?: week| one)?\b")),
@@ -398,8 +399,9 @@ _BREAK_RETURN = {"half": "half_term_after", "easter": "easter_after", "spring": 
 # "the first week back", "from the first week back after Easter": the week school comes back after the next holiday
 # (or the one named); "by" it is its Friday, "from" it its first day
 _FIRST_WEEK_BACK = re.compile(r"\b(?P<edge>from |starting |starting from |as of )?(?:by |in |during |for )?(?:the |that )?"
-                              r"first week back(?: after (?:the )?(?P<event>half[- ]term|easter|christmas|spring break|"
-                              r"winter break)(?: holidays?| break)?)?(?: in january)?\b")
+                              r"(?:first week back(?: after (?:the )?(?P<event>half[- ]term|easter|christmas|spring break|"
+                              r"winter break)(?: holidays?| break)?)?(?: in january)?|week after (?:the )?(?P<after>half[- ]term|"
+                              r"easter|christmas|spring break|winter break)(?: holidays?| break)?)\b")
 _A_DAY = re.compile(rf"\d|\b(?:{_DAYWORD})\b")
 
 
@@ -450,6 +452,7 @@ _FILLER = re.compile(r",? \b(?:u+m+|u+h+|e+r+m*|h+m+)\b,?(?= )|, (?:like|you kno
 
 
 # a hedge said inside the date makes it "about" that day
+_AT_THE_LATEST = re.compile(r",? at the (?:very )?latest\b")
 _HEDGED = re.compile(r"\b(?:let's say|shall we say|i'd say|hopefully|ideally|probably|realistically)\b")
 
 
@@ -503,7 +506,7 @@ def resolve(text, meeting_date, jurisdiction, panel=None):
             when = back + datetime.timedelta(days=(WEEKDAYS[m.group("weekday")] - back.weekday()) % 7)
             found.append((m.start(), m.end(), Due(said(m.start(), m.end()), when, approx=True)))
     for m in _FIRST_WEEK_BACK.finditer(lowered) if jurisdiction else ():
-        back = _first_week_back(meeting_date, jurisdiction, m.group("event"))
+        back = _first_week_back(meeting_date, jurisdiction, m.group("event") or m.group("after"))
         if back is not None:
             masked.append((m.start(), m.end()))
             when = back if m.group("edge") else back + datetime.timedelta(days=4 - back.weekday())
@@ -527,8 +530,13 @@ def resolve(text, meeting_date, jurisdiction, panel=None):
     recurring = _RECURRING.search(lowered)
     if not found:
         return Due(said(recurring.start(), recurring.end()), None, recurring=True) if recurring else None
-    # the earliest phrase; of phrases that start together, the longest
+    # the earliest phrase; of phrases that start together, the longest; but "today, tomorrow at the latest" and
+    # "today or tomorrow" are due by the later
     start, end, due = min(found, key=lambda f: (f[0], -f[1]))
+    later = [f for f in found if f[0] >= end and lowered[end:f[0]].strip(" ,") in ("", "or")
+             and (lowered[end:f[0]].strip(" ,") == "or" or _AT_THE_LATEST.match(lowered, f[1]))]
+    if later and later[0][2].date > due.date:
+        start, end, due = later[0]
     if due.date < meeting_date:
         return None
     if _HEDGED.search(due.phrase.lower()):
