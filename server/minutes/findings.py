@@ -388,6 +388,11 @@ _ROLE_NAMED = re.compile(r"\b(?:manager|colleague|boss|supervisor|teacher|therap
                          r"(?!(?:Mr|Mrs|Ms|Miss|Dr)\b)(?P<name>[A-Z][a-z'-]+)\b")
 
 
+# someone spoken to, not of: "And Lisa, I do mean it about the notes, they'll be done…" (the name stands at "@")
+_ADDRESSED = re.compile(r"(?:^|[.?!]\s+)(?:(?:and|so|okay|ok|right|thanks|thank you|yes|yeah|well|oh|sorry),?\s+)*@,$",
+                        re.IGNORECASE)
+
+
 def _antecedent(before, pronoun, attendees, names, rs, child):
     """Who "he", "she" or "they" stands for: the last person (or, for "they", body or team) named before it in
     the utterance; None when nobody but the child was named (the pronoun is then the child)."""
@@ -398,7 +403,8 @@ def _antecedent(before, pronoun, attendees, names, rs, child):
         found.append((m.end(), (names[surname], None) if surname in names else (None, said)))
     for m in re.finditer(r"\b[A-Z][a-z'-]+\b", before):
         key = m.group(0).lower()
-        if key in names and key not in child:
+        if key in names and key not in child and not _ADDRESSED.search(before[:m.start()] + "@" +
+                                                                       before[m.end():m.end() + 1]):
             found.append((m.end(), (names[key], None)))
     if pronoun != "they":
         # someone named in full who is not at the meeting ("our traded therapist, Joanna Pike, is in on Wednesdays")
@@ -620,6 +626,10 @@ _I_OR_WE = re.compile(r"\b(?:i|we)(?:'m| am|'re| are|'ll| will)\b")
 _NO_ONE = frozenset("that this it there which what who everything nothing something anything these those".split())
 
 
+_THINGS_DONE = re.compile(r" (?:all )?be (?:done|ready|sent|posted|emailed|printed|finished|sorted|updated|typed up|"
+                          r"written up|with you|in (?:the|your|his|her) )")
+
+
 def _owner(original, norm, speaker_id, attendees, names, rs, child, before=""):
     """Who a commitment belongs to: (attendee id, label), the speaker unless someone else is the subject.
 
@@ -637,8 +647,11 @@ def _owner(original, norm, speaker_id, attendees, names, rs, child, before=""):
         # named before the promise, or in its own words: "the hearing clinic said they're sending you…"
         said = re.search(rf"\b{words[-1]}\b", original, re.IGNORECASE)
         found = _antecedent(before + (original[:said.start()] if said else ""), words[-1], attendees, names, rs, child)
-        if found is None and words[-1] == "they" and not re.search(r"'ll|will|going to", m.group(0)):
-            return speaker_id, None  # "they said they'd send the file": someone unnamed, passed on by the speaker
+        if found is None and words[-1] == "they" and (not re.search(r"'ll|will|going to", m.group(0)) or
+                                                      _THINGS_DONE.match(norm, m.end())):
+            # "they said they'd send the file": someone unnamed, passed on by the speaker; "the notes, they'll be
+            # done by Friday": the things, done by the speaker
+            return speaker_id, None
         return found
     if child & set(words):
         return None
