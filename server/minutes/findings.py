@@ -393,7 +393,7 @@ _ADDRESSED = re.compile(r"(?:^|[.?!]\s+)(?:(?:and|so|okay|ok|right|thanks|thank 
                         re.IGNORECASE)
 
 
-def _antecedent(before, pronoun, attendees, names, rs, child):
+def _antecedent(before, pronoun, attendees, names, rs, child, common=frozenset()):
     """Who "he", "she" or "they" stands for: the last person (or, for "they", body or team) named before it in
     the utterance; None when nobody but the child was named (the pronoun is then the child)."""
     found = []  # (where it was named, (attendee id, label))
@@ -411,6 +411,14 @@ def _antecedent(before, pronoun, attendees, names, rs, child):
         for m in _FULL_NAME.finditer(before):
             words = m.group(0).lower().split()
             if not (set(words) & (child | _NOT_NAMES)) and words[-1] not in names and words[0] not in names:
+                found.append((m.end(), (None, m.group(0))))
+    if pronoun != "they" and common:
+        # someone named by where they work, a name the meeting never writes in lower case: "Renee in our office
+        # makes those, she'll drop them off"
+        for m in re.finditer(r"(?<![A-Za-z'-])[A-Z][a-z-]+(?= (?:in|from|at|on) (?:our|the|my|reception) )", before):
+            key = m.group(0).lower()
+            if key not in common and key not in names and key not in child and key not in _NOT_NAMES and \
+                    key not in _TITLES and not _ADDRESSED.search(before[:m.start()] + "@" + before[m.end():m.end() + 1]):
                 found.append((m.end(), (None, m.group(0))))
     if pronoun != "they":
         found += [(m.end(), (None, m.group("name"))) for m in _ROLE_NAMED.finditer(before)
@@ -630,7 +638,7 @@ _THINGS_DONE = re.compile(r" (?:all )?be (?:done|ready|sent|posted|emailed|print
                           r"written up|with you|in (?:the|your|his|her) )")
 
 
-def _owner(original, norm, speaker_id, attendees, names, rs, child, before=""):
+def _owner(original, norm, speaker_id, attendees, names, rs, child, before="", common=frozenset()):
     """Who a commitment belongs to: (attendee id, label), the speaker unless someone else is the subject.
 
     None when the subject is the child ("Maya will start…" describes an outcome, not a promise), or a "he",
@@ -646,7 +654,8 @@ def _owner(original, norm, speaker_id, attendees, names, rs, child, before=""):
     if words[-1] in ("he", "she", "they"):
         # named before the promise, or in its own words: "the hearing clinic said they're sending you…"
         said = re.search(rf"\b{words[-1]}\b", original, re.IGNORECASE)
-        found = _antecedent(before + (original[:said.start()] if said else ""), words[-1], attendees, names, rs, child)
+        found = _antecedent(before + (original[:said.start()] if said else ""), words[-1], attendees, names, rs, child,
+                            common)
         if found is None and words[-1] == "they" and (not re.search(r"'ll|will|going to", m.group(0)) or
                                                       _THINGS_DONE.match(norm, m.end())):
             # "they said they'd send the file": someone unnamed, passed on by the speaker; "the notes, they'll be
@@ -823,7 +832,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                                    "after_proposal" if put_to_family and reply_at <= si <= reply_at + 2 else None,
                                    # "I'll let Mrs. Alvarez know. She'll hold him a seat.": the adult just named
                                    "adult_pronoun" if lead and _antecedent(
-                                       text[:s_start], lead.group(1), attendees, names, rs, child) else None,
+                                       text[:s_start], lead.group(1), attendees, names, rs, child, common) else None,
                                    # "Megan will pull his service logs": an adult named as the one who will
                                    "adult_named" if _adult_named(text[s_start:s_end], names, child, common)
                                    else None) if c}
@@ -982,7 +991,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     # "…I'll have it on her desk by Friday, and she'll get you an answer": the adult just named
                     lead = a > s_start and _LEAD_PRONOUN.match(clause_norm)
                     clause_context = context - {"adult_named"}
-                    if lead and _antecedent(text[:a], lead.group(1), attendees, names, rs, child):
+                    if lead and _antecedent(text[:a], lead.group(1), attendees, names, rs, child, common):
                         clause_context = clause_context | {"adult_pronoun"}
                     if _adult_named(text[a:b], names, child, common):
                         clause_context = clause_context | {"adult_named"}
@@ -992,7 +1001,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                         continues_action(clause_norm)
                     if hit and not clause_kinds.get("refusal"):
                         owner = _owner(text[a:b], clause_norm, seg.speaker_id, attendees, names, rs, child,
-                                       text[:a])
+                                       text[:a], common)
                         if owner is None and any(rule.get("owner") == "speaker" for rule, _ in hit):
                             owner = (seg.speaker_id, None)  # "He'll start in the group on Tuesday": theirs to arrange
                         if owner == (seg.speaker_id, None) and all(rule.get("owner") == "named" for rule, _ in hit) \
@@ -1007,7 +1016,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     # Ellen sends the work samples by Friday"): one action per person named doing something
                     for a, b in _recap_parts(text, *(learned_span or (s_start, s_end)), child):
                         owner = _owner(text[a:b], normalise(text[a:b]), seg.speaker_id, attendees, names, rs, child,
-                                       text[:a])
+                                       text[:a], common)
                         if owner is not None:
                             actions.append([a, b, owner, kinds["commitment"], False])
                 merged = []
@@ -1228,9 +1237,9 @@ def _refusal_with_its_reason(out, seg, spans, counts):
 
 # a sentence that says no in its own words ("I can't really tell twenty-four families…")
 _SAYS_NO = re.compile(r"\b(?:i|we)(?: just| really| honestly| simply)? (?:can't|cannot|can not|won't|couldn't|wouldn't|"
-                      r"(?:'m|am|are|'re) not (?:able|in a position) to)\b"
+                      r"(?:'m|am|are|'re) not (?:able|in a position) to|(?:don't|do not) (?:tend to|normally|usually|generally))\b"
                       r"(?! (?:wait|believe|thank|imagine|remember)\b)"
-                      r"|(?:^|, )no[.!]?$")  # "Budget-wise, honestly, Craig, no."
+                      r"|(?:^|, |\bbut )no[.!]?$")  # "Budget-wise, honestly, Craig, no.", "But no."
 
 
 def _renumber(out, seg, kind, counts):
@@ -1290,6 +1299,8 @@ _PROPOSES = re.compile(
     r"|\b(?:shall|could|can) (?:we|i) (?:try|put|move|book|do|have|give|get|start|look at|meet|make it|say|set up"
     r"|arrange)\b"
     r"|\b(?:he|she|they|you) could (?:go|have|try|join|come|use|do|sit|start|get|take)\b"
+    # "We could keep doing that": the way things are, put to them
+    r"|\b(?:we|i) could (?:keep|carry on|continue|just|always|also)\b"
     r"|\b(?:a|one) (?:[a-z-]+ ){0,3}(?:place|space|bed|slot|spot|vacancy)s? (?:has |have )?(?:come up|available|free)\b"
     r"|\b(?:i|we)(?:'d| would) (?:love|like) to (?:have|see) you\b|\bif you (?:wanted|want|'d like|would like)\b"
     r"|\byou(?:'re| are|'d| would|'ll| will)(?: both| all)?(?: be)? (?:very |really |more than |always |so )?welcome\b"
