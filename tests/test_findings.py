@@ -954,6 +954,18 @@ def test_a_recap_lists_actions_one_item_a_sentence_each_of_whoever_took_it_on():
     assert found == [("Water and snacks in every class.", "s"), ("Sitting for the pledge.", "t")]
 
 
+def test_a_recap_corrected_by_the_family_goes_on_after_the_correction():
+    said = [utterance("Okay, let me read back what I've got. Water and snacks in every class. The van as a backup.",
+                      "s", 0, 8000),
+            utterance("No. No, I said no to the van.", "m", 8500, 10000),
+            utterance("Sorry, you're right, you did. No van. Grandma walks him to the stop from tomorrow. Typing at "
+                      "morning work, three days a week.", "s", 10500, 18000)]
+    found = [f.quote for f in findings.find(said, {"s": SPEAKER, "m": PARENT}, "us", DAY)
+             if f.kind == "commitment" and f.segment is said[2]]
+    assert "Typing at morning work, three days a week." in found
+    assert not any("Sorry" in q or q == "No van." for q in found)
+
+
 @pytest.mark.parametrize("said, iso", [
     ("yeah I get the referral sent off to them first thing Monday", "2026-03-16"),
     ("I'm not promising anything, but I raise it with her this week.", "2026-03-13"),

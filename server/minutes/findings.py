@@ -333,6 +333,10 @@ _RECAP_CUE = re.compile(
     r"|sum (?:it |that )?up|pull (?:it|this|that|everything|it all) (?:together|up)|go round (?:the )?actions"
     r"|list (?:the|what we've)\b)\b"
     r"|\b(?:so |just |okay,? )?to (?:recap|sum up|summari[sz]e)\b|\bin summary\b|\bwhat we've agreed(?:,)? (?:is|then)\b")
+# a recap picked up again after someone corrects it: "Sorry, you're right.", "Three, sorry.", "The first, sorry."
+RECAP_RESUMES = 3  # utterances
+_RECAP_RESUMED = re.compile(r"^(?:(?:oh|okay|ok|yes|yeah|right|no)[,.!]? )*(?:(?:[a-z'-]+ ){0,3}[a-z'-]+[,.] )?"
+                            r"(?:sorry|you're right|my mistake|my bad|apologies|good catch|fair enough|scratch that)\b")
 # what a recap lists that is no action of anyone's: a question, a no said again, a thing still open, the talk itself
 _RECAP_NOT = re.compile(r"\?\s*$|\b(?:no|not|nothing|won't|can't|cannot|isn't|aren't|don't|doesn't|thinking about|"
                         r"think about|maybe|might|perhaps|stop me|correct me|tell me|did i|have i|anything else|"
@@ -789,6 +793,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
     out = []
     previous = None
     previous_puts = False  # the previous utterance was the school's and put something to the family
+    recapping = None  # (who is reading the actions back, at which utterance) while a recap goes on
     panel = None  # the next panel's day, once said: "the Monday after panel" counts from it
     for index, seg in enumerate(segments):
         text = seg.text or ""
@@ -816,6 +821,13 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
         # a recap lists what was settled, one item a sentence ("Water and snacks in every class. Sitting for the
         # pledge."): after its cue, each item is an action, of whoever the words name, else the speaker's to record
         recap_at = None if side else next((si for si, norm in enumerate(norms) if _RECAP_CUE.search(norm)), None)
+        if recap_at is None and not side and recapping and recapping[0] == seg.speaker_id and \
+                index - recapping[1] <= RECAP_RESUMES and _RECAP_RESUMED.match(norms[0] if norms else ""):
+            # "No, I said no to the van." "Sorry, you're right. No van. Grandma walks him to the stop…": the recap,
+            # corrected ("Three, sorry."), goes on after the correction
+            recap_at = 0
+        if recap_at is not None:
+            recapping = (seg.speaker_id, index)
         dated = set()  # sentences that only gave the promise before them its date ("That'll come tomorrow.")
         for si, (s_start, s_end) in enumerate(spans):
             norm = norms[si]
