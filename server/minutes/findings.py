@@ -78,7 +78,7 @@ _BARE_ASSENT = re.compile(r"^(?:yes|yeah|yep|sure|ok|okay|right|fine)[.!]?$")
 # a question that asks for something ("Can you send it?", "Is it possible to move PE?"), not how things are
 # ("Would he need a diagnosis for that?"): a bare "no" to it refuses
 _ASKS = re.compile(r"^(?:and |but |so |then |okay,? |well,? )*(?:(?:can|could|will|would|can't|couldn't|won't|wouldn't)"
-                   r"(?: you| we| the school| school| the la| the district| they| somebody| someone)\b"
+                   r"(?: you| we| the school| school| the la| the district| they| somebody| someone)(?: just)?\b"
                    r"|(?:can|could) (?:he|she|they) (?:have|get|go|do|start|use|sit|take|be given|keep|stay|join)\b"
                    r"|(?:is|would) it (?:be )?possible\b|is there any (?:way|chance)\b|any chance\b)")
 _SUBORDINATE = re.compile(r"(?:once|when|whenever|if|as soon as|after|before|until|unless)\b", re.IGNORECASE)
@@ -314,7 +314,7 @@ def _name_index(attendees):
 _OWNER = re.compile(
     r"\b(?P<subj>(?:the |our )?[a-z][a-z'-]*(?: [a-z][a-z'-]*)?)(?:'ll| will| is going to|'s going to| are going to"
     r"|'re going to| am going to|'m going to| can have| can| could have| shall"
-    r"|(?:'s| is|'re| are) (?:coming|seeing|visiting|sending|ringing|calling|writing|emailing|faxing|booking)"
+    r"|(?:'s| is|'re| are) (?:coming|seeing|visiting|sending|ringing|calling|writing|emailing|faxing|booking|booked)"
     # what someone said they would do: "her office said they'd fax it over"
     r"|(?<=\bthey)'d|(?<=\bshe)'d|(?<=\bhe)'d"
     # "the taxi firm said they're putting a regular driver on"
@@ -385,7 +385,7 @@ _PARENT_WORD = re.compile(r"\b(?:mom|mum|mother|dad|father)\b", re.IGNORECASE)
 
 
 # a sentence that starts with "she" or "he" doing something ("She'll hold him a seat.")
-_LEAD_PRONOUN = re.compile(r"^(?:(?:and|but|so|then),? )?(she|he)(?:'ll| will|'s going to| is going to)\b")
+_LEAD_PRONOUN = re.compile(r"^(?:(?:and|but|so|then),? )?(she|he)(?:'ll| will|'s going to| is going to|'s booked| is booked)\b")
 # someone named by their job first ("My manager's Lorraine, she'll…", "our OT is Jo")
 _ROLE_NAMED = re.compile(r"\b(?:manager|colleague|boss|supervisor|teacher|therapist|worker|nurse|assistant|"
                          r"coordinator|co-ordinator|lead|officer|psychologist|senco|secretary|name)(?:'s| is|,) "
@@ -1330,12 +1330,17 @@ def _last_request(previous, parent_side, rs, speaker_id=None):
     if previous.speaker_id is None:
         return None
     spans = sentences(previous.text or "")
-    for a, b in reversed(spans):
+    for i in range(len(spans) - 1, -1, -1):
+        a, b = spans[i]
         sentence = previous.text[a:b]
         norm = normalise(sentence)
         asked = match_kinds(norm, rs, set() if answering_school else {"parent_side"})
         if sentence.rstrip().endswith("?") and (not (answering_school and speaker_id not in parent_side)
                                                 or _PUT_TO_MEETING.search(norm)):
+            if i and len(norm.split()) <= 3 and previous.text[:a].rstrip().endswith("?"):
+                # "Can't the school just give her a reader? On the day?": the question with its afterthought
+                a, sentence = spans[i - 1][0], previous.text[spans[i - 1][0]:b]
+                norm = normalise(sentence)
             # the school's "yes" to another professional's question is an answer; to a proposal, agreement
             return None if _procedural(norm) else sentence.strip()
         if asked.get("offer" if answering_school else "request"):
