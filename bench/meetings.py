@@ -155,7 +155,8 @@ def audible(samples: np.ndarray) -> np.ndarray:
     db = frame_db(samples)
     if not len(db):
         return db.astype(bool)
-    threshold = max(db.max() - 35.0, np.percentile(db, 10) + 8.0)
+    # (never above the loudest frame: a short clip that is loud throughout, "Mom.", is all speech)
+    threshold = min(max(db.max() - 35.0, np.percentile(db, 10) + 8.0), db.max())
     return db >= threshold
 
 
