@@ -228,6 +228,9 @@ def test_an_agreement_and_the_promise_that_follows_it(reply, kinds):
     ("I'll go through the incidents with you a week today.", "england", "2026-03-17", False),
     ("I'll email all her teachers, um, today, tomorrow at the latest.", "england", "2026-03-11", False),
     ("I'll book the library, um, today or tomorrow.", "england", "2026-03-11", False),
+    # the first week of a month: by its Friday, or from its first weekday
+    ("She'll have the report to me by the first week of May.", "england", "2026-05-08", False),
+    ("He'll be in from the first week of May.", "england", "2026-05-04", False),
 ])
 def test_due_dates_from_the_words(text, jurisdiction, iso, approx):
     due = resolve(text, DAY, jurisdiction)

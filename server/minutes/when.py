@@ -89,6 +89,9 @@ _PATTERNS = [
     # "in June", "by the end of March", "before May": a month with no day
     ("month", re.compile(rf"\b(?P<edge>in|during|by|by the end of|until|before|from|after|for) (?:early |late |mid[- ])?"
                          rf"{_MONTH}{_YEAR}\b(?! (?:the )?(?:\d|(?:{_DAYWORD})\b))(?! half[- ]term\b)")),
+    # "the first week of March": by that week's Friday (or from its first weekday)
+    ("month_first_week", re.compile(rf"\b(?P<edge>from |starting |starting from )?(?:by |in |during )?(?:the )?"
+                                    rf"first week (?:of|in) {_MONTH}{_YEAR}\b")),
     ("working_days", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} (?:working|business) days?\b")),
     # school days skip the holidays too (typical term dates: "about")
     # the transcription hears "school days" as "cool days" too
@@ -376,6 +379,14 @@ def _resolve_one(key, m, meeting_date, jurisdiction=None):
         # "from next week": it starts on the Monday; "by next week": done by its Friday
         return monday if (g.get("edge") or "").strip() in ("from", "starting", "as of") else \
             monday + datetime.timedelta(days=4)
+    if key == "month_first_week":
+        year = int(g["year"]) if g.get("year") else meeting_date.year + 1 if g.get("nextyear") else None
+        first = _next_on_or_after(1, MONTHS[g["month"].lower()], year, meeting_date)
+        if first is None:
+            return None
+        if first.weekday() >= 3:  # a month starting on a Thursday or later: its first whole week
+            first += datetime.timedelta(days=7 - first.weekday())
+        return first if (g.get("edge") or "").strip() else first + datetime.timedelta(days=4 - first.weekday())
     if key == "weekend":
         return meeting_date + datetime.timedelta(days=6 - meeting_date.weekday())
     if key == "this_month":
