@@ -799,7 +799,10 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
         text = seg.text or ""
         spans = sentences(text)
         counts = {}
-        side = "parent_side" if seg.speaker_id in parent_side else None
+        side = "parent_side" if seg.speaker_id in parent_side and not (
+            # an interpreter speaking of their own work speaks for no one ("I can't say yes to that here, I'm
+            # freelance, all my bookings go through the agency")
+            attendees[seg.speaker_id].role == "interpreter" and _OWN_INTERPRETING.search(text)) else None
         request = _last_request(previous, parent_side, rs, seg.speaker_id) if previous is not None and \
             seg.speaker_id not in (None, previous.speaker_id) else None
         # the family's first words after the school put something to it may decline it ("No. Sorry, no.")
@@ -1095,7 +1098,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
         previous, previous_puts = seg, puts and side is None and seg.speaker_id is not None
     _full_names(out, segments, names, child)
     _recap_owners(out, parent_side)
-    _interpreted(out, attendees)
+    _interpreted(out, attendees, segments)
     # a point whose words the transcription barely heard ("I'll care.", "I'll hit this hand.") is no point: it stays
     # in the transcript, not in the minutes
     return [f for f in out if f.kind not in POINT_KINDS or heard(f) >= HEARD_MIN]
@@ -1107,19 +1110,22 @@ _OWN_INTERPRETING = re.compile(r"\b(?:interpret|translat|agency|booking|booked|i
                                r"(?:just )?(?:from|for) me,? not (?:mum|mom|her|him|dad))", re.IGNORECASE)
 
 
-def _interpreted(out, attendees):
-    """An interpreter speaks for the parent in the first person ("Yes. I'm happy with this. I'll sign it today"):
-    what the interpreter says they will do, refuse or agree to is the parent's, when one parent is at the table
-    and the interpreter is not speaking of their own work ("I can have it translated by the nineteenth")."""
-    parents = [a.id for a in attendees.values() if a.role == "parent"] or \
-        [a.id for a in attendees.values() if a.role == "second_parent"]
-    if len(parents) != 1:
+def _interpreted(out, attendees, segments):
+    """An interpreter speaks for someone in the first person ("Yes. I'm happy with this. I'll sign it today"): what
+    the interpreter says they will do, refuse or agree to is theirs, unless the interpreter is speaking of their own
+    work ("I can have it translated by the nineteenth"). Whom they speak for: the parent, or the young person, of the
+    family at the table, whichever says least in their own voice (a deaf pupil signing, a mother who speaks Polish)."""
+    family = [a.id for a in attendees.values() if a.role in ("parent", "second_parent", "young_person", "student")]
+    if not family:
         return
+    own_words = {who: sum(len((s.text or "").split()) for s in segments if s.speaker_id == who) for who in family}
+    rank = {"parent": 0, "young_person": 1, "student": 1, "second_parent": 2}
+    voiced = min(family, key=lambda who: (own_words[who], rank[attendees[who].role]))
     for f in out:
         speaker = attendees.get(f.segment.speaker_id)
         if speaker is not None and speaker.role == "interpreter" and f.who == speaker.id and \
                 not _OWN_INTERPRETING.search(f.segment.text or ""):
-            f.who = parents[0]
+            f.who = voiced
 
 
 def heard(finding):
