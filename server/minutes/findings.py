@@ -385,7 +385,8 @@ _PARENT_WORD = re.compile(r"\b(?:mom|mum|mother|dad|father)\b", re.IGNORECASE)
 
 
 # a sentence that starts with "she" or "he" doing something ("She'll hold him a seat.")
-_LEAD_PRONOUN = re.compile(r"^(?:(?:and|but|so|then),? )?(she|he)(?:'ll| will|'s going to| is going to|'s booked| is booked)\b")
+_LEAD_PRONOUN = re.compile(r"^(?:(?:and|but|so|then),? )?(she|he)"
+                           r"(?:'ll| will|'s going to| is going to|'s booked| is booked)\b")
 # someone named by their job first ("My manager's Lorraine, she'll…", "our OT is Jo")
 _ROLE_NAMED = re.compile(r"\b(?:manager|colleague|boss|supervisor|teacher|therapist|worker|nurse|assistant|"
                          r"coordinator|co-ordinator|lead|officer|psychologist|senco|secretary|name)(?:'s| is|,) "
@@ -395,6 +396,11 @@ _ROLE_NAMED = re.compile(r"\b(?:manager|colleague|boss|supervisor|teacher|therap
 # someone spoken to, not of: "And Lisa, I do mean it about the notes, they'll be done…" (the name stands at "@")
 _ADDRESSED = re.compile(r"(?:^|[.?!]\s+)(?:(?:and|so|okay|ok|right|thanks|thank you|yes|yeah|well|oh|sorry),?\s+)*@,$",
                         re.IGNORECASE)
+
+
+def _addressed(before, m):
+    """Whether the name ``m`` found in ``before`` is someone spoken to ("And Lisa, …"), not someone spoken of."""
+    return bool(_ADDRESSED.search(before[:m.start()] + "@" + before[m.end():m.end() + 1]))
 
 
 def _antecedent(before, pronoun, attendees, names, rs, child, common=frozenset()):
@@ -407,8 +413,7 @@ def _antecedent(before, pronoun, attendees, names, rs, child, common=frozenset()
         found.append((m.end(), (names[surname], None) if surname in names else (None, said)))
     for m in re.finditer(r"\b[A-Z][a-z'-]+\b", before):
         key = m.group(0).lower()
-        if key in names and key not in child and not _ADDRESSED.search(before[:m.start()] + "@" +
-                                                                       before[m.end():m.end() + 1]):
+        if key in names and key not in child and not _addressed(before, m):
             found.append((m.end(), (names[key], None)))
     if pronoun != "they":
         # someone named in full who is not at the meeting ("our traded therapist, Joanna Pike, is in on Wednesdays")
@@ -421,8 +426,7 @@ def _antecedent(before, pronoun, attendees, names, rs, child, common=frozenset()
         # makes those, she'll drop them off"
         for m in re.finditer(r"(?<![A-Za-z'-])[A-Z][a-z-]+(?= (?:in|from|at|on) (?:our|the|my|reception) )", before):
             key = m.group(0).lower()
-            if key not in common and key not in names and key not in child and key not in _NOT_NAMES and \
-                    key not in _TITLES and not _ADDRESSED.search(before[:m.start()] + "@" + before[m.end():m.end() + 1]):
+            if key not in common | names.keys() | child | _NOT_NAMES | _TITLES and not _addressed(before, m):
                 found.append((m.end(), (None, m.group(0))))
     if pronoun != "they":
         found += [(m.end(), (None, m.group("name"))) for m in _ROLE_NAMED.finditer(before)
@@ -680,7 +684,8 @@ def _owner(original, norm, speaker_id, attendees, names, rs, child, before="", c
         # an outside organisation, as said ("the taxi firm", "the endo's office"), unless a person is named in
         # it ("Bernie in the office will…"); "our office", "my practice" and the school's "front office" are
         # the speaker's own
-        owner = rf"(?:(?:the |her |his |their )?(?:{_TITLE} )?[A-Za-z'-]+'s|her|his|their)" if words[-1] == "office" else r"(?:the|her|his|their)"
+        owner = rf"(?:(?:the |her |his |their )?(?:{_TITLE} )?[A-Za-z'-]+'s|her|his|their)" \
+            if words[-1] == "office" else r"(?:the|her|his|their)"
         said = re.search(rf"\b{owner}(?: [A-Za-z'-]+){{0,2}}? {words[-1]}\b", original, re.IGNORECASE)
         if said:
             return _named_subject(original, names, child, _starts_sentence(before)) or (None, said.group(0))
@@ -1255,7 +1260,8 @@ def _refusal_with_its_reason(out, seg, spans, counts):
 
 # a sentence that says no in its own words ("I can't really tell twenty-four families…")
 _SAYS_NO = re.compile(r"\b(?:i|we)(?: just| really| honestly| simply)? (?:can't|cannot|can not|won't|couldn't|wouldn't|"
-                      r"(?:'m|am|are|'re) not (?:able|in a position) to|(?:don't|do not) (?:tend to|normally|usually|generally))\b"
+                      r"(?:'m|am|are|'re) not (?:able|in a position) to"
+                      r"|(?:don't|do not) (?:tend to|normally|usually|generally))\b"
                       r"(?! (?:wait|believe|thank|imagine|remember)\b)"
                       r"|(?:^|, |\bbut )no[.!]?$")  # "Budget-wise, honestly, Craig, no.", "But no."
 
