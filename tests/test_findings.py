@@ -231,6 +231,31 @@ def test_an_agreement_and_the_promise_that_follows_it(reply, kinds):
     # the first week of a month: by its Friday, or from its first weekday
     ("She'll have the report to me by the first week of May.", "england", "2026-05-08", False),
     ("He'll be in from the first week of May.", "england", "2026-05-04", False),
+    # the end of a month, however it is put; a month's end that is past says nothing due
+    ("I'll have it done for the end of May.", "england", "2026-05-31", False),
+    ("We'll get the form back before the end of April.", "us", "2026-04-30", False),
+    ("Worst case, end of April.", "england", "2026-04-30", False),
+    ("I'll have it to you end of the month-ish.", "us", "2026-03-31", False),
+    ("Hannah will go and look at the steps before the end of the summer term.", "england", "2026-07-22", True),
+    # in the holiday: by its last weekday; a weekday in the first week back after the next (or the named) holiday
+    ("Dave's moving the changing bench over half term.", "england", "2026-05-29", True),
+    ("I'll book us in for the first Tuesday back after the holidays.", "england", "2026-04-14", True),
+    ("I'll start a new sheet, um, the Monday we come back.", "england", "2026-04-13", True),
+    ("Our therapy assistant will come in after the holidays.", "england", "2026-04-13", True),
+    # the school year in the US: its last day, its first week, Memorial Day
+    ("Before school's out I'll sit down with Angela.", "us", "2026-06-12", True),
+    ("I'll train whoever it is before school starts.", "us", "2026-08-21", True),
+    ("Priya'll do the clothing piece the first week of school.", "us", "2026-08-28", True),
+    ("We'll have the schedule before Memorial Day.", "us", "2026-05-22", True),
+    # a day turned down, a day put right, a later day offered: the day it ends up
+    ("Not tomorrow, I'm in clinic all day, so the one after, the twenty-eighth.", "england", "2026-03-28", False),
+    ("Well, not this Thursday. Next Thursday.", "us", "2026-03-19", False),
+    ("I'll come back to you by, um, Friday? Friday week.", "england", "2026-03-20", False),
+    ("I'll send it to you by Monday, oh, no, Monday's no good. By Friday.", "england", "2026-03-13", False),
+    # a weekday pinned by the day of the month said after it
+    ("The Friday before, the twentieth.", "us", "2026-03-20", False),
+    ("Wednesday, then? The twenty-fifth.", "us", "2026-03-25", False),
+    ("by the Friday after the second part. So, uh, that'd be the twentieth", "us", "2026-03-20", False),
 ])
 def test_due_dates_from_the_words(text, jurisdiction, iso, approx):
     due = resolve(text, DAY, jurisdiction)
@@ -267,6 +292,34 @@ def test_if_you_want_leaves_the_choice_to_the_parent_an_offer_not_a_promise():
     mine = findings.find([utterance("I'll take it to the next panel, once you send it over.")], {"s": SPEAKER},
                          "england", DAY)
     assert [f.kind for f in mine] == ["commitment"]
+
+
+@pytest.mark.parametrize("said, iso", [
+    # counted from the day said just before, in the same breath or the turns before
+    (["I'll take it to panel on the eleventh, and I'll ring you the day after with the outcome."], "2026-03-12"),
+    (["Panel sits on the twenty-fourth.", "Will you tell us?", "I'll ring you the day after."], "2026-03-25"),
+    (["Dr Marsh is seeing him on the ninth of April, and she'll phone you the week before."], "2026-04-03"),
+    (["The review's on Thursday the twenty-sixth of March.", "I'll send you the notes the Friday before."],
+     "2026-03-20"),
+    (["You'll have the report within four weeks of today.", "I'll make sure the letter's out by then."],
+     "2026-04-07"),
+    (["Panel's on the nineteenth of March.", "The panel will write to you within a week of that."], "2026-03-26"),
+    # "the eighteenth" said again after "the 18th of April" is that day, not the 18th of this month
+    (["Can we meet again on the 18th of April?", "The eighteenth, yes.", "I'll email the agenda the day before."],
+     "2026-04-17"),
+])
+def test_a_day_counted_from_the_day_said_before(said, iso):
+    segments = [utterance(t, "s" if i % 2 == 0 else "m", start_ms=i * 6000, end_ms=i * 6000 + 5000)
+                for i, t in enumerate(said)]
+    mine = [f for f in findings.find(segments, {"s": SPEAKER, "m": PARENT}, "england", DAY)
+            if f.kind == "commitment"]
+    assert mine[-1].due is not None and mine[-1].due.iso() == iso
+
+
+@pytest.mark.parametrize("text", ["I'll ring you the day after.", "We'll prep it together the week before.",
+                                  "I'll forward it the same day."])
+def test_the_day_after_nothing_said_is_no_date(text):
+    assert resolve(text, DAY, "england") is None
 
 
 @pytest.mark.parametrize("text", ["at the end of every half term", "each week"])

@@ -31,7 +31,7 @@ import threading
 
 from .. import rules
 from . import learned
-from .when import event_date, resolve
+from .when import day_named, event_date, resolve
 
 QUESTION_MIN_WORDS = 6
 # the kinds the draft minutes carry (dates and amounts are offered on the review page only)
@@ -335,6 +335,7 @@ _RECAP_CUE = re.compile(
     r"|\b(?:so |just |okay,? )?to (?:recap|sum up|summari[sz]e)\b|\bin summary\b|\bwhat we've agreed(?:,)? (?:is|then)\b")
 # a recap picked up again after someone corrects it: "Sorry, you're right.", "Three, sorry.", "The first, sorry."
 RECAP_RESUMES = 3  # utterances
+ANCHOR_LASTS = 3  # utterances a day named is what "the day after" counts from
 _RECAP_RESUMED = re.compile(r"^(?:(?:oh|okay|ok|yes|yeah|right|no)[,.!]? )*(?:(?:[a-z'-]+ ){0,3}[a-z'-]+[,.] )?"
                             r"(?:sorry|you're right|my mistake|my bad|apologies|good catch|fair enough|scratch that)\b")
 # what a recap lists that is no action of anyone's: a question, a no said again, a thing still open, the talk itself
@@ -541,12 +542,12 @@ _JUST_YES = re.compile(r"^(?:(?:yes|yeah|yep|okay|ok|right|sure|fine|lovely|grea
                        r"(?:that|it)|that's (?:fine|great|good|lovely|perfect)|that works|no problem)?[.!]?$")
 
 
-def _date_taken_up(text, spans, si, meeting_date, jurisdiction, panel):
+def _date_taken_up(text, spans, si, due_of):
     """The date said or taken up just before a promise, across a plain "yes" between ("Thursday, half three. Yeah, I
     can do that. I'll bring the sling."), else None."""
     for j in range(si - 1, max(-1, si - 3), -1):
         sentence = text[spans[j][0]:spans[j][1]]
-        due = _date_alone(sentence, meeting_date, jurisdiction, panel, following=False, taking=True)
+        due = _date_alone(sentence, due_of, following=False, taking=True)
         if due is not None:
             return due
         if not _JUST_YES.match(normalise(sentence)):
@@ -554,11 +555,11 @@ def _date_taken_up(text, spans, si, meeting_date, jurisdiction, panel):
     return None
 
 
-def _date_alone(sentence, meeting_date, jurisdiction, panel, following=True, taking=False):
+def _date_alone(sentence, due_of, following=True, taking=False):
     """The due date a sentence gives the action just promised when it says nothing else (a date said alone, put as
     a question, or "That'll come tomorrow"; following the promise, "You'll have that tomorrow"; taking: or a date
     taken up, "The fourteenth I can do."), else None."""
-    due = resolve(sentence, meeting_date, jurisdiction, panel)
+    due = due_of(sentence)
     if due is None or due.date is None:
         return None
     plain = sentence.lower().replace("’", "'")
@@ -800,6 +801,21 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
     previous_puts = False  # the previous utterance was the school's and put something to the family
     recapping = None  # (who is reading the actions back, at which utterance) while a recap goes on
     panel = None  # the next panel's day, once said: "the Monday after panel" counts from it
+    # what the meeting last said of when, and in which utterance: the day it named ("the day after" counts from
+    # it) and the date it gave, a deadline too ("by then")
+    named_day, named_date = (None, -1), (None, -1)
+    said_before = None  # (the sentence before this one, in which utterance)
+
+    def anchor():
+        return tuple(d if index - at <= ANCHOR_LASTS else None for d, at in (named_day, named_date))
+
+    def due_of(words, before=""):
+        """The due date the words say, counted from the meeting's date (and the panel's, and the day just named,
+        in the words ``before`` them in their sentence or else in the utterances just before)."""
+        said = anchor()
+        if before:
+            said = tuple(a or b for a, b in zip(day_named(before, meeting_date, jurisdiction, panel, said), said))
+        return resolve(words, meeting_date, jurisdiction, panel, said)
     for index, seg in enumerate(segments):
         text = seg.text or ""
         spans = sentences(text)
@@ -839,6 +855,11 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
         dated = set()  # sentences that only gave the promise before them its date ("That'll come tomorrow.")
         for si, (s_start, s_end) in enumerate(spans):
             norm = norms[si]
+            if said_before is not None:
+                day, date = day_named(said_before[0], meeting_date, jurisdiction, panel, anchor())
+                named_day = (day, said_before[1]) if day else named_day
+                named_date = (date, said_before[1]) if date else named_date
+            said_before = (text[s_start:s_end], index)
             asks_family = side is None and seg.speaker_id is not None and not puts
             if asks_family and _PROPOSES.search(norm):
                 puts = True
@@ -896,7 +917,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                 if refused:
                     kinds["refusal"] = refused
             if "offer" in kinds and "commitment" not in kinds and _WHAT_I_CAN_DO.search(norm) and (
-                    (when := resolve(sentence, meeting_date, jurisdiction, panel)) and when.date):
+                    (due := due_of(sentence)) and due.date):
                 # "What I can do is open the assessment this week": offered with its day, it is the promise
                 kinds["commitment"] = kinds.pop("offer")
             if "commitment" in kinds and _ON_CONDITION.search(norm):
@@ -1041,7 +1062,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                             actions.append([a, b, owner, kinds["commitment"], False])
                 merged = []
                 for a, b, who, hit, continuation in actions:
-                    due = resolve(text[a:b], meeting_date, jurisdiction, panel)
+                    due = due_of(text[a:b], text[s_start:a])
                     # a clause with no subject of its own goes on with the action before it
                     if merged and continuation and merged[-1][2] == who and (due is None or merged[-1][4] is None):
                         merged[-1][1] = b
@@ -1063,25 +1084,25 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     if merged[0][0] == start > s_start and _BACK_REF.match(normalise(text[start:merged[0][1]])):
                         # "And the new support plan with the targets on, I'll send that with it": what "that" is
                         merged[0][0] = max((c for c, d in parts if d <= start), default=s_start)
-                    merged[0][4] = merged[0][4] or resolve(sentence, meeting_date, jurisdiction, panel)
+                    merged[0][4] = merged[0][4] or due_of(sentence)
                 for i, (a, b, (who, label), hit, due) in enumerate(merged):
                     # a date said after the action's own words, before the next action's, is its date
                     upto = merged[i + 1][0] if i + 1 < len(merged) else s_end
-                    due = due or resolve(text[b:upto], meeting_date, jurisdiction, panel)
+                    due = due or due_of(text[b:upto], text[s_start:b])
                     if due is None and i == len(merged) - 1 and si + 1 < len(spans):
                         # "I'll sort the pass out with reception. By Friday at the latest.": a date alone, next
-                        due = _date_alone(text[spans[si + 1][0]:spans[si + 1][1]], meeting_date, jurisdiction, panel)
+                        due = _date_alone(text[spans[si + 1][0]:spans[si + 1][1]], due_of)
                         if due is not None:
                             b = spans[si + 1][1]  # the quote carries the date
                             dated.add(si + 1)
                     if due is None and si > 0 and _THEN.search(normalise(text[a:b])):
                         # "Her next visit is the 23rd of March. I'll book Leo in for that.": the date just said
-                        due = resolve(text[spans[si - 1][0]:spans[si - 1][1]], meeting_date, jurisdiction, panel)
+                        due = due_of(text[spans[si - 1][0]:spans[si - 1][1]])
                     if due is None and i == 0 and si > 0 and si - 1 not in dated and not _VAGUE.match(
                             normalise(text[a:b])):
                         # "Every test, every quiz. Starting Monday. I'll send them across.": a date said alone, just
                         # before ("Yeah, I can do that." takes the date up; the action next carries it)
-                        due = _date_taken_up(text, spans, si, meeting_date, jurisdiction, panel)
+                        due = _date_taken_up(text, spans, si, due_of)
                     earlier = next((f for f in reversed(out) if f.segment is seg and f.kind == "commitment"), None)
                     clause = normalise(text[a:b])
                     if earlier is not None and (earlier.who, earlier.who_label) == (who, label) and (

@@ -70,6 +70,16 @@ _MONTH_BEFORE = re.compile(rf"\b(?:(?!may\b)|(?<=\bthe )|(?<=\bin )|(?<=\bof )|(
 _HALF_TERM_OF = {"october": "autumn", "oct": "autumn", "autumn": "autumn", "february": "spring", "feb": "spring",
                  "spring": "spring", "may": "summer", "whitsun": "summer", "summer": "summer"}
 _NAMED_HALF = r"(?:(?P<named>" + "|".join(sorted(_HALF_TERM_OF, key=len, reverse=True)) + r") )?"
+# "the 9th", "the twenty-fifth" (not "the first hearing", "the third of May", "the first Tuesday back")
+_THE_DAY = (r"the (?:(?P<day>\d{1,2})(?:st|nd|rd|th)|(?P<dayword>" + _DAYWORD
+            + r"))\b(?! of\b)(?!,? (?:of )?" + _MONTH.replace("(?P<month>", "(?:") + ")"
+            # "for the first hearing", "by the third visit": an order, not a day of the month
+            + r"(?! (?:hearing|time|week|weeks|visit|meeting|session|one|ones|day|days|term|year|half|"
+              r"part|thing|step|draft|review|appointment|panel|lesson|period|grade|page|paper|place|"
+              r"stage|cycle|round|person|child|block|option|point|item|goal|target|question|night|"
+              r"morning|afternoon|few|couple|lot|go|attempt|try|observation|report|test|exam)s?\b)"
+            # "for the first Tuesday back": a weekday, not the first of the month
+            rf"(?! (?:{_WEEKDAY_NAMES}|back)\b)")
 _PATTERNS = [
     # "Tuesday the 23rd of February", "Thursday, January 21st": the date, not the next Tuesday
     ("date_dm", re.compile(rf"\b(?:{_WEEKDAY_NAMES},? )?(?:the )?(?:{_DAY})(?: of)? {_MONTH}{_YEAR}\b")),
@@ -78,17 +88,19 @@ _PATTERNS = [
     # "Monday the fifth", "the afternoon of the twenty-fifth" too
     ("day_only", re.compile(r"\b(?:(?:on|by|before|from|until|for) (?:(?:monday|tuesday|wednesday|thursday|friday|"
                             r"saturday|sunday),? )?|(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday),? |"
-                            r"(?:the )?(?:morning|afternoon|evening) of )"
-                            r"the (?:(?P<day>\d{1,2})(?:st|nd|rd|th)|(?P<dayword>" + _DAYWORD
-                            + r"))\b(?! of\b)(?!,? (?:of )?" + _MONTH.replace("(?P<month>", "(?:") + ")"
-                            # "for the first hearing", "by the third visit": an order, not a day of the month
-                            + r"(?! (?:hearing|time|week|weeks|visit|meeting|session|one|ones|day|days|term|year|half|"
-                              r"part|thing|step|draft|review|appointment|panel|lesson|period|grade|page|paper|place|"
-                              r"stage|cycle|round|person|child|block|option|point|item|goal|target|question|night|"
-                              r"morning|afternoon|few|couple|lot|go|attempt|try|observation|report|test|exam)s?\b)")),
+                            r"(?:the )?(?:morning|afternoon|evening) of )" + _THE_DAY)),
+    # "…the Friday before, the twelfth", "The Tuesday, then. The fourth", "so that'd be the nineteenth": a day of the
+    # month said again to pin the day just said (see resolve)
+    ("day_appos", re.compile(r"(?:^|(?<=[,.?;:!] )|(?<=\bso )|(?<=\bthat's )|(?<=\bthat'd be )|(?<=\bthat is )|"
+                             r"(?<=\bwhich is )|(?<=\bit's )|(?<=\bthat'll be ))" + _THE_DAY)),
     # "in June", "by the end of March", "before May": a month with no day
     ("month", re.compile(rf"\b(?P<edge>in|during|by|by the end of|until|before|from|after|for) (?:early |late |mid[- ])?"
                          rf"{_MONTH}{_YEAR}\b(?! (?:the )?(?:\d|(?:{_DAYWORD})\b))(?! half[- ]term\b)")),
+    # "before the end of April", "for the end of May", "worst case, end of April": its last day
+    # ("her testing from the end of January", "since the end of May": a time past)
+    ("month_end", re.compile(rf"(?<!\bfrom )(?<!\bfrom the )(?<!\bsince )(?<!\bsince the )\b"
+                             rf"(?:(?:by|before|for|until|till|at|towards?) )?(?:the )?end of {_MONTH}{_YEAR}\b"
+                             rf"(?! (?:the )?(?:\d|(?:{_DAYWORD})\b))")),
     # "the first week of March": by that week's Friday (or from its first weekday)
     ("month_first_week", re.compile(rf"\b(?P<edge>from |starting |starting from )?(?:by |in |during )?(?:the )?"
                                     rf"first week (?:of|in) {_MONTH}{_YEAR}\b")),
@@ -129,7 +141,7 @@ _PATTERNS = [
     ("next_week", re.compile(r"\b(?:by |over |during )?(?:the end of )?(?:this|the) week and (?:the )?next(?: week| one)?\b")),
     ("this_week", re.compile(r"\b(?:by |before )?(?:the end of )?(?:this|the) week\b(?! (?:of|after|before)\b)")),
     ("next_week", re.compile(r"\b(?P<edge>by |before |during |in |from |starting |as of )?(?:the end of )?next week\b")),
-    ("this_month", re.compile(r"\b(?:by |before )?the end of (?:the|this) month\b|\b(?:(?:by|before|in|during|later|"
+    ("this_month", re.compile(r"\b(?:(?:by|before|for|at) )?(?:the )?end of (?:the|this) month\b|\b(?:(?:by|before|in|during|later|"
                               r"sometime|some time) )?this month\b")),
     # "this weekend", "over the weekend": by its Sunday
     ("weekend", re.compile(r"\b(?:(?:by|over|during|at) )?this weekend\b|\b(?:by|over|during|at) the weekend\b")),
@@ -140,14 +152,17 @@ _TERM_PATTERNS = {
         ("half_term_before", re.compile(rf"\b(?:before|by|for|ahead of) (?:the )?{_NAMED_HALF}half[- ]term\b")),
         ("half_term_after", re.compile(rf"\b(?:after|straight after|when we come back from|from) (?:the )?"
                                        rf"{_NAMED_HALF}half[- ]term\b")),
-        ("christmas", re.compile(r"\b(?:before|by) (?:the )?christmas(?: holidays?| break)?\b|\bby the end of (?:the )?autumn term\b")),
-        ("easter_before", re.compile(r"\b(?:before|by) (?:the )?easter(?: holidays?| break)?\b|\bby the end of (?:the )?spring term\b")),
+        ("christmas", re.compile(r"\b(?:before|by) (?:the )?christmas(?: holidays?| break)?\b|\b(?:by|before) the end of (?:the )?autumn term\b")),
+        ("easter_before", re.compile(r"\b(?:before|by) (?:the )?easter(?: holidays?| break)?\b|\b(?:by|before) the end of (?:the )?spring term\b")),
         ("easter_after", re.compile(r"\b(?:after|when we come back from|from) (?:the )?easter(?: holidays?| break)?\b")),
-        ("summer", re.compile(r"\b(?:before|by) (?:the )?summer(?: holidays?| break)?\b|\bby the end of (?:the )?(?:school )?year\b|\bby the end of (?:the )?summer term\b"
+        ("summer", re.compile(r"\b(?:before|by) (?:the )?summer(?: holidays?| break)?\b|\b(?:by|before) the end of (?:the )?(?:school )?year\b|\b(?:by|before) the end of (?:the )?summer term\b"
                                r"|\b(?:by |before |on )?the last day of (?:school|the (?:school )?year|the summer term)\b")),
         ("term_end", re.compile(r"\b(?:by |before )?(?:the )?(?:end|last day) of (?:this |the )?term\b"
                                r"|\b(?:before|by the time) (?:we|you|they|school|the school|the children|the kids) "
                                r"(?:break|breaks|have broken|'ve broken) up\b(?! for (?:half[- ]term|the half[- ]term))")),
+        # "over half term", "in the May half term": done in the holiday, by its last weekday
+        ("half_term_during", re.compile(rf"\b(?:over|in|during) (?:the )?{_NAMED_HALF}half[- ]term\b"
+                                        r"(?! (?:week|holiday)s?\b)")),
         ("next_term", re.compile(r"\b(?:next term|in the new term|at the start of (?:next|the new) term)\b")),
         # said in the autumn term: the spring term's first day
         ("new_year", re.compile(r"\b(?:in|after|early in|at the start of) the new year\b|\bafter (?:the )?christmas(?: holidays?| break)?\b")),
@@ -161,7 +176,15 @@ _TERM_PATTERNS = {
         ("semester_end", re.compile(r"\b(?:by |before )?(?:the )?(?:end|last day) of (?:the |this )?semester\b")),
         ("year_end", re.compile(r"\b(?:by |before )?(?:the )?(?:end|last day) of (?:the |this )?school year\b"
                                 r"|\b(?:before|by) (?:the )?summer(?: break)?\b"
-                                r"|\b(?:by |before |on )?the last day of (?:school|the year)\b")),
+                                r"|\b(?:by |before |on )?the last day of (?:school|the year)\b"
+                                r"|\b(?:before|by) school(?:'s| is| gets) out\b|\b(?:by|before) the end of the year\b")),
+        # "before school starts", "the week before school starts": the last weekday before the new school year
+        ("school_start_before", re.compile(r"\b(?:before|by) (?:school|the school year|the new school year) "
+                                           r"(?:starts|begins|goes back|opens)\b")),
+        # "the first week of school": by its Friday (or from its first day)
+        ("school_first_week", re.compile(r"\b(?P<edge>from |starting |starting from )?(?:by |in |during )?(?:the )?"
+                                         r"first week (?:of|back at) school\b")),
+        ("memorial_day", re.compile(r"\b(?:before|by) memorial day\b")),
         ("next_semester", re.compile(r"\b(?:next semester|at the start of (?:next|the new) semester)\b")),
         ("new_year", re.compile(r"\b(?:in|after|early in|at the start of) the new year\b")),
     ],
@@ -268,6 +291,24 @@ def _term_date_as_listed(key, meeting_date, jurisdiction, named=None):
         return None
     if key == "term_end":
         return current["end"]
+    if key == "half_term_during":
+        for t in terms:
+            ht = t.get("half_term")
+            if ht and ht[1] >= meeting_date:
+                return ht[1]
+        return None
+    if key in ("school_start_before", "school_first_week"):
+        start = next((t["start"] for t in terms if t["start"] > meeting_date and t["start"].month in (8, 9)), None)
+        if start is None:
+            return None
+        if key == "school_start_before":
+            return _school_day_before(start)
+        return start if (named or "").strip() else start + datetime.timedelta(days=4 - start.weekday())
+    if key == "memorial_day":
+        # the last Monday in May; due by the Friday before it
+        year = meeting_date.year + (meeting_date > datetime.date(meeting_date.year, 5, 31))
+        last = datetime.date(year, 5, 31)
+        return last - datetime.timedelta(days=last.weekday() + 3)
     if key == "new_year":
         later = [t for t in terms if t["start"] > meeting_date and t["start"].month <= 2]
         return later[0]["start"] if later else None
@@ -306,7 +347,7 @@ def _resolve_one(key, m, meeting_date, jurisdiction=None):
             # "the week of November first": by the Friday of that week
             when += datetime.timedelta(days=max(0, 4 - when.weekday()))
         return when
-    if key == "day_only":
+    if key in ("day_only", "day_appos"):
         day = int(g["day"]) if g.get("day") else ORDINALS[g["dayword"].lower()]
         month = _MONTH_BEFORE.search(m.string[max(0, m.start() - 40):m.start()])
         if month:
@@ -338,6 +379,11 @@ def _resolve_one(key, m, meeting_date, jurisdiction=None):
             return datetime.date(year, month, 1)
         if edge == "after":
             return deadlines.add_months(datetime.date(year, month, 1), 1)
+        return datetime.date(year, month, calendar.monthrange(year, month)[1])
+    if key == "month_end":
+        month = MONTHS[g["month"].lower()]
+        year = int(g["year"]) if g.get("year") else meeting_date.year + 1 if g.get("nextyear") else \
+            meeting_date.year + (month < meeting_date.month)
         return datetime.date(year, month, calendar.monthrange(year, month)[1])
     if key == "working_days":
         n = _number(g["n"])
@@ -413,6 +459,14 @@ _FIRST_WEEK_BACK = re.compile(r"\b(?P<edge>from |starting |starting from |as of 
                               r"(?:first week back(?: after (?:the )?(?P<event>half[- ]term|easter|christmas|spring break|"
                               r"winter break)(?: holidays?| break)?)?(?: in january)?|week after (?:the )?(?P<after>half[- ]term|"
                               r"easter|christmas|spring break|winter break)(?: holidays?| break)?)\b")
+# "the first Tuesday back after the holidays", "the first Wednesday back in January", "the Monday we come back":
+# that weekday in the first week back
+_FIRST_WEEKDAY_BACK = re.compile(rf"\b(?:(?:the|that) first (?P<weekday>{_WEEKDAY}) back(?: after (?:the )?(?P<event>"
+                                 r"half[- ]term|easter|christmas|spring break|winter break)(?: holidays?| break)?| after the (?:holidays|break))?"
+                                 rf"|the (?P<weekday2>{_WEEKDAY}) (?:we|you|they|school|the children|he|she) "
+                                 r"(?:come|comes|get|gets|go|goes|are|'re|is|'s) back)\b")
+# "after the holidays", "when we come back after the break": the first day back after the next holiday
+_AFTER_HOLIDAYS = re.compile(r"\b(?:after|when we (?:come|get|are|'re) back (?:from|after)) the (?:holidays|break)\b")
 _A_DAY = re.compile(rf"\d|\b(?:{_DAYWORD})\b")
 
 
@@ -467,6 +521,29 @@ _AT_THE_LATEST = re.compile(r",? at the (?:very )?latest\b")
 _HEDGED = re.compile(r"\b(?:let's say|shall we say|i'd say|hopefully|ideally|probably|realistically)\b")
 
 
+_A_DAY_OF_THE_MONTH = ("date_dm", "date_md", "day_only", "day_appos")
+_NOT_THAT_DAY = re.compile(r"\bnot,? $")
+# a day put right: "…Monday, oh, no, Monday's half term. By Friday.", "Thursday, sorry, Friday"
+_CORRECTED = re.compile(r"[\s,.?!;:-]*(?:(?:oh|um|uh|er|well),?\s+)*(?:no|sorry|actually|wait|i mean|or rather|"
+                        r"make (?:it|that)|scratch that)\b")
+# what may come between a day and the day of the month that says it again
+_ONLY_JOINING = re.compile(r"^[\s,.?!;:-]*(?:(?:then|so|um|uh|er|yeah|yes|okay|sorry|i mean),?[\s,.?!;:-]*)*$")
+_RESTATING = re.compile(r"\b(?:so|that's|that'd be|that is|which is|which'd be|that'll be|it's|making it),? $")
+_WEEKDAY_IN = re.compile(_WEEKDAY_NAMES)
+
+
+def _says_again(between, key):
+    """Whether a day of the month said after a day, with ``between`` them, says that day again."""
+    if _ONLY_JOINING.match(between) or _RESTATING.search(between) and len(between.split()) <= 12:
+        return True
+    return key == "day_appos" and len(re.findall(r"[a-z']+", between)) <= 3
+
+
+def _day_of(m):
+    g = m.groupdict()
+    return int(g["day"]) if g.get("day") else ORDINALS.get((g.get("dayword") or "").lower())
+
+
 def _heard_plain(lowered):
     """The words with fillers and a repeated small word taken out, and where each kept character was."""
     kept, at, last = [], [], 0
@@ -482,11 +559,74 @@ def _heard_plain(lowered):
     return "".join(kept), at
 
 
-def resolve(text, meeting_date, jurisdiction, panel=None):
+# "the day after", "the Friday before", "the week after", "that day", "within a week of that": counted from a day
+# said just before (in the same words, else the day the meeting last named: ``anchor``)
+_ANCHORED = re.compile(rf"\b(?:(?:on|by) )?the (?P<unit>day|week|morning|{_WEEKDAY}) (?P<dir>after|before)"
+                       r"(?! (?:next|that|this|the|it|he|she|they|we|you|i|his|her|their|our|your|half|easter|christmas|"
+                       r"school|panel|thanksgiving|spring|winter|summer|[a-z]+ing)\b)(?:,? then)?"
+                       r"|\b(?:(?:on|by) )?the (?:next|following) (?P<next>day|morning)\b"
+                       r"|\b(?:(?:on|by) )?(?:the same|that) (?P<same>day|morning)\b(?! (?:before|after)\b)"
+                       r"|\b(?P<then>by|before) then\b"
+                       rf"|\bwithin {_NUM} (?P<count>working days?|school days?|days?|weeks?) of "
+                       r"(?:that|it|then|(?P<panel>panel|the panel))\b")
+# the days that can anchor "the day after" said in the same words: a day of the month, a weekday, tomorrow, a
+# weekday back after a break
+_NAMED_DAY = ("date_dm", "date_md", "day_only", "day_appos", "weekday", "tomorrow", "panel", "weekday_back")
+
+
+def _from_anchor(m, base, jurisdiction):
+    """The day an anchored phrase (:data:`_ANCHORED`) says, counted from ``base``."""
+    g = m.groupdict()
+    if g["same"]:
+        return base
+    if g["then"]:
+        return base  # "before then", "by then": by that day
+    if g["next"]:
+        return base + datetime.timedelta(days=1)
+    if g["n"]:
+        n = _number(g["n"]) or 1
+        if g["count"].startswith("working"):
+            return deadlines.add_working_days(base, n, jurisdiction)
+        if g["count"].startswith("school"):
+            return _add_school_days(base, n, jurisdiction)
+        return base + datetime.timedelta(days=n * (7 if g["count"].startswith("week") else 1))
+    after = g["dir"] == "after"
+    if g["unit"] in ("day", "morning"):
+        return base + datetime.timedelta(days=1 if after else -1)
+    if g["unit"] == "week":
+        # "they write to you the week after": by its Friday; "she'll phone you the week before": by that Friday
+        monday = base - datetime.timedelta(days=base.weekday())
+        return monday + datetime.timedelta(days=11 if after else -3)
+    weekday = WEEKDAYS[g["unit"]]
+    if after:
+        return base + datetime.timedelta(days=(weekday - base.weekday()) % 7 or 7)
+    return base - datetime.timedelta(days=(base.weekday() - weekday) % 7 or 7)
+
+
+def day_named(text, meeting_date, jurisdiction, panel=None, anchor=(None, None)):
+    """What ``text`` says last of when: (the last day it names, a date, a weekday or tomorrow, for "the day after";
+    the last date it gives, a deadline too, for "by then"), each None where it says none. anchor: what was said
+    before, for "the twenty-eighth" said again after "the 28th of January"."""
+    found = _phrases(text, meeting_date, jurisdiction, panel, anchor)[0]
+    dates = [f for f in found if f[2].date is not None and f[2].date >= meeting_date and f[3] != "today"]
+    days = [f for f in dates if f[3] in _NAMED_DAY]
+    last = lambda f: (f[1], -f[0])  # noqa: E731 (of "on Thursday the sixth" and "Thursday" in it, the whole)
+    return (max(days, key=last)[2].date if days else None, max(dates, key=last)[2].date if dates else None)
+
+
+def resolve(text, meeting_date, jurisdiction, panel=None, anchor=(None, None)):
     """Return the first due phrase in ``text`` as a :class:`Due`, or None when no time was said.
 
-    panel: the day of the next panel, as the meeting said it (:func:`event_date`), for "the day after panel".
+    panel: the day of the next panel, as the meeting said it (:func:`event_date`), for "the day after panel";
+    anchor: what the meeting last said of when (:func:`day_named`), for "the day after", "by then".
     """
+    found, lowered, said = _phrases(text, meeting_date, jurisdiction, panel, anchor)
+    return _chosen(found, lowered, said, meeting_date)
+
+
+def _phrases(text, meeting_date, jurisdiction, panel, anchor):
+    """Each time phrase in ``text``: [(start, end, Due, key, day of the month or None)], the words in lower case as
+    read, and said(start, end), the words as said."""
     # "by half term" heard as "my half term" (as "my Friday"): same length, so the phrase's place holds
     lowered, at = _heard_plain(_MY_BY.sub("by ", (text or "").replace("’", "'").lower()))
 
@@ -506,7 +646,7 @@ def resolve(text, meeting_date, jurisdiction, panel=None):
             when = panel + datetime.timedelta(days=1)
         else:
             when = panel + datetime.timedelta(days=(WEEKDAYS[m.group("unit")] - panel.weekday()) % 7 or 7)
-        found.append((m.start(), m.end(), Due(said(m.start(), m.end()), when)))
+        found.append((m.start(), m.end(), Due(said(m.start(), m.end()), when), "panel", None))
     for m in _AFTER_BREAK.finditer(lowered):
         event = m.group("event").split()[0].split("-")[0]
         key = ("new_year" if jurisdiction == "england" else "winter_after") if event == "christmas" else \
@@ -515,13 +655,29 @@ def resolve(text, meeting_date, jurisdiction, panel=None):
         if back is not None:
             masked.append((m.start(), m.end()))
             when = back + datetime.timedelta(days=(WEEKDAYS[m.group("weekday")] - back.weekday()) % 7)
-            found.append((m.start(), m.end(), Due(said(m.start(), m.end()), when, approx=True)))
+            found.append((m.start(), m.end(), Due(said(m.start(), m.end()), when, approx=True), "term", None))
     for m in _FIRST_WEEK_BACK.finditer(lowered) if jurisdiction else ():
         back = _first_week_back(meeting_date, jurisdiction, m.group("event") or m.group("after"))
         if back is not None:
             masked.append((m.start(), m.end()))
             when = back if m.group("edge") else back + datetime.timedelta(days=4 - back.weekday())
-            found.append((m.start(), m.end(), Due(said(m.start(), m.end()), when, approx=True)))
+            found.append((m.start(), m.end(), Due(said(m.start(), m.end()), when, approx=True), "term", None))
+    for m in _FIRST_WEEKDAY_BACK.finditer(lowered) if jurisdiction else ():
+        back = _first_week_back(meeting_date, jurisdiction, m.group("event"))
+        if back is not None:
+            masked.append((m.start(), m.end()))
+            weekday = WEEKDAYS[m.group("weekday") or m.group("weekday2")]
+            when = back + datetime.timedelta(days=(weekday - back.weekday()) % 7)
+            found.append((m.start(), m.end(), Due(said(m.start(), m.end()), when, approx=True), "weekday_back", None))
+    anchored = []
+    for m in _ANCHORED.finditer(lowered):
+        # "the Friday before" with no day to count from is no Friday we know: it says nothing alone
+        masked.append((m.start(), m.end()))
+        anchored.append(m)
+    for m in _AFTER_HOLIDAYS.finditer(lowered) if jurisdiction else ():
+        back = _first_week_back(meeting_date, jurisdiction)
+        if back is not None:
+            found.append((m.start(), m.end(), Due(said(m.start(), m.end()), back, approx=True), "term", None))
     for key, pattern in _PATTERNS:
         for m in pattern.finditer(lowered):
             if any(a <= m.start() < b for a, b in masked):
@@ -532,22 +688,71 @@ def resolve(text, meeting_date, jurisdiction, panel=None):
             if when is not None:
                 # school days that skip a holiday hang on typical term dates: "about"
                 approx = key == "school_days" and when != _resolve_one("working_days", m, meeting_date, jurisdiction)
-                found.append((m.start(), m.end(), Due(said(m.start(), m.end()), when, approx=approx)))
+                found.append((m.start(), m.end(), Due(said(m.start(), m.end()), when, approx=approx), key,
+                              _day_of(m) if key in _A_DAY_OF_THE_MONTH else None))
     for key, pattern in _TERM_PATTERNS.get(jurisdiction, ()):
         for m in pattern.finditer(lowered):
-            when = _term_date(key, meeting_date, jurisdiction, m.groupdict().get("named"))
+            when = _term_date(key, meeting_date, jurisdiction, m.groupdict().get("named") or m.groupdict().get("edge"))
             if when is not None:
-                found.append((m.start(), m.end(), Due(said(m.start(), m.end()), when, approx=True)))
+                found.append((m.start(), m.end(), Due(said(m.start(), m.end()), when, approx=True), "term", None))
+    named_day, named_date = anchor
+    if named_day is not None:
+        # "Thursday the twenty-eighth of January?" "The twenty-eighth works.": the day said again, of that month
+        found = [f if f[3] not in ("day_only", "day_appos") or f[4] != named_day.day or _MONTH_BEFORE.search(
+            lowered, max(0, f[0] - 40), f[0]) else (*f[:2], dataclasses.replace(f[2], date=named_day), *f[3:])
+            for f in found]
+    for m in anchored:
+        # "Panel's on the fifth, and they write to you the week after": from the day just said, else the last named
+        deadline = m.group("then") or m.group("n")  # "by then", "within a week of that": any date said will do
+        before = [f for f in found if f[1] <= m.start() and f[2].date is not None and f[3] != "today" and (
+            deadline or f[3] in _NAMED_DAY)]
+        base = max(before, key=lambda f: (f[1], -f[0]))[2].date if before else \
+            panel if m.group("panel") and panel is not None else named_date if deadline else named_day
+        if base is not None and base >= meeting_date:
+            found.append((m.start(), m.end(), Due(said(m.start(), m.end()), _from_anchor(m, base, jurisdiction)),
+                          "anchored", None))
+    # "Not tomorrow, next Thursday", "Well, not this Thursday. Next Thursday": a day turned down is no due date
+    found = [f for f in found if not _NOT_THAT_DAY.search(lowered, max(0, f[0] - 6), f[0])]
+    # a lone "the second" is too often an order to be a day; after another date it says which day that was
+    found = [f for f in found if f[3] != "day_appos" or f[4] > 3]
     recurring = _RECURRING.search(lowered)
+    if not found and recurring:
+        found = [(recurring.start(), recurring.end(), Due(said(recurring.start(), recurring.end()), None,
+                                                          recurring=True), "recurring", None)]
+    return found, lowered, said
+
+
+def _chosen(found, lowered, said, meeting_date):
+    """The due date of the phrases found (:func:`_phrases`): the first said, unless later words put it right."""
     if not found:
-        return Due(said(recurring.start(), recurring.end()), None, recurring=True) if recurring else None
+        return None
+    if found[0][3] == "recurring":
+        return found[0][2]
+    days = {f[0]: f for f in found if f[3] in _A_DAY_OF_THE_MONTH}
     # the earliest phrase; of phrases that start together, the longest; but "today, tomorrow at the latest" and
     # "today or tomorrow" are due by the later
-    start, end, due = min(found, key=lambda f: (f[0], -f[1]))
-    later = [f for f in found if f[0] >= end and lowered[end:f[0]].strip(" ,") in ("", "or")
-             and (lowered[end:f[0]].strip(" ,") == "or" or _AT_THE_LATEST.match(lowered, f[1]))]
+    start, end, due, key, _ = min(found, key=lambda f: (f[0], -f[1]))
+    # "today or tomorrow", "Monday? Tuesday at the latest", "Friday? Friday week.": the later
+    later = [f for f in found if f[0] >= end and lowered[end:f[0]].strip(" ,") in ("", "or", "?")
+             and (lowered[end:f[0]].strip(" ,") in ("or", "?") or _AT_THE_LATEST.match(lowered, f[1]))]
     if later and later[0][2].date > due.date:
-        start, end, due = later[0]
+        start, end, due, key, _ = later[0]
+    if _CORRECTED.match(lowered, end):
+        # "by Monday, oh, no, Monday's half term. By Friday.": the day it was put right to
+        righted = [f for f in found if end <= f[0] <= end + 80 and f[2].date != due.date]
+        if righted:
+            start, end, due, key, _ = righted[-1]
+    if key not in _A_DAY_OF_THE_MONTH:
+        # "the Friday before, the twelfth", "the second Tuesday, so May eleventh": the day said again pins it
+        again = next((f for at, f in sorted(days.items()) if end <= at <= end + 80 and _says_again(lowered[end:at],
+                                                                                                    f[3])), None)
+        if again is not None:
+            when = again[2].date
+            if key == "weekday" and again[3] != "date_dm" and again[3] != "date_md":
+                weekday = WEEKDAYS[_WEEKDAY_IN.search(lowered, start, end).group(0)]
+                when = next((d for d in (meeting_date + datetime.timedelta(days=n) for n in range(0, 190))
+                             if d.day == again[4] and d.weekday() == weekday), when)
+            start, end, due = start, again[1], Due(said(start, again[1]), when)
     if due.date < meeting_date:
         return None
     if _HEDGED.search(due.phrase.lower()):
