@@ -1242,6 +1242,7 @@ def _refusal_with_its_reason(out, seg, spans, counts):
     ruled = {sentence_of(f) for f in mine if f.rule.get("id") != "learned"} - {None}
     drop = [f for f in mine if f.rule.get("id") == "learned" and (at := sentence_of(f)) is not None
             and ruled & {at - 1, at + 1}]
+    read_as_no = {sentence_of(f) for f in drop}  # sentences the learned reader read as this refusal
     kept = None
     for f in mine:
         if (at := sentence_of(f)) is None:
@@ -1264,8 +1265,9 @@ def _refusal_with_its_reason(out, seg, spans, counts):
     if drop:
         out[:] = [f for f in out if not any(f is d for d in drop)]
         _renumber(out, seg, "refusal", counts)
-    # "I can't really tell twenty-four families what they can send. That's not something we'd be able to do.": the
-    # no said just before, in words no rule reads, is the same refusal
+    # "I can't really tell twenty-four families what they can send. That's not something we'd be able to do.", "We
+    # don't release footage that has other students in it. That's a district policy.": the no said just before, in
+    # words no rule reads (but the learned reader does), is the same refusal
     taken = [(g.offset, g.offset + len(g.quote)) for g in out if g.segment is seg]
     for f in (g for g in out if g.segment is seg and g.kind == "refusal"):
         at = sentence_of(f)
@@ -1273,7 +1275,7 @@ def _refusal_with_its_reason(out, seg, spans, counts):
             continue
         a, b = spans[at - 1]
         said = seg.text[a:b]
-        if _SAYS_NO.search(normalise(said)) and not said.rstrip().endswith("?") and \
+        if (_SAYS_NO.search(normalise(said)) or at - 1 in read_as_no) and not said.rstrip().endswith("?") and \
                 not any(x < b and a < y for x, y in taken) and \
                 len(seg.text[a:f.offset + len(f.quote)].split()) <= REFUSAL_WORDS:
             f.quote, f.offset = seg.text[a:f.offset + len(f.quote)].strip(), a
