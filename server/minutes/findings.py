@@ -1013,6 +1013,19 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                         # "I wouldn't want to write down that he can never get one, because…, and we don't tend
                         # to do blanket exemptions": one refusal, from its first clause to its last
                         hit = (hit[0], hits[-1][1])
+                    if hit and kind == "refusal":
+                        # "we don't really do the written books in juniors, and hand on heart I couldn't write one
+                        # every day, not with thirty of them": the refusal goes on with its reason, to the clause
+                        # that turns to something else ("but what I can do…")
+                        for a, b in parts:
+                            if a < hit[1]:
+                                continue
+                            clause = normalise(text[a:b])
+                            if _TURNS.match(clause) or match_kinds(clause, rs, context).keys() - {"refusal", "date",
+                                                                                                  "amount"} or \
+                                    len(text[hit[0]:b].split()) > REFUSAL_WORDS:
+                                break
+                            hit = (hit[0], b)
                     if hit:
                         start, end = hit
                     elif found[0][0]["id"] == "learned" and learned_span:
@@ -1279,6 +1292,11 @@ def _refusal_with_its_reason(out, seg, spans, counts):
                 not any(x < b and a < y for x, y in taken) and \
                 len(seg.text[a:f.offset + len(f.quote)].split()) <= REFUSAL_WORDS:
             f.quote, f.offset = seg.text[a:f.offset + len(f.quote)].strip(), a
+
+
+# a clause that turns from what was refused to something else: "but what I can do…", "although…"
+_TURNS = re.compile(r"^(?:but|however|although|though|whereas|what (?:i|we) (?:can|could)|instead|on the other hand|"
+                    r"saying that|that said|mind you)\b")
 
 
 # a sentence that says no in its own words ("I can't really tell twenty-four families…")
