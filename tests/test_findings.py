@@ -316,6 +316,24 @@ def test_a_day_counted_from_the_day_said_before(said, iso):
     assert mine[-1].due is not None and mine[-1].due.iso() == iso
 
 
+def test_a_promise_and_a_refusal_in_one_sentence_are_two_points():
+    mine = findings.find([utterance("I'll send you the log every week, but we can't fund a tutor, the budget's gone.")],
+                         {"s": SPEAKER}, "england", DAY)
+    assert [(f.kind, f.quote) for f in mine] == [
+        ("refusal", "we can't fund a tutor, the budget's gone."), ("commitment", "I'll send you the log every week")]
+    # a bare "No" before the promise refuses nothing
+    mine = findings.find([utterance("No, I'll- I'll do it.")], {"s": SPEAKER}, "england", DAY)
+    assert [f.kind for f in mine] == ["commitment"]
+
+
+def test_a_refusal_goes_on_with_its_reason_and_takes_in_the_no_said_before():
+    mine = findings.find([utterance("Um, so we don't really do the written books in juniors, and hand on heart I "
+                                    "couldn't write one every day, not with thirty of them. But would it help if I "
+                                    "messaged you?")], {"s": SPEAKER}, "england", DAY)
+    (refusal,) = [f for f in mine if f.kind == "refusal"]
+    assert refusal.quote.endswith("not with thirty of them.")
+
+
 @pytest.mark.parametrize("text", ["I'll ring you the day after.", "We'll prep it together the week before.",
                                   "I'll forward it the same day."])
 def test_the_day_after_nothing_said_is_no_date(text):

@@ -909,11 +909,13 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     k := match_kinds(normalise(text[a:b]), rs, context)).get("commitment")), None)
                 if kinds["commitment"] is None:
                     kinds.pop("commitment")
-            if "refusal" not in kinds and len(parts) > 1 and not_refusing:
+            if "refusal" not in kinds and len(parts) > 1 and (not_refusing or kinds.keys() & {"commitment", "offer"}):
                 # "I'm not saying no to Brookfield, but changing the school named isn't decided in a review": the
-                # clause after "but" refuses
-                refused = next((k["refusal"] for a, b in parts if not rs["not_refusing"].search(
-                    n := normalise(text[a:b])) and (k := match_kinds(n, rs, context)).get("refusal")), None)
+                # clause after "but" refuses; "I'll write you a summary, but not the notes" promises one thing and
+                # refuses another (a bare "No, I'll do it" refuses nothing: a clause of a word or two says no alone)
+                refused = next((k["refusal"] for a, b in parts if len(text[a:b].split()) > 2 and not rs[
+                    "not_refusing"].search(n := normalise(text[a:b])) and (k := match_kinds(n, rs, context)).get(
+                    "refusal")), None)
                 if refused:
                     kinds["refusal"] = refused
             if "offer" in kinds and "commitment" not in kinds and _WHAT_I_CAN_DO.search(norm) and (
@@ -1094,6 +1096,12 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     # Bernie in the office will post you a copy", Bernie's promise is the second clause alone
                     start = merged[0][0]
                     merged[0][0], merged[0][1] = _with_lead_ins(text, parts, start, s_start, s_end)
+                    refused_at = next((f.offset for f in out if f.segment is seg and f.kind == "refusal" and
+                                       merged[0][0] < f.offset < merged[0][1]), None)
+                    if refused_at is not None and refused_at > start:
+                        # "I'll send you the log every week, but we can't fund a tutor": the promise, not the no
+                        merged[0][1] = start + len(re.sub(r"[\s,;:-]*(?:\b(?:but|and|so|although|though))?[\s,;:-]*$",
+                                                          "", text[start:refused_at]))
                     if merged[0][0] == start > s_start and _BACK_REF.match(normalise(text[start:merged[0][1]])):
                         # "And the new support plan with the targets on, I'll send that with it": what "that" is
                         merged[0][0] = max((c for c, d in parts if d <= start), default=s_start)
