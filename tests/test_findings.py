@@ -1338,3 +1338,21 @@ def test_a_no_to_a_welcome_or_a_proposal_passed_on_refuses():
                     "I work Tuesday nights. I'm on second shift. So Tuesdays, no, I can't.", "us") == ["m"]
     assert refusers("Coach sent notes, and her proposal is adapted P.E., fourth period, a small group.",
                     "No. I want regular P.E. with my friends.", "us") == ["m"]
+
+
+def test_a_promise_made_for_the_body_the_speaker_works_for_is_the_speakers():
+    teacher = types.SimpleNamespace(id="t", name="Dana Reyes", role="sped_teacher")
+    principal = types.SimpleNamespace(id="p", name="Mark Hollister", role="principal")
+    people = {"t": teacher, "p": principal, "m": PARENT}
+    said = [utterance("The district will send you prior written notice on the alarms.", "t"),
+            utterance("The district will send you the paperwork by Friday.", "m", start_ms=6000, end_ms=9000)]
+    mine = [f for f in findings.find(said, people, "us", DAY) if f.kind == "commitment"]
+    # the teacher works for the district: hers to see through; said by the parent, it is the principal's, who
+    # speaks for the district at the table
+    assert [(f.who, f.who_label) for f in mine] == [("t", None), ("p", None)]
+
+
+def test_a_name_said_with_its_s_is_the_person():
+    mine = [f for f in findings.find([utterance("Officer Tate's coming in on Tuesday, he'll stop by and meet Mason.")],
+                                     {"s": SPEAKER}, "us", DAY) if f.kind == "commitment"]
+    assert mine and all(not f.who_label.endswith("'s") for f in mine)

@@ -376,8 +376,12 @@ _TEAM = re.compile(r"\b(?:the|her|his|their) (?:[a-z'-]+ ){0,3}(?:team|service|p
 _OUTSIDE = frozenset("office agency firm company practice surgery clinic".split())
 
 
-def _body_owner(body, attendees):
-    """A body's promise belongs to the one attendee who speaks for it, else to the body itself."""
+def _body_owner(body, attendees, speaker_id=None):
+    """A body's promise belongs to the attendee who says it for the body they work for ("The district'll send you
+    prior written notice", said by the principal), else to the one attendee who speaks for it, else to the body."""
+    speaker = attendees.get(speaker_id)
+    if speaker is not None and speaker.role in body.get("staff", body["roles"]):
+        return speaker_id, None
     matching = [a for a in attendees.values() if a.role in body["roles"]]
     return (matching[0].id, None) if len(matching) == 1 else (None, body["label"])
 
@@ -680,7 +684,7 @@ def _owner(original, norm, speaker_id, attendees, names, rs, child, before="", c
             return names[key], None
     for body, pattern in rs["bodies"]:
         if pattern.search(subj):
-            return _body_owner(body, attendees)
+            return _body_owner(body, attendees, speaker_id)
     if words[-1] in _OUTSIDE:
         # an outside organisation, as said ("the taxi firm", "the endo's office"), unless a person is named in
         # it ("Bernie in the office will…"); "our office", "my practice" and the school's "front office" are
@@ -837,6 +841,9 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
             start, end = _trim(text, start, end)
             n = counts.get(kind, 0)
             counts[kind] = n + 1
+            if extra.get("who_label"):
+                # "Officer Tate's coming in": Officer Tate
+                extra["who_label"] = re.sub(r"['’]s$", "", extra["who_label"])
             out.append(Finding(kind=kind, segment=seg, n=n, quote=text[start:end].strip(), offset=start,
                                rule=found[0][0], matched=tuple((r["id"], m.group(0)) for r, m in found), **extra))
 
