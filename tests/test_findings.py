@@ -1356,3 +1356,17 @@ def test_a_name_said_with_its_s_is_the_person():
     mine = [f for f in findings.find([utterance("Officer Tate's coming in on Tuesday, he'll stop by and meet Mason.")],
                                      {"s": SPEAKER}, "us", DAY) if f.kind == "commitment"]
     assert mine and all(not f.who_label.endswith("'s") for f in mine)
+
+
+@pytest.mark.parametrize("before, said", [
+    (None, "I- okay, here's what I'll do."),
+    (None, "What I'd like to do"),
+    (None, "I'm going to give you the honest answer on the alarms, and you're not going to love it."),
+    (None, "I can tell you what I see now, and what I see is a kid who's ready to try."),
+    ("Can you say it again, slower?", "Of course, sorry, I talk fast."),
+    ("She's missed five days already?", "Yeah, I'm sorry about the letter."),
+])
+def test_frames_and_apologies_are_no_points(before, said):
+    segments = ([utterance(before, "m")] if before else []) + [utterance(said, start_ms=6000, end_ms=9000)]
+    mine = findings.find(segments, {"s": SPEAKER, "m": PARENT}, "england", DAY)
+    assert not [f for f in mine if f.kind in findings.POINT_KINDS]
