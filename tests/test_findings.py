@@ -1370,3 +1370,9 @@ def test_frames_and_apologies_are_no_points(before, said):
     segments = ([utterance(before, "m")] if before else []) + [utterance(said, start_ms=6000, end_ms=9000)]
     mine = findings.find(segments, {"s": SPEAKER, "m": PARENT}, "england", DAY)
     assert not [f for f in mine if f.kind in findings.POINT_KINDS]
+
+
+def test_what_is_done_with_a_promise_is_due_with_it():
+    mine = [f for f in findings.find([utterance("I'll email her tomorrow and ask her to come in, and I'll copy you in, "
+                                                "Mr Carter.")], {"s": SPEAKER}, "england", DAY) if f.kind == "commitment"]
+    assert [f.due.iso() for f in mine] == ["2026-03-11", "2026-03-11"]

@@ -356,6 +356,10 @@ _BACK_REF = re.compile(r"^(?:and |so |then )?(?:i|we|he|she|they)(?:'ll| will| c
                        # "them" may be the things; "him" or "her" is a person, so "I'll call her tomorrow" is an action of
                        # its own
                        r"them\b(?! to\b))(?! (?:is|are|was|were|has|have)\b)")
+# what is done with the action just promised: "I'll copy you in", "I'll send that with it", "in the same email"
+_ADD_ON = re.compile(r"^(?:and |so |then )?(?:i|we)(?:'ll| will)(?: also| just)? (?:copy (?:you|him|her|them|[a-z]+)"
+                     r"(?: in)?|cc (?:you|him|her|them))\b|\b(?:with (?:it|that|them|the [a-z]+)|in the same "
+                     r"(?:email|e-mail|letter|envelope|pack)|at the same time|along with (?:it|that|them))[.!]?$")
 # "…I'll pull the bus referrals. You'll have that from me by the end of next week.": when the thing just promised
 # reaches the family, so its date
 _DELIVERED = re.compile(r"^(?:and |so |then )?you(?:'ll| will)(?: still)? (?:have|get) (?:it|that|them|those|both|"
@@ -1146,6 +1150,11 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                         earlier.quote = text[earlier.offset:b].strip()
                         earlier.due = earlier.due or due
                         continue
+                    if due is None and earlier is not None and earlier.due is not None and earlier.due.date and \
+                            (earlier.who, earlier.who_label) == (who, label) and _ADD_ON.search(clause):
+                        # "I'll email her tomorrow, and I'll copy you in", "…I'll send Dan that with the programme":
+                        # done with the action just promised, on its day
+                        due = earlier.due
                     add("commitment", a, b, hit, who=who, who_label=label, due=due)
         _settle_vague(out, seg, request, side, counts)
         _refusal_with_its_reason(out, seg, spans, counts)
