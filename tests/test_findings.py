@@ -1365,6 +1365,11 @@ def test_a_name_said_with_its_s_is_the_person():
     (None, "I can tell you what I see now, and what I see is a kid who's ready to try."),
     ("Can you say it again, slower?", "Of course, sorry, I talk fast."),
     ("She's missed five days already?", "Yeah, I'm sorry about the letter."),
+    (None, "Here's what I'll do, because I think that's fair."),
+    (None, "I'll- okay, I'll start."),
+    (None, "I'll- I'm running this."),
+    (None, "I'll send the consent home- or, no"),
+    (None, "And I'll raise this now because I'd rather say it than not."),
 ])
 def test_frames_and_apologies_are_no_points(before, said):
     segments = ([utterance(before, "m")] if before else []) + [utterance(said, start_ms=6000, end_ms=9000)]
