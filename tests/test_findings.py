@@ -1378,6 +1378,6 @@ def test_frames_and_apologies_are_no_points(before, said):
 
 
 def test_what_is_done_with_a_promise_is_due_with_it():
-    mine = [f for f in findings.find([utterance("I'll email her tomorrow and ask her to come in, and I'll copy you in, "
-                                                "Mr Carter.")], {"s": SPEAKER}, "england", DAY) if f.kind == "commitment"]
+    said = [utterance("I'll email her tomorrow and ask her to come in, and I'll copy you in, Mr Carter.")]
+    mine = [f for f in findings.find(said, {"s": SPEAKER}, "england", DAY) if f.kind == "commitment"]
     assert [f.due.iso() for f in mine] == ["2026-03-11", "2026-03-11"]

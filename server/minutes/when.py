@@ -141,7 +141,8 @@ _PATTERNS = [
     ("next_week", re.compile(r"\b(?:by |over |during )?(?:the end of )?(?:this|the) week and (?:the )?next(?: week| one)?\b")),
     ("this_week", re.compile(r"\b(?:by |before )?(?:the end of )?(?:this|the) week\b(?! (?:of|after|before)\b)")),
     ("next_week", re.compile(r"\b(?P<edge>by |before |during |in |from |starting |as of )?(?:the end of )?next week\b")),
-    ("this_month", re.compile(r"\b(?:(?:by|before|for|at) )?(?:the )?end of (?:the|this) month\b|\b(?:(?:by|before|in|during|later|"
+    ("this_month", re.compile(r"\b(?:(?:by|before|for|at) )?(?:the )?end of (?:the|this) month\b"
+                              r"|\b(?:(?:by|before|in|during|later|"
                               r"sometime|some time) )?this month\b")),
     # "this weekend", "over the weekend": by its Sunday
     ("weekend", re.compile(r"\b(?:(?:by|over|during|at) )?this weekend\b|\b(?:by|over|during|at) the weekend\b")),
@@ -152,10 +153,14 @@ _TERM_PATTERNS = {
         ("half_term_before", re.compile(rf"\b(?:before|by|for|ahead of) (?:the )?{_NAMED_HALF}half[- ]term\b")),
         ("half_term_after", re.compile(rf"\b(?:after|straight after|when we come back from|from) (?:the )?"
                                        rf"{_NAMED_HALF}half[- ]term\b")),
-        ("christmas", re.compile(r"\b(?:before|by) (?:the )?christmas(?: holidays?| break)?\b|\b(?:by|before) the end of (?:the )?autumn term\b")),
-        ("easter_before", re.compile(r"\b(?:before|by) (?:the )?easter(?: holidays?| break)?\b|\b(?:by|before) the end of (?:the )?spring term\b")),
+        ("christmas", re.compile(r"\b(?:before|by) (?:the )?christmas(?: holidays?| break)?\b"
+                                 r"|\b(?:by|before) the end of (?:the )?autumn term\b")),
+        ("easter_before", re.compile(r"\b(?:before|by) (?:the )?easter(?: holidays?| break)?\b"
+                                     r"|\b(?:by|before) the end of (?:the )?spring term\b")),
         ("easter_after", re.compile(r"\b(?:after|when we come back from|from) (?:the )?easter(?: holidays?| break)?\b")),
-        ("summer", re.compile(r"\b(?:before|by) (?:the )?summer(?: holidays?| break)?\b|\b(?:by|before) the end of (?:the )?(?:school )?year\b|\b(?:by|before) the end of (?:the )?summer term\b"
+        ("summer", re.compile(r"\b(?:before|by) (?:the )?summer(?: holidays?| break)?\b"
+                              r"|\b(?:by|before) the end of (?:the )?(?:school )?year\b"
+                              r"|\b(?:by|before) the end of (?:the )?summer term\b"
                                r"|\b(?:by |before |on )?the last day of (?:school|the (?:school )?year|the summer term)\b")),
         ("term_end", re.compile(r"\b(?:by |before )?(?:the )?(?:end|last day) of (?:this |the )?term\b"
                                r"|\b(?:before|by the time) (?:we|you|they|school|the school|the children|the kids) "
@@ -177,7 +182,8 @@ _TERM_PATTERNS = {
         ("year_end", re.compile(r"\b(?:by |before )?(?:the )?(?:end|last day) of (?:the |this )?school year\b"
                                 r"|\b(?:before|by) (?:the )?summer(?: break)?\b"
                                 r"|\b(?:by |before |on )?the last day of (?:school|the year)\b"
-                                r"|\b(?:before|by) school(?:'s| is| gets) out\b|\b(?:by|before) the end of the year\b")),
+                                r"|\b(?:before|by) school(?:'s| is| gets) out\b"
+                                r"|\b(?:by|before) the end of the year\b")),
         # "before school starts", "the week before school starts": the last weekday before the new school year
         ("school_start_before", re.compile(r"\b(?:before|by) (?:school|the school year|the new school year) "
                                            r"(?:starts|begins|goes back|opens)\b")),
@@ -462,7 +468,8 @@ _FIRST_WEEK_BACK = re.compile(r"\b(?P<edge>from |starting |starting from |as of 
 # "the first Tuesday back after the holidays", "the first Wednesday back in January", "the Monday we come back":
 # that weekday in the first week back
 _FIRST_WEEKDAY_BACK = re.compile(rf"\b(?:(?:the|that) first (?P<weekday>{_WEEKDAY}) back(?: after (?:the )?(?P<event>"
-                                 r"half[- ]term|easter|christmas|spring break|winter break)(?: holidays?| break)?| after the (?:holidays|break))?"
+                                 r"half[- ]term|easter|christmas|spring break|winter break)(?: holidays?| break)?"
+                                 r"| after the (?:holidays|break))?"
                                  rf"|the (?P<weekday2>{_WEEKDAY}) (?:we|you|they|school|the children|he|she) "
                                  r"(?:come|comes|get|gets|go|goes|are|'re|is|'s) back)\b")
 # "after the holidays", "when we come back after the break": the first day back after the next holiday
@@ -562,8 +569,8 @@ def _heard_plain(lowered):
 # "the day after", "the Friday before", "the week after", "that day", "within a week of that": counted from a day
 # said just before (in the same words, else the day the meeting last named: ``anchor``)
 _ANCHORED = re.compile(rf"\b(?:(?:on|by) )?the (?P<unit>day|week|morning|{_WEEKDAY}) (?P<dir>after|before)"
-                       r"(?! (?:next|that|this|the|it|he|she|they|we|you|i|his|her|their|our|your|half|easter|christmas|"
-                       r"school|panel|thanksgiving|spring|winter|summer|[a-z]+ing)\b)(?:,? then)?"
+                       r"(?! (?:next|that|this|the|it|he|she|they|we|you|i|his|her|their|our|your|half|easter|"
+                       r"christmas|school|panel|thanksgiving|spring|winter|summer|[a-z]+ing)\b)(?:,? then)?"
                        r"|\b(?:(?:on|by) )?the (?:next|following) (?P<next>day|morning)\b"
                        r"|\b(?:(?:on|by) )?(?:the same|that) (?P<same>day|morning)\b(?! (?:before|after)\b)"
                        r"|\b(?P<then>by|before) then\b"
@@ -610,8 +617,13 @@ def day_named(text, meeting_date, jurisdiction, panel=None, anchor=(None, None))
     found = _phrases(text, meeting_date, jurisdiction, panel, anchor)[0]
     dates = [f for f in found if f[2].date is not None and f[2].date >= meeting_date and f[3] != "today"]
     days = [f for f in dates if f[3] in _NAMED_DAY]
-    last = lambda f: (f[1], -f[0])  # noqa: E731 (of "on Thursday the sixth" and "Thursday" in it, the whole)
-    return (max(days, key=last)[2].date if days else None, max(dates, key=last)[2].date if dates else None)
+    return (max(days, key=_said_last)[2].date if days else None,
+            max(dates, key=_said_last)[2].date if dates else None)
+
+
+def _said_last(phrase):
+    """Order phrases by where they end (of "on Thursday the sixth" and the "Thursday" in it, the whole one last)."""
+    return phrase[1], -phrase[0]
 
 
 def resolve(text, meeting_date, jurisdiction, panel=None, anchor=(None, None)):
@@ -706,7 +718,7 @@ def _phrases(text, meeting_date, jurisdiction, panel, anchor):
         deadline = m.group("then") or m.group("n")  # "by then", "within a week of that": any date said will do
         before = [f for f in found if f[1] <= m.start() and f[2].date is not None and f[3] != "today" and (
             deadline or f[3] in _NAMED_DAY)]
-        base = max(before, key=lambda f: (f[1], -f[0]))[2].date if before else \
+        base = max(before, key=_said_last)[2].date if before else \
             panel if m.group("panel") and panel is not None else named_date if deadline else named_day
         if base is not None and base >= meeting_date:
             found.append((m.start(), m.end(), Due(said(m.start(), m.end()), _from_anchor(m, base, jurisdiction)),
