@@ -455,10 +455,10 @@ _AFTER_PANEL = re.compile(rf"\b(?:(?:on )?the (?P<unit>day|{_WEEKDAY}) after|(?P
                           r"(?:[a-z]+ )?panel\b")
 _PANEL_ON = re.compile(r"\bpanel\b")
 # "the Monday after half term", "Tuesday when we're back from Easter": that weekday in the first week back
-_AFTER_BREAK = re.compile(rf"\b(?:(?:on )?the )?(?P<weekday>{_WEEKDAY})s?(?: (?:mornings?|afternoons?|lunchtimes?))? (?:after|when we(?:'re| are| get| come) back "
+_AFTER_BREAK = re.compile(rf"\b(?:(?:on )?the )?(?P<weekday>{_WEEKDAY})s?(?: (?:mornings?|afternoons?|lunchtimes?))? "
+                          r"(?:after|when we(?:'re| are| get| come) back "
                           r"(?:from|after)|back from|straight after) (?:the )?(?P<event>half[- ]term|easter|christmas|"
                           r"spring break|winter break)(?: holidays?| break)?\b")
-_BREAK_RETURN = {"half": "half_term_after", "easter": "easter_after", "spring": "spring_after", "winter": "winter_after"}
 # "the first week back", "from the first week back after Easter": the week school comes back after the next holiday
 # (or the one named); "by" it is its Friday, "from" it its first day
 _FIRST_WEEK_BACK = re.compile(r"\b(?P<edge>from |starting |starting from |as of )?(?:by |in |during |for )?(?:the |that )?"
@@ -659,28 +659,21 @@ def _phrases(text, meeting_date, jurisdiction, panel, anchor):
         else:
             when = panel + datetime.timedelta(days=(WEEKDAYS[m.group("unit")] - panel.weekday()) % 7 or 7)
         found.append((m.start(), m.end(), Due(said(m.start(), m.end()), when), "panel", None))
-    for m in _AFTER_BREAK.finditer(lowered):
-        event = m.group("event").split()[0].split("-")[0]
-        key = ("new_year" if jurisdiction == "england" else "winter_after") if event == "christmas" else \
-            _BREAK_RETURN.get(event)
-        back = _term_date(key, meeting_date, jurisdiction) if key and jurisdiction else None
-        if back is not None:
-            masked.append((m.start(), m.end()))
-            when = back + datetime.timedelta(days=(WEEKDAYS[m.group("weekday")] - back.weekday()) % 7)
-            found.append((m.start(), m.end(), Due(said(m.start(), m.end()), when, approx=True), "term", None))
+    # "the Monday after Easter", "the first Tuesday back after the holidays": that weekday in the first week back
+    for pattern, key in ((_AFTER_BREAK, "term"), (_FIRST_WEEKDAY_BACK, "weekday_back")):
+        for m in pattern.finditer(lowered) if jurisdiction else ():
+            back = _first_week_back(meeting_date, jurisdiction, m.group("event"))
+            if back is not None:
+                masked.append((m.start(), m.end()))
+                weekday = WEEKDAYS[m.group("weekday") or m.groupdict().get("weekday2")]
+                when = back + datetime.timedelta(days=(weekday - back.weekday()) % 7)
+                found.append((m.start(), m.end(), Due(said(m.start(), m.end()), when, approx=True), key, None))
     for m in _FIRST_WEEK_BACK.finditer(lowered) if jurisdiction else ():
         back = _first_week_back(meeting_date, jurisdiction, m.group("event") or m.group("after"))
         if back is not None:
             masked.append((m.start(), m.end()))
             when = back if m.group("edge") else back + datetime.timedelta(days=4 - back.weekday())
             found.append((m.start(), m.end(), Due(said(m.start(), m.end()), when, approx=True), "term", None))
-    for m in _FIRST_WEEKDAY_BACK.finditer(lowered) if jurisdiction else ():
-        back = _first_week_back(meeting_date, jurisdiction, m.group("event"))
-        if back is not None:
-            masked.append((m.start(), m.end()))
-            weekday = WEEKDAYS[m.group("weekday") or m.group("weekday2")]
-            when = back + datetime.timedelta(days=(weekday - back.weekday()) % 7)
-            found.append((m.start(), m.end(), Due(said(m.start(), m.end()), when, approx=True), "weekday_back", None))
     anchored = []
     for m in _ANCHORED.finditer(lowered):
         # "the Friday before" with no day to count from is no Friday we know: it says nothing alone
