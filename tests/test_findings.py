@@ -256,6 +256,11 @@ def test_an_agreement_and_the_promise_that_follows_it(reply, kinds):
     ("The Friday before, the twentieth.", "us", "2026-03-20", False),
     ("Wednesday, then? The twenty-fifth.", "us", "2026-03-25", False),
     ("by the Friday after the second part. So, uh, that'd be the twentieth", "us", "2026-03-20", False),
+    # a day of the month after a word for when it starts or ends; days of the week listed say how often
+    ("Four days starting the twenty-eighth.", "england", "2026-03-28", False),
+    ("Leanne's letter after the twentieth.", "england", "2026-03-20", False),
+    ("From the, um, the twenty-first.", "england", "2026-03-21", False),
+    ("Tuesday, Thursday, Friday, mornings, starting the Monday after Easter.", "england", "2026-04-13", True),
 ])
 def test_due_dates_from_the_words(text, jurisdiction, iso, approx):
     due = resolve(text, DAY, jurisdiction)
@@ -335,7 +340,8 @@ def test_a_refusal_goes_on_with_its_reason_and_takes_in_the_no_said_before():
 
 
 @pytest.mark.parametrize("text", ["I'll ring you the day after.", "We'll prep it together the week before.",
-                                  "I'll forward it the same day."])
+                                  "I'll forward it the same day.", "I'll pull her data after the third quarter.",
+                                  "I'll see you at parents' evening."])
 def test_the_day_after_nothing_said_is_no_date(text):
     assert resolve(text, DAY, "england") is None
 
@@ -658,6 +664,32 @@ def test_the_day_after_panel_counts_from_the_panel_the_meeting_named():
     # no panel said: no date guessed
     alone = [f for f in findings.find(said[1:], {"s": SPEAKER}, "england", day) if f.kind == "commitment"]
     assert [f.due for f in alone] == [None, None]
+
+
+@pytest.mark.parametrize("said, iso", [
+    # an event the meeting gave a day, named again: "at parents' evening" is that day
+    (["Parents' evening is on Wednesday the eighteenth of March.", "Good.", "I'll grab you at parents' evening."],
+     "2026-03-18"),
+    # asked about, and the day said in the answer
+    (["When's parents' evening?", "It's the eighteenth, isn't it?", "I'll have his book with me at parents' evening."],
+     "2026-03-18"),
+    (["The trip's on the 26th of March.", "Right.", "The district will get you an answer before the trip."],
+     "2026-03-26"),
+    # no school on an INSET day: after it is the next school day
+    (["Friday the 20th is an INSET day.", "Okay.", "I'll get her to see him after the INSET day."], "2026-03-23"),
+    # a start said with its day, then "her first morning"
+    (["She'll come in three mornings, starting Monday the 23rd of March.", "Okay.",
+      "I'll give her the card on her first morning."], "2026-03-23"),
+])
+def test_an_event_named_again_is_on_the_day_the_meeting_gave_it(said, iso):
+    segments = [utterance(t, "s" if i % 2 == 0 else "m", start_ms=i * 6000, end_ms=i * 6000 + 5000)
+                for i, t in enumerate(said)]
+    mine = [f for f in findings.find(segments, {"s": SPEAKER, "m": PARENT}, "england", DAY)
+            if f.kind == "commitment"]
+    assert mine[-1].due is not None and mine[-1].due.iso() == iso
+    # never given a day: no date guessed
+    alone = findings.find(segments[-1:], {"s": SPEAKER}, "england", DAY)
+    assert all(f.due is None for f in alone if f.kind == "commitment")
 
 
 @pytest.mark.parametrize("text, kind", [

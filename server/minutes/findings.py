@@ -31,7 +31,7 @@ import threading
 
 from .. import rules
 from . import learned
-from .when import day_named, event_date, resolve
+from .when import day_named, event_asked, event_dates, resolve
 
 QUESTION_MIN_WORDS = 6
 # the kinds the draft minutes carry (dates and amounts are offered on the review page only)
@@ -808,7 +808,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
     previous = None
     previous_puts = False  # the previous utterance was the school's and put something to the family
     recapping = None  # (who is reading the actions back, at which utterance) while a recap goes on
-    panel = None  # the next panel's day, once said: "the Monday after panel" counts from it
+    events = {}  # the days of the events the meeting gave: "the Monday after panel", "before the trip" count from them
     # what the meeting last said of when, and in which utterance: the day it named ("the day after" counts from
     # it) and the date it gave, a deadline too ("by then")
     named_day, named_date = (None, -1), (None, -1)
@@ -818,12 +818,12 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
         return tuple(d if index - at <= ANCHOR_LASTS else None for d, at in (named_day, named_date))
 
     def due_of(words, before=""):
-        """The due date the words say, counted from the meeting's date (and the panel's, and the day just named,
+        """The due date the words say, counted from the meeting's date (and the events' days, and the day just named,
         in the words ``before`` them in their sentence or else in the utterances just before)."""
         said = anchor()
         if before:
-            said = tuple(a or b for a, b in zip(day_named(before, meeting_date, jurisdiction, panel, said), said))
-        return resolve(words, meeting_date, jurisdiction, panel, said)
+            said = tuple(a or b for a, b in zip(day_named(before, meeting_date, jurisdiction, events, said), said))
+        return resolve(words, meeting_date, jurisdiction, events, said)
     for index, seg in enumerate(segments):
         text = seg.text or ""
         spans = sentences(text)
@@ -867,9 +867,12 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
         for si, (s_start, s_end) in enumerate(spans):
             norm = norms[si]
             if said_before is not None:
-                day, date = day_named(said_before[0], meeting_date, jurisdiction, panel, anchor())
+                day, date = day_named(said_before[0], meeting_date, jurisdiction, events, anchor())
                 named_day = (day, said_before[1]) if day else named_day
                 named_date = (date, said_before[1]) if date else named_date
+            # "When's parents' evening?" "It's the eighteenth.": the day of the event just asked about
+            asked = event_asked(said_before[0]) if said_before is not None and index - said_before[1] <= 1 else None
+            events.update(event_dates(text[s_start:s_end], meeting_date, jurisdiction, asked))
             said_before = (text[s_start:s_end], index)
             asks_family = side is None and seg.speaker_id is not None and not puts
             if asks_family and _PROPOSES.search(norm):
@@ -889,7 +892,6 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                                    "adult_named" if _adult_named(text[s_start:s_end], names, child, common)
                                    else None) if c}
             sentence = text[s_start:s_end]
-            panel = event_date(sentence, meeting_date, jurisdiction) or panel
             not_refusing = rs["not_refusing"].search(norm)
             if side and sentence.rstrip().endswith("?") and not _MY_PROMISE.match(norm):
                 # a question the family asks (but "I'll send Ben the backup file by Friday?" promises, voice rising)

@@ -77,7 +77,8 @@ _THE_DAY = (r"the (?:(?P<day>\d{1,2})(?:st|nd|rd|th)|(?P<dayword>" + _DAYWORD
             + r"(?! (?:hearing|time|week|weeks|visit|meeting|session|one|ones|day|days|term|year|half|"
               r"part|thing|step|draft|review|appointment|panel|lesson|period|grade|page|paper|place|"
               r"stage|cycle|round|person|child|block|option|point|item|goal|target|question|night|"
-              r"morning|afternoon|few|couple|lot|go|attempt|try|observation|report|test|exam)s?\b)"
+              r"morning|afternoon|few|couple|lot|go|attempt|try|observation|report|test|exam|quarter|semester|"
+              r"trimester|unit|grading|marking|month|class|chapter|module|level)s?\b)"
             # "for the first Tuesday back": a weekday, not the first of the month
             rf"(?! (?:{_WEEKDAY_NAMES}|back)\b)")
 _PATTERNS = [
@@ -86,7 +87,8 @@ _PATTERNS = [
     ("date_md", re.compile(rf"\b(?:{_WEEKDAY_NAMES},? )?{_MONTH} (?:the )?(?:{_DAY}){_YEAR}\b")),
     # "on the 9th", "by the 4th": a day of this month, or of the next when it has passed
     # "Monday the fifth", "the afternoon of the twenty-fifth" too
-    ("day_only", re.compile(r"\b(?:(?:on|by|before|from|until|for) (?:(?:monday|tuesday|wednesday|thursday|friday|"
+    # "starting the thirtieth", "after the sixth", "till the nineteenth" too
+    ("day_only", re.compile(r"\b(?:(?:on|by|before|from|until|till|for|after|starting|starts|start) (?:(?:monday|tuesday|wednesday|thursday|friday|"
                             r"saturday|sunday),? )?|(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday),? |"
                             r"(?:the )?(?:morning|afternoon|evening) of )" + _THE_DAY)),
     # "…the Friday before, the twelfth", "The Tuesday, then. The fourth", "so that'd be the nineteenth": a day of the
@@ -232,6 +234,13 @@ def _school_day_before(day):
     day -= datetime.timedelta(days=1)
     while day.weekday() >= 5:
         day -= datetime.timedelta(days=1)
+    return day
+
+
+def _weekday_after(day):
+    day += datetime.timedelta(days=1)
+    while day.weekday() >= 5:
+        day += datetime.timedelta(days=1)
     return day
 
 
@@ -502,13 +511,57 @@ def _first_week_back(meeting_date, jurisdiction, event=None):
     return None
 
 
-def event_date(text, meeting_date, jurisdiction):
-    """The day of the panel when ``text`` says it ("the next panel, which is on the 14th of May"), else None."""
+# events a meeting dates and then names again ("parents' evening is on the 18th" … "I'll grab you at parents'
+# evening"): the word for each, and what names it again ("at", "before", "by", "for", "after" it)
+_EVENTS = {
+    "parents_evening": r"parents'? ?evening|parent[- ]teacher (?:conference|night|meeting)|open evening",
+    "trip": r"(?:residential|school|class|field|overnight|camp) trip|trip|residential",
+    "mocks": r"mocks|mock (?:exams?|gcses)",
+    "inset": r"inset day|training day|teacher (?:work ?day|in-service day)",
+    "appointment": r"appointment",
+    "first_day": r"first (?:day|morning)|day one",
+    "progress_report": r"(?:next )?progress report|report card",
+    "hearing": r"hearing|tribunal",
+    "meeting": r"(?:next |review |follow[- ]up )?meeting",
+}
+_EVENT = re.compile(r"\b(?:" + "|".join(rf"(?P<{k}>{v})" for k, v in _EVENTS.items()) + r")\b")
+_EVENT_AGAIN = re.compile(r"\b(?P<prep>at|before|by|after|on|to|ahead of|until|till|(?:ready|in time) for|the (?:morning|day|"
+                          r"evening) of)(?: (?:the|her|his|their|our|your|that|this|next))* (?P<event>(?:" +
+                          "|".join(_EVENTS.values()) + r")\b)")
+# a start said with its day defines the first day ("mornings, starting the Tuesday after half term")
+_STARTS = re.compile(r"\b(?:starts?|starting|start date|comes? back|back in)\b")
+
+
+def event_dates(text, meeting_date, jurisdiction, asked=None):
+    """{event: day} for the events ``text`` gives a day ("the next panel, which is on the 14th of May", "parents'
+    evening's on the eighteenth", "the meeting on the fourteenth"): each event the day said nearest it. asked: the
+    event the sentence before asked about ("When's parents' evening?" "It's the eighteenth."), for words that name
+    none."""
     lowered = (text or "").replace("’", "'").lower()
-    if not _PANEL_ON.search(lowered) or _AFTER_PANEL.search(lowered):
+    if _AFTER_PANEL.search(lowered):
+        return {}
+    found, plain, _ = _phrases(lowered, meeting_date, jurisdiction, None, (None, None))
+    days = [f for f in found if f[2].date and f[2].date >= meeting_date and f[3] != "today" and (
+        # "the Tuesday after half term" gives a day, about; "after half term" none
+        f[3] in ("weekday_back", "event") or f[3] == "term" and _WEEKDAY_IN.search(f[2].phrase.lower()) or (
+            _A_DAY.search(f[2].phrase) and not f[2].approx))]
+    if not days:
+        return {}
+    named = [(m.start(), k) for m in _EVENT.finditer(plain) for k, v in m.groupdict().items() if v] + \
+        [(m.start(), "panel") for m in _PANEL_ON.finditer(plain)] or \
+        [(m.start(), "first_day") for m in _STARTS.finditer(plain)]
+    if not named:
+        return {asked: min(days)[2].date} if asked else {}
+    return {key: min(days, key=lambda f: min(abs(f[0] - place), abs(f[1] - place)))[2].date for place, key in named}
+
+
+def event_asked(text):
+    """The event a question asks the day of ("When's parents' evening?", "What day is panel?"), else None."""
+    lowered = (text or "").replace("’", "'").lower()
+    if not (lowered.rstrip().endswith("?") and re.search(r"\b(?:when|what day|what date)\b", lowered)):
         return None
-    due = resolve(lowered, meeting_date, jurisdiction)
-    return due.date if due and due.date and _A_DAY.search(due.phrase) and not due.approx else None
+    m = _EVENT.search(lowered)
+    return next(k for k, v in m.groupdict().items() if v) if m else "panel" if _PANEL_ON.search(lowered) else None
 
 
 # a past "we …ed" just before "today" says what happened today, not when something is due
@@ -520,7 +573,7 @@ _DONE_TODAY = re.compile(rf"\b(?:we|you|i|they|everyone|everybody|the (?:team|sc
 _MY_BY = re.compile(r"\bmy (?=(?:the end of|(?:the )?(?:half[- ]term|christmas|easter|thanksgiving|spring break|winter break))\b)")
 # said in the middle of a date ("by, um, Friday", "within, like, six weeks", "by the, the end of term")
 _FILLER = re.compile(r",? \b(?:u+m+|u+h+|e+r+m*|h+m+)\b,?(?= )|, (?:like|you know|i mean|say|let's say|shall we say|i'd say|hopefully|ideally|probably|realistically),(?= )"
-                     r"|\b(by|on|within|in|before|after|until|from|for|the|next|end of)(,? \1\b)+")
+                     r"|\b(by|on|within|in|before|after|until|from|for|the|next|end of)(,?(?: (?:u+m+|u+h+|e+r+m*),?)? \1\b)+")
 
 
 # a hedge said inside the date makes it "about" that day
@@ -578,7 +631,8 @@ _ANCHORED = re.compile(rf"\b(?:(?:on|by) )?the (?P<unit>day|week|morning|{_WEEKD
                        r"(?:that|it|then|(?P<panel>panel|the panel))\b")
 # the days that can anchor "the day after" said in the same words: a day of the month, a weekday, tomorrow, a
 # weekday back after a break
-_NAMED_DAY = ("date_dm", "date_md", "day_only", "day_appos", "weekday", "tomorrow", "panel", "weekday_back")
+_NAMED_DAY = ("date_dm", "date_md", "day_only", "day_appos", "weekday", "tomorrow", "panel", "weekday_back",
+              "event")
 
 
 def _from_anchor(m, base, jurisdiction):
@@ -610,11 +664,11 @@ def _from_anchor(m, base, jurisdiction):
     return base - datetime.timedelta(days=(base.weekday() - weekday) % 7 or 7)
 
 
-def day_named(text, meeting_date, jurisdiction, panel=None, anchor=(None, None)):
+def day_named(text, meeting_date, jurisdiction, events=None, anchor=(None, None)):
     """What ``text`` says last of when: (the last day it names, a date, a weekday or tomorrow, for "the day after";
     the last date it gives, a deadline too, for "by then"), each None where it says none. anchor: what was said
     before, for "the twenty-eighth" said again after "the 28th of January"."""
-    found = _phrases(text, meeting_date, jurisdiction, panel, anchor)[0]
+    found = _phrases(text, meeting_date, jurisdiction, events, anchor)[0]
     dates = [f for f in found if f[2].date is not None and f[2].date >= meeting_date and f[3] != "today"]
     days = [f for f in dates if f[3] in _NAMED_DAY]
     return (max(days, key=_said_last)[2].date if days else None,
@@ -626,17 +680,18 @@ def _said_last(phrase):
     return phrase[1], -phrase[0]
 
 
-def resolve(text, meeting_date, jurisdiction, panel=None, anchor=(None, None)):
+def resolve(text, meeting_date, jurisdiction, events=None, anchor=(None, None)):
     """Return the first due phrase in ``text`` as a :class:`Due`, or None when no time was said.
 
-    panel: the day of the next panel, as the meeting said it (:func:`event_date`), for "the day after panel";
+    events: the days of events the meeting gave ({"panel": day, "trip": day}, :func:`event_dates`), for "the day
+    after panel", "before the trip";
     anchor: what the meeting last said of when (:func:`day_named`), for "the day after", "by then".
     """
-    found, lowered, said = _phrases(text, meeting_date, jurisdiction, panel, anchor)
+    found, lowered, said = _phrases(text, meeting_date, jurisdiction, events, anchor)
     return _chosen(found, lowered, said, meeting_date)
 
 
-def _phrases(text, meeting_date, jurisdiction, panel, anchor):
+def _phrases(text, meeting_date, jurisdiction, events, anchor):
     """Each time phrase in ``text``: [(start, end, Due, key, day of the month or None)], the words in lower case as
     read, and said(start, end), the words as said."""
     # "by half term" heard as "my half term" (as "my Friday"): same length, so the phrase's place holds
@@ -646,6 +701,8 @@ def _phrases(text, meeting_date, jurisdiction, panel, anchor):
         return text[at[start]:at[end - 1] + 1]
 
     found = []
+    events = events or {}
+    panel = events.get("panel")
     # "the Monday after panel" with no panel said is no Monday we know: the weekday in it says nothing alone
     masked = []
     for m in _AFTER_PANEL.finditer(lowered):
@@ -659,6 +716,16 @@ def _phrases(text, meeting_date, jurisdiction, panel, anchor):
         else:
             when = panel + datetime.timedelta(days=(WEEKDAYS[m.group("unit")] - panel.weekday()) % 7 or 7)
         found.append((m.start(), m.end(), Due(said(m.start(), m.end()), when), "panel", None))
+    # "at parents' evening", "before the trip", "after the INSET day": on the day the meeting gave it
+    for m in _EVENT_AGAIN.finditer(lowered):
+        key = next(k for k, v in _EVENT.match(lowered, m.start("event")).groupdict().items() if v)
+        when = events.get(key)
+        if when is None or when < meeting_date or any(a <= m.start() < b for a, b in masked):
+            continue
+        if m.group("prep") == "after" and key == "inset":
+            when = _weekday_after(when)  # no school that day: the next day there is
+        masked.append((m.start(), m.end()))
+        found.append((m.start(), m.end(), Due(said(m.start(), m.end()), when), "event", None))
     # "the Monday after Easter", "the first Tuesday back after the holidays": that weekday in the first week back
     for pattern, key in ((_AFTER_BREAK, "term"), (_FIRST_WEEKDAY_BACK, "weekday_back")):
         for m in pattern.finditer(lowered) if jurisdiction else ():
@@ -727,6 +794,10 @@ def _phrases(text, meeting_date, jurisdiction, panel, anchor):
     return found, lowered, said
 
 
+_WEEKDAY_LIST = re.compile(rf"\b{_WEEKDAY_NAMES}s?(?:,? (?:and )?{_WEEKDAY_NAMES}s?\b)+")
+_STARTING = re.compile(r"\b(?:starting|starts|start|beginning|from)(?: on| from)? $")
+
+
 def _chosen(found, lowered, said, meeting_date):
     """The due date of the phrases found (:func:`_phrases`): the first said, unless later words put it right."""
     if not found:
@@ -737,6 +808,12 @@ def _chosen(found, lowered, said, meeting_date):
     # the earliest phrase; of phrases that start together, the longest; but "today, tomorrow at the latest" and
     # "today or tomorrow" are due by the later
     start, end, due, key, _ = min(found, key=lambda f: (f[0], -f[1]))
+    if key == "weekday" and _WEEKDAY_LIST.search(lowered):
+        # "Tuesday, Thursday, Friday, mornings, starting the Tuesday after half term": the days say how often, the
+        # start when
+        start_at = [f for f in found if f[0] > end and _STARTING.search(lowered, 0, f[0])]
+        if start_at:
+            start, end, due, key, _ = start_at[0]
     # "today or tomorrow", "Monday? Tuesday at the latest", "Friday? Friday week.": the later
     later = [f for f in found if f[0] >= end and lowered[end:f[0]].strip(" ,") in ("", "or", "?")
              and (lowered[end:f[0]].strip(" ,") in ("or", "?") or _AT_THE_LATEST.match(lowered, f[1]))]
