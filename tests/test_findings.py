@@ -470,6 +470,7 @@ def test_a_bare_no_refuses_what_was_asked_for_not_a_question_about_how_things_ar
 @pytest.mark.parametrize("before, reply", [
     ("Just so you know, we're recording this, so we don't have to take notes.", "That's fine."),
     ("Sorry, I'm sat in the car park at another school, so if I cut out, that's why.", "That's fine."),
+    ("Can you hear us okay, Priya?", "Bit crackly, but fine."),
 ])
 def test_fine_to_meeting_chat_agrees_to_nothing(before, reply):
     said = [utterance(before, "m", 0, 2000), utterance(reply, "s", 2500, 3500)]
@@ -496,6 +497,8 @@ def test_fine_to_meeting_chat_agrees_to_nothing(before, reply):
     ("What we'd propose.", []),
     ("I'll just read you the key line.", []),
     ("Please, because I'm writing this on the back of an envelope.", []),
+    ("I- I wouldn't put it like that.", []),
+    ("Ms. Greene, I'm going to ask you straight.", []),
     # a letter read out is the letter's words, not the speaker's refusal
     ("I'll just read you the key line. 'The resource base is at its commissioned capacity of sixteen places, and "
      "the school is therefore unable to offer a place in the base.' So that's why it's Ashcombe.", []),

@@ -84,7 +84,9 @@ _ASKS = re.compile(r"^(?:and |but |so |then |okay,? |well,? )*(?:(?:can|could|wi
 _SUBORDINATE = re.compile(r"(?:once|when|whenever|if|as soon as|after|before|until|unless)\b", re.IGNORECASE)
 _PROCEDURAL_QUESTION = re.compile(
     r"^(?:can|could|may) (?:i|we) (?:just )?(?:add|say|ask|come in|check|start|move on|have a (?:break|minute))\b"
-    r"|^(?:shall|should) we\b|^(?:is|are) (?:everyone|we all)\b|^(?:any|anything) (?:other|else)\b|^sorry\b")
+    r"|^(?:shall|should) we\b|^(?:is|are) (?:everyone|we all)\b|^(?:any|anything) (?:other|else)\b|^sorry\b"
+    # the call itself: "Can you hear us okay?", "Are you still there?"
+    r"|^(?:can|could) you (?:hear|see) (?:me|us)\b|^are you (?:still )?(?:there|with us)\b")
 
 
 # what a reply goes on with after a bare "yes" that only heard the question: an account, a no, a thought
