@@ -1075,6 +1075,20 @@ def test_a_recap_corrected_by_the_family_goes_on_after_the_correction():
     assert not any("Sorry" in q or q == "No van." for q in found)
 
 
+
+def test_a_recap_put_right_by_saying_the_days_again_goes_on_and_an_item_said_to_someone_is_theirs():
+    nurse = types.SimpleNamespace(id="n", name="Bernie Walsh", role="school_nurse")
+    said = [utterance("Okay. Let me read it back. Mornings, Monday, Wednesday, Friday, from the second of November-",
+                      "s", 0, 6000),
+            utterance("Tuesday, Thursday, Friday.", "m", 6500, 8000),
+            utterance("Tuesday, Thursday, Friday, sorry, yes. Printed packs from reception on Fridays. Bernie, "
+                      "healthcare plan on the thirteenth.", "s", 8500, 16000)]
+    found = [(f.quote, f.who) for f in findings.find(said, {"s": SPEAKER, "m": PARENT, "n": nurse}, "england", DAY)
+             if f.kind == "commitment" and f.segment is said[2]]
+    assert found == [("Printed packs from reception on Fridays.", "s"), ("Bernie, healthcare plan on the thirteenth.",
+                                                                          "n")]
+
+
 @pytest.mark.parametrize("said, iso", [
     ("yeah I get the referral sent off to them first thing Monday", "2026-03-16"),
     ("I'm not promising anything, but I raise it with her this week.", "2026-03-13"),

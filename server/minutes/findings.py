@@ -338,12 +338,13 @@ _RECAP_CUE = re.compile(
 # a recap picked up again after someone corrects it: "Sorry, you're right.", "Three, sorry.", "The first, sorry."
 RECAP_RESUMES = 3  # utterances
 ANCHOR_LASTS = 3  # utterances a day named is what "the day after" counts from
-_RECAP_RESUMED = re.compile(r"^(?:(?:oh|okay|ok|yes|yeah|right|no)[,.!]? )*(?:(?:[a-z'-]+ ){0,3}[a-z'-]+[,.] )?"
+_RECAP_RESUMED = re.compile(r"^(?:(?:oh|okay|ok|yes|yeah|right|no)[,.!]? )*(?:(?:[a-z'-]+,? ){0,3}[a-z'-]+[,.] )?"
                             r"(?:sorry|you're right|my mistake|my bad|apologies|good catch|fair enough|scratch that)\b")
-# what a recap lists that is no action of anyone's: a question, a no said again, a thing still open, the talk itself
+# what a recap lists that is no action of anyone's: a question, a no said again, a thing still open or only offered,
+# the talk itself
 _RECAP_NOT = re.compile(r"\?\s*$|\b(?:no|not|nothing|won't|can't|cannot|isn't|aren't|don't|doesn't|thinking about|"
                         r"think about|maybe|might|perhaps|stop me|correct me|tell me|did i|have i|anything else|"
-                        r"that's (?:it|everything|all)|i think)\b"
+                        r"that's (?:it|everything|all)|i think|offered|if (?:you're|you are) (?:okay|happy))\b"
                         # what was found or decided, not done: "It's a manifestation."
                         r"|^(?:so,? )?(?:it's|it is|that's|that is|this is|he's|she's|he is|she is) (?:a|an|not a)\b")
 RECAP_ITEM_WORDS = (2, 30)
@@ -1164,7 +1165,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
         _refusal_with_its_reason(out, seg, spans, counts)
         previous, previous_puts = seg, puts and side is None and seg.speaker_id is not None
     _full_names(out, segments, names, child)
-    _recap_owners(out, parent_side)
+    _recap_owners(out, parent_side, names)
     _interpreted(out, attendees, segments)
     # a point whose words the transcription barely heard ("I'll care.", "I'll hit this hand.") is no point: it stays
     # in the transcript, not in the minutes
@@ -1213,10 +1214,11 @@ def heard(finding):
     return sum(probs) / len(probs) if probs else 1.0
 
 
-def _recap_owners(out, parent_side):
+def _recap_owners(out, parent_side, names):
     """A recap's item is the action of whoever took it on when it was first said: the school's earlier promise,
     offer or agreement that shares most of its words ("Sitting for the pledge." after the history teacher's "She
-    can sit for the pledge, that's fine with me")."""
+    can sit for the pledge, that's fine with me"); an item said to someone by name is theirs ("Bernie, healthcare
+    plan on the thirteenth.")."""
     from .drafting import content_words
 
     def stems(text):  # "sitting" and "sit", "passes" and "pass": the same word here
@@ -1224,6 +1226,10 @@ def _recap_owners(out, parent_side):
 
     for f in out:
         if f.rule.get("id") != "recap_item" or f.who_label:
+            continue
+        addressed = re.match(r"([A-Z][a-z'-]+(?: [A-Z][a-z'-]+)?), ", f.quote)
+        if addressed and names.get(addressed.group(1).lower()) not in (None, *parent_side):
+            f.who = names[addressed.group(1).lower()]
             continue
         words = stems(f.quote)
         best = max(((len(words & stems(g.quote)), g.segment.start_ms, g) for g in out
