@@ -350,7 +350,8 @@ _RECAP_NOT = re.compile(r"\?\s*$|\b(?:no|not|nothing|won't|can't|cannot|isn't|ar
 RECAP_ITEM_WORDS = (2, 30)
 # an action said again to give its date ("I'll do that tomorrow")
 _RESTATED = re.compile(r"^(?:and |so )?(?:i|we)(?:'ll| will| can) (?:(?:do|sort) (?:that|it|this|those|them|both)|"
-                       r"(?:get|have) (?:that|it|this|those|both)|"
+                       # ("…and I'll have it all written up before spring break" is a second action)
+                       r"(?:get|have) (?:that|it|this|those|both)(?! all\b| (?!done\b)[a-z]+(?:ed|en)\b)|"
                        # "I'll have them reply so I know…" is another action, by other people
                        r"(?:get|have) them(?! (?!done|sorted|ready|over|to|by|for|back|in|out|off)[a-z]+\b))"
                        r"(?: done| sorted| off| over)?\b")
