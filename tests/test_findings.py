@@ -1100,8 +1100,16 @@ def test_the_will_the_transcription_dropped_is_read_back(said, iso):
     assert f.who == "s" and f.due is not None and f.due.iso() == iso
 
 
+def test_a_second_action_with_a_pronoun_is_not_the_first_said_again():
+    mine = [f.quote for f in findings.find([utterance(
+        "I'll send you the rating scales by Monday, and I'll have it all written up before spring break.")],
+        {"s": SPEAKER}, "us", DAY) if f.kind == "commitment"]
+    assert len(mine) == 2 and mine[1].startswith("I'll have it all written up")
+
+
 @pytest.mark.parametrize("said", [
     "I ring her every Friday, just to check in.",
+    "We check in with her every Monday morning.",
     "Like, some days I'll finish it, and then some days I'll just stop.",
     "What's left is mostly handwriting, which Rosa's doing a lot of in class already.",
 ])

@@ -651,6 +651,10 @@ _TOLD_IN_THE_PAST = re.compile(
     r"saw|took|gave|made|wrote|spoke|told|rang|met|heard|brought|thought)\b")
 _AHEAD = re.compile(r"\b(?:will|'ll|going to|gonna|shall|can|could|would|'d|let me|let's|tomorrow|tonight|next|"
                     r"(?:i|we|you|he|she|they)(?:'re| are|'m| am| is|'s) [a-z]+ing)\b")
+# "I ring her every Friday, just to check in": what someone does each week already, said in the present
+# ("I send you the log every fortnight", to the listener, arranges it)
+_HABIT = re.compile(r"^(?:(?:and|so|but|well|yeah|yes|no|like),? )*(?:i|we|he|she|they) (?!will\b|shall\b)[a-z]+\b(?!')"
+                    r"(?! you\b)")
 _I_OR_WE = re.compile(r"\b(?:i|we)(?:'m| am|'re| are|'ll| will)\b")
 _NO_ONE = frozenset("that this it there which what who everything nothing something anything these those".split())
 
@@ -977,9 +981,11 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                 each = [(learned.probabilities(normalise(text[a:b]), asked), a, b) for a, b in parts] \
                     if len(parts) > 1 else []
                 read = []
-                if _TOLD_IN_THE_PAST.search(norm) and not _AHEAD.search(norm):
+                if (_TOLD_IN_THE_PAST.search(norm) or _HABIT.match(norm) and getattr(
+                        due_of(sentence), "recurring", False)) and not _AHEAD.search(norm):
                     # "We sent the consent form on August 28th", "Spring break was the week of the 22nd": what
-                    # happened promises and offers nothing
+                    # happened promises and offers nothing; nor does what is done each week already ("I ring her
+                    # every Friday")
                     asked = [k for k in asked if k not in ("commitment", "offer")]
                 for kind in asked:
                     best = max(((p[kind], a, b) for p, a, b in each), default=(0.0, s_start, s_end))
