@@ -88,8 +88,8 @@ _PATTERNS = [
     # "on the 9th", "by the 4th": a day of this month, or of the next when it has passed
     # "Monday the fifth", "the afternoon of the twenty-fifth" too
     # "starting the thirtieth", "after the sixth", "till the nineteenth" too
-    ("day_only", re.compile(r"\b(?:(?:on|by|before|from|until|till|for|after|starting|starts|start) (?:(?:monday|tuesday|wednesday|thursday|friday|"
-                            r"saturday|sunday),? )?|(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday),? |"
+    ("day_only", re.compile(r"\b(?:(?:on|by|before|from|until|till|for|after|starting|starts|start) "
+                            r"(?:(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday),? )?|(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday),? |"
                             r"(?:the )?(?:morning|afternoon|evening) of )" + _THE_DAY)),
     # "…the Friday before, the twelfth", "The Tuesday, then. The fourth", "so that'd be the nineteenth": a day of the
     # month said again to pin the day just said (see resolve)
@@ -230,17 +230,11 @@ def _number(text):
     return int(text) if text.isdigit() else NUMBERS.get(text)
 
 
-def _school_day_before(day):
-    day -= datetime.timedelta(days=1)
+def _weekday_from(day, step):
+    """The weekday ``step`` days on (-1: the one before, 1: the one after), over a weekend."""
+    day += datetime.timedelta(days=step)
     while day.weekday() >= 5:
-        day -= datetime.timedelta(days=1)
-    return day
-
-
-def _weekday_after(day):
-    day += datetime.timedelta(days=1)
-    while day.weekday() >= 5:
-        day += datetime.timedelta(days=1)
+        day += datetime.timedelta(days=step)
     return day
 
 
@@ -296,7 +290,7 @@ def _term_date_as_listed(key, meeting_date, jurisdiction, named=None):
         for t in terms:
             ht = t.get("half_term")
             if ht and ht[0] > meeting_date:
-                return _school_day_before(ht[0])
+                return _weekday_from(ht[0], -1)
         return None
     if key == "half_term_after":
         for t in terms:
@@ -317,7 +311,7 @@ def _term_date_as_listed(key, meeting_date, jurisdiction, named=None):
         if start is None:
             return None
         if key == "school_start_before":
-            return _school_day_before(start)
+            return _weekday_from(start, -1)
         return start if (named or "").strip() else start + datetime.timedelta(days=4 - start.weekday())
     if key == "memorial_day":
         # the last Monday in May; due by the Friday before it
@@ -347,7 +341,7 @@ def _term_date_as_listed(key, meeting_date, jurisdiction, named=None):
         for t in terms:
             span = t["breaks"].get(name)
             if span and span[edge] >= meeting_date:
-                return _school_day_before(span[0]) if edge == 0 else span[1] + datetime.timedelta(days=3)
+                return _weekday_from(span[0], -1) if edge == 0 else span[1] + datetime.timedelta(days=3)
     return None
 
 
@@ -512,7 +506,7 @@ def _first_week_back(meeting_date, jurisdiction, event=None):
 
 
 # events a meeting dates and then names again ("parents' evening is on the 18th" … "I'll grab you at parents'
-# evening"): the word for each, and what names it again ("at", "before", "by", "for", "after" it)
+# evening"): the word for each, and what names it again ("at", "before", "by", "after", "ready for" it)
 _EVENTS = {
     "parents_evening": r"parents'? ?evening|parent[- ]teacher (?:conference|night|meeting)|open evening",
     "trip": r"(?:residential|school|class|field|overnight|camp) trip|trip|residential",
@@ -525,9 +519,9 @@ _EVENTS = {
     "meeting": r"(?:next |review |follow[- ]up )?meeting",
 }
 _EVENT = re.compile(r"\b(?:" + "|".join(rf"(?P<{k}>{v})" for k, v in _EVENTS.items()) + r")\b")
-_EVENT_AGAIN = re.compile(r"\b(?P<prep>at|before|by|after|on|to|ahead of|until|till|(?:ready|in time) for|the (?:morning|day|"
-                          r"evening) of)(?: (?:the|her|his|their|our|your|that|this|next))* (?P<event>(?:" +
-                          "|".join(_EVENTS.values()) + r")\b)")
+_EVENT_AGAIN = re.compile(r"\b(?P<prep>at|before|by|after|on|to|ahead of|until|till|(?:ready|in time) for|"
+                          r"the (?:morning|day|evening) of)(?: (?:the|her|his|their|our|your|that|this|next))* "
+                          r"(?P<event>(?:" + "|".join(_EVENTS.values()) + r")\b)")
 # a start said with its day defines the first day ("mornings, starting the Tuesday after half term")
 _STARTS = re.compile(r"\b(?:starts?|starting|start date|comes? back|back in)\b")
 
@@ -551,7 +545,7 @@ def event_dates(text, meeting_date, jurisdiction, asked=None):
         [(m.start(), "panel") for m in _PANEL_ON.finditer(plain)] or \
         [(m.start(), "first_day") for m in _STARTS.finditer(plain)]
     if not named:
-        return {asked: min(days)[2].date} if asked else {}
+        return {asked: min(days, key=lambda f: f[0])[2].date} if asked else {}
     return {key: min(days, key=lambda f: min(abs(f[0] - place), abs(f[1] - place)))[2].date for place, key in named}
 
 
@@ -723,7 +717,7 @@ def _phrases(text, meeting_date, jurisdiction, events, anchor):
         if when is None or when < meeting_date or any(a <= m.start() < b for a, b in masked):
             continue
         if m.group("prep") == "after" and key == "inset":
-            when = _weekday_after(when)  # no school that day: the next day there is
+            when = _weekday_from(when, 1)  # no school that day: the next day there is
         masked.append((m.start(), m.end()))
         found.append((m.start(), m.end(), Due(said(m.start(), m.end()), when), "event", None))
     # "the Monday after Easter", "the first Tuesday back after the holidays": that weekday in the first week back
