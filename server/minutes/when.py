@@ -532,8 +532,9 @@ def event_dates(text, meeting_date, jurisdiction, asked=None):
     event the sentence before asked about ("When's parents' evening?" "It's the eighteenth."), for words that name
     none."""
     lowered = (text or "").replace("’", "'").lower()
-    if _AFTER_PANEL.search(lowered):
-        return {}
+    if _AFTER_PANEL.search(lowered) or not (asked or _EVENT.search(lowered) or _PANEL_ON.search(lowered) or
+                                            _STARTS.search(lowered)):
+        return {}  # no event named or asked about: most sentences, read no further
     found, plain, _ = _phrases(lowered, meeting_date, jurisdiction, None, (None, None))
     days = [f for f in found if f[2].date and f[2].date >= meeting_date and f[3] != "today" and (
         # "the Tuesday after half term" gives a day, about; "after half term" none
