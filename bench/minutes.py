@@ -95,7 +95,8 @@ def role_id(text):
     low = text.lower()
     if "interpreter" in low and "interpreter" not in low.split("(")[0]:
         low = low.split("(")[0]  # "Parent (mother; speaks mostly through the interpreter)" is the parent
-    return next((rid for word, rid in ROLE_WORDS if re.search(rf"\b{re.escape(word)}\b", low)), "other")
+    # whole words, not part of a hyphenated one (a TA who "runs the talking-partner sessions" is no partner)
+    return next((rid for word, rid in ROLE_WORDS if re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", low)), "other")
 
 
 def attendees_of(meeting):

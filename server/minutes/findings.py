@@ -1270,14 +1270,19 @@ _VAGUE = re.compile(r"^(?:(?:yes|yeah|yep|sure|of course|absolutely|definitely|f
                     r"that's (?:true|fair|fine|right)),? )*(?:and )?(?:i|we)(?: can| will|'ll| could| shall) "
                     r"(?:definitely |certainly |absolutely |happily )?(?:do|set|write|sort|arrange|organise|organize|"
                     r"meet|manage|look into|chase|fix|book) (?:that|it|this)(?: up| out| for you| myself| ourselves)?[.!]?$")
-# the parent's side's "I can do that" to what the school put is assent, wherever it comes in the sentence
+# "So who takes it to panel?" "I will. I'll ring you tomorrow…": no action of its own when the actions are named next
+# ("Then I will." alone takes on what was just said)
+_BARE_WILL = re.compile(r"^(?:(?:yes|yeah|okay|ok|right|then),? )*(?:i|we) (?:will|shall)[.!]?$")
+# the parent's side's "I can do that" to what the school put is assent, wherever it comes in the sentence ("I'll make
+# it into a book for her" is an action of its own)
 _VAGUE_PARENT = re.compile(r"\b(?:i|we)(?: can| could| will|'ll) (?:do|manage|make) (?:that|it|this)(?: work)?\b"
-                           r"(?! (?:for|with|by|on|at|before|after|tomorrow|today|next|this|if)\b)")
+                           r"(?! (?:for|with|by|on|at|before|after|tomorrow|today|next|this|if|into|up|out|in)\b)")
 # "You'll have it in writing.": an assurance that the action said next keeps
 _ASSURED = re.compile(r"^(?:(?:yes|yeah|of course|absolutely|definitely|sure|okay|ok|right|and),? )*you(?:'ll| will) "
                       r"(?:have|get) (?:it|that|this|them|those|both)(?: all)?(?: in writing| back)?[.!]?$")
 # a question asking who will do something ("Who's doing that?", "And who does the check-in?")
-_ASKS_WHO = re.compile(r"^(?:(?:and|so|but|sorry|okay|ok|then),? )*who(?:'s| is| will|'ll| does| would|'d| can)\b")
+_ASKS_WHO = re.compile(r"^(?:(?:and|so|but|sorry|okay|ok|then),? )*who(?:'s| is| will|'ll| does| would|'d| can|"
+                       r" (?!was\b|has\b)[a-z]+s)\b")  # "So who takes it to panel?"
 _VAGUE_RULE = {"id": "vague_yes", "kind": "agreement", "title": "Sounds like agreement to what was asked"}
 
 
@@ -1372,12 +1377,13 @@ def _settle_vague(out, seg, request, side, counts):
         vague = side and _VAGUE_PARENT.search(norm)
         if vague and any(0 <= norm.find(said) < vague.start() for _, said in f.matched if said):
             vague = None  # "I'll send you our template letter, and we can do it together": the letter is the action
-        if f.due is not None or not (_VAGUE.match(norm) or vague):
+        if f.due is not None or not (_VAGUE.match(norm) or vague or named_next and _BARE_WILL.match(norm)):
             continue
         if not (named_next or side) or not named_next and request is not None and _ASKS_WHO.match(normalise(request)):
             continue  # "Who's doing that?" "I'll do it.": the action asked about, taken on
         at = next(i for i, g in enumerate(out) if g is f)  # by identity: two findings may read alike
-        if request is not None and not any(g.segment is seg and g.kind == "agreement" for g in out):
+        if request is not None and not any(g.segment is seg and g.kind == "agreement" for g in out) and not (
+                named_next and _ASKS_WHO.match(normalise(request))):
             n = counts.get("agreement", 0)
             counts["agreement"] = n + 1
             out[at] = dataclasses.replace(f, kind="agreement", n=n, who=seg.speaker_id, who_label=None, reply=request,

@@ -127,7 +127,7 @@ _PATTERNS = [
     ("today", re.compile(r"\b(?:today(?!'s)|this afternoon|this evening|by the end of the day|end of play today|tonight)\b")),
     # "I'll sign it now", "before I go", "at the end of the meeting": before everyone leaves today
     ("today", re.compile(r"(?<!\bfor )(?<!\bfrom )(?<!\buntil )(?<!\bby )(?<!\bjust )\b(?:right )?now(?=[.!,;]|$)"
-                         r"|\bbefore (?:i|you|we|everyone) (?:go|leave|finish|wrap up|hang up)\b"
+                         r"|\bbefore (?:i|you|we|everyone) (?:go|leave|finish|wrap up|hang up)\b|\bon (?:your|the) way out\b"
                          r"|\b(?:before|at) the end of (?:the|this|today's) (?:meeting|call)\b")),
     ("tomorrow", re.compile(r"\btomorrow\b")),
     # "a week Friday", "Friday week": the Friday after the coming one
@@ -170,6 +170,8 @@ _TERM_PATTERNS = {
         # "over half term", "in the May half term": done in the holiday, by its last weekday
         ("half_term_during", re.compile(rf"\b(?:over|in|during) (?:the )?{_NAMED_HALF}half[- ]term\b"
                                         r"(?! (?:week|holiday)s?\b)")),
+        # "in the summer term": by its last day (a rough time: a day said beside it is the date)
+        ("term_during", re.compile(r"\b(?:in|during) the (?P<named>autumn|spring|summer) term\b")),
         ("next_term", re.compile(r"\b(?:next term|in the new term|at the start of (?:next|the new) term)\b")),
         # said in the autumn term: the spring term's first day
         ("new_year", re.compile(r"\b(?:in|after|early in|at the start of) the new year\b|\bafter (?:the )?christmas(?: holidays?| break)?\b")),
@@ -274,7 +276,7 @@ def _last_school_day(end, jurisdiction):
 
 def _term_date(key, meeting_date, jurisdiction, named=None):
     when = _term_date_as_listed(key, meeting_date, jurisdiction, named)
-    if key in ("term_end", "christmas", "easter_before", "summer", "semester_end", "year_end"):
+    if key in ("term_end", "christmas", "easter_before", "summer", "semester_end", "year_end", "term_during"):
         return _last_school_day(when, jurisdiction)
     return when
 
@@ -284,6 +286,8 @@ def _term_date_as_listed(key, meeting_date, jurisdiction, named=None):
     if not terms:
         return None
     current = terms[0]  # the term we are in, or the next one in a holiday
+    if key == "term_during":
+        return next((t["end"] for t in terms if t["name"] == named), None)
     if named and key.startswith("half_term"):
         terms = [t for t in terms if t["name"] == _HALF_TERM_OF[named]]
     if key == "half_term_before":
@@ -761,7 +765,8 @@ def _phrases(text, meeting_date, jurisdiction, events, anchor):
         for m in pattern.finditer(lowered):
             when = _term_date(key, meeting_date, jurisdiction, m.groupdict().get("named") or m.groupdict().get("edge"))
             if when is not None:
-                found.append((m.start(), m.end(), Due(said(m.start(), m.end()), when, approx=True), "term", None))
+                found.append((m.start(), m.end(), Due(said(m.start(), m.end()), when, approx=True),
+                              "term_during" if key == "term_during" else "term", None))
     named_day, named_date = anchor
     if named_day is not None:
         # "Thursday the twenty-eighth of January?" "The twenty-eighth works.": the day said again, of that month
@@ -803,6 +808,9 @@ def _chosen(found, lowered, said, meeting_date):
     # the earliest phrase; of phrases that start together, the longest; but "today, tomorrow at the latest" and
     # "today or tomorrow" are due by the later
     start, end, due, key, _ = min(found, key=lambda f: (f[0], -f[1]))
+    if key == "term_during" and len(found) > 1:
+        # "dates for a transition review in the summer term within two weeks": the other date is the action's
+        start, end, due, key, _ = min((f for f in found if f[3] != "term_during"), key=lambda f: (f[0], -f[1]))
     if key == "weekday" and _WEEKDAY_LIST.search(lowered):
         # "Tuesday, Thursday, Friday, mornings, starting the Tuesday after half term": the days say how often, the
         # start when
@@ -814,6 +822,11 @@ def _chosen(found, lowered, said, meeting_date):
              and (lowered[end:f[0]].strip(" ,") in ("or", "?") or _AT_THE_LATEST.match(lowered, f[1]))]
     if later and later[0][2].date > due.date:
         start, end, due, key, _ = later[0]
+    if due.approx or key == "today":
+        # "after half term, the first Thursday back", "now, this month": the rough time, then the day it means
+        closer = next((f for f in found if f[0] >= end and lowered[end:f[0]].strip() == ","), None)
+        if closer is not None and closer[2].date is not None and closer[2].date >= due.date:
+            start, end, due, key, _ = closer
     if _CORRECTED.match(lowered, end):
         # "by Monday, oh, no, Monday's half term. By Friday.": the day it was put right to
         righted = [f for f in found if end <= f[0] <= end + 80 and f[2].date != due.date]
