@@ -644,6 +644,13 @@ _ON_CONDITION = re.compile(
     r"|^(?:(?![^,]*\b(?:i|we)(?:'ll| will)\b)[^,]{0,40}, )?(?:and |so |but )?if (?:you|one of you|"
     r"either of you)\b(?! (?:want|like|need|prefer|'d like|"
     r"would like|don't mind|'re happy|are happy)\b)[^.?!]{0,80}?,? (?:then )?(?:i|we)(?:'ll| will)\b")
+# an action said on a condition in a clause of its own ("I'll send it home with Maya tomorrow, and if you can get it
+# back to me by Friday I'll scan it straight over to Denise"): that action is offered, the other promised
+_IF_CLAUSE = re.compile(
+    r"^(?:(?:and|so|but|then|okay|ok|well|um|uh),? )*(?:if|unless|provided|as long as) "
+    r"(?!(?:that's|it's|that is|it is|that'd be|it'd be) (?:ok|okay|alright|all right|fine)\b"
+    r"|you're (?:happy|ok|okay|alright|all right)\b|that (?:works|suits)\b|you (?:don't|do not) mind\b)"
+    r"[^.?!]{1,80}?,? (?:then )?(?:i|we)(?:'ll| will)\b")
 # a sentence told in the past ("we sent…", "he didn't want…", "the draft only reached us…") with nothing ahead in it
 _TOLD_IN_THE_PAST = re.compile(
     r"\b(?:was|were|wasn't|weren't|did|didn't|had|hadn't)\b|\b(?:i|we|you|he|she|they|it|only|just|already|never) "
@@ -1167,6 +1174,9 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                         # "I'll email her tomorrow, and I'll copy you in", "…I'll send Dan that with the programme":
                         # done with the action just promised, on its day
                         due = earlier.due
+                    if _IF_CLAUSE.match(clause):
+                        add("offer", a, b, hit, who=who, who_label=label)
+                        continue
                     add("commitment", a, b, hit, who=who, who_label=label, due=due)
         _settle_vague(out, seg, request, side, counts)
         _refusal_with_its_reason(out, seg, spans, counts)
