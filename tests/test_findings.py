@@ -261,6 +261,12 @@ def test_an_agreement_and_the_promise_that_follows_it(reply, kinds):
     ("Leanne's letter after the twentieth.", "england", "2026-03-20", False),
     ("From the, um, the twenty-first.", "england", "2026-03-21", False),
     ("Tuesday, Thursday, Friday, mornings, starting the Monday after Easter.", "england", "2026-04-13", True),
+    # a rough time, then the day it means; a term said as the time of something else gives way to the action's date
+    ("I'll start it after Easter, the first Thursday back.", "england", "2026-04-16", True),
+    ("I'll ask them for updated advice now, this month.", "england", "2026-03-31", False),
+    ("Becky will do that joint session in the summer term.", "england", "2026-07-22", True),
+    ("I'll send out dates for a review in the summer term within two weeks.", "england", "2026-03-24", False),
+    ("I'll have Pam give you the form on your way out.", "us", "2026-03-10", False),
 ])
 def test_due_dates_from_the_words(text, jurisdiction, iso, approx):
     due = resolve(text, DAY, jurisdiction)
@@ -1439,3 +1445,37 @@ def test_what_is_done_with_a_promise_is_due_with_it():
     said = [utterance("I'll email her tomorrow and ask her to come in, and I'll copy you in, Mr Carter.")]
     mine = [f for f in findings.find(said, {"s": SPEAKER}, "england", DAY) if f.kind == "commitment"]
     assert [f.due.iso() for f in mine] == ["2026-03-11", "2026-03-11"]
+
+
+def test_an_action_on_a_condition_in_a_clause_of_its_own_is_offered_the_other_promised():
+    said = [utterance("I'll send it home with Maya tomorrow, and if you can get it back to me by Friday I'll scan it "
+                      "straight over to Denise.")]
+    mine = [(f.kind, f.quote) for f in findings.find(said, {"s": SPEAKER}, "us", DAY) if f.kind in POINTS]
+    assert mine == [("commitment", "I'll send it home with Maya tomorrow"),
+                    ("offer", "if you can get it back to me by Friday I'll scan it straight over to Denise.")]
+
+
+def test_a_body_named_with_what_it_is_is_who_they_are():
+    said = [utterance("So, Capitol Student Tours, they're the vendor, they're going to send me every restaurant's "
+                      "menu before the trip.")]
+    mine = [f for f in findings.find(said, {"s": SPEAKER}, "us", DAY) if f.kind == "commitment"]
+    assert [f.who_label for f in mine] == ["Capitol Student Tours"]
+
+
+def test_i_will_before_the_actions_named_next_is_no_action_of_its_own():
+    said = [utterance("So who takes it to panel?", "m"),
+            utterance("I will. I'll ring you tomorrow to fix a day, and I'll take it to panel on the ninth.",
+                      start_ms=6000, end_ms=12000)]
+    mine = [f for f in findings.find(said, {"s": SPEAKER, "m": PARENT}, "england", DAY) if f.kind in POINTS]
+    assert [f.kind for f in mine] == ["commitment", "commitment"] and "I will." not in [f.quote for f in mine]
+    alone = [utterance("You can ask for Oakfield to be named.", "a"), utterance("Then I will.", "m", 6000, 8000)]
+    adviser = types.SimpleNamespace(id="a", name="Jo Bell", role="sendiass_adviser")
+    mine = findings.find(alone, {"a": adviser, "m": PARENT}, "england", DAY)
+    assert [(f.kind, f.quote) for f in mine if f.kind in POINTS] == [("commitment", "Then I will.")]
+
+
+def test_the_family_doing_it_with_that_is_an_action_not_assent():
+    said = [utterance("Could you do a visual timetable at home?"),
+            utterance("And I'll make it into a book for her.", "m", 6000, 8000)]
+    mine = findings.find(said, {"s": SPEAKER, "m": PARENT}, "england", DAY)
+    assert [(f.kind, f.who) for f in mine if f.kind in POINTS] == [("commitment", "m")]

@@ -416,6 +416,13 @@ def _addressed(before, m):
     return bool(_ADDRESSED.search(before[:m.start()] + "@" + before[m.end():m.end() + 1]))
 
 
+# a name, then what it is, as an aside: "Pathways, that's our provider,", "Capitol Student Tours, they're the vendor,"
+_BODY_ASIDE = re.compile(r"(?P<body>\b[A-Z][A-Za-z'&-]+(?: (?:of |for |and |& )?[A-Z][A-Za-z'&-]+){0,3}),? (?:they're|they are|"
+                         r"that's|that is|it's|it is|who are) (?:the|our|their|a|an|his|her) (?:[a-z'-]+ ){0,3}?"
+                         r"(?:vendor|provider|company|firm|service|agency|charity|contractor|clinic|practice|supplier|"
+                         r"organisation|organization|people|team|partners?|college|school|centre|center|office)s?\b")
+
+
 def _antecedent(before, pronoun, attendees, names, rs, child, common=frozenset()):
     """Who "he", "she" or "they" stands for: the last person (or, for "they", body or team) named before it in
     the utterance; None when nobody but the child was named (the pronoun is then the child)."""
@@ -454,6 +461,9 @@ def _antecedent(before, pronoun, attendees, names, rs, child, common=frozenset()
         for body, pattern in rs["bodies"]:
             found += [(m.end(), _body_owner(body, attendees)) for m in pattern.finditer(norm)]
         found += [(m.end(), (None, m.group(0))) for m in _TEAM.finditer(norm)]
+        # "Capitol Student Tours, they're the vendor, they're going to send me…": a body named, with what it is
+        found += [(m.end(), (None, m.group("body"))) for m in _BODY_ASIDE.finditer(before)
+                  if not set(m.group("body").lower().split()) & (child | names.keys())]
     if not found:
         return None
     last = max(found, key=lambda f: f[0])
@@ -685,7 +695,9 @@ def _owner(original, norm, speaker_id, attendees, names, rs, child, before="", c
         return speaker_id, None
     if words[-1] in ("he", "she", "they"):
         # named before the promise, or in its own words: "the hearing clinic said they're sending you…"
-        said = re.search(rf"\b{words[-1]}\b", original, re.IGNORECASE)
+        # the pronoun that does it ("Capitol Student Tours, they're the vendor, they're going to send me…")
+        said = words[-1] == "they" and re.search(r"\bthey(?='ll|’ll| will\b|'re going to\b| are going to\b)", original,
+                                                 re.IGNORECASE) or re.search(rf"\b{words[-1]}\b", original, re.IGNORECASE)
         found = _antecedent(before + (original[:said.start()] if said else ""), words[-1], attendees, names, rs, child,
                             common)
         if found is None and words[-1] == "they" and (not re.search(r"'ll|will|going to", m.group(0)) or
