@@ -352,7 +352,11 @@ def test_a_refusal_goes_on_with_its_reason_and_takes_in_the_no_said_before():
 
 @pytest.mark.parametrize("text", ["I'll ring you the day after.", "We'll prep it together the week before.",
                                   "I'll forward it the same day.", "I'll pull her data after the third quarter.",
-                                  "I'll see you at parents' evening."])
+                                  "I'll see you at parents' evening.",
+                                  # counted from something not dated here; the month just gone
+                                  "I'll have the write-up to you within two weeks of the visit.",
+                                  "The panel will write to you within six weeks of getting it.",
+                                  "We'll write it as not implemented, from February on."])
 def test_the_day_after_nothing_said_is_no_date(text):
     assert resolve(text, DAY, "england") is None
 

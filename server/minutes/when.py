@@ -81,6 +81,7 @@ _THE_DAY = (r"the (?:(?P<day>\d{1,2})(?:st|nd|rd|th)|(?P<dayword>" + _DAYWORD
               r"trimester|unit|grading|marking|month|class|chapter|module|level)s?\b)"
             # "for the first Tuesday back": a weekday, not the first of the month
             rf"(?! (?:{_WEEKDAY_NAMES}|back)\b)")
+_OF_ELSE = r"(?! of (?!today\b|now\b|(?:the|this|today's) (?:meeting|call)\b))"
 _PATTERNS = [
     # "Tuesday the 23rd of February", "Thursday, January 21st": the date, not the next Tuesday
     ("date_dm", re.compile(rf"\b(?:{_WEEKDAY_NAMES},? )?(?:the )?(?:{_DAY})(?: of)? {_MONTH}{_YEAR}\b")),
@@ -106,14 +107,15 @@ _PATTERNS = [
     # "the first week of March": by that week's Friday (or from its first weekday)
     ("month_first_week", re.compile(rf"\b(?P<edge>from |starting |starting from )?(?:by |in |during )?(?:the )?"
                                     rf"first week (?:of|in) {_MONTH}{_YEAR}\b")),
-    ("working_days", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} (?:working|business) days?\b")),
+    # "within two weeks of the visit": counted from a day said elsewhere (if at all), not from the meeting
+    ("working_days", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} (?:working|business) days?\b{_OF_ELSE}")),
     # school days skip the holidays too (typical term dates: "about")
     # the transcription hears "school days" as "cool days" too
-    ("school_days", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} (?:school|cool) days?\b")),
-    ("days", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} (?:calendar )?days?\b")),
-    ("weeks", re.compile(rf"\b(?:(?:within|in|inside)(?: the next)?|within the) {_NUM} weeks?(?:'s time)?\b|\b(?:within|in|inside) (?:a|the next|the coming) fortnight\b"
+    ("school_days", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} (?:school|cool) days?\b{_OF_ELSE}")),
+    ("days", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} (?:calendar )?days?\b{_OF_ELSE}")),
+    ("weeks", re.compile(rf"\b(?:(?:within|in|inside)(?: the next)?|within the) {_NUM} weeks?(?:'s time)?\b{_OF_ELSE}|\b(?:within|in|inside) (?:a|the next|the coming) fortnight\b"
                          r"|\b(?:in )?a fortnight's time\b")),
-    ("months", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} months?(?:'s time)?\b")),
+    ("months", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} months?(?:'s time)?\b{_OF_ELSE}")),
     # "four weeks from today": counted from the meeting
     ("days", re.compile(rf"\b{_NUM} (?:calendar )?days? (?:from|after) (?:today|now|the meeting|this meeting)\b")),
     ("weeks", re.compile(rf"\b{_NUM} weeks? (?:from|after) (?:today|now|the meeting|this meeting)\b")),
@@ -382,6 +384,8 @@ def _resolve_one(key, m, meeting_date, jurisdiction=None):
         return None
     if key == "month":
         month = MONTHS[g["month"].lower()]
+        if not (g.get("year") or g.get("nextyear")) and (meeting_date.month - month) % 12 == 1:
+            return None  # "from January on", said in February: the month just gone, not next year's
         year = int(g["year"]) if g.get("year") else meeting_date.year + 1 if g.get("nextyear") else \
             meeting_date.year + (month < meeting_date.month)
         edge = g["edge"].lower()
