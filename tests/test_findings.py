@@ -1483,3 +1483,11 @@ def test_the_family_doing_it_with_that_is_an_action_not_assent():
             utterance("And I'll make it into a book for her.", "m", 6000, 8000)]
     mine = findings.find(said, {"s": SPEAKER, "m": PARENT}, "england", DAY)
     assert [(f.kind, f.who) for f in mine if f.kind in POINTS] == [("commitment", "m")]
+
+
+def test_a_yeah_then_no_is_no_agreement():
+    said = [utterance("Can he get the bus there?", "m"),
+            utterance("Yeah, that- um. No. We don't run transportation from Saint Brendan's for that.", start_ms=6000,
+                      end_ms=12000)]
+    mine = findings.find(said, {"s": SPEAKER, "m": PARENT}, "us", DAY)
+    assert [f.kind for f in mine if f.kind in POINTS] == ["refusal"]

@@ -90,7 +90,7 @@ _PROCEDURAL_QUESTION = re.compile(
 
 
 # what a reply goes on with after a bare "yes" that only heard the question: an account, a no, a thought
-_GOES_ON = re.compile(r"^(?:so\b|um\b|uh\b|well\b|no,|but\b|honestly\b|(?:i'll|i'm going to|i'm gonna|let me) be "
+_GOES_ON = re.compile(r"^(?:so\b|um\b|uh\b|well\b|no,|no[.!]?$|but\b|honestly\b|(?:i'll|i'm going to|i'm gonna|let me) be "
                       r"(?:honest|straight|frank)\b|to be (?:honest|fair)\b|let me think\b|i (?:see|hear|know|get) "
                       r"(?:it|that|you|what)\b)")
 
