@@ -636,13 +636,14 @@ def _starts_sentence(before):
 _WHAT_I_CAN_DO = re.compile(r"\bwhat (?:i|we) can do is (?!maybe\b|perhaps\b|wait\b|see\b|ask you\b)")
 # a promise on a condition is an offer: "If you send it to me, I'll make sure it's in front of them."
 # ("If it's okay with you, I'll ring the EP tomorrow", "Unless you hear otherwise, I'll book the taxi" still promise)
+# "if that's okay", "if you don't mind", "if we hear nothing": said with a promise, no condition on it
+_MERE_IF = (r"(?:(?:that's|it's|that is|it is|that'd be|it'd be) (?:ok|okay|alright|all right|fine)\b"
+            r"|you're (?:happy|ok|okay|alright|all right)\b|that (?:works|suits)\b|nothing else\b"
+            r"|you (?:don't|do not) mind\b|(?:you|we|i) hear (?:otherwise|nothing|anything different)\b)")
 _ON_CONDITION = re.compile(
     # "Helen, if you email me, I'll send you the form.", "Yeah, if Kerry puts it in writing, we'll deal with it"
     r"^(?:(?:and|so|but|then|okay|ok|well|um|uh|yes|yeah|yep|sure|right|look|honestly|of course|[a-z]+(?=,)),? )*"
-    r"(?:(?:when|once) [^,]{1,60}, )?(?:if|unless|provided|as long as)\b"
-    r"(?! (?:that's|it's|that is|it is|that'd be|it'd be) (?:ok|okay|alright|all right|fine)\b"
-    r"| you're (?:happy|ok|okay|alright|all right)\b| that (?:works|suits)\b| nothing else\b"
-    r"| you (?:don't|do not) mind\b| (?:you|we|i) hear (?:otherwise|nothing|anything different)\b)"
+    rf"(?:(?:when|once) [^,]{{1,60}}, )?(?:if|unless|provided|as long as)\b(?! {_MERE_IF})"
     # the condition after the promise: "I'll do a referral if it needs one", "…if that's needed"
     r"|,? if (?:it|he|she|they|that|one|this) (?:needs? (?:one|it|that|them)|(?:'s|is|are|'re) "
     r"(?:needed|necessary)|comes to (?:that|it))\b[^,;]*[.!]?$"
@@ -656,11 +657,8 @@ _ON_CONDITION = re.compile(
     r"would like|don't mind|'re happy|are happy)\b)[^.?!]{0,80}?,? (?:then )?(?:i|we)(?:'ll| will)\b")
 # an action said on a condition in a clause of its own ("I'll send it home with Maya tomorrow, and if you can get it
 # back to me by Friday I'll scan it straight over to Denise"): that action is offered, the other promised
-_IF_CLAUSE = re.compile(
-    r"^(?:(?:and|so|but|then|okay|ok|well|um|uh),? )*(?:if|unless|provided|as long as) "
-    r"(?!(?:that's|it's|that is|it is|that'd be|it'd be) (?:ok|okay|alright|all right|fine)\b"
-    r"|you're (?:happy|ok|okay|alright|all right)\b|that (?:works|suits)\b|you (?:don't|do not) mind\b)"
-    r"[^.?!]{1,80}?,? (?:then )?(?:i|we)(?:'ll| will)\b")
+_IF_CLAUSE = re.compile(rf"^(?:(?:and|so|but|then|okay|ok|well|um|uh),? )*(?:if|unless|provided|as long as) "
+                        rf"(?!{_MERE_IF})[^.?!]{{1,80}}?,? (?:then )?(?:i|we)(?:'ll| will)\b")
 # a sentence told in the past ("we sent…", "he didn't want…", "the draft only reached us…") with nothing ahead in it
 _TOLD_IN_THE_PAST = re.compile(
     r"\b(?:was|were|wasn't|weren't|did|didn't|had|hadn't)\b|\b(?:i|we|you|he|she|they|it|only|just|already|never) "
