@@ -73,14 +73,16 @@ function offlineBanner() {
       banner.hidden = true;
     }
   };
-  // any answer at all from the server (even an error page) means it can be reached
-  const probe = async () => {
+  // any answer at all from the server (even an error page) means it can be reached; a signal just back often loses
+  // its first request, so a failed probe is tried again twice before the banner stays
+  const probe = async (tries = 1) => {
     if (navigator.onLine) {
       try {
         await fetch(window.location.pathname, { method: 'HEAD', cache: 'no-store', credentials: 'same-origin', redirect: 'manual' });
         unreachable = false;
       } catch (_) {
         unreachable = true;
+        if (tries < 3) setTimeout(() => probe(tries + 1), 1500);
       }
     }
     update();

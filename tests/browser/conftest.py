@@ -192,6 +192,64 @@ def browser_context_args(browser_context_args, server):
     return {**browser_context_args, **MOBILE, "base_url": server.url}
 
 
+class _StaysOffline:
+    """Chromium forgets an emulated "no signal" in a page loaded while offline: after a reload the service worker
+    answers, ``navigator.onLine`` reads true (seen on Debian's Chromium 150), which no phone without a signal does.
+    While a context is offline, each of its pages is told again, on a CDP session of its own, after each navigation
+    (going offline again fires the page's "offline" event, as a phone losing its signal would)."""
+
+    def __init__(self):
+        self.sessions = {}  # page -> its CDP session
+        self.offline = set()  # ids of the contexts set offline
+        self.watched = set()
+
+    def tell(self, page):
+        if page.is_closed():
+            return
+        session = self.sessions.get(page)
+        if session is None:
+            session = self.sessions[page] = page.context.new_cdp_session(page)
+        session.send("Network.emulateNetworkConditions",
+                     {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+
+    def forget(self, page):
+        """Drop this page's own "offline" (the context's own setting holds, and says when it changes)."""
+        session = self.sessions.pop(page, None)
+        if session is not None and not page.is_closed():
+            session.detach()
+
+    def watch(self, page):
+        if page in self.watched:
+            return
+        self.watched.add(page)
+        page.on("load", lambda: id(page.context) in self.offline and self.tell(page))
+
+    def set_offline(self, real, context, offline):
+        for page in context.pages:
+            self.watch(page)
+        if offline:
+            real(context, True)
+            self.offline.add(id(context))
+            for page in context.pages:
+                self.tell(page)
+        else:
+            self.offline.discard(id(context))
+            real(context, False)
+            for page in context.pages:
+                self.forget(page)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _offline_stays_offline():
+    from playwright.sync_api import BrowserContext
+
+    real = BrowserContext.set_offline
+    stays = _StaysOffline()
+    BrowserContext.set_offline = lambda context, offline: stays.set_offline(real, context, offline)
+    yield
+    BrowserContext.set_offline = real
+
+
 @pytest.fixture(autouse=True)
 def _no_script_errors(request):
     """Fail a test whose page threw an uncaught JavaScript error."""
