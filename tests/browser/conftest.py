@@ -195,12 +195,12 @@ def browser_context_args(browser_context_args, server):
 class _StaysOffline:
     """Chromium forgets an emulated "no signal" in a page loaded while offline: after a reload the service worker
     answers, ``navigator.onLine`` reads true (seen on Debian's Chromium 150), which no phone without a signal does.
-    While a context is offline, each of its pages is told again, on a CDP session of its own, after each navigation
-    (going offline again fires the page's "offline" event, as a phone losing its signal would)."""
+    While a context is offline, each of its pages is told again, on a CDP session of its own, after each load (going
+    offline again fires the page's "offline" event, as a phone losing its signal would)."""
 
     def __init__(self):
         self.sessions = {}  # page -> its CDP session
-        self.offline = set()  # ids of the contexts set offline
+        self.offline = set()  # the contexts set offline
         self.watched = set()
 
     def tell(self, page):
@@ -222,18 +222,23 @@ class _StaysOffline:
         if page in self.watched:
             return
         self.watched.add(page)
-        page.on("load", lambda: id(page.context) in self.offline and self.tell(page))
+
+        def loaded():
+            if page.context in self.offline:
+                self.tell(page)
+
+        page.on("load", loaded)
 
     def set_offline(self, real, context, offline):
         for page in context.pages:
             self.watch(page)
         if offline:
             real(context, True)
-            self.offline.add(id(context))
+            self.offline.add(context)
             for page in context.pages:
                 self.tell(page)
         else:
-            self.offline.discard(id(context))
+            self.offline.discard(context)
             real(context, False)
             for page in context.pages:
                 self.forget(page)
