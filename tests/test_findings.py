@@ -973,7 +973,7 @@ def test_the_familys_own_no_to_what_was_put_is_minuted_as_theirs(put, reply):
 
 
 @pytest.mark.parametrize("said", [
-    "I'm not having a go at anyone.", "I did that twice in November and I'm not doing it again.",
+    "I'm not having a go at anyone.", "I did that twice in November and I'm not doing that again.",
     "I don't want her getting attached to Ashcombe.", "I'm not using it as an excuse, but he's tired.",
     "He can't cope with the noise.", "I can't do Tuesdays, I work.",  # a fact, or the family's own diary
 ])
@@ -1491,3 +1491,39 @@ def test_a_yeah_then_no_is_no_agreement():
                       end_ms=12000)]
     mine = findings.find(said, {"s": SPEAKER, "m": PARENT}, "us", DAY)
     assert [f.kind for f in mine if f.kind in POINTS] == ["refusal"]
+
+
+def test_the_family_answering_one_after_another_still_answers_what_was_put():
+    """Each of the family may say no to what the school put, one after the other; a bare no goes on with what it
+    says no to ("No. Not choir.")."""
+    pupil = types.SimpleNamespace(id="p", name="Sofia Reyes", role="student")
+    said = [utterance("What if she dropped choir for this semester and did the sessions then?", "s", 0, 4000),
+            utterance("No. Not choir. She loves it.", "m", 4500, 8000),
+            utterance("I'm not switching. I like that class.", "p", 8500, 11000)]
+    found = [(f.kind, f.who, f.quote) for f in findings.find(
+        said, {"s": SPEAKER, "m": PARENT, "p": pupil}, "us", DAY) if f.kind == "refusal"]
+    assert found == [("refusal", "m", "No. Not choir."), ("refusal", "p", "I'm not switching.")]
+    # the family's own talk with nothing put to it refuses nothing
+    alone = [utterance("I'm not switching. I like that class.", "p", 0, 3000)]
+    assert [f for f in findings.find(alone, {"p": pupil}, "us", DAY) if f.kind == "refusal"] == []
+
+
+def test_a_promise_said_again_in_the_same_breath_is_one():
+    said = ("And I'll ask Dr. Feld, at the district, whether there's any room in the contract for Spanish. I'm not "
+            "promising anything. I'm just saying I'll ask.")
+    found = [(f.kind, f.quote) for f in findings.find([utterance(said)], {"s": SPEAKER}, "us", DAY)
+             if f.kind in ("commitment", "refusal")]
+    assert found[0] == ("commitment", "I'll ask Dr. Feld, at the district, whether there's any room in the contract "
+                                      "for Spanish.")
+    assert [k for k, q in found if k == "commitment"] == ["commitment"]
+
+
+@pytest.mark.parametrize("text, label", [
+    ("So, Karen, the epilepsy nurse, is in on Tuesday, she'll go through it with me.", "Karen"),
+    ("Priya Sharma. She's the NHS therapist who comes in. But she's going to ring you before she writes it up.",
+     "Priya Sharma"),
+])
+def test_someone_named_with_what_they_do_is_who_she_is(text, label):
+    (f,) = [f for f in findings.find([utterance(text)], {"s": SPEAKER}, "england", DAY, "Ollie")
+            if f.kind == "commitment"]
+    assert (f.who, f.who_label) == (None, label)

@@ -403,7 +403,13 @@ _LEAD_PRONOUN = re.compile(r"^(?:(?:and|but|so|then),? )?(she|he)"
 # someone named by their job first ("My manager's Lorraine, she'll…", "our OT is Jo")
 _ROLE_NAMED = re.compile(r"\b(?:manager|colleague|boss|supervisor|teacher|therapist|worker|nurse|assistant|"
                          r"coordinator|co-ordinator|lead|officer|psychologist|senco|secretary|name)(?:'s| is|,) "
-                         r"(?!(?:Mr|Mrs|Ms|Miss|Dr)\b)(?P<name>[A-Z][a-z'-]+)\b")
+                         r"(?!(?:Mr|Mrs|Ms|Miss|Dr)\b)(?P<name>[A-Z][a-z'-]+)\b"
+                         # "Karen, the epilepsy nurse, is in on Tuesday", "Priya Sharma. She's the NHS therapist"
+                         r"|(?<![A-Za-z'-] )(?<![A-Za-z'-])(?P<named>[A-Z][a-z'-]+(?: [A-Z][a-z'-]+)?)(?:, (?:our|the|her|"
+                         r"his|their|your|a) (?:[a-zA-Z-]+ ){0,3}(?:manager|colleague|teacher|therapist|worker|nurse|"
+                         r"assistant|coordinator|co-ordinator|lead|officer|psychologist|senco|secretary|doctor|"
+                         r"consultant|paediatrician|pediatrician|audiologist|counsel(?:l)?or|specialist|caseworker|"
+                         r"social worker)\b|(?= ?[.] (?:She|He)(?:'s| is) (?:our|the|her|his|their|your|a)\b))")
 
 
 # someone spoken to, not of: "And Lisa, I do mean it about the notes, they'll be done…" (the name stands at "@")
@@ -449,8 +455,9 @@ def _antecedent(before, pronoun, attendees, names, rs, child, common=frozenset()
             if key not in common | names.keys() | child | _NOT_NAMES | _TITLES and not _addressed(before, m):
                 found.append((m.end(), (None, m.group(0))))
     if pronoun != "they":
-        found += [(m.end(), (None, m.group("name"))) for m in _ROLE_NAMED.finditer(before)
-                  if not {m.group("name").lower()} & (child | _NOT_NAMES) and m.group("name").lower() not in names]
+        found += [(m.end(), (None, who)) for m in _ROLE_NAMED.finditer(before)
+                  if not set((who := m.group("name") or m.group("named")).lower().split()) & (
+                      child | _NOT_NAMES | _TITLES | names.keys())]
     if pronoun != "they":
         # "Mom says she'll sign it today", as an interpreter or a partner passes it on: the child's parent at the table
         parents = [a.id for a in attendees.values() if a.role in ("parent", "second_parent")]
@@ -1190,7 +1197,10 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     add("commitment", a, b, hit, who=who, who_label=label, due=due)
         _settle_vague(out, seg, request, side, counts)
         _refusal_with_its_reason(out, seg, spans, counts)
-        previous, previous_puts = seg, puts and side is None and seg.speaker_id is not None
+        _promise_said_again(out, seg, counts)
+        # what was put to the family is still before it while the family answers, one of them after another
+        # ("What if she dropped art?" "No, not the art." "I'm not switching.")
+        previous, previous_puts = seg, (puts and side is None or put_to_family) and seg.speaker_id is not None
     _full_names(out, segments, names, child)
     _recap_owners(out, parent_side, names)
     _interpreted(out, attendees, segments)
@@ -1358,6 +1368,49 @@ def _refusal_with_its_reason(out, seg, spans, counts):
                 not any(x < b and a < y for x, y in taken) and \
                 len(seg.text[a:f.offset + len(f.quote)].split()) <= REFUSAL_WORDS:
             f.quote, f.offset = seg.text[a:f.offset + len(f.quote)].strip(), a
+    # "No. Not choir.", "No. Absolutely not. Not Maple House.": a bare no goes on with what it says no to, said short
+    # just after it
+    from .drafting import content_words  # drafting imports this module
+    for f in (g for g in out if g.segment is seg and g.kind == "refusal" and not content_words(g.quote)):
+        at = sentence_of(f)
+        while at is not None and at + 1 < len(spans):
+            a, b = spans[at + 1]
+            said = seg.text[a:b]
+            if len(said.split()) > NOT_WHAT_WORDS or not _NOT_WHAT.match(normalise(said)) or \
+                    any(x < b and a < y for x, y in taken if x != f.offset):
+                break
+            f.quote, at = seg.text[f.offset:b].strip(), at + 1
+
+
+def _promise_said_again(out, seg, counts):
+    """One promise, not two: a later promise in the same utterance, by the same person, whose words all come from an
+    earlier one, says it again ("I'll ask Dr. Feld whether there's room for Spanish. I'm not promising anything. I'm
+    just saying I'll ask."); its date, if the first had none, is the first's."""
+    from .drafting import content_words  # drafting imports this module
+
+    mine = [f for f in out if f.segment is seg and f.kind == "commitment"]
+    drop = []
+    for i, f in enumerate(mine):
+        words = content_words(f.quote) - _SAYING_WORDS
+        first = next((g for g in mine[:i] if g.who == f.who and g.who_label == f.who_label and
+                      not any(g is d for d in drop) and words and words <= content_words(g.quote)), None)
+        if first is not None:
+            first.due = first.due or f.due
+            drop.append(f)
+    if drop:
+        out[:] = [f for f in out if not any(f is d for d in drop)]
+        _renumber(out, seg, "commitment", counts)
+
+
+# the words that only say a promise is being said again ("I'm just saying I'll ask")
+_SAYING_WORDS = frozenset({"saying", "say", "said", "just", "again", "like", "promise", "promised", "i'm", "i'll", "i'd",
+                           "we're", "we'll", "we'd", "definitely", "really", "honestly", "absolutely"})
+
+
+# what a bare no says no to, said short just after it ("Not choir.", "No, not the art.")
+_NOT_WHAT = re.compile(r"^(?:(?:no|absolutely|definitely|certainly|please|sorry|um|uh|oh),? )*not\b(?! (?:yet|really|sure|"
+                       r"at all|that i know|exactly)\b)")
+NOT_WHAT_WORDS = 6
 
 
 # a clause that turns from what was refused to something else: "but what I can do…", "although…"
