@@ -267,6 +267,10 @@ def test_an_agreement_and_the_promise_that_follows_it(reply, kinds):
     ("Becky will do that joint session in the summer term.", "england", "2026-07-22", True),
     ("I'll send out dates for a review in the summer term within two weeks.", "england", "2026-03-24", False),
     ("I'll have Pam give you the form on your way out.", "us", "2026-03-10", False),
+    ("I'll text him when we're done here so he knows it's a go.", "us", "2026-03-10", False),
+    ("I'll send it straight after this meeting.", "england", "2026-03-10", False),
+    # counted in school days from today (the spring break skipped)
+    ("I'll have that report to you, what's ten school days from today?", "us", "2026-03-31", True),
 ])
 def test_due_dates_from_the_words(text, jurisdiction, iso, approx):
     due = resolve(text, DAY, jurisdiction)
@@ -1506,6 +1510,27 @@ def test_the_family_answering_one_after_another_still_answers_what_was_put():
     # the family's own talk with nothing put to it refuses nothing
     alone = [utterance("I'm not switching. I like that class.", "p", 0, 3000)]
     assert [f for f in findings.find(alone, {"p": pupil}, "us", DAY) if f.kind == "refusal"] == []
+
+
+def test_a_bare_no_goes_on_with_what_it_says_no_to():
+    put = utterance("If you're happy, I could ring the CAMHS duty line myself this week.", "s", 0, 4000)
+    for reply, quote in [
+        ("No. Sorry. I don't want school ringing CAMHS about her without me there. At primary someone rang.",
+         "No. Sorry. I don't want school ringing CAMHS about her without me there."),
+        ("No. I'm sorry, no. She's not going home at noon. She's already behind.",
+         "No. I'm sorry, no. She's not going home at noon."),
+        ("No. I'm not sure it would help, though.", "No."),
+    ]:
+        found = findings.find([put, utterance(reply, "m", 4500, 9000)], {"s": SPEAKER, "m": PARENT}, "england", DAY)
+        assert [(f.who, f.quote) for f in found if f.kind == "refusal"] == [("m", quote)]
+
+
+def test_what_is_announced_before_it_is_put_is_put_to_the_family():
+    said = [utterance("And the other thing I wanted to put out there, and I know you might not love this. For a few "
+                      "weeks, a reduced day.", "s", 0, 4000),
+            utterance("No. She's not going home at noon.", "m", 4500, 8000)]
+    found = findings.find(said, {"s": SPEAKER, "m": PARENT}, "us", DAY)
+    assert [(f.kind, f.who) for f in found if f.kind in ("refusal", "offer")] == [("refusal", "m")]
 
 
 def test_a_promise_said_again_in_the_same_breath_is_one():

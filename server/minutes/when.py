@@ -112,6 +112,7 @@ _PATTERNS = [
     # school days skip the holidays too (typical term dates: "about")
     # the transcription hears "school days" as "cool days" too
     ("school_days", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} (?:school|cool) days?\b{_OF_ELSE}")),
+    ("school_days", re.compile(rf"\b{_NUM} (?:school|cool) days? (?:from|after) (?:today|now|the meeting|this meeting)\b")),
     ("days", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} (?:calendar )?days?\b{_OF_ELSE}")),
     ("weeks", re.compile(rf"\b(?:(?:within|in|inside)(?: the next)?|within the) {_NUM} weeks?(?:'s time)?\b{_OF_ELSE}|\b(?:within|in|inside) (?:a|the next|the coming) fortnight\b"
                          r"|\b(?:in )?a fortnight's time\b")),
@@ -130,7 +131,10 @@ _PATTERNS = [
     # "I'll sign it now", "before I go", "at the end of the meeting": before everyone leaves today
     ("today", re.compile(r"(?<!\bfor )(?<!\bfrom )(?<!\buntil )(?<!\bby )(?<!\bjust )\b(?:right )?now(?=[.!,;]|$)"
                          r"|\bbefore (?:i|you|we|everyone) (?:go|leave|finish|wrap up|hang up)\b|\bon (?:your|the) way out\b"
-                         r"|\b(?:before|at) the end of (?:the|this|today's) (?:meeting|call)\b")),
+                         r"|\b(?:before|at) the end of (?:the|this|today's) (?:meeting|call)\b"
+                         # "I'll text him when we're done here", "straight after this meeting"
+                         r"|\b(?:when|once|as soon as) (?:we're|we are|we've|we have) (?:done|finished|through)"
+                         r"(?: here| today)?\b|\b(?:straight |right )?after (?:this|today's) (?:meeting|call)\b")),
     ("tomorrow", re.compile(r"\btomorrow\b")),
     # "a week Friday", "Friday week": the Friday after the coming one
     # "Monday to Thursday", "Monday, Wednesday and Friday" say a timetable, not a day
