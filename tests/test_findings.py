@@ -1541,6 +1541,14 @@ def test_a_promise_said_again_in_the_same_breath_is_one():
     assert found[0] == ("commitment", "I'll ask Dr. Feld, at the district, whether there's any room in the contract "
                                       "for Spanish.")
     assert [k for k, q in found if k == "commitment"] == ["commitment"]
+    for said, quote in [("I'll ask Greg about the bus. I'll ask him.", "I'll ask Greg about the bus."),
+                        ("I'll keep it in his file. I'll make sure of that.", "I'll keep it in his file.")]:
+        assert [f.quote for f in findings.find([utterance(said)], {"s": SPEAKER}, "us", DAY)
+                if f.kind == "commitment"] == [quote]
+    # the same word for another action is another promise
+    said = "So I'll put in the referral today. The next group starts after spring break, so I'll put him in that one."
+    quotes = [f.quote for f in findings.find([utterance(said)], {"s": SPEAKER}, "us", DAY) if f.kind == "commitment"]
+    assert "I'll put in the referral today." in quotes and "I'll put him in that one." in quotes
 
 
 @pytest.mark.parametrize("text, label", [

@@ -916,7 +916,9 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
             context = {c for c in (side, "after_request" if request and si == reply_at else None,
                                    "after_ask" if request and si == reply_at and _ASKS.match(normalise(request))
                                    else None,
-                                   "after_proposal" if put_to_family and reply_at <= si <= reply_at + 2 else None,
+                                   # the reply's first sentences, or its "so no" after the family's reasons
+                                   "after_proposal" if put_to_family and (reply_at <= si <= reply_at + 2 or
+                                                                          _SO_NO.match(norm)) else None,
                                    # "I'll let Mrs. Alvarez know. She'll hold him a seat.": the adult just named
                                    "adult_pronoun" if lead and _antecedent(
                                        text[:s_start], lead.group(1), attendees, names, rs, child, common) else None,
@@ -1391,9 +1393,13 @@ def _promise_said_again(out, seg, counts):
     mine = [f for f in out if f.segment is seg and f.kind == "commitment"]
     drop = []
     for i, f in enumerate(mine):
+        norm = normalise(f.quote)
         words = content_words(f.quote) - _SAYING_WORDS
+        if _ASKS_THEM.search(norm):
+            words -= {"him", "her", "them"}  # "I'll ask him." after "I'll ask Greg about the bus."
         first = next((g for g in mine[:i] if g.who == f.who and g.who_label == f.who_label and
-                      not any(g is d for d in drop) and words and words <= content_words(g.quote)), None)
+                      not any(g is d for d in drop) and (_VOUCHES.match(norm) or words and
+                                                         words <= content_words(g.quote))), None)
         if first is not None:
             first.due = first.due or f.due
             drop.append(f)
@@ -1403,8 +1409,20 @@ def _promise_said_again(out, seg, counts):
 
 
 # the words that only say a promise is being said again ("I'm just saying I'll ask")
-_SAYING_WORDS = frozenset({"saying", "say", "said", "just", "again", "like", "promise", "promised", "i'm", "i'll", "i'd",
-                           "we're", "we'll", "we'd", "definitely", "really", "honestly", "absolutely"})
+_SAYING_WORDS = frozenset({"saying", "say", "said", "just", "again", "like", "promise", "promised", "promising",
+                           "anything", "but", "not", "i'm", "i'll", "i'd", "we're", "we'll", "we'd", "definitely",
+                           "really", "honestly", "absolutely"})
+# a promise that only vouches for the one before it: "I'll make sure of that.", "I'll make it happen."
+_VOUCHES = re.compile(r"^(?:(?:and|so|yes|yeah|oh),? )*(?:i|we)(?:'ll| will) (?:make sure (?:of )?(?:that|it)|make (?:that|it) "
+                      r"happen)[.!]?$")
+# a promise to be in touch with someone, named before and now "him", "her" or "them"
+_ASKS_THEM = re.compile(r"\b(?:ask|tell|ring|call|phone|email|e-mail|text|speak to|talk to|contact|chase|remind|check with) "
+                        r"(?:him|her|them)\b")
+
+
+# the family's no after its reasons: "We went round in October. It's lovely, it's just- … So no, I don't want to go
+# round again, sorry."
+_SO_NO = re.compile(r"^(?:so|and|but|well|then),? no\b[,.!]?")
 
 
 # what a bare no says no to, said just after it ("Not choir.", "No, not the art.", "Sorry, no.", "I don't want school
