@@ -1428,7 +1428,7 @@ _SO_NO = re.compile(r"^(?:so|and|but|well|then),? no\b[,.!]?")
 # what a bare no says no to, said just after it ("Not choir.", "No, not the art.", "Sorry, no.", "I don't want school
 # ringing CAMHS about her without me there.", "She's not going home at noon.")
 _NOT_WHAT = re.compile(r"^(?:(?:i'm )?sorry[.!]?$|(?:(?:no|absolutely|definitely|certainly|please|sorry|i'm sorry|um|uh|oh),? )*"
-                       r"(?:not\b(?! (?:yet|really|sure|at all|that i know|exactly)\b)|no[.!]?$"
+                       r"(?:not\b(?! (?:yet|really|sure|at all|that i know|exactly)\b)|no[.!]?$|(?:[a-z-]+ ){0,2}[a-z-]+,? no[.!]?$"
                        r"|(?:i|we) (?:really |just )?(?:don't|do not) want (?!to (?:say|interrupt|be rude|sound)\b)"
                        r"|(?:i'm|we're|he's|she's|they're|i am|we are|he is|she is) not (?!(?:sure|saying|being|blaming|"
                        r"trying|asking|against)\b)))")
@@ -1502,9 +1502,11 @@ _PROPOSES = re.compile(
     # a date put to them: "I was thinking straight after Easter, so Thursday the fifteenth?", "Does Tuesday work?"
     r"|\b(?:i was|i'm|we were|we're) (?:just )?thinking\b|\b(?:does|would) (?:that|it|[a-z]+day) (?:work|suit)\b"
     # announced before it is put: "the other thing I wanted to put out there…", "I want to throw something out"
-    r"|\b(?:i|we) (?:just )?(?:want(?:ed)? to|'d like to|would like to|'m going to|am going to) (?:put|throw|float)"
+    r"|\b(?:i|we) (?:just )?(?:want(?:ed)? to|'d like to|would like to|'m going to|am going to|was going to|were going to)"
+    r" (?:put|throw|float)"
     r"(?: (?:something|this|it|an idea|one (?:thing|idea)|something else))?(?: out)?(?: there)?\b"
     r"(?=(?: [a-z]+)?[,.!?:-]|$)|\bcan i (?:just )?(?:float|throw out|put out there) (?:something|an idea|one (?:thing|idea))\b"
+    r"|\b(?:this|it)(?:'s| is) just an idea\b"
     # asked of the family: "would either of you be able to come in at lunch?"
     r"|\bwould (?:you|either of you|one of you|you both|both of you) be (?:able|willing|happy|okay|ok|up for)\b"
     r"|\b(?:shall|could|can) (?:we|i) (?:try|put|move|book|do|have|give|get|start|look at|meet|make it|say|set up"
