@@ -267,7 +267,7 @@ class Capture:
 MARKER_POINT = {"refused": "refusal", "action": "commitment", "agreed": "agreement", "question": "question",
                 "quote": "quote", "note": "note"}
 _STOP = frozenset("""a an and the to of in on for it that this i we you she he they will i'll we'll be is are
-with by at so as from have has her his its our your their can just then also up out about""".split())
+with by at so as from have has her his its our your their can just then also up out about but yeah okay well""".split())
 
 
 def content_words(text):
