@@ -1560,3 +1560,22 @@ def test_someone_named_with_what_they_do_is_who_she_is(text, label):
     (f,) = [f for f in findings.find([utterance(text)], {"s": SPEAKER}, "england", DAY, "Ollie")
             if f.kind == "commitment"]
     assert (f.who, f.who_label) == (None, label)
+
+
+@pytest.mark.parametrize("said", [
+    "Then we'll get to the placement.",
+    "That's fine, we'll do speech and language first then.",
+    "I'll take those one at a time, if that's alright.",
+    "I'll do the, um, the numbers first, just so everyone's got them.",
+    "I'm just gonna take notes, if that's all right.",
+])
+def test_ordering_the_meeting_promises_and_agrees_to_nothing(said):
+    assert not {"commitment", "agreement"} & set(points_in(said, "us"))
+
+
+@pytest.mark.parametrize("said", [
+    "We'll go through the plan with you next week.", "I'll look at it first thing tomorrow.",
+    "I'll read it this weekend.",
+])
+def test_what_is_done_after_the_meeting_is_still_promised(said):
+    assert "commitment" in points_in(said, "us")
