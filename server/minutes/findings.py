@@ -405,6 +405,7 @@ _ROLE_NAMED = re.compile(r"\b(?:manager|colleague|boss|supervisor|teacher|therap
                          r"coordinator|co-ordinator|lead|officer|psychologist|senco|secretary|name)(?:'s| is|,) "
                          r"(?!(?:Mr|Mrs|Ms|Miss|Dr)\b)(?P<name>[A-Z][a-z'-]+)\b"
                          # "Karen, the epilepsy nurse, is in on Tuesday", "Priya Sharma. She's the NHS therapist"
+                         # (a name that starts the sentence, or follows a comma: not a word after another word)
                          r"|(?<![A-Za-z'-] )(?<![A-Za-z'-])(?P<named>[A-Z][a-z'-]+(?: [A-Z][a-z'-]+)?)(?:, (?:our|the|her|"
                          r"his|their|your|a) (?:[a-zA-Z-]+ ){0,3}(?:manager|colleague|teacher|therapist|worker|nurse|"
                          r"assistant|coordinator|co-ordinator|lead|officer|psychologist|senco|secretary|doctor|"
@@ -1199,6 +1200,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     add("commitment", a, b, hit, who=who, who_label=label, due=due)
         _settle_vague(out, seg, request, side, counts)
         _refusal_with_its_reason(out, seg, spans, counts)
+        _what_the_no_refuses(out, seg, spans)
         _promise_said_again(out, seg, counts)
         # what was put to the family is still before it while the family answers, one of them after another
         # ("What if she dropped art?" "No, not the art." "I'm not switching.")
@@ -1370,16 +1372,22 @@ def _refusal_with_its_reason(out, seg, spans, counts):
                 not any(x < b and a < y for x, y in taken) and \
                 len(seg.text[a:f.offset + len(f.quote)].split()) <= REFUSAL_WORDS:
             f.quote, f.offset = seg.text[a:f.offset + len(f.quote)].strip(), a
-    # "No. Not choir.", "No. Absolutely not. Not Maple House.": a bare no goes on with what it says no to, said short
-    # just after it
+
+
+def _what_the_no_refuses(out, seg, spans):
+    """A bare no goes on with what it says no to, said just after it: "No. Not choir.", "No. Sorry. I don't want
+    school ringing CAMHS about her without me there.", "No. Absolutely not. Not Maple House." (the draft quotes what
+    was refused, not "No.")."""
     from .drafting import content_words  # drafting imports this module
-    for f in (g for g in out if g.segment is seg and g.kind == "refusal" and not content_words(g.quote)):
-        at = sentence_of(f)
+
+    mine = [g for g in out if g.segment is seg]
+    for f in (g for g in mine if g.kind == "refusal" and not content_words(g.quote)):
+        at = next((i for i, (a, b) in enumerate(spans) if a <= f.offset < b), None)
         while at is not None and at + 1 < len(spans):
             a, b = spans[at + 1]
             said = seg.text[a:b]
-            if len(said.split()) > NOT_WHAT_WORDS or not _NOT_WHAT.match(normalise(said)) or \
-                    any(x < b and a < y for x, y in taken if x != f.offset):
+            if len(said.split()) > NOT_WHAT_WORDS or not _NOT_WHAT.match(normalise(said)) or any(
+                    g is not f and g.offset < b and a < g.offset + len(g.quote) for g in mine):
                 break
             f.quote, at = seg.text[f.offset:b].strip(), at + 1
 
@@ -1410,7 +1418,7 @@ def _promise_said_again(out, seg, counts):
 
 # the words that only say a promise is being said again ("I'm just saying I'll ask")
 _SAYING_WORDS = frozenset({"saying", "say", "said", "just", "again", "like", "promise", "promised", "promising",
-                           "anything", "but", "not", "i'm", "i'll", "i'd", "we're", "we'll", "we'd", "definitely",
+                           "anything", "not", "i'm", "i'll", "i'd", "we're", "we'll", "we'd", "definitely",
                            "really", "honestly", "absolutely"})
 # a promise that only vouches for the one before it: "I'll make sure of that.", "I'll make it happen."
 _VOUCHES = re.compile(r"^(?:(?:and|so|yes|yeah|oh),? )*(?:i|we)(?:'ll| will) (?:make sure (?:of )?(?:that|it)|make (?:that|it) "
