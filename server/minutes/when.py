@@ -112,13 +112,13 @@ _PATTERNS = [
     # school days skip the holidays too (typical term dates: "about")
     # the transcription hears "school days" as "cool days" too
     ("school_days", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} (?:school|cool) days?\b{_OF_ELSE}")),
-    ("school_days", re.compile(rf"\b{_NUM} (?:school|cool) days? (?:from|after) (?:today|now|the meeting|this meeting)\b")),
     ("days", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} (?:calendar )?days?\b{_OF_ELSE}")),
     ("weeks", re.compile(rf"\b(?:(?:within|in|inside)(?: the next)?|within the) {_NUM} weeks?(?:'s time)?\b{_OF_ELSE}|\b(?:within|in|inside) (?:a|the next|the coming) fortnight\b"
                          r"|\b(?:in )?a fortnight's time\b")),
     ("months", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} months?(?:'s time)?\b{_OF_ELSE}")),
     # "four weeks from today": counted from the meeting
     ("days", re.compile(rf"\b{_NUM} (?:calendar )?days? (?:from|after) (?:today|now|the meeting|this meeting)\b")),
+    ("school_days", re.compile(rf"\b{_NUM} (?:school|cool) days? (?:from|after) (?:today|now|the meeting|this meeting)\b")),
     ("weeks", re.compile(rf"\b{_NUM} weeks? (?:from|after) (?:today|now|the meeting|this meeting)\b")),
     ("months", re.compile(rf"\b{_NUM} months? (?:from|after) (?:today|now|the meeting|this meeting)\b")),
     # "for the next four weeks": the period ends then
