@@ -1507,8 +1507,8 @@ def test_the_family_answering_one_after_another_still_answers_what_was_put():
     found = [(f.kind, f.who, f.quote) for f in findings.find(
         said, {"s": SPEAKER, "m": PARENT, "p": pupil}, "us", DAY) if f.kind == "refusal"]
     assert found == [("refusal", "m", "No. Not choir."), ("refusal", "p", "I'm not switching.")]
-    # the family's own talk with nothing put to it refuses nothing
-    alone = [utterance("I'm not switching. I like that class.", "p", 0, 3000)]
+    # the family's own account of how things are refuses nothing
+    alone = [utterance("She's not sleeping. She likes that class.", "p", 0, 3000)]
     assert [f for f in findings.find(alone, {"p": pupil}, "us", DAY) if f.kind == "refusal"] == []
 
 
