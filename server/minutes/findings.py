@@ -648,6 +648,8 @@ _WHAT_I_CAN_DO = re.compile(r"\bwhat (?:i|we) can do is (?!maybe\b|perhaps\b|wai
 _MERE_IF = (r"(?:(?:that's|it's|that is|it is|that'd be|it'd be) (?:ok|okay|alright|all right|fine)\b"
             r"|you're (?:happy|ok|okay|alright|all right)\b|that (?:works|suits)\b|nothing else\b"
             r"|you (?:don't|do not) mind\b|(?:you|we|i) hear (?:otherwise|nothing|anything different)\b)")
+# "I can do that.", "Sure, I can do the tenth.": taking on what was just put, not an offer of one's own
+_CAN_DO_THAT = re.compile(r"\bi can (?:do|manage|sort|take) (?:that|it|this|those|them|the (?:[a-z]+(?:st|nd|rd|th)|[0-9]+))\b")
 _ON_CONDITION = re.compile(
     # "Helen, if you email me, I'll send you the form.", "Yeah, if Kerry puts it in writing, we'll deal with it"
     r"^(?:(?:and|so|but|then|okay|ok|well|um|uh|yes|yeah|yep|sure|right|look|honestly|of course|[a-z]+(?=,)),? )*"
@@ -970,6 +972,13 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     (due := due_of(sentence)) and due.date):
                 # "What I can do is open the assessment this week": offered with its day, it is the promise
                 kinds["commitment"] = kinds.pop("offer")
+            if "commitment" in kinds and not side and not (si == reply_at and (request or previous is not None and (
+                    previous.text or "").rstrip().endswith("?"))) and not _CAN_DO_THAT.search(norm) and all(
+                    r["id"] == "first_person_can" and m.group(0).startswith("i can") for r, m in kinds["commitment"]) \
+                    and not ((due := due_of(sentence)) and due.date):
+                # "I can send you their number." offers what nobody asked for; with its day ("I can have that to you
+                # by Friday") it is the promise, and so it is in reply to what was asked
+                kinds.setdefault("offer", kinds.pop("commitment"))
             if "commitment" in kinds and _ON_CONDITION.search(norm):
                 # "If the scores come back below average, I'll put the extra time in": offered on a condition
                 kinds.setdefault("offer", kinds.pop("commitment"))
