@@ -1579,3 +1579,43 @@ def test_ordering_the_meeting_promises_and_agrees_to_nothing(said):
 ])
 def test_what_is_done_after_the_meeting_is_still_promised(said):
     assert "commitment" in points_in(said, "us")
+
+
+def test_what_the_family_will_not_do_refuses_in_any_words():
+    """The family saying what they, or the child, will not do refuses, whatever the verb ("He's not moving.", "I'm
+    not swapping that for a resource class"), even with nothing just put to them; saying how things are does not
+    ("He's not sleeping.")."""
+    proposal = utterance("Right, English next.", "s", 0, 4000)
+    for said, refuses in (("He's not moving.", True), ("I'm not swapping that for, like, a resource class.", True),
+                          ("We're not visiting until we've had the reasons.", True),
+                          ("He's not sleeping.", False), ("I'm not being funny, but he's tired.", False),
+                          ("He's not coping at the moment.", False)):
+        found = findings.find([proposal, utterance(said, "m", 4500, 8000)], {"s": SPEAKER, "m": PARENT}, "england",
+                              DAY)
+        assert [(f.kind, f.who) for f in found if f.kind == "refusal"] == ([("refusal", "m")] if refuses else []), said
+
+
+def test_an_i_can_nobody_asked_for_offers_and_one_with_its_day_promises():
+    """"I can send you their number." offers; "I can have that to you by Friday." promises; "I can do that." to what
+    was just put takes it on."""
+    assert points_in("I can send you their number.") == ["offer"]
+    assert points_in("I can have that to you by Friday.") == ["commitment"]
+    asked = [utterance("Could Mrs Hill do the spellings on Mondays?", "m", 0, 3000),
+             utterance("I can do that.", "s", 3500, 5000)]
+    assert "offer" not in [f.kind for f in findings.find(asked, {"s": SPEAKER, "m": PARENT}, "england", DAY)]
+
+
+def test_taking_its_own_idea_off_the_table_refuses_nothing():
+    """"Got it. It's off the table." after the family's no takes the school's own idea back; "I'm not taking
+    Hawthorne off the table" refuses."""
+    assert "refusal" not in points_in("Got it. It's off the table.")
+    assert points_in("But I'm not taking Hawthorne off the table.") == ["refusal"]
+
+
+def test_what_a_body_will_ask_is_no_promise():
+    """"The council's going to look at it and say, where's the ed psych" predicts; "I'll ask the council" promises."""
+    for said in ("The council's going to look at it and say, where's the ed psych, what have you tried.",
+                 "Because the panel will ask for evidence, and all we've got is nursery.",
+                 "The committee's going to ask, what have you tried here."):
+        assert "commitment" not in points_in(said), said
+    assert points_in("I'll ask the council about the transport on Monday.") == ["commitment"]
