@@ -1619,3 +1619,17 @@ def test_what_a_body_will_ask_is_no_promise():
                  "The committee's going to ask, what have you tried here."):
         assert "commitment" not in points_in(said), said
     assert points_in("I'll ask the council about the transport on Monday.") == ["commitment"]
+
+
+def test_today_as_what_was_said_and_a_month_just_had_are_no_due_dates():
+    """"Everything from today" and "for today, …" say what today was; "her progress notes from January", said in
+    March, are January's; "from today" and "from September" still start then."""
+    from server.minutes import when
+
+    march = datetime.date(2027, 3, 4)
+    due = when.resolve("I'll send you the revised IEP with everything from today by the end of next week.", march, "us")
+    assert due.iso() == "2027-03-12"
+    assert when.resolve("For today, the ESY piece goes in the prior written notice.", march, "us") is None
+    assert when.resolve("I'll send you her progress notes from January so the school has them.", march, "us") is None
+    assert when.resolve("The grab bag goes with her from today.", march, "us").iso() == "2027-03-04"
+    assert when.resolve("From September he'll have a new teacher.", march, "us").iso() == "2027-09-01"

@@ -390,6 +390,9 @@ def _resolve_one(key, m, meeting_date, jurisdiction=None):
         month = MONTHS[g["month"].lower()]
         if not (g.get("year") or g.get("nextyear")) and (meeting_date.month - month) % 12 == 1:
             return None  # "from January on", said in February: the month just gone, not next year's
+        if not (g.get("year") or g.get("nextyear")) and g["edge"].lower() == "from" and \
+                1 <= (meeting_date.month - month) % 12 <= 4:
+            return None  # "her progress notes from January", said in March: a month this year has had
         year = int(g["year"]) if g.get("year") else meeting_date.year + 1 if g.get("nextyear") else \
             meeting_date.year + (month < meeting_date.month)
         edge = g["edge"].lower()
@@ -577,6 +580,8 @@ _DONE = (r"(?:[a-z]+ed|said|made|heard|went through|turned down|talked about|spo
 # "everything we turned down today", "what the team proposed or refused today": what today was
 _DONE_TODAY = re.compile(rf"\b(?:we|you|i|they|everyone|everybody|the (?:team|school|district|panel|council|la))"
                          rf"(?: have|'ve| has| all)? {_DONE}(?: (?:or|and) {_DONE})? $")
+_OF_TODAY = re.compile(r"(?:\b(?:everything|anything|all|notes|minutes|things|stuff|what we said|discussions?|decisions?|"
+                       r"changes|meeting) (?:from|of)|\babout|^(?:(?:and|so|but|okay|right),? )?for) $")
 _MY_BY = re.compile(r"\bmy (?=(?:the end of|(?:the )?(?:half[- ]term|christmas|easter|thanksgiving|spring break|winter break))\b)")
 # said in the middle of a date ("by, um, Friday", "within, like, six weeks", "by the, the end of term")
 _FILLER = re.compile(r",? \b(?:u+m+|u+h+|e+r+m*|h+m+)\b,?(?= )|, (?:like|you know|i mean|say|let's say|shall we say|i'd say|hopefully|ideally|probably|realistically),(?= )"
@@ -761,8 +766,10 @@ def _phrases(text, meeting_date, jurisdiction, events, anchor):
         for m in pattern.finditer(lowered):
             if any(a <= m.start() < b for a, b in masked):
                 continue
-            if key == "today" and _DONE_TODAY.search(lowered, 0, m.start()):
-                continue  # "everything we turned down today", "the changes we agreed today": what today was
+            if key == "today" and (_DONE_TODAY.search(lowered, 0, m.start()) or _OF_TODAY.search(lowered, 0, m.start())):
+                # "everything we turned down today", "the changes we agreed today", "the revised IEP with everything
+                # from today", "for today, the ESY piece goes in the notice": what today was
+                continue
             when = _resolve_one(key, m, meeting_date, jurisdiction)
             if when is not None:
                 # school days that skip a holiday hang on typical term dates: "about"
