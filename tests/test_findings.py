@@ -1633,3 +1633,19 @@ def test_today_as_what_was_said_and_a_month_just_had_are_no_due_dates():
     assert when.resolve("I'll send you her progress notes from January so the school has them.", march, "us") is None
     assert when.resolve("The grab bag goes with her from today.", march, "us").iso() == "2027-03-04"
     assert when.resolve("From September he'll have a new teacher.", march, "us").iso() == "2027-09-01"
+
+
+def test_a_break_said_with_who_leaves_for_it_and_the_weeks_words():
+    """"Before we leave for winter break" and "before we break up for Christmas" are the day before the break; "the
+    week's words" is no date, "before the week's out" is."""
+    from server.minutes import when
+
+    assert when.resolve("I'll send the invitation out before we leave for winter break.", datetime.date(2027, 11, 3),
+                        "us").iso() == "2027-12-17"
+    assert when.resolve("I'll have it done before we break up for Christmas.", datetime.date(2027, 11, 3),
+                        "england").iso() == "2027-12-17"
+    assert when.resolve("I'll sign it before we leave.", datetime.date(2027, 11, 3), "us").iso() == "2027-11-03"
+    assert when.resolve("I'll email you the PDFs every Friday with the week's words.", datetime.date(2027, 4, 16),
+                        "us").date is None
+    assert when.resolve("I'll get you the number before the week's out.", datetime.date(2027, 3, 4),
+                        "us").iso() == "2027-03-05"

@@ -130,7 +130,7 @@ _PATTERNS = [
     ("today", re.compile(r"\b(?:today(?!'s)|this afternoon|this evening|by the end of the day|end of play today|tonight)\b")),
     # "I'll sign it now", "before I go", "at the end of the meeting": before everyone leaves today
     ("today", re.compile(r"(?<!\bfor )(?<!\bfrom )(?<!\buntil )(?<!\bby )(?<!\bjust )\b(?:right )?now(?=[.!,;]|$)"
-                         r"|\bbefore (?:i|you|we|everyone) (?:go|leave|finish|wrap up|hang up)\b|\bon (?:your|the) way out\b"
+                         r"|\bbefore (?:i|you|we|everyone) (?:go|leave|finish|wrap up|hang up)\b(?! for\b)|\bon (?:your|the) way out\b"
                          r"|\b(?:before|at) the end of (?:the|this|today's) (?:meeting|call)\b"
                          # "I'll text him when we're done here", "straight after this meeting"
                          r"|\b(?:when|once|as soon as) (?:we're|we are|we've|we have) (?:done|finished|through)"
@@ -147,7 +147,8 @@ _PATTERNS = [
     ("week_after_next", re.compile(r"\b(?:by |before |during |in )?(?:the end of )?the week after next\b")),
     # "this week and next": done by the end of next week
     ("next_week", re.compile(r"\b(?:by |over |during )?(?:the end of )?(?:this|the) week and (?:the )?next(?: week| one)?\b")),
-    ("this_week", re.compile(r"\b(?:by |before )?(?:the end of )?(?:this|the) week\b(?! (?:of|after|before)\b)")),
+    # ("the week's words" is what the week has, not when)
+    ("this_week", re.compile(r"\b(?:by |before )?(?:the end of )?(?:this|the) week\b(?!'s(?! (?:out|over|done|up)\b))(?! (?:of|after|before)\b)")),
     ("next_week", re.compile(r"\b(?P<edge>by |before |during |in |from |starting |as of )?(?:the end of )?next week\b")),
     ("this_month", re.compile(r"\b(?:(?:by|before|for|at) )?(?:the )?end of (?:the|this) month\b"
                               r"|\b(?:(?:by|before|in|during|later|"
@@ -156,14 +157,17 @@ _PATTERNS = [
     ("weekend", re.compile(r"\b(?:(?:by|over|during|at) )?this weekend\b|\b(?:by|over|during|at) the weekend\b")),
     ("next_month", re.compile(r"\b(?:by |before |in )?(?:the end of )?next month\b")),
 ]
+# "before Christmas", "before we break up for Christmas", "before we leave for winter break": the same day
+_BEFORE_BREAK = (r"(?:before|by)(?: (?:we|you|they|school|the kids|the children|everyone) (?:leave|break up|break|go off|"
+                 r"go|finish|close|head off) for)?")
 _TERM_PATTERNS = {
     "england": [
         ("half_term_before", re.compile(rf"\b(?:before|by|for|ahead of) (?:the )?{_NAMED_HALF}half[- ]term\b")),
         ("half_term_after", re.compile(rf"\b(?:after|straight after|when we come back from|from) (?:the )?"
                                        rf"{_NAMED_HALF}half[- ]term\b")),
-        ("christmas", re.compile(r"\b(?:before|by) (?:the )?christmas(?: holidays?| break)?\b"
+        ("christmas", re.compile(rf"\b{_BEFORE_BREAK} (?:the )?christmas(?: holidays?| break)?\b"
                                  r"|\b(?:by|before) the end of (?:the )?autumn term\b")),
-        ("easter_before", re.compile(r"\b(?:before|by) (?:the )?easter(?: holidays?| break)?\b"
+        ("easter_before", re.compile(rf"\b{_BEFORE_BREAK} (?:the )?easter(?: holidays?| break)?\b"
                                      r"|\b(?:by|before) the end of (?:the )?spring term\b")),
         ("easter_after", re.compile(r"\b(?:after|when we come back from|from) (?:the )?easter(?: holidays?| break)?\b")),
         ("summer", re.compile(r"\b(?:before|by) (?:the )?summer(?: holidays?| break)?\b"
@@ -183,10 +187,11 @@ _TERM_PATTERNS = {
         ("new_year", re.compile(r"\b(?:in|after|early in|at the start of) the new year\b|\bafter (?:the )?christmas(?: holidays?| break)?\b")),
     ],
     "us": [
-        ("thanksgiving", re.compile(r"\b(?:before|by) thanksgiving(?: break)?\b")),
-        ("winter_before", re.compile(r"\b(?:before|by) (?:the )?(?:winter|holiday|christmas) (?:break|vacation|holidays?)\b|\b(?:before|by) christmas\b")),
+        ("thanksgiving", re.compile(rf"\b{_BEFORE_BREAK} thanksgiving(?: break)?\b")),
+        ("winter_before", re.compile(rf"\b{_BEFORE_BREAK} (?:the )?(?:winter|holiday|christmas) (?:break|vacation|holidays?)\b"
+                                     rf"|\b{_BEFORE_BREAK} christmas\b")),
         ("winter_after", re.compile(r"\b(?:after|when we come back from) (?:the )?(?:winter|holiday|christmas) (?:break|vacation|holidays?)\b")),
-        ("spring_before", re.compile(r"\b(?:before|by) spring break\b")),
+        ("spring_before", re.compile(rf"\b{_BEFORE_BREAK} spring break\b")),
         ("spring_after", re.compile(r"\bafter spring break\b")),
         ("semester_end", re.compile(r"\b(?:by |before )?(?:the )?(?:end|last day) of (?:the |this )?semester\b")),
         ("year_end", re.compile(r"\b(?:by |before )?(?:the )?(?:end|last day) of (?:the |this )?school year\b"
