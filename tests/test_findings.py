@@ -1649,3 +1649,14 @@ def test_a_break_said_with_who_leaves_for_it_and_the_weeks_words():
                         "us").date is None
     assert when.resolve("I'll get you the number before the week's out.", datetime.date(2027, 3, 4),
                         "us").iso() == "2027-03-05"
+
+
+def test_the_family_says_no_for_the_child_in_so_many_words():
+    """"He won't be doing that." and "I can't agree to that." from the family refuse, put or not; the same words of
+    the child from the school describe him."""
+    for said in ("He won't be doing that.", "I can't agree to that.", "That's not going to happen.",
+                 "Absolutely not, he's not going there.", "We won't be moving her."):
+        found = findings.find([utterance("Right, let's look at the attendance figures.", "s", 0, 4000),
+                               utterance(said, "m", 4500, 8000)], {"s": SPEAKER, "m": PARENT}, "england", DAY)
+        assert [(f.kind, f.who) for f in found if f.kind == "refusal"] == [("refusal", "m")], said
+    assert "refusal" not in points_in("He won't be doing that, he never does his reading at home.")

@@ -246,8 +246,10 @@ def clauses(text, start, end):
 def _vetoed(rule, norm, rs, context=(), whole=False):
     # a rule marked "questions" fires on a question ("and where would that money come from?"); a veto with a
     # context stops a kind only there ("I'll take the afternoons" from the parent's side takes what was offered);
-    # whole: only the vetoes that hold for every clause of the sentence ("sentence": true)
+    # whole: only the vetoes that hold for every clause of the sentence ("sentence": true); a veto that "spares" a
+    # context holds for no rule that needs it ("He won't be doing that." from the family says no for the child)
     return any(rule["kind"] in v["kinds"] and not (v["id"] == "question" and rule.get("questions")) and
+               not (v.get("spares") and rule.get("context") == v["spares"]) and
                (not whole or v.get("sentence")) and
                (not v.get("context") or v["context"] in context) and
                (not v.get("not_context") or v["not_context"] not in context) and p.search(norm)
