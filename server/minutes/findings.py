@@ -651,7 +651,21 @@ _MERE_IF = (r"(?:(?:that's|it's|that is|it is|that'd be|it'd be) (?:ok|okay|alri
             r"|you're (?:happy|ok|okay|alright|all right)\b|that (?:works|suits)\b|nothing else\b"
             r"|you (?:don't|do not) mind\b|(?:you|we|i) hear (?:otherwise|nothing|anything different)\b)")
 # "I can do that.", "Sure, I can do the tenth.": taking on what was just put, not an offer of one's own
-_CAN_DO_THAT = re.compile(r"\bi can (?:do|manage|sort|take) (?:that|it|this|those|them|the (?:[a-z]+(?:st|nd|rd|th)|[0-9]+))\b")
+_CAN_DO_THAT = re.compile(r"\bi can (?:do|manage|sort|take) (?:that|it|this|those|them|"
+                          r"the (?:[a-z]+(?:st|nd|rd|th)|[0-9]+))\b")
+
+
+def _unasked_can(found, norm):
+    """Whether a promise is only "I can …" of the speaker's own ("I can send you their number."), not "I can do
+    that." taking on what was put."""
+    return not _CAN_DO_THAT.search(norm) and all(
+        rule["id"] == "first_person_can" and m.group(0).startswith("i can") for rule, m in found)
+
+
+def _asked(previous, seg):
+    """Whether the utterance before, someone else's, ended on a question."""
+    return previous is not None and previous.speaker_id != seg.speaker_id and \
+        (previous.text or "").rstrip().endswith("?")
 _ON_CONDITION = re.compile(
     # "Helen, if you email me, I'll send you the form.", "Yeah, if Kerry puts it in writing, we'll deal with it"
     r"^(?:(?:and|so|but|then|okay|ok|well|um|uh|yes|yeah|yep|sure|right|look|honestly|of course|[a-z]+(?=,)),? )*"
@@ -974,10 +988,8 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     (due := due_of(sentence)) and due.date):
                 # "What I can do is open the assessment this week": offered with its day, it is the promise
                 kinds["commitment"] = kinds.pop("offer")
-            if "commitment" in kinds and not side and not (si == reply_at and (request or previous is not None and (
-                    previous.text or "").rstrip().endswith("?"))) and not _CAN_DO_THAT.search(norm) and all(
-                    r["id"] == "first_person_can" and m.group(0).startswith("i can") for r, m in kinds["commitment"]) \
-                    and not ((due := due_of(sentence)) and due.date):
+            if "commitment" in kinds and not side and not (si == reply_at and (request or _asked(previous, seg))) \
+                    and _unasked_can(kinds["commitment"], norm) and not ((due := due_of(sentence)) and due.date):
                 # "I can send you their number." offers what nobody asked for; with its day ("I can have that to you
                 # by Friday") it is the promise, and so it is in reply to what was asked
                 kinds.setdefault("offer", kinds.pop("commitment"))
