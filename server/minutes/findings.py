@@ -666,6 +666,8 @@ def _asked(previous, seg):
     """Whether the utterance before, someone else's, ended on a question."""
     return previous is not None and previous.speaker_id != seg.speaker_id and \
         (previous.text or "").rstrip().endswith("?")
+
+
 _ON_CONDITION = re.compile(
     # "Helen, if you email me, I'll send you the form.", "Yeah, if Kerry puts it in writing, we'll deal with it"
     r"^(?:(?:and|so|but|then|okay|ok|well|um|uh|yes|yeah|yep|sure|right|look|honestly|of course|[a-z]+(?=,)),? )*"

@@ -392,15 +392,14 @@ def _resolve_one(key, m, meeting_date, jurisdiction=None):
                 return first.replace(day=day)
         return None
     if key == "month":
-        month = MONTHS[g["month"].lower()]
-        if not (g.get("year") or g.get("nextyear")) and (meeting_date.month - month) % 12 == 1:
-            return None  # "from January on", said in February: the month just gone, not next year's
-        if not (g.get("year") or g.get("nextyear")) and g["edge"].lower() == "from" and \
-                1 <= (meeting_date.month - month) % 12 <= 4:
-            return None  # "her progress notes from January", said in March: a month this year has had
+        month, edge = MONTHS[g["month"].lower()], g["edge"].lower()
+        back = (meeting_date.month - month) % 12  # how many months ago it was, this year
+        if not (g.get("year") or g.get("nextyear")) and (back == 1 or edge == "from" and 1 <= back <= 4):
+            # "from January on", said in February: the month just gone, not next year's; "her progress notes from
+            # January", said in March: a month this year has had
+            return None
         year = int(g["year"]) if g.get("year") else meeting_date.year + 1 if g.get("nextyear") else \
             meeting_date.year + (month < meeting_date.month)
-        edge = g["edge"].lower()
         if edge == "before":
             first = datetime.date(year, month, 1)
             return first - datetime.timedelta(days=1)
