@@ -1636,8 +1636,8 @@ def test_today_as_what_was_said_and_a_month_just_had_are_no_due_dates():
 
 
 def test_a_break_said_with_who_leaves_for_it_and_the_weeks_words():
-    """"Before we leave for winter break" and "before we break up for Christmas" are the day before the break; "the
-    week's words" is no date, "before the week's out" is."""
+    """"Before we leave for winter break", "before we break up for Christmas" or "for the summer" are the day before
+    the break; "the week's words" is no date, "before the week's out" is."""
     from server.minutes import when
 
     assert when.resolve("I'll send the invitation out before we leave for winter break.", datetime.date(2027, 11, 3),
@@ -1649,6 +1649,11 @@ def test_a_break_said_with_who_leaves_for_it_and_the_weeks_words():
                         "us").date is None
     assert when.resolve("I'll get you the number before the week's out.", datetime.date(2027, 3, 4),
                         "us").iso() == "2027-03-05"
+    # the summer too: said in November, it is the summer's, not the end of the autumn term
+    assert when.resolve("I'll get it to you before we break up for the summer.", datetime.date(2026, 11, 12),
+                        "england").iso() == "2027-07-21"
+    assert when.resolve("We'll do that before we leave for the summer.", datetime.date(2027, 3, 10),
+                        "us").iso() == "2027-06-11"
 
 
 def test_the_family_says_no_for_the_child_in_so_many_words():

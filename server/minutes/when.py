@@ -170,7 +170,7 @@ _TERM_PATTERNS = {
         ("easter_before", re.compile(rf"\b{_BEFORE_BREAK} (?:the )?easter(?: holidays?| break)?\b"
                                      r"|\b(?:by|before) the end of (?:the )?spring term\b")),
         ("easter_after", re.compile(r"\b(?:after|when we come back from|from) (?:the )?easter(?: holidays?| break)?\b")),
-        ("summer", re.compile(r"\b(?:before|by) (?:the )?summer(?: holidays?| break)?\b"
+        ("summer", re.compile(rf"\b{_BEFORE_BREAK} (?:the )?summer(?: holidays?| break)?\b"
                               r"|\b(?:by|before) the end of (?:the )?(?:school )?year\b"
                               r"|\b(?:by|before) the end of (?:the )?summer term\b"
                                r"|\b(?:by |before |on )?the last day of (?:school|the (?:school )?year|the summer term)\b")),
@@ -195,7 +195,7 @@ _TERM_PATTERNS = {
         ("spring_after", re.compile(r"\bafter spring break\b")),
         ("semester_end", re.compile(r"\b(?:by |before )?(?:the )?(?:end|last day) of (?:the |this )?semester\b")),
         ("year_end", re.compile(r"\b(?:by |before )?(?:the )?(?:end|last day) of (?:the |this )?school year\b"
-                                r"|\b(?:before|by) (?:the )?summer(?: break)?\b"
+                                rf"|\b{_BEFORE_BREAK} (?:the )?summer(?: break| vacation)?\b"
                                 r"|\b(?:by |before |on )?the last day of (?:school|the year)\b"
                                 r"|\b(?:before|by) school(?:'s| is| gets) out\b"
                                 r"|\b(?:by|before) the end of the year\b")),
