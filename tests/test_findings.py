@@ -1665,3 +1665,21 @@ def test_the_family_says_no_for_the_child_in_so_many_words():
                                utterance(said, "m", 4500, 8000)], {"s": SPEAKER, "m": PARENT}, "england", DAY)
         assert [(f.kind, f.who) for f in found if f.kind == "refusal"] == [("refusal", "m")], said
     assert "refusal" not in points_in("He won't be doing that, he never does his reading at home.")
+
+
+def test_she_after_an_adult_named_as_the_one_who_will_is_that_adult():
+    """"Jas'll meet him at the door every morning, and she'll check in with him after lunch": two actions, both
+    Jasmine Cole's (named in full once, then by the first letters of her name)."""
+    said = ("What I can do is a key adult. Jas. Jasmine Cole, he already likes her. Jas'll meet him at the door every "
+            "morning, starting tomorrow, and she'll check in with him after lunch, ten minutes, every day.")
+    found = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY, "Alfie")
+             if f.kind == "commitment"]
+    assert [(f.who, f.who_label) for f in found] == [(None, "Jasmine Cole"), (None, "Jasmine Cole")]
+    assert found[1].quote.startswith("she'll check in")
+
+
+def test_a_promise_said_again_with_its_day_is_one_promise():
+    """"And Jo in transport will ring you about Monday. She'll ring you this week.": one promise, Jo's."""
+    said = "And Jo in transport will ring you about Monday. She'll ring you this week."
+    found = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY) if f.kind == "commitment"]
+    assert [(f.who, f.who_label) for f in found] == [(None, "Jo")]

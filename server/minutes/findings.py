@@ -450,6 +450,13 @@ def _antecedent(before, pronoun, attendees, names, rs, child, common=frozenset()
             words = m.group(0).lower().split()
             if not (set(words) & (child | _NOT_NAMES)) and words[-1] not in names and words[0] not in names:
                 found.append((m.end(), (None, m.group(0))))
+    if pronoun != "they":
+        # someone named as the one who will do something ("Jas'll meet him at the door, and she'll check in…")
+        for m in _NAMED_SUBJECT.finditer(before):
+            said = m.group("name")
+            words = said.lower().split()
+            if not set(words) & (child | _NOT_NAMES | _TITLES):
+                found.append((m.end(), (names[words[-1]], None) if words[-1] in names else (None, said)))
     if pronoun != "they" and common:
         # someone named by where they work, a name the meeting never writes in lower case: "Renee in our office
         # makes those, she'll drop them off"
@@ -1320,8 +1327,13 @@ def _full_names(out, segments, names, child):
                 full.setdefault(words[0], set()).add(said)
     for f in out:
         label = f.who_label or ""
-        if f.who is None and re.fullmatch(r"[A-Z][a-z'-]+", label) and len(full.get(label.lower(), ())) == 1:
-            f.who_label = next(iter(full[label.lower()]))
+        if f.who is None and re.fullmatch(r"[A-Z][a-z'-]+", label):
+            # by that name, by another form of it ("Bernie"), or by its first letters ("Jas" for Jasmine Cole)
+            first = label.lower()
+            said = set().union(*(named for given, named in full.items() if given == first or given in
+                                 _same_name(first) or len(first) >= 3 and given.startswith(first)))
+            if len(said) == 1:
+                f.who_label = next(iter(said))
 
 
 # "Yes, I can do that." promises nothing the words name: "that" is what was asked, or the action said next
@@ -1418,8 +1430,8 @@ def _what_the_no_refuses(out, seg, spans):
 
 
 def _promise_said_again(out, seg, counts):
-    """One promise, not two: a later promise in the same utterance, by the same person, whose words all come from an
-    earlier one, says it again ("I'll ask Dr. Feld whether there's room for Spanish. I'm not promising anything. I'm
+    """One promise, not two: a later promise in the same utterance, by the same person, whose words (less its date) all
+    come from an earlier one, says it again ("I'll ask Dr. Feld whether there's room for Spanish. I'm not promising anything. I'm
     just saying I'll ask."); its date, if the first had none, is the first's."""
     from .drafting import content_words  # drafting imports this module
 
@@ -1427,7 +1439,8 @@ def _promise_said_again(out, seg, counts):
     drop = []
     for i, f in enumerate(mine):
         norm = normalise(f.quote)
-        words = content_words(f.quote) - _SAYING_WORDS
+        # "And Jo in transport will ring you about Monday. She'll ring you this week.": said again, with its date
+        words = content_words(f.quote) - _SAYING_WORDS - (content_words(f.due.phrase) if f.due else set())
         if _ASKS_THEM.search(norm):
             words -= {"him", "her", "them"}  # "I'll ask him." after "I'll ask Greg about the bus."
         first = next((g for g in mine[:i] if g.who == f.who and g.who_label == f.who_label and
@@ -1443,7 +1456,8 @@ def _promise_said_again(out, seg, counts):
 
 # the words that only say a promise is being said again ("I'm just saying I'll ask")
 _SAYING_WORDS = frozenset({"saying", "say", "said", "just", "again", "like", "promise", "promised", "promising",
-                           "anything", "not", "i'm", "i'll", "i'd", "we're", "we'll", "we'd", "definitely",
+                           "anything", "not", "i'm", "i'll", "i'd", "we're", "we'll", "we'd", "he'll", "she'll",
+                           "they'll", "definitely",
                            "really", "honestly", "absolutely"})
 # a promise that only vouches for the one before it: "I'll make sure of that.", "I'll make it happen."
 _VOUCHES = re.compile(r"^(?:(?:and|so|yes|yeah|oh),? )*(?:i|we)(?:'ll| will) (?:make sure (?:of )?(?:that|it)|make (?:that|it) "
