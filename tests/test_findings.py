@@ -1683,3 +1683,18 @@ def test_a_promise_said_again_with_its_day_is_one_promise():
     said = "And Jo in transport will ring you about Monday. She'll ring you this week."
     found = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY) if f.kind == "commitment"]
     assert [(f.who, f.who_label) for f in found] == [(None, "Jo")]
+
+
+def test_a_transcription_that_runs_sentences_on_is_read_sentence_by_sentence():
+    """Whisper writes commas where full stops were heard: "…what the adults say and don't say, I'll get a draft to
+    Nadia the week after I've been in, and if it's useful I could do a session…" holds a promise and an offer."""
+    said = ("And once I've watched them, I'd like to sit down with Nadia and write him a proper plan, not a sanctions "
+            "chart, what helps, what the early signs look like, what the adults say and don't say, I'll get a draft to "
+            "Nadia the week after I've been in, and if it's useful I could do a session with the staff on "
+            "de-escalation, the autism side of it.")
+    heard = utterance(said)
+    heard.words = [{"text": w, "probability": 0.9} for w in said.split()]
+    kinds = {f.kind: f.quote for f in findings.find([heard], {"s": SPEAKER}, "england", DAY)}
+    assert kinds["commitment"].startswith("I'll get a draft to Nadia")
+    assert kinds["offer"].startswith("if it's useful I could do a session")
+    assert findings.sentences(said) == [(0, len(said))]  # typed words keep their own full stops

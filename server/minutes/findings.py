@@ -213,15 +213,35 @@ class Finding:
         return tuple(out)
 
 
-def sentences(text):
-    """Return the (start, end) of each sentence of text."""
+def sentences(text, heard=False):
+    """Return the (start, end) of each sentence of text. heard: the words are a transcription's, which runs sentences
+    on with commas; a long one is split where a full stop was heard."""
     out, start = [], 0
+    split = _run_on if heard else lambda text, a, b: [(a, b)]
     for m in _SENTENCE_END.finditer(text):
-        out.append((start, m.start() + len(m.group(0).rstrip())))
+        out.extend(split(text, start, m.start() + len(m.group(0).rstrip())))
         start = m.end()
     if start < len(text):
-        out.append((start, len(text)))
+        out.extend(split(text, start, len(text)))
     return [(a, b) for a, b in out if text[a:b].strip()]
+
+
+# a comma where a full stop was heard, before a new promise, offer or condition: the transcription runs sentences on
+# ("…what the adults say and don't say, I'll get a draft to Nadia the week after, and if it's useful I could…")
+_RUN_ON = re.compile(r",\s+(?:and\s+|so\s+)?(?=(?:I|[Ww]e)(?:'ll|’ll|\s+will|\s+can|\s+could)\b|if\b)")
+RUN_ON_WORDS = 6  # the fewest words either side of such a comma
+
+
+def _run_on(text, start, end):
+    """The sentences in text[start:end]: itself, or if it is long, its pieces split where it runs on."""
+    if len(text[start:end].split()) <= LONG_SENTENCE_WORDS:
+        return [(start, end)]
+    out, at = [], start
+    for m in _RUN_ON.finditer(text, start, end):
+        if len(text[at:m.start()].split()) >= RUN_ON_WORDS and len(text[m.end():end].split()) >= RUN_ON_WORDS:
+            out.append((at, m.start() + 1))
+            at = m.end()
+    return out + [(at, end)]
 
 
 def clauses(text, start, end):
@@ -886,7 +906,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
         return resolve(words, meeting_date, jurisdiction, events, said)
     for index, seg in enumerate(segments):
         text = seg.text or ""
-        spans = sentences(text)
+        spans = sentences(text, heard=bool(getattr(seg, "words", None)))  # words with their times: transcribed
         counts = {}
         side = "parent_side" if seg.speaker_id in parent_side and not (
             # an interpreter speaking of their own work speaks for no one ("I can't say yes to that here, I'm
