@@ -1698,3 +1698,14 @@ def test_a_transcription_that_runs_sentences_on_is_read_sentence_by_sentence():
     assert kinds["commitment"].startswith("I'll get a draft to Nadia")
     assert kinds["offer"].startswith("if it's useful I could do a session")
     assert findings.sentences(said) == [(0, len(said))]  # typed words keep their own full stops
+
+
+def test_before_break_is_the_last_day_before_the_next_holiday():
+    """"Before break", "the week before the holidays": the last school day before the next holiday of a week or so
+    (not a long weekend), from the typical term dates."""
+    from server.minutes import when
+
+    assert when.resolve("I'll probe him the week before break.", datetime.date(2027, 3, 4), "us").iso() == "2027-03-19"
+    assert when.resolve("So I'll do it before the break.", datetime.date(2027, 11, 4), "us").iso() == "2027-12-17"
+    assert when.resolve("I'll do it before the holidays.", datetime.date(2027, 2, 4), "england").iso() == "2027-02-12"
+    assert when.resolve("It's on the board at break time.", datetime.date(2027, 2, 4), "england") is None

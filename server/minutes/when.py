@@ -496,7 +496,30 @@ _FIRST_WEEKDAY_BACK = re.compile(rf"\b(?:(?:the|that) first (?P<weekday>{_WEEKDA
                                  r"(?:come|comes|get|gets|go|goes|are|'re|is|'s) back)\b")
 # "after the holidays", "when we come back after the break": the first day back after the next holiday
 _AFTER_HOLIDAYS = re.compile(r"\b(?:after|when we (?:come|get|are|'re) back (?:from|after)) the (?:holidays|break)\b")
+# "before break", "the week before the holidays", "before we leave for break": the last day before the next holiday
+_BEFORE_HOLIDAYS = re.compile(rf"\b(?:the (?:week|day) )?{_BEFORE_BREAK} (?:the )?(?:holidays|break)\b(?! (?:time|room|duty)\b)")
 _A_DAY = re.compile(rf"\d|\b(?:{_DAYWORD})\b")
+
+
+def _last_day_before_break(meeting_date, jurisdiction):
+    """The last school day before the next holiday of four weekdays or more, from the typical term dates; None past
+    them."""
+    day, last = meeting_date, meeting_date
+    for _ in range(200):
+        day += datetime.timedelta(days=1)
+        if day.weekday() >= 5:
+            continue
+        open_ = _school_day(day, jurisdiction)
+        if open_ is None:
+            return None
+        if open_:
+            last = day
+        elif all(_school_day(day + datetime.timedelta(days=n), jurisdiction) is False
+                 for n in range(4 - day.weekday()) if n):
+            # closed to the end of the week from here, and from a Monday or Tuesday: a holiday, not a long weekend
+            if day.weekday() <= 1:
+                return last
+    return None
 
 
 def _first_week_back(meeting_date, jurisdiction, event=None):
@@ -762,6 +785,11 @@ def _phrases(text, meeting_date, jurisdiction, events, anchor):
         # "the Friday before" with no day to count from is no Friday we know: it says nothing alone
         masked.append((m.start(), m.end()))
         anchored.append(m)
+    for m in _BEFORE_HOLIDAYS.finditer(lowered) if jurisdiction else ():
+        last = _last_day_before_break(meeting_date, jurisdiction)
+        if last is not None:
+            masked.append((m.start(), m.end()))
+            found.append((m.start(), m.end(), Due(said(m.start(), m.end()), last, approx=True), "term", None))
     for m in _AFTER_HOLIDAYS.finditer(lowered) if jurisdiction else ():
         back = _first_week_back(meeting_date, jurisdiction)
         if back is not None:
