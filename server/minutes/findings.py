@@ -41,10 +41,11 @@ LONG_SENTENCE_WORDS = 35
 # HEARD_MIN is left out (bench/README.md: 15 of 218 false points through tiny.en, 3 of 1,703 true ones)
 POINT_KINDS = ("refusal", "commitment", "offer", "agreement")
 HEARD_MIN = 0.5
-# two refusals by one person in one utterance are one when at most this many sentences come between them, and the
-# words from the first to the end of the second are no more than REFUSAL_WORDS (the meetings' truth has two refusals
-# in one turn twice in 340 turns)
-REFUSAL_GAP = 1
+# two refusals by one person in one utterance are one when at most this many sentences come between them (its
+# reasons: "No. She's not changing schools in Year 11. Six months before her exams? New teachers? I'm not doing a
+# managed move."), and the words from the first to the end of the second are no more than REFUSAL_WORDS (on 213
+# meetings, one sentence between: 13 false points more, one refusal fewer)
+REFUSAL_GAP = 2
 REFUSAL_WORDS = 70
 CONTRACTIONS = {
     "cant": "can't", "wont": "won't", "dont": "don't", "doesnt": "doesn't", "didnt": "didn't", "isnt": "isn't",
