@@ -1709,3 +1709,12 @@ def test_before_break_is_the_last_day_before_the_next_holiday():
     assert when.resolve("So I'll do it before the break.", datetime.date(2027, 11, 4), "us").iso() == "2027-12-17"
     assert when.resolve("I'll do it before the holidays.", datetime.date(2027, 2, 4), "england").iso() == "2027-02-12"
     assert when.resolve("It's on the board at break time.", datetime.date(2027, 2, 4), "england") is None
+
+
+def test_she_after_a_full_name_said_first_in_the_utterance_is_that_person():
+    """"Lorraine Hargrove, director of special education. I'll send her your request tomorrow, and she'll get back
+    to you in writing before spring break.": the second promise is Lorraine Hargrove's."""
+    said = ("Lorraine Hargrove, director of special education. I'll send her your request tomorrow, with my notes, and "
+            "she'll get back to you in writing before spring break.")
+    found = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "us", DAY) if f.kind == "commitment"]
+    assert [(f.who, f.who_label) for f in found] == [("s", None), (None, "Lorraine Hargrove")]

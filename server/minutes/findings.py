@@ -471,6 +471,13 @@ def _antecedent(before, pronoun, attendees, names, rs, child, common=frozenset()
             words = m.group(0).lower().split()
             if not (set(words) & (child | _NOT_NAMES)) and words[-1] not in names and words[0] not in names:
                 found.append((m.end(), (None, m.group(0))))
+        # or at a sentence's start, in words the meeting never writes in lower case ("Lorraine Hargrove, director of
+        # special education. I'll send her your request, and she'll get back to you")
+        for m in re.finditer(r"(?:^|(?<=[.!?] ))" + _NAME_PAIR, before):
+            words = m.group(0).lower().split()
+            if common and not (set(words) & (child | _NOT_NAMES | _TITLES | common)) and \
+                    words[-1] not in names and words[0] not in names:
+                found.append((m.end(), (None, m.group(0))))
     if pronoun != "they":
         # someone named as the one who will do something ("Jas'll meet him at the door, and she'll check in…")
         for m in _NAMED_SUBJECT.finditer(before):
