@@ -367,7 +367,8 @@ _RECAP_RESUMED = re.compile(r"^(?:(?:oh|okay|ok|yes|yeah|right|no)[,.!]? )*(?:(?
 # the talk itself
 _RECAP_NOT = re.compile(r"\?\s*$|\b(?:no|not|nothing|won't|can't|cannot|isn't|aren't|don't|doesn't|thinking about|"
                         r"think about|maybe|might|perhaps|stop me|correct me|tell me|did i|have i|anything else|"
-                        r"that's (?:it|everything|all)|i think|offered|if (?:you're|you are) (?:okay|happy))\b"
+                        r"that's (?:it|everything|all)|i think|offered|if (?:you're|you are) (?:okay|happy)|thank you|"
+                        r"thanks|cheers)\b"
                         # what was found or decided, not done: "It's a manifestation."
                         r"|^(?:so,? )?(?:it's|it is|that's|that is|this is|he's|she's|he is|she is) (?:a|an|not a)\b")
 RECAP_ITEM_WORDS = (2, 30)
