@@ -1718,3 +1718,16 @@ def test_she_after_a_full_name_said_first_in_the_utterance_is_that_person():
             "she'll get back to you in writing before spring break.")
     found = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "us", DAY) if f.kind == "commitment"]
     assert [(f.who, f.who_label) for f in found] == [("s", None), (None, "Lorraine Hargrove")]
+
+
+def test_today_back_at_the_office_and_the_week_were_back():
+    """"When I get back to the office" and "before you're out of the building" are today; "the week we're back" is
+    the first week after the next holiday, "the week after Thanksgiving" that week (by their Fridays)."""
+    from server.minutes import when
+
+    march = datetime.date(2027, 3, 10)
+    assert when.resolve("I'll email him when I get back to the office.", march, "us").iso() == "2027-03-10"
+    assert when.resolve("I'll email it to you before you're out of the building.", march, "us").iso() == "2027-03-10"
+    assert when.resolve("I'll do a practice run with him the week we're back.", march, "us").iso() == "2027-04-02"
+    assert when.resolve("I'll come by the house the week after Thanksgiving.", datetime.date(2027, 11, 3),
+                        "us").iso() == "2027-12-03"

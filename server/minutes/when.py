@@ -134,7 +134,12 @@ _PATTERNS = [
                          r"|\b(?:before|at) the end of (?:the|this|today's) (?:meeting|call)\b"
                          # "I'll text him when we're done here", "straight after this meeting"
                          r"|\b(?:when|once|as soon as) (?:we're|we are|we've|we have) (?:done|finished|through)"
-                         r"(?: here| today)?\b|\b(?:straight |right )?after (?:this|today's) (?:meeting|call)\b")),
+                         r"(?: here| today)?\b|\b(?:straight |right )?after (?:this|today's) (?:meeting|call)\b"
+                         # "I'll email him when I get back to the office", "before you're out of the building"
+                         r"|\b(?:when|once|as soon as) i(?:'m| am)? (?:get )?back (?:to|at|in) (?:the|my) (?:office|desk|base|room|"
+                         r"school|building|classroom)\b|\bbefore (?:you|we|they)(?:'re| are) (?:out of|off) (?:the )?"
+                         r"(?:building|site|premises|school)\b|\bbefore (?:you|we|they) (?:leave|get out of) the (?:building|"
+                         r"site|premises)\b")),
     ("tomorrow", re.compile(r"\btomorrow\b")),
     # "a week Friday", "Friday week": the Friday after the coming one
     # "Monday to Thursday", "Monday, Wednesday and Friday" say a timetable, not a day
@@ -348,7 +353,8 @@ def _term_date_as_listed(key, meeting_date, jurisdiction, named=None):
         return current["end"]
     if key == "year_end":
         return next((t["end"] for t in terms if t["name"].startswith("spring")), None)
-    breaks = {"thanksgiving": ("thanksgiving", 0), "winter_before": ("winter break", 0),
+    breaks = {"thanksgiving": ("thanksgiving", 0), "thanksgiving_after": ("thanksgiving", 1),
+              "winter_before": ("winter break", 0),
               "winter_after": ("winter break", 1), "spring_before": ("spring break", 0),
               "spring_after": ("spring break", 1)}
     if key in breaks:
@@ -486,7 +492,9 @@ _AFTER_BREAK = re.compile(rf"\b(?:(?:on )?the )?(?P<weekday>{_WEEKDAY})s?(?: (?:
 _FIRST_WEEK_BACK = re.compile(r"\b(?P<edge>from |starting |starting from |as of )?(?:by |in |during |for )?(?:the |that )?"
                               r"(?:first week back(?: after (?:the )?(?P<event>half[- ]term|easter|christmas|spring break|"
                               r"winter break)(?: holidays?| break)?)?(?: in january)?|week after (?:the )?(?P<after>half[- ]term|"
-                              r"easter|christmas|spring break|winter break)(?: holidays?| break)?)\b")
+                              r"easter|christmas|spring break|winter break|thanksgiving)(?: holidays?| break)?"
+                              # "the week we're back", "the week he's back": after the next holiday
+                              r"|(?:first )?week (?:we|you|they|school)(?:'re| are|'s| is| get| gets| come| comes| goes) back)\b")
 # "the first Tuesday back after the holidays", "the first Wednesday back in January", "the Monday we come back":
 # that weekday in the first week back
 _FIRST_WEEKDAY_BACK = re.compile(rf"\b(?:(?:the|that) first (?P<weekday>{_WEEKDAY}) back(?: after (?:the )?(?P<event>"
@@ -526,6 +534,7 @@ def _first_week_back(meeting_date, jurisdiction, event=None):
     """The first school day after the next holiday of four weekdays or more (not a long weekend or Thanksgiving) (or after the one named), from the
     typical term dates; None past them."""
     key = {"half": "half_term_after", "easter": "easter_after", "spring": "spring_after", "winter": "winter_after",
+           "thanksgiving": "thanksgiving_after",
            "christmas": "new_year" if jurisdiction == "england" else "winter_after"}.get(
         (event or "").split()[0].split("-")[0]) if event else None
     if key:
