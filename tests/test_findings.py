@@ -1731,3 +1731,17 @@ def test_today_back_at_the_office_and_the_week_were_back():
     assert when.resolve("I'll do a practice run with him the week we're back.", march, "us").iso() == "2027-04-02"
     assert when.resolve("I'll come by the house the week after Thanksgiving.", datetime.date(2027, 11, 3),
                         "us").iso() == "2027-12-03"
+
+
+def test_a_date_said_after_the_promise_with_a_word_about_it_or_after_a_list():
+    """"I'll ring the surgery for an appointment. Tomorrow, I'm off tomorrow.", "I'll send a bag in. Spare clothes,
+    pants, wipes. Monday.": the date is the promise's, and its quote carries it."""
+    for said, day in (("I'll ring the surgery for an appointment. Tomorrow, I'm off tomorrow.", "2026-03-11"),
+                      ("I'll send a bag in. Spare clothes, pants, wipes, leggings. Monday.", "2026-03-16"),
+                      ("I'll pop round and see you both at home. Would Monday after school work?", "2026-03-16")):
+        found = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY) if f.kind == "commitment"]
+        assert [f.due.iso() for f in found] == [day], said
+        assert found[0].due.phrase in found[0].quote
+    found = [f for f in findings.find([utterance("I'll be in for nine, then. Now, the next bit.")], {"s": SPEAKER},
+                                      "england", DAY) if f.kind == "commitment"]
+    assert found[0].due is None or found[0].due.date is None

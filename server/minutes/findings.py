@@ -585,7 +585,12 @@ def _adult_named(original, names, child, common):
 # what may be said around a date given alone ("By Friday at the latest.", "First thing Monday, hopefully.")
 _AROUND_DATE = frozenset("and or so oh um uh er well okay ok right yes yeah by on before for at the latest first thing "
                          "no later than hopefully ideally probably definitely say let's lets i'd i would at least "
-                         "sometime some time starting from beginning".split())
+                         "sometime some time starting from beginning after school morning afternoon evening night "
+                         "lunchtime".split())
+# "Tomorrow, I'm off tomorrow.", "Sunday night, probably, knowing us.", "Before half term, she said.": a date said
+# first, then a word about it that promises nothing new
+_NEW_PROMISE = re.compile(r"\b(?:i|we|he|she|they|you)(?:'ll| will|'re going to| are going to|'m going to| am going to|"
+                          r"'s going to| is going to)\b")
 
 
 # "Does Friday work?", "Is Monday okay for you?", "How's Thursday?": a date put as a question
@@ -623,6 +628,16 @@ def _date_taken_up(text, spans, si, due_of):
     return None
 
 
+def _only_things(sentence, due_of):
+    """Whether a sentence only lists things (no one doing anything, no date): "Spare clothes, pants, wipes."."""
+    plain = sentence.lower().replace("’", "'")
+    return len(plain.split()) <= LIST_WORDS and due_of(sentence) is None and not re.search(
+        r"\b(?:i|we|you|he|she|they|it|that|this|there)\b|'(?:s|re|ll|m|d|ve)\b|\?", plain)
+
+
+LIST_WORDS = 12  # the longest list of things between a promise and its date said alone
+
+
 def _date_alone(sentence, due_of, following=True, taking=False):
     """The due date a sentence gives the action just promised when it says nothing else (a date said alone, put as
     a question, or "That'll come tomorrow"; following the promise, "You'll have that tomorrow"; taking: or a date
@@ -636,6 +651,9 @@ def _date_alone(sentence, due_of, following=True, taking=False):
     if _IT_WILL_COME.match(plain.strip()):
         after = plain.split(due.phrase.lower(), 1)[-1] if due.phrase.lower() in plain else plain
         return due if _AFTER_COMING.match(after) else None
+    lead = re.match(r"^(?:(?:and|so|oh|um|uh|well|yeah),? )*" + re.escape(due.phrase.lower()) + r"(?: \w+)?,", plain.strip())
+    if following and lead and not _NEW_PROMISE.search(plain) and due.phrase.lower() not in ("now", "right now"):
+        return due
     words = re.findall(r"[a-z']+", plain.replace(due.phrase.lower(), " ", 1))
     asked = plain.rstrip().endswith("?")
     return due if all(w in _AROUND_DATE or (asked and w in _ASKING_DATE) or (taking and w in _TAKING_DATE)
@@ -1222,11 +1240,16 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     upto = merged[i + 1][0] if i + 1 < len(merged) else s_end
                     due = due or due_of(text[b:upto], text[s_start:b])
                     if due is None and i == len(merged) - 1 and si + 1 < len(spans):
-                        # "I'll sort the pass out with reception. By Friday at the latest.": a date alone, next
+                        # "I'll sort the pass out with reception. By Friday at the latest.": a date alone, next (or
+                        # after a list of what it is: "I'll send a bag in. Spare clothes, pants, wipes. Monday.")
                         due = _date_alone(text[spans[si + 1][0]:spans[si + 1][1]], due_of)
                         if due is not None:
                             b = spans[si + 1][1]  # the quote carries the date
                             dated.add(si + 1)
+                        elif si + 2 < len(spans) and _only_things(text[spans[si + 1][0]:spans[si + 1][1]], due_of) and \
+                                (due := _date_alone(text[spans[si + 2][0]:spans[si + 2][1]], due_of)) is not None:
+                            b = spans[si + 2][1]
+                            dated.add(si + 2)
                     if due is None and si > 0 and _THEN.search(normalise(text[a:b])):
                         # "Her next visit is the 23rd of March. I'll book Leo in for that.": the date just said
                         due = due_of(text[spans[si - 1][0]:spans[si - 1][1]])
