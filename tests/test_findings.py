@@ -1745,3 +1745,15 @@ def test_a_date_said_after_the_promise_with_a_word_about_it_or_after_a_list():
     found = [f for f in findings.find([utterance("I'll be in for nine, then. Now, the next bit.")], {"s": SPEAKER},
                                       "england", DAY) if f.kind == "commitment"]
     assert found[0].due is None or found[0].due.date is None
+
+
+def test_two_weeks_today_and_a_date_just_said_for_that_agenda():
+    """"Panel sits on the twenty-fourth. So two weeks today. I'll put Riley's case on that agenda.": the promise is
+    for that day; "I'm in next Thursday, and I'll test it while I'm here" for the visit's."""
+    from server.minutes import when
+
+    assert when.resolve("So two weeks today.", datetime.date(2027, 3, 10), "england").iso() == "2027-03-24"
+    said = "Panel sits on the twenty-fourth. So two weeks today. I'll put Riley's case on that agenda."
+    found = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", datetime.date(2027, 3, 10))
+             if f.kind == "commitment"]
+    assert [f.due.iso() for f in found] == ["2027-03-24"]

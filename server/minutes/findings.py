@@ -349,8 +349,10 @@ _OWNER = re.compile(
 # a sentence wholly in quotation marks: "'The resource base is at its commissioned capacity…'" read out
 _READ_ALOUD = re.compile(r"""^\s*(?:(?:so|and|it says|quote),?\s+)?['"‘“].{12,}['"’”][.,!?]?\s*$""", re.IGNORECASE)
 # an action's time given by pointing back at a date just said
-_THEN = re.compile(r"\b(?:for that|for then|by then|then|at that point|on that day|that day|in time for (?:that|it))\b"
-                   r"(?! (?:we|i|you|she|he|they)\b)")
+_THEN = re.compile(r"\b(?:for that|for then|by then|then|at that point|on that day|that day|in time for (?:that|it)|"
+                   # "I'm in next Thursday, and I'll test it while I'm here", "I'll put Riley's case on that agenda"
+                   r"while (?:i'm|i am|we're|we are) (?:here|there|in)|(?:on|at|to) that (?:agenda|meeting|panel|visit|"
+                   r"session|review))\b(?! (?:we|i|you|she|he|they)\b)")
 # a recap starts: "Okay, let me read back what I've got", "So to sum up", "Let me just run through it"
 _RECAP_CUE = re.compile(
     r"\blet me (?:just )?(?:try (?:and|to) )?(?:read|run|go|say)(?: it| that| them| those| the actions| it all)?"

@@ -119,7 +119,8 @@ _PATTERNS = [
     # "four weeks from today": counted from the meeting
     ("days", re.compile(rf"\b{_NUM} (?:calendar )?days? (?:from|after) (?:today|now|the meeting|this meeting)\b")),
     ("school_days", re.compile(rf"\b{_NUM} (?:school|cool) days? (?:from|after) (?:today|now|the meeting|this meeting)\b")),
-    ("weeks", re.compile(rf"\b{_NUM} weeks? (?:from|after) (?:today|now|the meeting|this meeting)\b")),
+    # "two weeks today": two weeks from today
+    ("weeks", re.compile(rf"\b{_NUM} weeks? (?:(?:from|after) (?:today|now|the meeting|this meeting)|today)\b")),
     ("months", re.compile(rf"\b{_NUM} months? (?:from|after) (?:today|now|the meeting|this meeting)\b")),
     # "for the next four weeks": the period ends then
     ("weeks", re.compile(rf"\bfor(?: the next)? {_NUM} weeks?\b")),
