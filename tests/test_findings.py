@@ -1757,3 +1757,13 @@ def test_two_weeks_today_and_a_date_just_said_for_that_agenda():
     found = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", datetime.date(2027, 3, 10))
              if f.kind == "commitment"]
     assert [f.due.iso() for f in found] == ["2027-03-24"]
+
+
+def test_a_vague_promise_beside_the_action_it_names_is_that_action():
+    """"No, I'll do that. I'll do her a visual timetable with photos." and "Then I'm doing it myself. I'll email the
+    council by Friday." are one promise each; so is the action said first and then "Yes, I'll do that."."""
+    for said in ("No, I'll do that. I'll do her a visual timetable with photos.",
+                 "Then I'm doing it myself. I'll email the council by Friday.",
+                 "I'll do her a visual timetable with photos. Yes, I'll do that."):
+        found = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY) if f.kind == "commitment"]
+        assert len(found) == 1 and not findings._VAGUE.match(findings.normalise(found[0].quote)), said

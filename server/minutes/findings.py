@@ -1391,10 +1391,12 @@ def _full_names(out, segments, names, child):
 
 
 # "Yes, I can do that." promises nothing the words name: "that" is what was asked, or the action said next
-_VAGUE = re.compile(r"^(?:(?:yes|yeah|yep|sure|of course|absolutely|definitely|fine|okay|ok|right|true|then|"
-                    r"that's (?:true|fair|fine|right)),? )*(?:and )?(?:i|we)(?: can| will|'ll| could| shall) "
+_VAGUE = re.compile(r"^(?:(?:yes|yeah|yep|sure|of course|absolutely|definitely|fine|okay|ok|right|true|then|no|oh|well|"
+                    r"so|that's (?:true|fair|fine|right)),? )*(?:and )?(?:(?:i|we)(?: can| will|'ll| could| shall) "
                     r"(?:definitely |certainly |absolutely |happily )?(?:do|set|write|sort|arrange|organise|organize|"
-                    r"meet|manage|look into|chase|fix|book) (?:that|it|this)(?: up| out| for you| myself| ourselves)?[.!]?$")
+                    r"meet|manage|look into|chase|fix|book) (?:that|it|this)(?: up| out| for you| myself| ourselves)?"
+                    # "Then I'm doing it myself."
+                    r"|(?:i'm|i am|we're|we are) (?:doing|sorting) (?:that|it|this)(?: myself| ourselves)?)[.!]?$")
 # "So who takes it to panel?" "I will. I'll ring you tomorrow…": no action of its own when the actions are named next
 # ("Then I will." alone takes on what was just said)
 _BARE_WILL = re.compile(r"^(?:(?:yes|yeah|okay|ok|right|then),? )*(?:i|we) (?:will|shall)[.!]?$")
@@ -1566,6 +1568,8 @@ def _settle_vague(out, seg, request, side, counts):
     for f in mine:
         norm = normalise(f.quote)
         named_next = any(g.offset > f.offset and (g.who, g.who_label) == (f.who, f.who_label) for g in mine)
+        named_before = any(g.offset < f.offset and (g.who, g.who_label) == (f.who, f.who_label) and
+                           not _VAGUE.match(normalise(g.quote)) for g in mine)
         if f.due is None and named_next and _ASSURED.match(norm):
             # "You'll have it in writing. I'll get the plan typed up and over to you by Wednesday.": the action is next
             del out[next(i for i, g in enumerate(out) if g is f)]  # by identity: two findings may read alike
@@ -1574,6 +1578,10 @@ def _settle_vague(out, seg, request, side, counts):
         if vague and any(0 <= norm.find(said) < vague.start() for _, said in f.matched if said):
             vague = None  # "I'll send you our template letter, and we can do it together": the letter is the action
         if f.due is not None or not (_VAGUE.match(norm) or vague or named_next and _BARE_WILL.match(norm)):
+            continue
+        if named_before and _VAGUE.match(norm):
+            # "I'll do her a visual timetable with photos. Yes, I'll do that.": the action, said again
+            del out[next(i for i, g in enumerate(out) if g is f)]
             continue
         if not (named_next or side) or not named_next and request is not None and _ASKS_WHO.match(normalise(request)):
             continue  # "Who's doing that?" "I'll do it.": the action asked about, taken on
