@@ -1767,3 +1767,14 @@ def test_a_vague_promise_beside_the_action_it_names_is_that_action():
                  "I'll do her a visual timetable with photos. Yes, I'll do that."):
         found = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY) if f.kind == "commitment"]
         assert len(found) == 1 and not findings._VAGUE.match(findings.normalise(found[0].quote)), said
+
+
+def test_a_yes_that_heard_and_then_asks_agrees_to_nothing():
+    """The family's "Yes. Can she have it all day?" heard what was said and asks its own question: no agreement;
+    "Yes. I want that." agrees."""
+    def agreed(said):
+        found = findings.find([utterance("Right. The one-to-one, while we're waiting.", "s", 0, 4000),
+                               utterance(said, "m", 4500, 8000)], {"s": SPEAKER, "m": PARENT}, "england", DAY)
+        return [f.quote for f in found if f.kind == "agreement"]
+
+    assert agreed("Yes. Can she have it all day? The afternoons are the worst.") == []

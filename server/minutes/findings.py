@@ -96,6 +96,11 @@ _GOES_ON = re.compile(r"^(?:so\b|um\b|uh\b|well\b|no,|no[.!]?$|but\b|honestly\b|
                       r"(?:it|that|you|what)\b)")
 
 
+# what the family goes on to after a "yes" that only heard: its own question, what it wants, why, how things are
+_HEARD_THEN_GOES_ON = re.compile(r"^(?:so\b|um\b|uh\b|well\b|because\b|it (?:currently|says)\b|at the moment\b|"
+                                 r"every (?:day|week|morning)\b|[^.!]*\?$)")
+
+
 # "I'll send Ben the backup file, um, by Friday?": a promise said with a rising voice, not a question
 _MY_PROMISE = re.compile(r"^(?:(?:and|so|okay|ok|um|uh|yeah|yes|then),? )*(?:i|we)(?:'ll| will) (?!(?:be|have|need|get "
                          r"back to you on)\b)[a-z]+ [a-z]")
@@ -1099,6 +1104,11 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     best = max(((p[kind], a, b) for p, a, b in each), default=(0.0, s_start, s_end))
                     if max(whole[kind], best[0]) >= learned.threshold(kind):
                         read.append((max(whole[kind], best[0]), kind, best[1:] if best[0] >= whole[kind] else None))
+                if read and max(read)[1] == "agreement" and _BARE_ASSENT.match(norm) and si + 1 < len(spans) and \
+                        _HEARD_THEN_GOES_ON.match(text[spans[si + 1][0]:spans[si + 1][1]].strip().lower()):
+                    # "Yes. Can she have it all day?", "Yes. Because I've read it three times…": a "yes" that heard
+                    # what was said, then puts the family's own question or case, agrees to nothing
+                    read = []
                 if read:
                     _, kind, learned_span = max(read)
                     kinds[kind] = [({"id": "learned", "kind": kind}, re.match("", ""))]
