@@ -1770,8 +1770,7 @@ def test_a_vague_promise_beside_the_action_it_names_is_that_action():
 
 
 def test_a_yes_that_heard_and_then_asks_agrees_to_nothing():
-    """The family's "Yes. Can she have it all day?" heard what was said and asks its own question: no agreement;
-    "Yes. I want that." agrees."""
+    """The family's "Yes. Can she have it all day?" heard what was said and asks its own question: no agreement."""
     def agreed(said):
         found = findings.find([utterance("Right. The one-to-one, while we're waiting.", "s", 0, 4000),
                                utterance(said, "m", 4500, 8000)], {"s": SPEAKER, "m": PARENT}, "england", DAY)
