@@ -44,9 +44,11 @@ HEARD_MIN = 0.5
 # two refusals by one person in one utterance are one when at most this many sentences come between them (its
 # reasons: "No. She's not changing schools in Year 11. Six months before her exams? New teachers? I'm not doing a
 # managed move."), and the words from the first to the end of the second are no more than REFUSAL_WORDS (on 213
-# meetings, one sentence between: 13 false points more, one refusal fewer)
+# meetings, two sentences between rather than one: 13 false points fewer, one refusal lost)
 REFUSAL_GAP = 2
 REFUSAL_WORDS = 70
+RUN_ON_WORDS = 6  # a transcription's run-on sentence splits at a comma with at least this many words either side
+LIST_WORDS = 12  # the longest list of things between a promise and its date said alone
 CONTRACTIONS = {
     "cant": "can't", "wont": "won't", "dont": "don't", "doesnt": "doesn't", "didnt": "didn't", "isnt": "isn't",
     "arent": "aren't", "wasnt": "wasn't", "werent": "weren't", "wouldnt": "wouldn't", "couldnt": "couldn't",
@@ -235,7 +237,6 @@ def sentences(text, heard=False):
 # a comma where a full stop was heard, before a new promise, offer or condition: the transcription runs sentences on
 # ("…what the adults say and don't say, I'll get a draft to Nadia the week after, and if it's useful I could…")
 _RUN_ON = re.compile(r",\s+(?:and\s+|so\s+)?(?=(?:I|[Ww]e)(?:'ll|’ll|\s+will|\s+can|\s+could)\b|if\b)")
-RUN_ON_WORDS = 6  # the fewest words either side of such a comma
 
 
 def _run_on(text, start, end):
@@ -642,9 +643,6 @@ def _only_things(sentence, due_of):
         r"\b(?:i|we|you|he|she|they|it|that|this|there)\b|'(?:s|re|ll|m|d|ve)\b|\?", plain)
 
 
-LIST_WORDS = 12  # the longest list of things between a promise and its date said alone
-
-
 def _date_alone(sentence, due_of, following=True, taking=False):
     """The due date a sentence gives the action just promised when it says nothing else (a date said alone, put as
     a question, or "That'll come tomorrow"; following the promise, "You'll have that tomorrow"; taking: or a date
@@ -658,7 +656,9 @@ def _date_alone(sentence, due_of, following=True, taking=False):
     if _IT_WILL_COME.match(plain.strip()):
         after = plain.split(due.phrase.lower(), 1)[-1] if due.phrase.lower() in plain else plain
         return due if _AFTER_COMING.match(after) else None
-    lead = re.match(r"^(?:(?:and|so|oh|um|uh|well|yeah),? )*" + re.escape(due.phrase.lower()) + r"(?: \w+)?,", plain.strip())
+    # "Tomorrow, I'm off tomorrow.": the date first, then a word about it
+    lead = re.match(r"^(?:(?:and|so|oh|um|uh|well|yeah),? )*" + re.escape(due.phrase.lower()) + r"(?: \w+)?,",
+                    plain.strip())
     if following and lead and not _NEW_PROMISE.search(plain) and due.phrase.lower() not in ("now", "right now"):
         return due
     words = re.findall(r"[a-z']+", plain.replace(due.phrase.lower(), " ", 1))
@@ -1258,7 +1258,8 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                         if due is not None:
                             b = spans[si + 1][1]  # the quote carries the date
                             dated.add(si + 1)
-                        elif si + 2 < len(spans) and _only_things(text[spans[si + 1][0]:spans[si + 1][1]], due_of) and \
+                        elif si + 2 < len(spans) and \
+                                _only_things(text[spans[si + 1][0]:spans[si + 1][1]], due_of) and \
                                 (due := _date_alone(text[spans[si + 2][0]:spans[si + 2][1]], due_of)) is not None:
                             b = spans[si + 2][1]
                             dated.add(si + 2)
@@ -1496,9 +1497,9 @@ def _what_the_no_refuses(out, seg, spans):
 
 
 def _promise_said_again(out, seg, counts):
-    """One promise, not two: a later promise in the same utterance, by the same person, whose words (less its date) all
-    come from an earlier one, says it again ("I'll ask Dr. Feld whether there's room for Spanish. I'm not promising anything. I'm
-    just saying I'll ask."); its date, if the first had none, is the first's."""
+    """One promise, not two: a later promise in the same utterance, by the same person, whose words (less its date)
+    all come from an earlier one, says it again ("I'll ask Dr. Feld whether there's room for Spanish. I'm not
+    promising anything. I'm just saying I'll ask."); its date, if the first had none, is the first's."""
     from .drafting import content_words  # drafting imports this module
 
     mine = [f for f in out if f.segment is seg and f.kind == "commitment"]

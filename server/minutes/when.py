@@ -137,10 +137,11 @@ _PATTERNS = [
                          r"|\b(?:when|once|as soon as) (?:we're|we are|we've|we have) (?:done|finished|through)"
                          r"(?: here| today)?\b|\b(?:straight |right )?after (?:this|today's) (?:meeting|call)\b"
                          # "I'll email him when I get back to the office", "before you're out of the building"
-                         r"|\b(?:when|once|as soon as) i(?:'m| am)? (?:get )?back (?:to|at|in) (?:the|my) (?:office|desk|base|room|"
-                         r"school|building|classroom)\b|\bbefore (?:you|we|they)(?:'re| are) (?:out of|off) (?:the )?"
-                         r"(?:building|site|premises|school)\b|\bbefore (?:you|we|they) (?:leave|get out of) the (?:building|"
-                         r"site|premises)\b")),
+                         r"|\b(?:when|once|as soon as) i(?:'m| am)? (?:get )?back (?:to|at|in) (?:the|my) "
+                         r"(?:office|desk|base|room|school|building|classroom)\b"
+                         r"|\bbefore (?:you|we|they)(?:'re| are) (?:out of|off) (?:the )?"
+                         r"(?:building|site|premises|school)\b"
+                         r"|\bbefore (?:you|we|they) (?:leave|get out of) the (?:building|site|premises)\b")),
     ("tomorrow", re.compile(r"\btomorrow\b")),
     # "a week Friday", "Friday week": the Friday after the coming one
     # "Monday to Thursday", "Monday, Wednesday and Friday" say a timetable, not a day
@@ -495,7 +496,8 @@ _FIRST_WEEK_BACK = re.compile(r"\b(?P<edge>from |starting |starting from |as of 
                               r"winter break)(?: holidays?| break)?)?(?: in january)?|week after (?:the )?(?P<after>half[- ]term|"
                               r"easter|christmas|spring break|winter break|thanksgiving)(?: holidays?| break)?"
                               # "the week we're back", "the week he's back": after the next holiday
-                              r"|(?:first )?week (?:we|you|they|school)(?:'re| are|'s| is| get| gets| come| comes| goes) back)\b")
+                              r"|(?:first )?week (?:we|you|they|school)(?:'re| are|'s| is| get| gets| come| comes| goes) "
+                              r"back)\b")
 # "the first Tuesday back after the holidays", "the first Wednesday back in January", "the Monday we come back":
 # that weekday in the first week back
 _FIRST_WEEKDAY_BACK = re.compile(rf"\b(?:(?:the|that) first (?P<weekday>{_WEEKDAY}) back(?: after (?:the )?(?P<event>"
@@ -506,41 +508,15 @@ _FIRST_WEEKDAY_BACK = re.compile(rf"\b(?:(?:the|that) first (?P<weekday>{_WEEKDA
 # "after the holidays", "when we come back after the break": the first day back after the next holiday
 _AFTER_HOLIDAYS = re.compile(r"\b(?:after|when we (?:come|get|are|'re) back (?:from|after)) the (?:holidays|break)\b")
 # "before break", "the week before the holidays", "before we leave for break": the last day before the next holiday
-_BEFORE_HOLIDAYS = re.compile(rf"\b(?:the (?:week|day) )?{_BEFORE_BREAK} (?:the )?(?:holidays|break)\b(?! (?:time|room|duty)\b)")
+_BEFORE_HOLIDAYS = re.compile(rf"\b(?:the (?:week|day) )?{_BEFORE_BREAK} (?:the )?(?:holidays|break)\b"
+                              r"(?! (?:time|room|duty)\b)")
 _A_DAY = re.compile(rf"\d|\b(?:{_DAYWORD})\b")
 
 
-def _last_day_before_break(meeting_date, jurisdiction):
-    """The last school day before the next holiday of four weekdays or more, from the typical term dates; None past
-    them."""
-    day, last = meeting_date, meeting_date
-    for _ in range(200):
-        day += datetime.timedelta(days=1)
-        if day.weekday() >= 5:
-            continue
-        open_ = _school_day(day, jurisdiction)
-        if open_ is None:
-            return None
-        if open_:
-            last = day
-        elif all(_school_day(day + datetime.timedelta(days=n), jurisdiction) is False
-                 for n in range(4 - day.weekday()) if n):
-            # closed to the end of the week from here, and from a Monday or Tuesday: a holiday, not a long weekend
-            if day.weekday() <= 1:
-                return last
-    return None
-
-
-def _first_week_back(meeting_date, jurisdiction, event=None):
-    """The first school day after the next holiday of four weekdays or more (not a long weekend or Thanksgiving) (or after the one named), from the
-    typical term dates; None past them."""
-    key = {"half": "half_term_after", "easter": "easter_after", "spring": "spring_after", "winter": "winter_after",
-           "thanksgiving": "thanksgiving_after",
-           "christmas": "new_year" if jurisdiction == "england" else "winter_after"}.get(
-        (event or "").split()[0].split("-")[0]) if event else None
-    if key:
-        return _term_date(key, meeting_date, jurisdiction)
-    day, off = meeting_date, 0
+def _next_holiday(meeting_date, jurisdiction):
+    """(The last school day before it, the first school day after it) for the next holiday of four weekdays or more
+    (not a long weekend or Thanksgiving), from the typical term dates; None past them."""
+    day, off, last = meeting_date, 0, meeting_date
     for _ in range(200):
         day += datetime.timedelta(days=1)
         if day.weekday() >= 5:
@@ -551,10 +527,23 @@ def _first_week_back(meeting_date, jurisdiction, event=None):
         if not open_:
             off += 1
         elif off >= 4:
-            return day
+            return last, day
         else:
-            off = 0
+            off, last = 0, day
     return None
+
+
+def _first_week_back(meeting_date, jurisdiction, event=None):
+    """The first school day after the next holiday of four weekdays or more (or after the one named), from the
+    typical term dates; None past them."""
+    key = {"half": "half_term_after", "easter": "easter_after", "spring": "spring_after", "winter": "winter_after",
+           "thanksgiving": "thanksgiving_after",
+           "christmas": "new_year" if jurisdiction == "england" else "winter_after"}.get(
+        (event or "").split()[0].split("-")[0]) if event else None
+    if key:
+        return _term_date(key, meeting_date, jurisdiction)
+    holiday = _next_holiday(meeting_date, jurisdiction)
+    return holiday[1] if holiday else None
 
 
 # events a meeting dates and then names again ("parents' evening is on the 18th" … "I'll grab you at parents'
@@ -796,10 +785,10 @@ def _phrases(text, meeting_date, jurisdiction, events, anchor):
         masked.append((m.start(), m.end()))
         anchored.append(m)
     for m in _BEFORE_HOLIDAYS.finditer(lowered) if jurisdiction else ():
-        last = _last_day_before_break(meeting_date, jurisdiction)
-        if last is not None:
+        holiday = _next_holiday(meeting_date, jurisdiction)
+        if holiday is not None:
             masked.append((m.start(), m.end()))
-            found.append((m.start(), m.end(), Due(said(m.start(), m.end()), last, approx=True), "term", None))
+            found.append((m.start(), m.end(), Due(said(m.start(), m.end()), holiday[0], approx=True), "term", None))
     for m in _AFTER_HOLIDAYS.finditer(lowered) if jurisdiction else ():
         back = _first_week_back(meeting_date, jurisdiction)
         if back is not None:
