@@ -1777,3 +1777,42 @@ def test_a_yes_that_heard_and_then_asks_agrees_to_nothing():
         return [f.quote for f in found if f.kind == "agreement"]
 
     assert agreed("Yes. Can she have it all day? The afternoons are the worst.") == []
+
+
+def test_this_morning_in_the_morning_and_when_i_leave_here():
+    """"I'll talk to her this morning" and "when I leave here" are today, "I'll ring the surgery in the morning"
+    tomorrow; a morning already gone ("I caught him this morning") and "every morning" give no date, and "the ninth,
+    in the morning" is the ninth."""
+    from server.minutes import when
+
+    day = datetime.date(2027, 11, 3)
+    assert when.resolve("I'll talk to Ms. Greer this morning about the side door.", day, "us").iso() == "2027-11-03"
+    assert when.resolve("I'll text her when I leave here.", day, "us").iso() == "2027-11-03"
+    assert when.resolve("I'll drop it in on my way home.", day, "us").iso() == "2027-11-03"
+    assert when.resolve("I'll ring the surgery in the morning, then.", day, "england").iso() == "2027-11-04"
+    assert when.resolve("Darren in IT, I caught him this morning, he's going to look.", day, "england") is None
+    assert when.resolve("I'll give him his inhaler every morning.", day, "us") is None
+    assert when.resolve("She's seeing him on the ninth of November, in the morning.", day, "us").iso() == "2027-11-09"
+    assert when.resolve("End of next week.", day, "us").iso() == "2027-11-12"
+
+
+def test_a_date_said_alone_after_a_promise_is_no_promise_of_its_own():
+    """"I'll do you a letter with all of it. End of next week.", "I'll email you the data every other Friday. First one
+    a week from tomorrow.": one promise each, the first with the date said after it."""
+    for said, due in (("I'll do you a letter with her reading speed, the fatigue, all of it. End of next week.",
+                       "2026-03-20"),
+                      ("I'll email you the data every other Friday. First one a week from tomorrow.", None)):
+        found = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "us", DAY) if f.kind == "commitment"]
+        assert len(found) == 1, said
+        assert (found[0].due.iso() if found[0].due and found[0].due.date else None) == due, said
+
+
+def test_meeting_talk_and_a_promise_said_as_what_cannot_be_said_are_no_promises():
+    """"I'll just put this out there", "then we'll get into the plan part", "I'll hold my hands up" run the meeting;
+    "I can't say to you today that we'll fund Hillcrest" refuses, it promises nothing."""
+    for said in ("And I'll just put this out there, because some families do it.",
+                 "Could you walk us through the twenty-first, and then we'll get into the plan part.",
+                 "The letter was poor, and I'll hold my hands up.",
+                 "But I can't say to you today that we'll fund Hillcrest."):
+        found = findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY)
+        assert not [f for f in found if f.kind == "commitment"], said

@@ -595,6 +595,10 @@ _AROUND_DATE = frozenset("and or so oh um uh er well okay ok right yes yeah by o
                          "no later than hopefully ideally probably definitely say let's lets i'd i would at least "
                          "sometime some time starting from beginning after school morning afternoon evening night "
                          "lunchtime".split())
+# "First one a week from tomorrow.", "The first one's the week after.": when the first of what was just promised is
+_ONLY_WHEN = re.compile(r"^(?!.*\b(?:i|we|you|he|she|they)(?:'ll| will|'d| would| can)\b)(?:(?:and|so|um|uh),? )*(?:the )?first (?:one|session|report|check-in|email|meeting|visit|"
+                        r"update|log|review)(?:'s| is| will be|'ll be)? (?:on |by |from )?(?:a |the |next |this )?"
+                        r"[a-z0-9 ,'-]{0,30}[.!]?$")
 # "Tomorrow, I'm off tomorrow.", "Sunday night, probably, knowing us.", "Before half term, she said.": a date said
 # first, then a word about it that promises nothing new
 _NEW_PROMISE = re.compile(r"\b(?:i|we|he|she|they|you)(?:'ll| will|'re going to| are going to|'m going to| am going to|"
@@ -634,6 +638,15 @@ def _date_taken_up(text, spans, si, due_of):
         if not _JUST_YES.match(normalise(sentence)):
             return None
     return None
+
+
+def _just_a_date(sentence, due_of):
+    """Whether a sentence says a date and nothing more ("End of next week.", "By Friday, hopefully.")."""
+    due = due_of(sentence)
+    if due is None or due.date is None:
+        return False
+    plain = sentence.lower().replace("’", "'")
+    return all(w in _AROUND_DATE for w in re.findall(r"[a-z']+", plain.replace(due.phrase.lower(), " ", 1)))
 
 
 def _only_things(sentence, due_of):
@@ -1100,6 +1113,10 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     # happened promises and offers nothing; nor does what is done each week already ("I ring her
                     # every Friday")
                     asked = [k for k in asked if k not in ("commitment", "offer")]
+                if _just_a_date(sentence, due_of) or _ONLY_WHEN.match(norm):
+                    # "End of next week.", "First one a week from tomorrow.": when, for what was just said; no
+                    # promise of its own (a date put to the meeting may still be offered)
+                    asked = [k for k in asked if k != "commitment"]
                 for kind in asked:
                     best = max(((p[kind], a, b) for p, a, b in each), default=(0.0, s_start, s_end))
                     if max(whole[kind], best[0]) >= learned.threshold(kind):

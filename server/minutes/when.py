@@ -128,7 +128,7 @@ _PATTERNS = [
     ("weeks", re.compile(rf"\bfrom (?:today|now),? (?:[a-z']+ ){{0,4}}(?:got|have|has) {_NUM} weeks?\b")),
     ("days", re.compile(rf"\bfrom (?:today|now),? (?:[a-z']+ ){{0,4}}(?:got|have|has) {_NUM} (?:calendar )?days?\b")),
     ("days", re.compile(rf"\bfor(?: the next)? {_NUM} (?:school |working )?days?\b")),
-    ("today", re.compile(r"\b(?:today(?!'s)|this afternoon|this evening|by the end of the day|end of play today|tonight)\b")),
+    ("today", re.compile(r"\b(?:today(?!'s)|this (?:morning|afternoon|evening)|by the end of the day|end of play today|tonight)\b")),
     # "I'll sign it now", "before I go", "at the end of the meeting": before everyone leaves today
     ("today", re.compile(r"(?<!\bfor )(?<!\bfrom )(?<!\buntil )(?<!\bby )(?<!\bjust )\b(?:right )?now(?=[.!,;]|$)"
                          r"|\bbefore (?:i|you|we|everyone) (?:go|leave|finish|wrap up|hang up)\b(?! for\b)|\bon (?:your|the) way out\b"
@@ -141,8 +141,14 @@ _PATTERNS = [
                          r"(?:office|desk|base|room|school|building|classroom)\b"
                          r"|\bbefore (?:you|we|they)(?:'re| are) (?:out of|off) (?:the )?"
                          r"(?:building|site|premises|school)\b"
-                         r"|\bbefore (?:you|we|they) (?:leave|get out of) the (?:building|site|premises)\b")),
+                         r"|\bbefore (?:you|we|they) (?:leave|get out of) the (?:building|site|premises)\b"
+                         # "I'll text her when I leave here", "on my way home"
+                         r"|\b(?:when|once|as soon as|after) (?:i|we) (?:leave|get out of) here\b"
+                         r"|\bon (?:my|the) way home\b(?! from (?!here\b))")),
     ("tomorrow", re.compile(r"\btomorrow\b")),
+    # "I'll ring the surgery in the morning": the next morning (not "every morning", "on Monday in the morning")
+    ("tomorrow", re.compile(r"(?<!\bevery )(?<!\beach )(?<!day )(?<!, )(?<!th )(?<!st )(?<!nd )(?<!rd )\b(?:first thing )?in the morning\b"
+                            r"(?! (?:after|before|of|on)\b)")),
     # "a week Friday", "Friday week": the Friday after the coming one
     # "Monday to Thursday", "Monday, Wednesday and Friday" say a timetable, not a day
     ("weekday", re.compile(rf"\b(?<!to )(?<!and )(?<!through )(?<!every )(?<!each )(?<!other )(?:(?P<next>next|this coming|this) |"
@@ -151,18 +157,18 @@ _PATTERNS = [
     # "by this time next week": a week from the meeting
     ("days_7", re.compile(r"\b(?:by |before )?this time next week\b|\b(?:by |on )?a week (?:today|from today)\b"
                           r"|\btoday week\b")),
-    ("week_after_next", re.compile(r"\b(?:by |before |during |in )?(?:the end of )?the week after next\b")),
+    ("week_after_next", re.compile(r"\b(?:by |before |during |in )?(?:(?:the )?end of )?the week after next\b")),
     # "this week and next": done by the end of next week
-    ("next_week", re.compile(r"\b(?:by |over |during )?(?:the end of )?(?:this|the) week and (?:the )?next(?: week| one)?\b")),
+    ("next_week", re.compile(r"\b(?:by |over |during )?(?:(?:the )?end of )?(?:this|the) week and (?:the )?next(?: week| one)?\b")),
     # ("the week's words" is what the week has, not when)
-    ("this_week", re.compile(r"\b(?:by |before )?(?:the end of )?(?:this|the) week\b(?!'s(?! (?:out|over|done|up)\b))(?! (?:of|after|before)\b)")),
-    ("next_week", re.compile(r"\b(?P<edge>by |before |during |in |from |starting |as of )?(?:the end of )?next week\b")),
+    ("this_week", re.compile(r"\b(?:by |before )?(?:(?:the )?end of )?(?:this|the) week\b(?!'s(?! (?:out|over|done|up)\b))(?! (?:of|after|before)\b)")),
+    ("next_week", re.compile(r"\b(?P<edge>by |before |during |in |from |starting |as of )?(?:(?:the )?end of )?next week\b")),
     ("this_month", re.compile(r"\b(?:(?:by|before|for|at) )?(?:the )?end of (?:the|this) month\b"
                               r"|\b(?:(?:by|before|in|during|later|"
                               r"sometime|some time) )?this month\b")),
     # "this weekend", "over the weekend": by its Sunday
     ("weekend", re.compile(r"\b(?:(?:by|over|during|at) )?this weekend\b|\b(?:by|over|during|at) the weekend\b")),
-    ("next_month", re.compile(r"\b(?:by |before |in )?(?:the end of )?next month\b")),
+    ("next_month", re.compile(r"\b(?:by |before |in )?(?:(?:the )?end of )?next month\b")),
 ]
 # "before Christmas", "before we break up for Christmas", "before we leave for winter break": the same day
 _BEFORE_BREAK = (r"(?:before|by)(?: (?:we|you|they|school|the kids|the children|everyone) (?:leave|break up|break|go off|"
@@ -608,6 +614,10 @@ _DONE_TODAY = re.compile(rf"\b(?:we|you|i|they|everyone|everybody|the (?:team|sc
                          rf"(?: have|'ve| has| all)? {_DONE}(?: (?:or|and) {_DONE})? $")
 _OF_TODAY = re.compile(r"(?:\b(?:everything|anything|all|notes|minutes|things|stuff|what we said|discussions?|decisions?|"
                        r"changes|meeting) (?:from|of)|\babout|^(?:(?:and|so|but|okay|right),? )?for) $")
+# "I caught him this morning", "she rang this morning": a morning already gone, no due date
+_PAST_MORNING = re.compile(r"\b(?:i|we|he|she|they|you|it)(?: \w+ly)? (?:[a-z]+ed|caught|saw|spoke|rang|had|was|were|did|"
+                           r"said|told|got|sent|heard|met|went|came|took|gave|found|left|made|thought|felt|put|read|"
+                           r"brought|bought|ran|wrote|spoke to)\b[^.;!?]*$")
 _MY_BY = re.compile(r"\bmy (?=(?:the end of|(?:the )?(?:half[- ]term|christmas|easter|thanksgiving|spring break|winter break))\b)")
 # said in the middle of a date ("by, um, Friday", "within, like, six weeks", "by the, the end of term")
 _FILLER = re.compile(r",? \b(?:u+m+|u+h+|e+r+m*|h+m+)\b,?(?= )|, (?:like|you know|i mean|say|let's say|shall we say|i'd say|hopefully|ideally|probably|realistically),(?= )"
@@ -800,6 +810,8 @@ def _phrases(text, meeting_date, jurisdiction, events, anchor):
             if key == "today" and (_DONE_TODAY.search(lowered, 0, m.start()) or _OF_TODAY.search(lowered, 0, m.start())):
                 # "everything we turned down today", "the changes we agreed today", "the revised IEP with everything
                 # from today", "for today, the ESY piece goes in the notice": what today was
+                continue
+            if m.group().startswith("this morning") and _PAST_MORNING.search(lowered, 0, m.start()):
                 continue
             when = _resolve_one(key, m, meeting_date, jurisdiction)
             if when is not None:
