@@ -1816,3 +1816,32 @@ def test_meeting_talk_and_a_promise_said_as_what_cannot_be_said_are_no_promises(
                  "But I can't say to you today that we'll fund Hillcrest."):
         found = findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY)
         assert not [f for f in found if f.kind == "commitment"], said
+
+
+def test_after_this_back_in_january_and_days_of_the_month_that_are_not_dates():
+    """"I'll drop it in to you after this" is today; "when we're back in January" the first day back after Christmas;
+    "by the eleventh, Martin" is the eleventh (Martin is no month), and "the seventeenth's agenda" is no date."""
+    from server.minutes import when
+
+    day = datetime.date(2027, 5, 12)
+    assert when.resolve("I'll drop the new pens in to you after this.", day, "us").iso() == "2027-05-12"
+    assert when.resolve("What happens after this?", day, "us") is None
+    assert when.resolve("I'll book it when we're back in January.", datetime.date(2027, 10, 13),
+                        "england").iso() == "2028-01-04"
+    assert when.resolve("We'll get it all to you by the eleventh, Martin.", day, "england").iso() == "2027-06-11"
+    assert when.resolve("I'll get Theo on the seventeenth's agenda today.", day, "england").iso() == "2027-05-12"
+
+
+def test_who_an_interpreter_and_a_capitalised_and_stand_for():
+    """"Mom is saying yes, what her father said. She'll sign after she reads it.": she is the mother the interpreter
+    speaks for, not the father; "And can I offer- I'll sit down with Mom" is the speaker's own promise."""
+    attendees = {"i": types.SimpleNamespace(id="i", name="Mai Pham", role="interpreter"),
+                 "m": types.SimpleNamespace(id="m", name="Thu Nguyen", role="parent"),
+                 "g": types.SimpleNamespace(id="g", name="Le Van Hai", role="second_parent"),
+                 "s": SPEAKER}
+    said = "Mom is saying yes, what her father said. She'll sign after she reads the Vietnamese one."
+    found = [f for f in findings.find([utterance(said, speaker="i")], attendees, "us", DAY) if f.kind == "commitment"]
+    assert [(f.who, f.who_label) for f in found] == [("m", None)]
+    said = "And can I offer- I'll sit down with Mom once a month and go through the numbers."
+    found = [f for f in findings.find([utterance(said)], attendees, "us", DAY) if f.kind == "commitment"]
+    assert [(f.who, f.who_label) for f in found] == [("s", None)]

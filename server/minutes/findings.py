@@ -405,7 +405,7 @@ _DELIVERED = re.compile(r"^(?:and |so |then )?you(?:'ll| will)(?: still)? (?:hav
 _FRONTED = re.compile(r"\b(?!(?:and|so|then|yes|yeah|okay|ok|right|well|um|uh|oh)\b)[a-z'-]+\b.*,\s*$", re.IGNORECASE)
 _TITLED = re.compile(rf"\b{_TITLE} [A-Z][a-z'-]+")
 # a first name and a surname, not where a sentence starts
-_NAME_PAIR = r"[A-Z][a-z'-]+ [A-Z][a-z'-]+\b(?! [A-Z])"  # "Mark Ellison", not "Mark Ellison Smith"
+_NAME_PAIR = r"(?!I')[A-Z][a-z'-]+ (?!I')[A-Z][a-z'-]+\b(?! [A-Z])"  # "Mark Ellison", not "Mark Ellison Smith" or "Mom I'll"
 _FULL_NAME = re.compile(r"(?<=[a-z,] )" + _NAME_PAIR)  # mid-sentence, where only names are capitalised
 _NOT_NAMES = frozenset("monday tuesday wednesday thursday friday saturday sunday january february march april may june "
                        "july august september october november december easter christmas year level key stage".split())
@@ -427,6 +427,7 @@ def _body_owner(body, attendees, speaker_id=None):
 
 
 _PARENT_WORD = re.compile(r"\b(?:mom|mum|mother|dad|father)\b", re.IGNORECASE)
+_PARENT_HE = {"mom": "she", "mum": "she", "mother": "she", "dad": "he", "father": "he"}
 
 
 # a sentence that starts with "she" or "he" doing something ("She'll hold him a seat.")
@@ -509,6 +510,8 @@ def _antecedent(before, pronoun, attendees, names, rs, child, common=frozenset()
         # "Mom says she'll sign it today", as an interpreter or a partner passes it on: the child's parent at the table
         parents = [a.id for a in attendees.values() if a.role in ("parent", "second_parent")]
         for m in _PARENT_WORD.finditer(before):
+            if _PARENT_HE.get(m.group(0).lower()) not in (None, pronoun):
+                continue  # "Mom is saying yes, what her father said. She'll sign…": she is not the father
             found.append((m.end(), (parents[0], None) if len(parents) == 1 else (None, m.group(0).capitalize())))
     if pronoun == "they":
         norm = normalise(before)
@@ -780,6 +783,10 @@ _THINGS_DONE = re.compile(r" (?:all )?be (?:done|ready|sent|posted|emailed|print
                           r"written up|with you|in (?:the|your|his|her) )")
 
 
+# words that start a sentence with a capital and name no one ("And can I offer- I'll sit down with you…")
+_NOT_A_SUBJECT = frozenset("the our and but so then or yes yeah okay ok well oh now also just can".split())
+
+
 def _owner(original, norm, speaker_id, attendees, names, rs, child, before="", common=frozenset()):
     """Who a commitment belongs to: (attendee id, label), the speaker unless someone else is the subject.
 
@@ -827,7 +834,7 @@ def _owner(original, norm, speaker_id, attendees, names, rs, child, before="", c
             return _named_subject(original, names, child, _starts_sentence(before)) or (None, said.group(0))
     # someone named who is not at the meeting ("Mrs Ali will…"): their name as said
     said = re.search(rf"(?<![A-Za-z]){re.escape(words[-1])}(?![A-Za-z])", original, re.IGNORECASE)
-    if said and original[said.start()].isupper() and words[-1] not in ("the", "our"):
+    if said and original[said.start()].isupper() and words[-1] not in _NOT_A_SUBJECT:
         start = said.start()
         title = re.search(rf"{_TITLE} $", original[:start])
         return None, original[title.start() if title else start:said.end()]
@@ -1349,6 +1356,10 @@ def _interpreted(out, attendees, segments):
         if speaker is not None and speaker.role == "interpreter" and f.who == speaker.id and \
                 not _OWN_INTERPRETING.search(f.segment.text or ""):
             f.who = voiced
+        elif speaker is not None and speaker.role == "interpreter" and f.who is None and \
+                (f.who_label or "").lower() in _PARENT_HE and attendees[voiced].role in ("parent", "second_parent"):
+            # "Mom is saying okay. She'll send the form back": the parent the interpreter speaks for
+            f.who, f.who_label = voiced, None
 
 
 def heard(finding):

@@ -72,7 +72,7 @@ _HALF_TERM_OF = {"october": "autumn", "oct": "autumn", "autumn": "autumn", "febr
 _NAMED_HALF = r"(?:(?P<named>" + "|".join(sorted(_HALF_TERM_OF, key=len, reverse=True)) + r") )?"
 # "the 9th", "the twenty-fifth" (not "the first hearing", "the third of May", "the first Tuesday back")
 _THE_DAY = (r"the (?:(?P<day>\d{1,2})(?:st|nd|rd|th)|(?P<dayword>" + _DAYWORD
-            + r"))\b(?! of\b)(?!,? (?:of )?" + _MONTH.replace("(?P<month>", "(?:") + ")"
+            + r"))\b(?! of\b)(?!'s\b)(?!,? (?:of )?" + _MONTH.replace("(?P<month>", "(?:") + r"\b)"
             # "for the first hearing", "by the third visit": an order, not a day of the month
             + r"(?! (?:hearing|time|week|weeks|visit|meeting|session|one|ones|day|days|term|year|half|"
               r"part|thing|step|draft|review|appointment|panel|lesson|period|grade|page|paper|place|"
@@ -144,6 +144,7 @@ _PATTERNS = [
                          r"|\bbefore (?:you|we|they) (?:leave|get out of) the (?:building|site|premises)\b"
                          # "I'll text her when I leave here", "on my way home"
                          r"|\b(?:when|once|as soon as|after) (?:i|we) (?:leave|get out of) here\b"
+                         r"|\b(?:straight |right |just )?after this(?=[.!,;]|$)"
                          r"|\bon (?:my|the) way home\b(?! from (?!here\b))")),
     ("tomorrow", re.compile(r"\btomorrow\b")),
     # "I'll ring the surgery in the morning": the next morning (not "every morning", "on Monday in the morning")
@@ -503,7 +504,10 @@ _FIRST_WEEK_BACK = re.compile(r"\b(?P<edge>from |starting |starting from |as of 
                               r"easter|christmas|spring break|winter break|thanksgiving)(?: holidays?| break)?"
                               # "the week we're back", "the week he's back": after the next holiday
                               r"|(?:first )?week (?:we|you|they|school)(?:'re| are|'s| is| get| gets| come| comes| goes) "
-                              r"back)\b")
+                              r"back"
+                              # "when we're back in January": the first day back after Christmas
+                              r"|(?P<january>when (?:we|you|they|school|everyone)(?:'re| are|'s| is| get| gets| come| comes) "
+                              r"back (?:to school )?in january))\b")
 # "the first Tuesday back after the holidays", "the first Wednesday back in January", "the Monday we come back":
 # that weekday in the first week back
 _FIRST_WEEKDAY_BACK = re.compile(rf"\b(?:(?:the|that) first (?P<weekday>{_WEEKDAY}) back(?: after (?:the )?(?P<event>"
@@ -784,10 +788,11 @@ def _phrases(text, meeting_date, jurisdiction, events, anchor):
                 when = back + datetime.timedelta(days=(weekday - back.weekday()) % 7)
                 found.append((m.start(), m.end(), Due(said(m.start(), m.end()), when, approx=True), key, None))
     for m in _FIRST_WEEK_BACK.finditer(lowered) if jurisdiction else ():
-        back = _first_week_back(meeting_date, jurisdiction, m.group("event") or m.group("after"))
+        back = _first_week_back(meeting_date, jurisdiction, m.group("event") or m.group("after") or (
+            "christmas" if m.group("january") else None))
         if back is not None:
             masked.append((m.start(), m.end()))
-            when = back if m.group("edge") else back + datetime.timedelta(days=4 - back.weekday())
+            when = back if m.group("edge") or m.group("january") else back + datetime.timedelta(days=4 - back.weekday())
             found.append((m.start(), m.end(), Due(said(m.start(), m.end()), when, approx=True), "term", None))
     anchored = []
     for m in _ANCHORED.finditer(lowered):
