@@ -1845,3 +1845,14 @@ def test_who_an_interpreter_and_a_capitalised_and_stand_for():
     said = "And can I offer- I'll sit down with Mom once a month and go through the numbers."
     found = [f for f in findings.find([utterance(said)], attendees, "us", DAY) if f.kind == "commitment"]
     assert [(f.who, f.who_label) for f in found] == [("s", None)]
+
+
+def test_an_interpreter_passing_on_the_familys_no():
+    """"But she's saying she's not giving up on the private one.", "Mom is saying, at home we speak Vietnamese, that
+    is not going to change.": the family's refusals, read without the interpreter's frame."""
+    attendees = {"i": types.SimpleNamespace(id="i", name="Mai Pham", role="interpreter"),
+                 "m": types.SimpleNamespace(id="m", name="Thu Nguyen", role="parent"), "s": SPEAKER}
+    for said in ("Mom is saying okay. But she's saying she's not giving up on the private one.",
+                 "Mom is saying, at home we speak Vietnamese. That is how it is, that is not going to change."):
+        found = [f for f in findings.find([utterance(said, speaker="i")], attendees, "us", DAY) if f.kind == "refusal"]
+        assert [f.who for f in found] == ["m"], said

@@ -1000,6 +1000,10 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
         dated = set()  # sentences that only gave the promise before them its date ("That'll come tomorrow.")
         for si, (s_start, s_end) in enumerate(spans):
             norm = norms[si]
+            # "Mom is saying, at home we speak Vietnamese…", "she's saying she's not giving up on the private one":
+            # what the family said, read for a refusal without the interpreter's frame
+            passed_on = _PASSED_ON.sub("", norm, count=1) if side and \
+                attendees[seg.speaker_id].role == "interpreter" else norm
             if said_before is not None:
                 day, date = day_named(said_before[0], meeting_date, jurisdiction, events, anchor())
                 named_day = (day, said_before[1]) if day else named_day
@@ -1041,6 +1045,10 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                 puts = puts or (asks_family and "offer" in match_kinds(norm, rs, set()))
                 continue  # words in quotation marks are a letter or a plan read out, not anyone's own
             kinds = match_kinds(norm, rs, context)
+            if passed_on != norm and "refusal" not in kinds:
+                refused = match_kinds(passed_on, rs, context).get("refusal")
+                if refused:
+                    kinds = {"refusal": refused}
             puts = puts or (asks_family and "offer" in kinds)  # no offer rule or veto depends on the context
             if side and "agreement" in kinds:
                 # "okay" or "yes" from the parent is hearing, not agreeing: only words that say so agree
@@ -1338,6 +1346,12 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
 # the booking"), not in the family's voice
 _OWN_INTERPRETING = re.compile(r"\b(?:interpret|translat|agency|booking|booked|interpreter|speaking for myself|"
                                r"(?:just )?(?:from|for) me,? not (?:mum|mom|her|him|dad))", re.IGNORECASE)
+
+
+# an interpreter's frame around the family's words: "Mom is saying, …", "But she's saying that…"
+_PASSED_ON = re.compile(r"^(?:(?:and|so|but|okay|ok|and then),? )*(?:mom|mum|dad|mother|father|she|he|they|"
+                        r"grandpa|grandma|grandfather|grandmother)(?:'s| is| are|'re) (?:saying|asking|telling you)"
+                        r"(?: that)?,? (?=\S)")
 
 
 def _interpreted(out, attendees, segments):
