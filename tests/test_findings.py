@@ -1856,3 +1856,11 @@ def test_an_interpreter_passing_on_the_familys_no():
                  "Mom is saying, at home we speak Vietnamese. That is how it is, that is not going to change."):
         found = [f for f in findings.find([utterance(said, speaker="i")], attendees, "us", DAY) if f.kind == "refusal"]
         assert [f.who for f in found] == ["m"], said
+
+
+def test_what_people_say_they_will_feel_is_no_promise():
+    """"I will literally die", "I'll, I'll cry if I start", "I'll drink anything" promise nothing."""
+    for said in ("Because if it does the robot voice in a silent exam hall I will literally die.",
+                 "I'll, I'll cry if I start.", "I'm at college, I'll drink anything."):
+        found = findings.find([utterance(said, speaker="m")], {"m": PARENT}, "england", DAY)
+        assert not [f for f in found if f.kind == "commitment"], said
