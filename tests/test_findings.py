@@ -1864,3 +1864,14 @@ def test_what_people_say_they_will_feel_is_no_promise():
                  "I'll, I'll cry if I start.", "I'm at college, I'll drink anything."):
         found = findings.find([utterance(said, speaker="m")], {"m": PARENT}, "england", DAY)
         assert not [f for f in found if f.kind == "commitment"], said
+
+
+def test_a_titled_attendees_first_name_and_a_name_with_is():
+    """"Dr Anjali Mistry" is Anjali too; "Anjali's sending her write-up, and she's coming in after half term": she is
+    Anjali (the "'s" says "is"), not Marcus named before."""
+    attendees = {"s": SPEAKER, "ep": types.SimpleNamespace(id="ep", name="Dr Anjali Mistry", role="ep"),
+                 "la": types.SimpleNamespace(id="la", name="Marcus Bello", role="la_officer")}
+    said = ("Let me do a quick recap, because Marcus has got another call at eleven. So. Anjali's sending her write-up "
+            "by the end of next week, and she's coming in after half term.")
+    found = [f for f in findings.find([utterance(said)], attendees, "england", DAY) if f.kind == "commitment"]
+    assert [f.who for f in found] == ["ep", "ep"]

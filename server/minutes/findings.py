@@ -320,8 +320,9 @@ def _name_index(attendees):
     """Lower-case full names, first names and surnames -> attendee id (a name two people share is left out)."""
     index, seen, short = {}, {}, {}
     for a in attendees.values():
-        parts = re.findall(r"[a-z][a-z'-]+", (a.name or "").lower())
-        keys = {" ".join(parts)} | ({parts[0], parts[-1]} if parts else set())
+        said = re.findall(r"[a-z][a-z'-]+", (a.name or "").lower())
+        parts = [p for p in said if p not in _TITLES] or said  # "Dr Anjali Mistry": Anjali, Mistry
+        keys = {" ".join(said), " ".join(parts)} | ({parts[0], parts[-1]} if parts else set())
         for key in keys - _TITLES:
             seen[key] = seen.get(key, 0) + 1
             index[key] = a.id
@@ -463,6 +464,10 @@ _BODY_ASIDE = re.compile(r"(?P<body>\b[A-Z][A-Za-z'&-]+(?: (?:of |for |and |& )?
                          r"organisation|organization|people|team|partners?|college|school|centre|center|office)s?\b")
 
 
+# a name's "'s" that says "is" or "has" ("Anjali's sending", "Bev's got"), not whose
+_IS_DOING = re.compile(r"'s (?:[a-z]+ing|going|got|been|just|also|already|not|on|in|off|out|away|back|here|there)\b")
+
+
 def _antecedent(before, pronoun, attendees, names, rs, child, common=frozenset()):
     """Who "he", "she" or "they" stands for: the last person (or, for "they", body or team) named before it in
     the utterance; None when nobody but the child was named (the pronoun is then the child)."""
@@ -473,6 +478,8 @@ def _antecedent(before, pronoun, attendees, names, rs, child, common=frozenset()
         found.append((m.end(), (names[surname], None) if surname in names else (None, said)))
     for m in re.finditer(r"\b[A-Z][a-z'-]+\b", before):
         key = m.group(0).lower()
+        if _IS_DOING.match(before, m.end() - 2):
+            key = key[:-2]  # "Anjali's sending her write-up, and she's coming in": Anjali
         if key in names and key not in child and not _addressed(before, m):
             found.append((m.end(), (names[key], None)))
     if pronoun != "they":
