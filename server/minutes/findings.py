@@ -406,7 +406,8 @@ _DELIVERED = re.compile(r"^(?:and |so |then )?you(?:'ll| will)(?: still)? (?:hav
 _FRONTED = re.compile(r"\b(?!(?:and|so|then|yes|yeah|okay|ok|right|well|um|uh|oh)\b)[a-z'-]+\b.*,\s*$", re.IGNORECASE)
 _TITLED = re.compile(rf"\b{_TITLE} [A-Z][a-z'-]+")
 # a first name and a surname, not where a sentence starts
-_NAME_PAIR = r"(?!I')[A-Z][a-z'-]+ (?!I')[A-Z][a-z'-]+\b(?! [A-Z])"  # "Mark Ellison", not "Mark Ellison Smith" or "Mom I'll"
+# "Mark Ellison", not "Mark Ellison Smith" or "Mom I'll"
+_NAME_PAIR = r"(?!I')[A-Z][a-z'-]+ (?!I')[A-Z][a-z'-]+\b(?! [A-Z])"
 _FULL_NAME = re.compile(r"(?<=[a-z,] )" + _NAME_PAIR)  # mid-sentence, where only names are capitalised
 _NOT_NAMES = frozenset("monday tuesday wednesday thursday friday saturday sunday january february march april may june "
                        "july august september october november december easter christmas year level key stage".split())
@@ -606,9 +607,9 @@ _AROUND_DATE = frozenset("and or so oh um uh er well okay ok right yes yeah by o
                          "sometime some time starting from beginning after school morning afternoon evening night "
                          "lunchtime".split())
 # "First one a week from tomorrow.", "The first one's the week after.": when the first of what was just promised is
-_ONLY_WHEN = re.compile(r"^(?!.*\b(?:i|we|you|he|she|they)(?:'ll| will|'d| would| can)\b)(?:(?:and|so|um|uh),? )*(?:the )?first (?:one|session|report|check-in|email|meeting|visit|"
-                        r"update|log|review)(?:'s| is| will be|'ll be)? (?:on |by |from )?(?:a |the |next |this )?"
-                        r"[a-z0-9 ,'-]{0,30}[.!]?$")
+_ONLY_WHEN = re.compile(r"^(?!.*\b(?:i|we|you|he|she|they)(?:'ll| will|'d| would| can)\b)(?:(?:and|so|um|uh),? )*"
+                        r"(?:the )?first (?:one|session|report|check-in|email|meeting|visit|update|log|review)"
+                        r"(?:'s| is| will be|'ll be)? (?:on |by |from )?(?:a |the |next |this )?[a-z0-9 ,'-]{0,30}[.!]?$")
 # "Tomorrow, I'm off tomorrow.", "Sunday night, probably, knowing us.", "Before half term, she said.": a date said
 # first, then a word about it that promises nothing new
 _NEW_PROMISE = re.compile(r"\b(?:i|we|he|she|they|you)(?:'ll| will|'re going to| are going to|'m going to| am going to|"

@@ -128,7 +128,8 @@ _PATTERNS = [
     ("weeks", re.compile(rf"\bfrom (?:today|now),? (?:[a-z']+ ){{0,4}}(?:got|have|has) {_NUM} weeks?\b")),
     ("days", re.compile(rf"\bfrom (?:today|now),? (?:[a-z']+ ){{0,4}}(?:got|have|has) {_NUM} (?:calendar )?days?\b")),
     ("days", re.compile(rf"\bfor(?: the next)? {_NUM} (?:school |working )?days?\b")),
-    ("today", re.compile(r"\b(?:today(?!'s)|this (?:morning|afternoon|evening)|by the end of the day|end of play today|tonight)\b")),
+    ("today", re.compile(r"\b(?:today(?!'s)|this (?:morning|afternoon|evening)|by the end of the day|end of play today"
+                         r"|tonight)\b")),
     # "I'll sign it now", "before I go", "at the end of the meeting": before everyone leaves today
     ("today", re.compile(r"(?<!\bfor )(?<!\bfrom )(?<!\buntil )(?<!\bby )(?<!\bjust )\b(?:right )?now(?=[.!,;]|$)"
                          r"|\bbefore (?:i|you|we|everyone) (?:go|leave|finish|wrap up|hang up)\b(?! for\b)|\bon (?:your|the) way out\b"
@@ -148,8 +149,8 @@ _PATTERNS = [
                          r"|\bon (?:my|the) way home\b(?! from (?!here\b))")),
     ("tomorrow", re.compile(r"\btomorrow\b")),
     # "I'll ring the surgery in the morning": the next morning (not "every morning", "on Monday in the morning")
-    ("tomorrow", re.compile(r"(?<!\bevery )(?<!\beach )(?<!day )(?<!, )(?<!th )(?<!st )(?<!nd )(?<!rd )\b(?:first thing )?in the morning\b"
-                            r"(?! (?:after|before|of|on)\b)")),
+    ("tomorrow", re.compile(r"(?<!\bevery )(?<!\beach )(?<!day )(?<!, )(?<!th )(?<!st )(?<!nd )(?<!rd )"
+                            r"\b(?:first thing )?in the morning\b(?! (?:after|before|of|on)\b)")),
     # "a week Friday", "Friday week": the Friday after the coming one
     # "Monday to Thursday", "Monday, Wednesday and Friday" say a timetable, not a day
     ("weekday", re.compile(rf"\b(?<!to )(?<!and )(?<!through )(?<!every )(?<!each )(?<!other )(?:(?P<next>next|this coming|this) |"
@@ -621,7 +622,7 @@ _OF_TODAY = re.compile(r"(?:\b(?:everything|anything|all|notes|minutes|things|st
 # "I caught him this morning", "she rang this morning": a morning already gone, no due date
 _PAST_MORNING = re.compile(r"\b(?:i|we|he|she|they|you|it)(?: \w+ly)? (?:[a-z]+ed|caught|saw|spoke|rang|had|was|were|did|"
                            r"said|told|got|sent|heard|met|went|came|took|gave|found|left|made|thought|felt|put|read|"
-                           r"brought|bought|ran|wrote|spoke to)\b[^.;!?]*$")
+                           r"brought|bought|ran|wrote)\b[^.;!?]*$")
 _MY_BY = re.compile(r"\bmy (?=(?:the end of|(?:the )?(?:half[- ]term|christmas|easter|thanksgiving|spring break|winter break))\b)")
 # said in the middle of a date ("by, um, Friday", "within, like, six weeks", "by the, the end of term")
 _FILLER = re.compile(r",? \b(?:u+m+|u+h+|e+r+m*|h+m+)\b,?(?= )|, (?:like|you know|i mean|say|let's say|shall we say|i'd say|hopefully|ideally|probably|realistically),(?= )"
