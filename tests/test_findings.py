@@ -885,7 +885,7 @@ def test_he_is_going_to_is_the_promise_of_the_man_just_named(said, label):
 
 @pytest.mark.parametrize("said, who", [
     ("Bernie's doing the letter for the travel application by the end of next week.", "b"),
-    ("Kev brings the loaner on Monday.", "k"),
+    ("Kev'll bring the loaner on Monday.", "k"),
     ("Tina's sending it on Friday.", "t"),  # Tina Brown, not Christine Lee: a real first name wins over a short form
     ("Will will send it on Friday.", None),  # not William Hart: "Will" is also a word, so it is no short form here
 ])
