@@ -1813,7 +1813,9 @@ def test_meeting_talk_and_a_promise_said_as_what_cannot_be_said_are_no_promises(
     for said in ("And I'll just put this out there, because some families do it.",
                  "Could you walk us through the twenty-first, and then we'll get into the plan part.",
                  "The letter was poor, and I'll hold my hands up.",
-                 "But I can't say to you today that we'll fund Hillcrest."):
+                 "But I can't say to you today that we'll fund Hillcrest.",
+                 "I can't tell you when they'll come out, mind, I've no say over their list.",
+                 "I'll be straight with you, a bus aide, that's not something I'm going to put in today."):
         found = findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY)
         assert not [f for f in found if f.kind == "commitment"], said
 
@@ -1861,7 +1863,7 @@ def test_an_interpreter_passing_on_the_familys_no():
 def test_what_people_say_they_will_feel_is_no_promise():
     """"I will literally die", "I'll, I'll cry if I start", "I'll drink anything" promise nothing."""
     for said in ("Because if it does the robot voice in a silent exam hall I will literally die.",
-                 "I'll, I'll cry if I start.", "I'm at college, I'll drink anything."):
+                 "I'll, I'll cry if I start.", "I'm at college, I'll drink anything.", "I'll have nightmares."):
         found = findings.find([utterance(said, speaker="m")], {"m": PARENT}, "england", DAY)
         assert not [f for f in found if f.kind == "commitment"], said
 
