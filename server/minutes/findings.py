@@ -651,13 +651,16 @@ def _date_taken_up(text, spans, si, due_of):
     return None
 
 
-def _just_a_date(sentence, due_of):
-    """Whether a sentence says a date and nothing more ("End of next week.", "By Friday, hopefully.")."""
-    due = due_of(sentence)
-    if due is None or due.date is None:
-        return False
-    plain = sentence.lower().replace("’", "'")
-    return all(w in _AROUND_DATE for w in re.findall(r"[a-z']+", plain.replace(due.phrase.lower(), " ", 1)))
+def _besides_the_date(plain, due):
+    """The words of a lower-case sentence other than its due phrase."""
+    return re.findall(r"[a-z']+", plain.replace(due.phrase.lower(), " ", 1))
+
+
+def _just_a_date(sentence, due):
+    """Whether a sentence whose due date is ``due`` says that date and nothing more ("End of next week.", "By
+    Friday, hopefully.")."""
+    return due is not None and due.date is not None and all(
+        w in _AROUND_DATE for w in _besides_the_date(sentence.lower().replace("’", "'"), due))
 
 
 def _only_things(sentence, due_of):
@@ -685,7 +688,7 @@ def _date_alone(sentence, due_of, following=True, taking=False):
                     plain.strip())
     if following and lead and not _NEW_PROMISE.search(plain) and due.phrase.lower() not in ("now", "right now"):
         return due
-    words = re.findall(r"[a-z']+", plain.replace(due.phrase.lower(), " ", 1))
+    words = _besides_the_date(plain, due)
     asked = plain.rstrip().endswith("?")
     return due if all(w in _AROUND_DATE or (asked and w in _ASKING_DATE) or (taking and w in _TAKING_DATE)
                       for w in words) else None
@@ -1130,13 +1133,14 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                 each = [(learned.probabilities(normalise(text[a:b]), asked), a, b) for a, b in parts] \
                     if len(parts) > 1 else []
                 read = []
+                said_due = due_of(sentence)
                 if (_TOLD_IN_THE_PAST.search(norm) or _HABIT.match(norm) and getattr(
-                        due_of(sentence), "recurring", False)) and not _AHEAD.search(norm):
+                        said_due, "recurring", False)) and not _AHEAD.search(norm):
                     # "We sent the consent form on August 28th", "Spring break was the week of the 22nd": what
                     # happened promises and offers nothing; nor does what is done each week already ("I ring her
                     # every Friday")
                     asked = [k for k in asked if k not in ("commitment", "offer")]
-                if _just_a_date(sentence, due_of) or _ONLY_WHEN.match(norm):
+                if _just_a_date(sentence, said_due) or _ONLY_WHEN.match(norm):
                     # "End of next week.", "First one a week from tomorrow.": when, for what was just said; no
                     # promise of its own (a date put to the meeting may still be offered)
                     asked = [k for k in asked if k != "commitment"]
