@@ -1733,6 +1733,36 @@ def test_today_back_at_the_office_and_the_week_were_back():
                         "us").iso() == "2027-12-03"
 
 
+def test_a_weekday_before_or_after_a_break_is_that_weekday_next_to_it():
+    """"By the Friday before Thanksgiving" is the Friday of the week before it, not this Friday; "the Friday before
+    half term" the last day before it; "the Monday after Thanksgiving" the first Monday back."""
+    from server.minutes import when
+
+    november = datetime.date(2027, 11, 2)
+    assert when.resolve("I'll get the revised plan out by the Friday before Thanksgiving.", november,
+                        "us").iso() == "2027-11-19"
+    assert when.resolve("I'll start the Monday after Thanksgiving.", november, "us").iso() == "2027-11-29"
+    assert when.resolve("I'll call you before Thanksgiving.", november, "us").iso() == "2027-11-23"
+    assert when.resolve("I'll have it done by the Friday before half term.", datetime.date(2027, 11, 3),
+                        "england").iso() == "2028-02-11"
+    assert when.resolve("The Friday before Christmas, then.", datetime.date(2027, 11, 3), "england").iso() == "2027-12-17"
+
+
+def test_a_promise_to_be_there_is_for_the_day_just_arranged():
+    """"How about Wednesday April fourteenth?" "I'll dial in.": the promise is for that day, about (the date was
+    said in other words, so no phrase is quoted); "I'll dial in." with no day said before has none."""
+    asked = utterance("So how about Wednesday April fourteenth, three thirty?", speaker="t", start_ms=0)
+    for said in ("I'll dial in.", "Fine. I'll come.", "I'll be there, if that's alright.", "I'll come to that one too."):
+        reply = utterance(said, speaker="s", start_ms=6000, end_ms=8000)
+        teacher = types.SimpleNamespace(id="t", name="Dana Ruiz", role="teacher")
+        found = [f for f in findings.find([asked, reply], {"s": SPEAKER, "t": teacher}, "us",
+                                          datetime.date(2028, 3, 2)) if f.kind == "commitment"]
+        assert [(f.due.iso(), f.due.approx, f.due.phrase) for f in found] == [("2028-04-14", True, "")], said
+    found = [f for f in findings.find([utterance("I'll dial in.")], {"s": SPEAKER}, "us", DAY)
+             if f.kind == "commitment"]
+    assert [f.due for f in found] == [None]
+
+
 def test_a_date_said_after_the_promise_with_a_word_about_it_or_after_a_list():
     """"I'll ring the surgery for an appointment. Tomorrow, I'm off tomorrow.", "I'll send a bag in. Spare clothes,
     pants, wipes. Monday.": the date is the promise's, and its quote carries it."""

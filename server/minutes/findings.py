@@ -31,7 +31,7 @@ import threading
 
 from .. import rules
 from . import learned
-from .when import day_named, event_asked, event_dates, resolve
+from .when import Due, day_named, event_asked, event_dates, resolve
 
 QUESTION_MIN_WORDS = 6
 # the kinds the draft minutes carry (dates and amounts are offered on the review page only)
@@ -360,6 +360,15 @@ _THEN = re.compile(r"\b(?:for that|for then|by then|then|at that point|on that d
                    # "I'm in next Thursday, and I'll test it while I'm here", "I'll put Riley's case on that agenda"
                    r"while (?:i'm|i am|we're|we are) (?:here|there|in)|(?:on|at|to) that (?:agenda|meeting|panel|visit|"
                    r"session|review))\b(?! (?:we|i|you|she|he|they)\b)")
+# a promise to be at what was just arranged ("how about Wednesday the fourteenth?" "I'll dial in."): on that day
+_ATTENDS = re.compile(r"^(?:(?:and|so|yes|yeah|yep|okay|ok|fine|right|then|oh|great|good|sure),? )*"
+                      r"(?:i'll|i will|we'll|we will|i'm going to|we're going to|i can|[a-z]+ will|[a-z]+'ll|"
+                      r"[a-z]+'s going to|[a-z]+ is going to) (?:definitely |also |absolutely |certainly |still |just )?"
+                      r"(?:be there|come(?: along| in| back)?(?: (?:for|to) (?:that|it|this|the (?:meeting|review|"
+                      r"visit|session|one)))?|dial in|call in|phone in|zoom in|join(?: (?:you|that|it|them|us))?|"
+                      r"sit in(?: on (?:that|it|the (?:meeting|review|one)))?)"
+                      r"(?: (?:one|again|too|as well|then|in person))*(?:,? (?:if (?:that's|that is) (?:alright|ok|"
+                      r"okay|fine)|if i can|definitely))?[.!]?$")
 # a recap starts: "Okay, let me read back what I've got", "So to sum up", "Let me just run through it"
 _RECAP_CUE = re.compile(
     r"\blet me (?:just )?(?:try (?:and|to) )?(?:read|run|go|say)(?: it| that| them| those| the actions| it all)?"
@@ -1310,6 +1319,11 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     if due is None and si > 0 and _THEN.search(normalise(text[a:b])):
                         # "Her next visit is the 23rd of March. I'll book Leo in for that.": the date just said
                         due = due_of(text[spans[si - 1][0]:spans[si - 1][1]])
+                    if due is None and _ATTENDS.match(normalise(text[a:b])) and anchor()[0] is not None and \
+                            anchor()[0] >= meeting_date:
+                        # "how about Wednesday April fourteenth?" "I'll dial in.": the day just named, about (said in
+                        # other words than these: no phrase)
+                        due = Due("", anchor()[0], approx=True)
                     if due is None and i == 0 and si > 0 and si - 1 not in dated and not _VAGUE.match(
                             normalise(text[a:b])):
                         # "Every test, every quiz. Starting Monday. I'll send them across.": a date said alone, just

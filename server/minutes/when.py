@@ -496,7 +496,16 @@ _PANEL_ON = re.compile(r"\bpanel\b")
 _AFTER_BREAK = re.compile(rf"\b(?:(?:on )?the )?(?P<weekday>{_WEEKDAY})s?(?: (?:mornings?|afternoons?|lunchtimes?))? "
                           r"(?:after|when we(?:'re| are| get| come) back "
                           r"(?:from|after)|back from|straight after) (?:the )?(?P<event>half[- ]term|easter|christmas|"
-                          r"spring break|winter break)(?: holidays?| break)?\b")
+                          r"spring break|winter break|thanksgiving)(?: holidays?| break)?\b")
+# "the Friday before half term", "by the Friday before Thanksgiving": that weekday in the last week before the break
+_BEFORE_BREAK_DAY = re.compile(rf"\b(?:(?:on|by) )?the (?P<weekday>{_WEEKDAY})(?: (?:morning|afternoon|lunchtime))? "
+                               r"(?:before|ahead of) (?:the )?(?P<event>half[- ]term|easter|christmas|spring break|"
+                               r"winter break|thanksgiving)(?: holidays?| break| vacation)?\b")
+# the last school day before each break (as _TERM_PATTERNS names it)
+_LAST_DAY_BEFORE = {"england": {"half": "half_term_before", "easter": "easter_before", "christmas": "christmas",
+                                "winter": "christmas"},
+                    "us": {"thanksgiving": "thanksgiving", "christmas": "winter_before", "winter": "winter_before",
+                           "spring": "spring_before", "easter": "spring_before"}}
 # "the first week back", "from the first week back after Easter": the week school comes back after the next holiday
 # (or the one named); "by" it is its Friday, "from" it its first day
 _FIRST_WEEK_BACK = re.compile(r"\b(?P<edge>from |starting |starting from |as of )?(?:by |in |during |for )?(?:the |that )?"
@@ -788,6 +797,13 @@ def _phrases(text, meeting_date, jurisdiction, events, anchor):
                 weekday = WEEKDAYS[m.group("weekday") or m.groupdict().get("weekday2")]
                 when = back + datetime.timedelta(days=(weekday - back.weekday()) % 7)
                 found.append((m.start(), m.end(), Due(said(m.start(), m.end()), when, approx=True), key, None))
+    for m in _BEFORE_BREAK_DAY.finditer(lowered) if jurisdiction else ():
+        key = _LAST_DAY_BEFORE[jurisdiction].get(m.group("event").split()[0].split("-")[0])
+        last = _term_date(key, meeting_date, jurisdiction) if key else None
+        if last is not None:
+            masked.append((m.start(), m.end()))
+            when = last - datetime.timedelta(days=(last.weekday() - WEEKDAYS[m.group("weekday")]) % 7)
+            found.append((m.start(), m.end(), Due(said(m.start(), m.end()), when, approx=True), "term", None))
     for m in _FIRST_WEEK_BACK.finditer(lowered) if jurisdiction else ():
         back = _first_week_back(meeting_date, jurisdiction, m.group("event") or m.group("after") or (
             "christmas" if m.group("january") else None))
@@ -827,6 +843,8 @@ def _phrases(text, meeting_date, jurisdiction, events, anchor):
                               _day_of(m) if key in _A_DAY_OF_THE_MONTH else None))
     for key, pattern in _TERM_PATTERNS.get(jurisdiction, ()):
         for m in pattern.finditer(lowered):
+            if any(a <= m.start() < b for a, b in masked):
+                continue  # "before Thanksgiving" in "the Friday before Thanksgiving": the day said, not the break
             when = _term_date(key, meeting_date, jurisdiction, m.groupdict().get("named") or m.groupdict().get("edge"))
             if when is not None:
                 found.append((m.start(), m.end(), Due(said(m.start(), m.end()), when, approx=True),
