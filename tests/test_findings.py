@@ -677,12 +677,19 @@ def test_a_day_takes_the_month_said_before_it_and_a_week_from_a_day_is_that_day_
 
 
 def test_the_day_after_panel_counts_from_the_panel_the_meeting_named():
+    """"The Monday after panel", "before panel" (by the day it sits), "to panel" and "the Monday before panel" count
+    from the panel's day the meeting gave; with none given, no date."""
     said = [utterance("January panel sits on the 14th, so there's time.", "s", 0, 3000),
             utterance("I'll ring you on the Monday after panel, either way.", "s", 4000, 8000),
             utterance("And I'll have the write-up to you before panel.", "s", 9000, 12000)]
     day = datetime.date(2026, 12, 2)
     promises = [f for f in findings.find(said, {"s": SPEAKER}, "england", day) if f.kind == "commitment"]
-    assert [f.due.iso() for f in promises] == ["2027-01-18", "2027-01-13"]
+    assert [f.due.iso() for f in promises] == ["2027-01-18", "2027-01-14"]
+    # "to panel" is on its day, "the Monday before panel" the Monday before it
+    more = said[:1] + [utterance("I'll take it to panel myself.", "s", 4000, 8000),
+                       utterance("I'll send the pack list by the Monday before panel.", "s", 9000, 12000)]
+    promises = [f for f in findings.find(more, {"s": SPEAKER}, "england", day) if f.kind == "commitment"]
+    assert [f.due.iso() for f in promises] == ["2027-01-14", "2027-01-11"]
     # no panel said: no date guessed
     alone = [f for f in findings.find(said[1:], {"s": SPEAKER}, "england", day) if f.kind == "commitment"]
     assert [f.due for f in alone] == [None, None]

@@ -487,10 +487,14 @@ def _resolve_one(key, m, meeting_date, jurisdiction=None):
     return None
 
 
-# "the Monday after panel", "the day after panel", "before panel sits": counted from the panel's date, once the
-# meeting has said it ("January panel sits on the 14th")
-_AFTER_PANEL = re.compile(rf"\b(?:(?:on )?the (?P<unit>day|{_WEEKDAY}) after|(?P<before>before|ahead of)) (?:the )?"
-                          r"(?:[a-z]+ )?panel\b")
+# "the Monday after panel", "the day after panel", "the Monday before panel", "before panel sits" (by its day):
+# counted from the panel's date, once the meeting has said it ("January panel sits on the 14th")
+_AFTER_PANEL = re.compile(rf"\b(?:(?:on |by )?the (?P<unit>day|{_WEEKDAY}) (?P<dir>after|before)|(?P<before>before|"
+                          r"ahead of)) (?:the )?(?:[a-z]+ )?panel\b")
+# "I'll take it to panel", "it goes to the next panel": on the panel's day, once the meeting has said it
+_TO_PANEL = re.compile(r"\b(?:to|at|for|into|in front of) (?:the |our |this |that )?(?:next )?"
+                       rf"(?:(?!{_MONTH}\b)[a-z]+ )?panel\b"
+                       r"(?! (?:members?|paperwork|papers|forms?|process|decisions?|outcomes?|letters?|minutes|in)\b)")
 _PANEL_ON = re.compile(r"\bpanel\b")
 # "the Monday after half term", "Tuesday when we're back from Easter": that weekday in the first week back
 _AFTER_BREAK = re.compile(rf"\b(?:(?:on )?the )?(?P<weekday>{_WEEKDAY})s?(?: (?:mornings?|afternoons?|lunchtimes?))? "
@@ -772,12 +776,19 @@ def _phrases(text, meeting_date, jurisdiction, events, anchor):
         if panel is None or panel < meeting_date:
             continue
         if m.group("before"):
-            when = panel - datetime.timedelta(days=1)
+            when = panel  # "I'll have it to you before panel": by the day it sits
+        elif m.group("dir") == "before":
+            when = panel - datetime.timedelta(days=1 if m.group("unit") == "day" else
+                                              (panel.weekday() - WEEKDAYS[m.group("unit")]) % 7 or 7)
         elif m.group("unit") == "day":
             when = panel + datetime.timedelta(days=1)
         else:
             when = panel + datetime.timedelta(days=(WEEKDAYS[m.group("unit")] - panel.weekday()) % 7 or 7)
         found.append((m.start(), m.end(), Due(said(m.start(), m.end()), when), "panel", None))
+    for m in _TO_PANEL.finditer(lowered) if panel is not None and panel >= meeting_date else ():
+        if not any(a <= m.start() < b for a, b in masked):
+            masked.append((m.start(), m.end()))
+            found.append((m.start(), m.end(), Due(said(m.start(), m.end()), panel), "panel", None))
     # "at parents' evening", "before the trip", "after the INSET day": on the day the meeting gave it
     for m in _EVENT_AGAIN.finditer(lowered):
         key = next(k for k, v in _EVENT.match(lowered, m.start("event")).groupdict().items() if v)
