@@ -1755,6 +1755,19 @@ def test_a_weekday_before_or_after_a_break_is_that_weekday_next_to_it():
     assert when.resolve("The Friday before Christmas, then.", datetime.date(2027, 11, 3), "england").iso() == "2027-12-17"
 
 
+def test_a_weekday_said_with_a_is_no_day():
+    """"I'll do ten minutes with her on a Saturday" or "any Monday" names no day: no due date is made up; "give her
+    one Monday" is Monday."""
+    from server.minutes import when
+
+    day = datetime.date(2027, 10, 13)
+    assert when.resolve("I'll do ten minutes of the booklet with her on a Saturday, before football.", day,
+                        "england") is None
+    assert when.resolve("I'll text you on a Friday, just a line, how the week's been.", day, "england") is None
+    assert when.resolve("Any Monday suits me.", day, "england") is None
+    assert when.resolve("I'll make the cards and give her one Monday.", day, "england").iso() == "2027-10-18"
+
+
 def test_a_promise_to_be_there_is_for_the_day_just_arranged():
     """"How about Wednesday April fourteenth?" "I'll dial in.": the promise is for that day, about (the date was
     said in other words, so no phrase is quoted); "I'll dial in." with no day said before has none."""

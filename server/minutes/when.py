@@ -153,7 +153,9 @@ _PATTERNS = [
                             r"\b(?:first thing )?in the morning\b(?! (?:after|before|of|on)\b)")),
     # "a week Friday", "Friday week": the Friday after the coming one
     # "Monday to Thursday", "Monday, Wednesday and Friday" say a timetable, not a day
-    ("weekday", re.compile(rf"\b(?<!to )(?<!and )(?<!through )(?<!every )(?<!each )(?<!other )(?:(?P<next>next|this coming|this) |"
+    # "on a Saturday", "any Monday" name no day
+    ("weekday", re.compile(rf"\b(?<!to )(?<!and )(?<!through )(?<!every )(?<!each )(?<!other )(?<!\ba )"
+                           rf"(?<!\bany )(?<!\bsome )(?:(?P<next>next|this coming|this) |"
                            rf"(?P<week>a week (?:on |from )?)|(?P<fortnight>a fortnight (?:on |from )?))?(?P<weekday>{_WEEKDAY})"
                            rf"(?P<after> week\b)?\b(?!,? (?:(?:to|through|thru|and|or) )?{_WEEKDAY_NAMES})")),
     # "by this time next week": a week from the meeting
