@@ -87,7 +87,10 @@ def api_minutes(page, meeting_id):
 
 
 def fits(page):
-    """No sideways scroll, and no element that scrolls inside the page (a text box being typed in aside)."""
+    """No sideways scroll, and no element that scrolls inside the page (a text box being typed in aside), measured
+    once the page has its styles and fonts (on a busy machine a heading can show before the stylesheet applies)."""
+    page.wait_for_load_state("load")
+    page.evaluate("() => document.fonts.ready.then(() => true)")
     html = "document.documentElement"
     assert page.evaluate(f"() => {html}.scrollWidth <= {html}.clientWidth"), (page.url, page.evaluate(
         """() => [...document.querySelectorAll('body *')]
