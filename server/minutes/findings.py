@@ -1319,11 +1319,11 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     if due is None and si > 0 and _THEN.search(normalise(text[a:b])):
                         # "Her next visit is the 23rd of March. I'll book Leo in for that.": the date just said
                         due = due_of(text[spans[si - 1][0]:spans[si - 1][1]])
-                    if due is None and _ATTENDS.match(normalise(text[a:b])) and anchor()[0] is not None and \
-                            anchor()[0] >= meeting_date:
+                    if due is None and (named := anchor()[0]) is not None and named >= meeting_date and \
+                            _ATTENDS.match(normalise(text[a:b])):
                         # "how about Wednesday April fourteenth?" "I'll dial in.": the day just named, about (said in
                         # other words than these: no phrase)
-                        due = Due("", anchor()[0], approx=True)
+                        due = Due("", named, approx=True)
                     if due is None and i == 0 and si > 0 and si - 1 not in dated and not _VAGUE.match(
                             normalise(text[a:b])):
                         # "Every test, every quiz. Starting Monday. I'll send them across.": a date said alone, just
