@@ -163,6 +163,28 @@ def test_behind_a_tls_proxy(tmp_path):
     assert client.get("/_scheme", headers={"X-Forwarded-Proto": "https"}).text == "https"
 
 
+def test_a_message_shown_once_is_not_set_back_by_a_response_in_flight(app, client):
+    """"Added Ms Patel." is shown on the page after the form; a request sent with the cookie from before that page
+    (a script, an API read) answers later and must not put the message back for the next page."""
+    parent = Parent(app, client)
+    parent.create()
+    page = client.get("/children/new")
+    response = client.post("/children/new", data={"name": "Sam", "jurisdiction": "england", "plan_type": "ehcp",
+                                                  "csrf_token": csrf_of(page)})
+    assert response.status_code == 302
+    with_message = client.get_cookie("minuted_session").value
+    assert "Added Sam." in client.get(response.headers["Location"]).text
+    shown = client.get_cookie("minuted_session").value
+    assert shown != with_message  # the page took the message out
+    client.set_cookie("minuted_session", with_message)
+    late = client.get("/api/v1/children")
+    assert late.status_code == 200
+    assert "Set-Cookie" not in late.headers  # the late answer leaves the cookie as the page set it
+    client.set_cookie("minuted_session", shown)
+    assert "Set-Cookie" in client.get("/api/v1/children").headers  # otherwise refreshed on every response, as before
+    assert "Added Sam." not in client.get("/").text  # shown once
+
+
 def test_a_page_token_survives_responses_that_were_in_flight(app, client):
     """A page's requests run at once, and each response re-sets the session cookie: the token stays the same."""
     parent = Parent(app, client)
