@@ -32,7 +32,6 @@ from flask import redirect
 from flask import request
 from flask import session
 from flask import url_for
-from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import generate_csrf
 from itsdangerous import BadSignature
 from itsdangerous import URLSafeTimedSerializer
@@ -432,23 +431,8 @@ def login_required(view):
     return wrapped
 
 
-class SessionInterface(SecureCookieSessionInterface):
-    """The signed cookie session, refreshed on every response as before, except by a response that read the session
-    while a message was waiting to be shown and did not show it.
-
-    A page's requests run at once: the page pops "Added Ms Patel." from the session and sets a cookie without it,
-    while a request sent with the older cookie (a script, a stylesheet, an API read) answers later and, refreshing
-    the session as it found it, would set the message back; the next page then shows it a second time."""
-
-    def should_set_cookie(self, app, session):
-        if not session.modified and "_flashes" in session:
-            return False
-        return super().should_set_cookie(app, session)
-
-
 def init_app(app):
-    """Set up password hashing and the session cookie, and load the signed-in user before each request."""
-    app.session_interface = SessionInterface()
+    """Set up password hashing and load the signed-in user before each request."""
     hasher = PasswordHasher(
         time_cost=app.config["ARGON2_TIME_COST"], memory_cost=app.config["ARGON2_MEMORY_KIB"], parallelism=1
     )

@@ -88,11 +88,21 @@ def _headers(response):
 
 
 class SessionInterface(SecureCookieSessionInterface):
-    """Mark the session cookie Secure whenever the request came over HTTPS.
+    """Mark the session cookie Secure whenever the request came over HTTPS, and never set a shown message back.
 
     SESSION_COOKIE_SECURE = "auto" (the default) keeps plain http://127.0.0.1 working
     while every HTTPS deployment (direct, or behind a trusted proxy) gets Secure cookies.
+
+    The permanent session is refreshed on every response, except by one that read the session while a message was
+    waiting to be shown and did not show it. A page's requests run at once: the page pops "Added Ms Patel." and sets
+    a cookie without it, while a request sent with the older cookie (a script, an API read) answers later and,
+    refreshing the session as it found it, would set the message back for the next page to show again.
     """
+
+    def should_set_cookie(self, app, session):
+        if not session.modified and "_flashes" in session:
+            return False
+        return super().should_set_cookie(app, session)
 
     def get_cookie_secure(self, app):
         setting = app.config["SESSION_COOKIE_SECURE"]
