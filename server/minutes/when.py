@@ -559,13 +559,18 @@ def _next_holiday(meeting_date, jurisdiction):
     return None
 
 
+def _break_named(event):
+    """The word a break is known by in the term-date keys: "half-term break" is "half", "spring break" "spring"."""
+    return event.split()[0].split("-")[0]
+
+
 def _first_week_back(meeting_date, jurisdiction, event=None):
     """The first school day after the next holiday of four weekdays or more (or after the one named), from the
     typical term dates; None past them."""
     key = {"half": "half_term_after", "easter": "easter_after", "spring": "spring_after", "winter": "winter_after",
            "thanksgiving": "thanksgiving_after",
            "christmas": "new_year" if jurisdiction == "england" else "winter_after"}.get(
-        (event or "").split()[0].split("-")[0]) if event else None
+        _break_named(event)) if event else None
     if key:
         return _term_date(key, meeting_date, jurisdiction)
     holiday = _next_holiday(meeting_date, jurisdiction)
@@ -772,7 +777,10 @@ def _phrases(text, meeting_date, jurisdiction, events, anchor):
     events = events or {}
     panel = events.get("panel")
     # "the Monday after panel" with no panel said is no Monday we know: the weekday in it says nothing alone
-    masked = []
+    masked = []  # spans read as a whole ("the Friday before Thanksgiving"): no phrase starting inside is read again
+
+    def inside(m):
+        return any(a <= m.start() < b for a, b in masked)
     for m in _AFTER_PANEL.finditer(lowered):
         masked.append((m.start(), m.end()))
         if panel is None or panel < meeting_date:
@@ -788,14 +796,14 @@ def _phrases(text, meeting_date, jurisdiction, events, anchor):
             when = panel + datetime.timedelta(days=(WEEKDAYS[m.group("unit")] - panel.weekday()) % 7 or 7)
         found.append((m.start(), m.end(), Due(said(m.start(), m.end()), when), "panel", None))
     for m in _TO_PANEL.finditer(lowered) if panel is not None and panel >= meeting_date else ():
-        if not any(a <= m.start() < b for a, b in masked):
+        if not inside(m):
             masked.append((m.start(), m.end()))
             found.append((m.start(), m.end(), Due(said(m.start(), m.end()), panel), "panel", None))
     # "at parents' evening", "before the trip", "after the INSET day": on the day the meeting gave it
     for m in _EVENT_AGAIN.finditer(lowered):
         key = next(k for k, v in _EVENT.match(lowered, m.start("event")).groupdict().items() if v)
         when = events.get(key)
-        if when is None or when < meeting_date or any(a <= m.start() < b for a, b in masked):
+        if when is None or when < meeting_date or inside(m):
             continue
         if m.group("prep") == "after" and key == "inset":
             when = _weekday_from(when, 1)  # no school that day: the next day there is
@@ -811,7 +819,7 @@ def _phrases(text, meeting_date, jurisdiction, events, anchor):
                 when = back + datetime.timedelta(days=(weekday - back.weekday()) % 7)
                 found.append((m.start(), m.end(), Due(said(m.start(), m.end()), when, approx=True), key, None))
     for m in _BEFORE_BREAK_DAY.finditer(lowered) if jurisdiction else ():
-        key = _LAST_DAY_BEFORE[jurisdiction].get(m.group("event").split()[0].split("-")[0])
+        key = _LAST_DAY_BEFORE[jurisdiction].get(_break_named(m.group("event")))
         last = _term_date(key, meeting_date, jurisdiction) if key else None
         if last is not None:
             masked.append((m.start(), m.end()))
@@ -840,7 +848,7 @@ def _phrases(text, meeting_date, jurisdiction, events, anchor):
             found.append((m.start(), m.end(), Due(said(m.start(), m.end()), back, approx=True), "term", None))
     for key, pattern in _PATTERNS:
         for m in pattern.finditer(lowered):
-            if any(a <= m.start() < b for a, b in masked):
+            if inside(m):
                 continue
             if key == "today" and (_DONE_TODAY.search(lowered, 0, m.start()) or _OF_TODAY.search(lowered, 0, m.start())):
                 # "everything we turned down today", "the changes we agreed today", "the revised IEP with everything
@@ -856,7 +864,7 @@ def _phrases(text, meeting_date, jurisdiction, events, anchor):
                               _day_of(m) if key in _A_DAY_OF_THE_MONTH else None))
     for key, pattern in _TERM_PATTERNS.get(jurisdiction, ()):
         for m in pattern.finditer(lowered):
-            if any(a <= m.start() < b for a, b in masked):
+            if inside(m):
                 continue  # "before Thanksgiving" in "the Friday before Thanksgiving": the day said, not the break
             when = _term_date(key, meeting_date, jurisdiction, m.groupdict().get("named") or m.groupdict().get("edge"))
             if when is not None:
