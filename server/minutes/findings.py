@@ -99,6 +99,13 @@ _GOES_ON = re.compile(r"^(?:so\b|um\b|uh\b|well\b|no,|no[.!]?$|but\b|honestly\b|
 
 
 # what the family goes on to after a "yes" that only heard: its own question, what it wants, why, how things are
+# what a bare "yes" goes on to agree to, in a few words of its own: "Yes. The sixth is good.", "Fine. Thursdays, then."
+_SAYS_WHAT = re.compile(r"^(?!(?:so|um|uh|well|because|but|and|no|i|we|you|he|she|they|it's|that's|can|could|will|would|"
+                        r"what|when|where|how|why|is|are|do|does|did)\b)(?:[a-z0-9'-]+,? ){0,5}"
+                        r"(?:(?:is|'s|are|'re|sounds|would be|'d be)(?: (?:really|very|absolutely))? (?:good|fine|great|perfect|"
+                        r"lovely|brilliant|ok|okay|all right|alright|grand)|works|work|suits|then)[.!]?$")
+
+
 _HEARD_THEN_GOES_ON = re.compile(r"^(?:so\b|um\b|uh\b|well\b|because\b|it (?:currently|says)\b|at the moment\b|"
                                  r"every (?:day|week|morning)\b|[^.!]*\?$)")
 
@@ -1229,6 +1236,9 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                 extra = {"who": seg.speaker_id}
                 if kind == "agreement":
                     extra["reply"] = request  # what was agreed to: the request or question it answers
+                    if _BARE_ASSENT.match(norm) and si + 1 < len(spans) and _SAYS_WHAT.match(
+                            normalise(text[spans[si + 1][0]:spans[si + 1][1]])):
+                        end = spans[si + 1][1]  # "Yes. The sixth is good.": the words say what was agreed
                 if kind == "refusal":
                     extra["reason"] = _reason(text, spans, si, rs)
                 add(kind, start, end, found, **extra)
@@ -1700,6 +1710,13 @@ _PROPOSES = re.compile(
     r"|\b(?:shall|could|can) (?:we|i) (?:try|put|move|book|do|have|give|get|start|look at|meet|make it|say|set up"
     r"|arrange)\b"
     r"|\b(?:he|she|they|you) could (?:go|have|try|join|come|use|do|sit|start|get|take)\b"
+    # asked of the family: "Could one of you get to that?", "Could it live in her backpack?"
+    r"|^(?:(?:so|and|but|then|okay|ok|um|uh|or),? )*(?:could|can) (?:one of you|either of you|you both|both of you|it"
+    r"|you) (?!(?:just )?(?:tell|remind|say|explain|describe|confirm|clarify|remember|hear|see me|repeat)\b)[a-z]+\b"
+    r"[^?]*\?$"
+    # the school's preference, put to them: "the district would rather the kid stayed back"
+    r"|\b(?:would|'d) rather (?:he|she|they|the [a-z]+|[a-z]+) (?:stayed|stays|went|did|didn't|wasn't|had|kept|waited|"
+    r"used|sat|came|left)\b"
     # "We could keep doing that": the way things are, put to them
     r"|\b(?:we|i) could (?:keep|carry on|continue|just|always|also)\b"
     r"|\b(?:a|one) (?:[a-z-]+ ){0,3}(?:place|space|bed|slot|spot|vacancy)s? (?:has |have )?(?:come up|available|free)\b"
