@@ -529,8 +529,9 @@ _FIRST_WEEK_BACK = re.compile(r"\b(?P<edge>from |starting |starting from |as of 
 _FIRST_WEEKDAY_BACK = re.compile(rf"\b(?:(?:the|that) first (?P<weekday>{_WEEKDAY}) back(?: after (?:the )?(?P<event>"
                                  r"half[- ]term|easter|christmas|spring break|winter break)(?: holidays?| break)?"
                                  r"| after the (?:holidays|break))?"
-                                 rf"|the (?P<weekday2>{_WEEKDAY}) (?:we|you|they|school|the children|he|she) "
-                                 r"(?:come|comes|get|gets|go|goes|are|'re|is|'s) back)\b")
+                                 # "the Tuesday we come back", "the Tuesday after we're back"
+                                 rf"|the (?P<weekday2>{_WEEKDAY}) (?:(?:after|when) )?(?:we|you|they|school|the children|he|she)"
+                                 r"(?: (?:come|comes|get|gets|go|goes|are|'re|is|'s)|'re|'s) back)\b")
 # "after the holidays", "when we come back after the break": the first day back after the next holiday
 _AFTER_HOLIDAYS = re.compile(r"\b(?:after|when we (?:come|get|are|'re) back (?:from|after)) the (?:holidays|break)\b")
 # "before break", "the week before the holidays", "before we leave for break": the last day before the next holiday
