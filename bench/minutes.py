@@ -37,6 +37,10 @@ rules, and scored once before any rule was touched (the "first score" in
 ``bench/README.md``: the figure to expect on a meeting nobody has seen); the
 rules were then widened in general forms from what it missed.
 
+``--second-reader`` scores, in place of the finder, a second person's independent reading of a meeting
+(``bench/second_reading/NAME.json``, written from the script alone under the truth files' conventions, without
+seeing the truth file): how far two careful people agree, the ceiling the finder is judged against.
+
 ``--corpus`` scores the phrase corpus (``tests/data/findings_corpus.json``)
 sentence by sentence instead: as written, and as tiny.en hears it after
 espeak-ng reads each sentence (two voices, alternating; 1 s apart; the WAV
@@ -285,6 +289,36 @@ def run(name, modes, second_opinion=True):
     return result
 
 
+SECOND = ROOT / "bench" / "second_reading"
+
+
+def reader_findings(meeting, points):
+    """A second person's reading of the meeting (``bench/second_reading/NAME.json``: points in the truth files'
+    shape, written without seeing them) as findings on the script's turns, to score as the finder is scored."""
+    out = []
+    for p in points:
+        turn = meeting["turns"][p["turn"]]
+        who = p.get("who") or ""
+        label = who.split(":", 1)[1] if ":" in who else None
+        due = None
+        if p.get("due"):
+            day = datetime.date.fromisoformat(p["due"])
+            due = types.SimpleNamespace(date=day, iso=day.isoformat)
+        out.append(types.SimpleNamespace(
+            segment=types.SimpleNamespace(start_ms=turn["start_ms"], end_ms=turn["end_ms"]), kind=p["kind"],
+            quote=p.get("quote") or "", who=None if label else who, who_label=label,
+            said_by=p.get("said_by") or turn["speaker"], due=due, rule={"id": "second reader"}))
+    return out
+
+
+def run_reader(name):
+    """The second reading's scores against the truth file: how far two careful people agree."""
+    meeting = json.loads((meeting_gen.CACHE / f"{name}.json").read_text())
+    truth = json.loads((TRUTH / f"{name}.json").read_text())
+    points = json.loads((SECOND / f"{name}.json").read_text())["points"]
+    return {"name": name, "reader": score(meeting, truth, reader_findings(meeting, points))}
+
+
 def heard_sentences(meeting, truth, segments, parent_side):
     """Each sentence of the transcribed meeting, with the kinds of the truth points it says (for training)."""
     out = []
@@ -434,6 +468,8 @@ def main():
     parser.add_argument("--threshold", help="the learned reader's thresholds, e.g. refusal=0.9,commitment=0.85")
     parser.add_argument("--asr-model", metavar="DIR",
                         help="asr mode: transcribe with this CTranslate2 model directory (float32) instead of tiny.en")
+    parser.add_argument("--second-reader", action="store_true",
+                        help="score the second readings (bench/second_reading/) against the truth files instead")
     parser.add_argument("--export-heard", metavar="FILE",
                         help="write the meetings' sentences as tiny.en heard them, labelled, for training")
     args = parser.parse_args()
@@ -446,6 +482,19 @@ def main():
         results = run_corpus(modes)
         if args.json:
             Path(args.json).write_text(json.dumps(results, indent=1))
+        return
+    if args.second_reader:
+        names = [n for n in args.meetings.split(",") if (SECOND / f"{n}.json").exists()]
+        for name in names:
+            if not (meeting_gen.CACHE / f"{name}.json").exists():
+                meeting_gen.generate([name])
+        results = [run_reader(name) for name in names]
+        for r in results:
+            print_line(f"{r['name']:<22} 2nd ", r["reader"])
+        print()
+        print_line(f"ALL ({len(results)} meetings) second reader", pool(results, "reader"))
+        if args.json:
+            Path(args.json).write_text(json.dumps(results, indent=1, default=str))
         return
     second_opinion = args.second_opinion == "on"
     if args.model:

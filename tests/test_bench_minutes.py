@@ -1,0 +1,65 @@
+"""The minutes bench's second readings (bench/second_reading/): well formed, and scored as the finder is."""
+import json
+from pathlib import Path
+
+import pytest
+
+from bench import minutes as bench
+
+ROOT = Path(__file__).resolve().parent.parent
+READINGS = sorted((ROOT / "bench" / "second_reading").glob("*.json"))
+
+
+def script(name):
+    """The meeting's script with each turn at ten seconds (the words alone: no rendering)."""
+    raw = json.loads((ROOT / "bench" / "meetings" / f"{name}.json").read_text())
+    turns = [{"speaker": t[0], "text": t[1], "start_ms": i * 10_000, "end_ms": i * 10_000 + 9_000}
+             for i, t in enumerate(raw["turns"])]
+    return {**raw, "turns": turns}
+
+
+def test_there_are_second_readings():
+    assert len(READINGS) >= 12
+
+
+@pytest.mark.parametrize("path", READINGS, ids=lambda p: p.stem[:40])
+def test_a_second_reading_quotes_its_turns(path):
+    meeting = script(path.stem)
+    keys = {a["key"] for a in meeting["attendees"]}
+    assert (bench.TRUTH / path.name).exists(), "a second reading is of a meeting with a truth file"
+    for p in json.loads(path.read_text())["points"]:
+        assert p["kind"] in bench.KINDS
+        assert p["quote"] in meeting["turns"][p["turn"]]["text"]
+        assert p["who"] in keys or p["who"].split(":")[0] in ("named", "org")
+
+
+def test_the_truth_read_as_a_second_reading_agrees_with_itself():
+    """The plumbing: the truth's own points, scored as a reading, are every point, with nothing false."""
+    name = READINGS[0].stem
+    meeting, truth = script(name), json.loads((bench.TRUTH / f"{name}.json").read_text())
+    # (a restated action is one point, said twice: the date is the first saying's; left out here)
+    truth["points"] = [p for p in truth["points"] if not p.get("restated")]
+    scores = bench.score(meeting, truth, bench.reader_findings(meeting, truth["points"]))
+    for kind in bench.KINDS:
+        assert scores[kind]["found"] == scores[kind]["truth"] > 0
+        assert scores[kind]["person"] == scores[kind]["found"]
+        assert scores[kind]["false"] == []
+    assert scores["commitment"]["due_right"] == scores["commitment"]["due_total"] > 0
+
+
+def test_a_second_reading_that_misses_and_invents_is_scored_so():
+    name = READINGS[0].stem
+    meeting, truth = script(name), json.loads((bench.TRUTH / f"{name}.json").read_text())
+    refusals = [p for p in truth["points"] if p["kind"] == "refusal"]
+    # a refusal alone on its turn and said once: no other refusal's words to be found by
+    alone = next(p for p in refusals if sum(q["turn"] == p["turn"] for q in refusals) == 1 and
+                 not p.get("restated") and not any(q.get("same_as") == p["turn"] for q in refusals))
+    # one refusal left out, and a promise nobody made on a turn with no point and no also_ok
+    taken = {p["turn"] for p in truth["points"]} | {a["turn"] for a in truth.get("also_ok", [])}
+    empty = next(i for i, t in enumerate(meeting["turns"]) if i not in taken)
+    invented = {"turn": empty, "kind": "commitment", "who": meeting["turns"][empty]["speaker"],
+                "quote": meeting["turns"][empty]["text"]}
+    points = [p for p in truth["points"] if p is not alone] + [invented]
+    scores = bench.score(meeting, truth, bench.reader_findings(meeting, points))
+    assert scores["refusal"]["found"] == scores["refusal"]["truth"] - 1
+    assert len(scores["commitment"]["false"]) == 1
