@@ -987,7 +987,8 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
         return resolve(words, meeting_date, jurisdiction, events, said)
     for index, seg in enumerate(segments):
         text = seg.text or ""
-        spans = sentences(text, heard=bool(getattr(seg, "words", None)))  # words with their times: transcribed
+        transcribed = bool(getattr(seg, "words", None))  # words with their times: a transcription's
+        spans = sentences(text, heard=transcribed)
         counts = {}
         side = "parent_side" if seg.speaker_id in parent_side and not (
             # an interpreter speaking of their own work speaks for no one ("I can't say yes to that here, I'm
@@ -1057,7 +1058,10 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                                        text[:s_start], lead.group(1), attendees, names, rs, child, common) else None,
                                    # "Megan will pull his service logs": an adult named as the one who will
                                    "adult_named" if _adult_named(text[s_start:s_end], names, child, common)
-                                   else None) if c}
+                                   else None,
+                                   # the school's words as the transcription heard them, which often drops an
+                                   # "'ll" ("I'll ring the surgery" heard as "I ring the surgery")
+                                   "heard_school" if transcribed and not side else None) if c}
             sentence = text[s_start:s_end]
             not_refusing = rs["not_refusing"].search(norm)
             if side and sentence.rstrip().endswith("?") and not _MY_PROMISE.match(norm):
@@ -1121,7 +1125,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                 for other in {o for rule, _ in kinds.get("offer", ()) for o in rule.get("outranks", ())}:
                     kinds.pop(other, None)
                 declined = [(r, m) for r, m in kinds.get("refusal", ())
-                            if r.get("context") in ("parent_side", "after_proposal")]
+                            if r.get("context") in ("parent_side", "after_proposal") or r.get("either_side")]
                 kinds = {k: v for k, v in kinds.items() if k in ("request", "commitment", "agreement", "date",
                                                                  "amount")}
                 if declined:
