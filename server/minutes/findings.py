@@ -98,7 +98,6 @@ _GOES_ON = re.compile(r"^(?:so\b|um\b|uh\b|well\b|no,|no[.!]?$|but\b|honestly\b|
                       r"(?:it|that|you|what)\b)")
 
 
-# what the family goes on to after a "yes" that only heard: its own question, what it wants, why, how things are
 # what a bare "yes" goes on to agree to, in a few words of its own: "Yes. The sixth is good.", "Fine. Thursdays, then."
 _SAYS_WHAT = re.compile(r"^(?!(?:so|um|uh|well|because|but|and|no|i|we|you|he|she|they|it's|that's|can|could|will|would|"
                         r"what|when|where|how|why|is|are|do|does|did)\b)(?:[a-z0-9'-]+,? ){0,5}"
@@ -106,6 +105,7 @@ _SAYS_WHAT = re.compile(r"^(?!(?:so|um|uh|well|because|but|and|no|i|we|you|he|sh
                         r"lovely|brilliant|ok|okay|all right|alright|grand)|works|work|suits|then)[.!]?$")
 
 
+# what the family goes on to after a "yes" that only heard: its own question, what it wants, why, how things are
 _HEARD_THEN_GOES_ON = re.compile(r"^(?:so\b|um\b|uh\b|well\b|because\b|it (?:currently|says)\b|at the moment\b|"
                                  r"every (?:day|week|morning)\b|[^.!]*\?$)")
 
