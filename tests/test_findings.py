@@ -1927,3 +1927,37 @@ def test_a_titled_attendees_first_name_and_a_name_with_is():
             "by the end of next week, and she's coming in after half term.")
     found = [f for f in findings.find([utterance(said)], attendees, "england", DAY) if f.kind == "commitment"]
     assert [f.who for f in found] == ["ep", "ep"]
+
+
+def test_an_ill_the_transcription_dropped_is_still_the_schools_promise():
+    """tiny.en often hears "I'll write that into the plan" as "I write that into the plan": in transcribed words the
+    school's first-person action reads as the promise; typed or scripted words, and the family's, are left as said."""
+    said = "I write that into the plan so it's specific."
+
+    def heard(text, speaker):
+        u = utterance(text, speaker)
+        u.words = [{"text": w, "probability": 0.9} for w in text.split()]
+        return u
+
+    people = {"s": SPEAKER, "m": PARENT}
+    assert [f.kind for f in findings.find([heard(said, "s")], people, "england", DAY)] == ["commitment"]
+    assert [f.kind for f in findings.find([utterance(said)], people, "england", DAY)] == []
+    assert [f.kind for f in findings.find([heard(said, "m")], people, "england", DAY)] == []
+    # a habit or the past is no promise, heard or not
+    assert [f.kind for f in findings.find([heard("I send the letters out every term.", "s")], people, "england",
+                                          DAY) if f.kind in POINTS] == []
+
+
+def test_a_refusal_either_side_may_say_is_the_familys_when_the_family_says_it():
+    people = {"s": SPEAKER, "m": PARENT}
+    said = [utterance("We'd want him picked up at twelve.", "s"),
+            utterance("Every night's not happening. I work till six.", "m", 6000, 9000)]
+    refused = [f for f in findings.find(said, people, "england", DAY) if f.kind == "refusal"]
+    assert [(f.who, f.quote) for f in refused] == [("m", "Every night's not happening.")]
+
+
+def test_a_yes_is_quoted_with_the_few_words_that_say_what_was_agreed():
+    people = {"s": SPEAKER, "m": PARENT}
+    said = [utterance("Could we do the sixth?", "s"), utterance("Yes. The sixth is good.", "m", 6000, 9000)]
+    agreed = [f.quote for f in findings.find(said, people, "england", DAY) if f.kind == "agreement"]
+    assert agreed == ["Yes. The sixth is good."]

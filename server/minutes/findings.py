@@ -99,10 +99,11 @@ _GOES_ON = re.compile(r"^(?:so\b|um\b|uh\b|well\b|no,|no[.!]?$|but\b|honestly\b|
 
 
 # what a bare "yes" goes on to agree to, in a few words of its own: "Yes. The sixth is good.", "Fine. Thursdays, then."
-_SAYS_WHAT = re.compile(r"^(?!(?:so|um|uh|well|because|but|and|no|i|we|you|he|she|they|it's|that's|can|could|will|would|"
-                        r"what|when|where|how|why|is|are|do|does|did)\b)(?:[a-z0-9'-]+,? ){0,5}"
-                        r"(?:(?:is|'s|are|'re|sounds|would be|'d be)(?: (?:really|very|absolutely))? (?:good|fine|great|perfect|"
-                        r"lovely|brilliant|ok|okay|all right|alright|grand)|works|work|suits|then)[.!]?$")
+_SAYS_WHAT = re.compile(r"^(?!(?:so|um|uh|well|because|but|and|no|i|we|you|he|she|they|it's|that's|can|could|"
+                        r"will|would|what|when|where|how|why|is|are|do|does|did)\b)(?:[a-z0-9'-]+,? ){0,5}"
+                        r"(?:(?:is|'s|are|'re|sounds|would be|'d be)(?: (?:really|very|absolutely))? "
+                        r"(?:good|fine|great|perfect|lovely|brilliant|ok|okay|all right|alright|grand)"
+                        r"|works|work|suits|then)[.!]?$")
 
 
 # what the family goes on to after a "yes" that only heard: its own question, what it wants, why, how things are

@@ -530,7 +530,8 @@ _FIRST_WEEKDAY_BACK = re.compile(rf"\b(?:(?:the|that) first (?P<weekday>{_WEEKDA
                                  r"half[- ]term|easter|christmas|spring break|winter break)(?: holidays?| break)?"
                                  r"| after the (?:holidays|break))?"
                                  # "the Tuesday we come back", "the Tuesday after we're back"
-                                 rf"|the (?P<weekday2>{_WEEKDAY}) (?:(?:after|when) )?(?:we|you|they|school|the children|he|she)"
+                                 rf"|the (?P<weekday2>{_WEEKDAY}) (?:(?:after|when) )?"
+                                 r"(?:we|you|they|school|the children|he|she)"
                                  r"(?: (?:come|comes|get|gets|go|goes|are|'re|is|'s)|'re|'s) back)\b")
 # "after the holidays", "when we come back after the break": the first day back after the next holiday
 _AFTER_HOLIDAYS = re.compile(r"\b(?:after|when we (?:come|get|are|'re) back (?:from|after)) the (?:holidays|break)\b")
