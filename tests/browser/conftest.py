@@ -294,3 +294,23 @@ def sign_in(server):
         return email
 
     return sign_in
+
+
+# The pages' CSP blocks eval, which Playwright's wait_for_function needs once it has to poll: waits poll
+# page.evaluate from Python instead.
+def poll(page, expression, predicate=bool, timeout=20, interval=0.1, message=""):
+    """Evaluate expression until predicate(value) holds; return the value (CSP forbids wait_for_function)."""
+    deadline = time.monotonic() + timeout
+    value = None
+    while time.monotonic() < deadline:
+        value = page.evaluate(expression)
+        if predicate(value):
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {message or expression}: last value {value!r}")
+
+
+def wait_controlled(page):
+    """Wait until the service worker is active and controls this page."""
+    poll(page, "navigator.serviceWorker.ready.then(() => navigator.serviceWorker.controller !== null)",
+         message="the service worker")

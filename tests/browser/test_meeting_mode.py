@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 
 from transcribe.audio import decode, decode_chunks
 
-from .conftest import UNRELATED_SPEECH, espeak_wav
+from .conftest import UNRELATED_SPEECH, espeak_wav, poll, wait_controlled
 
 SR = 16000
 MARKERS = ["note", "agreed", "refused", "action", "question", "quote", "bookmark"]
@@ -80,23 +80,6 @@ def db_rows(server, sql, *args):
 
 
 # ---------- the page ----------
-
-
-def poll(page, expression, predicate=bool, timeout=20, interval=0.1, message=""):
-    """Evaluate expression until predicate(value) holds; return the value (CSP forbids wait_for_function)."""
-    deadline = time.monotonic() + timeout
-    value = None
-    while time.monotonic() < deadline:
-        value = page.evaluate(expression)
-        if predicate(value):
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {message or expression}: last value {value!r}")
-
-
-def wait_controlled(page):
-    poll(page, "navigator.serviceWorker.ready.then(() => navigator.serviceWorker.controller !== null)",
-         message="the service worker")
 
 
 def live_ready(page):

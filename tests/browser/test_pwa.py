@@ -3,18 +3,14 @@ import re
 
 from playwright.sync_api import expect
 
+from .conftest import wait_controlled
+
 BLUE = "rgb(29, 78, 137)"  # --blue: the top bar, drawn from the precached stylesheet
 
 
 def rendered_at(page):
     """When the server made the page in view (an offline copy keeps the time of the copy)."""
     return page.locator("body").get_attribute("data-rendered-at")
-
-
-def wait_controlled(page):
-    """Wait until the service worker is active and controls this page."""
-    page.evaluate("window.swReady")
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15_000)
 
 
 def add_child(page, name):
