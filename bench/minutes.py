@@ -65,6 +65,7 @@ from bench import meetings as meeting_gen  # noqa: E402
 
 from server.minutes import findings  # noqa: E402
 from server.minutes.drafting import content_words  # noqa: E402
+from server.minutes.when import Due  # noqa: E402
 from tools import train_findings  # noqa: E402
 from transcribe.spelling import respell  # noqa: E402
 
@@ -300,10 +301,7 @@ def reader_findings(meeting, points):
         turn = meeting["turns"][p["turn"]]
         who = p.get("who") or ""
         label = who.split(":", 1)[1] if ":" in who else None
-        due = None
-        if p.get("due"):
-            day = datetime.date.fromisoformat(p["due"])
-            due = types.SimpleNamespace(date=day, iso=day.isoformat)
+        due = Due(p["due"], datetime.date.fromisoformat(p["due"])) if p.get("due") else None
         out.append(types.SimpleNamespace(
             segment=types.SimpleNamespace(start_ms=turn["start_ms"], end_ms=turn["end_ms"]), kind=p["kind"],
             quote=p.get("quote") or "", who=None if label else who, who_label=label,
@@ -313,6 +311,8 @@ def reader_findings(meeting, points):
 
 def run_reader(name):
     """The second reading's scores against the truth file: how far two careful people agree."""
+    if not (meeting_gen.CACHE / f"{name}.json").exists():
+        meeting_gen.generate([name])
     meeting = json.loads((meeting_gen.CACHE / f"{name}.json").read_text())
     truth = json.loads((TRUTH / f"{name}.json").read_text())
     points = json.loads((SECOND / f"{name}.json").read_text())["points"]
@@ -484,11 +484,7 @@ def main():
             Path(args.json).write_text(json.dumps(results, indent=1))
         return
     if args.second_reader:
-        names = [n for n in args.meetings.split(",") if (SECOND / f"{n}.json").exists()]
-        for name in names:
-            if not (meeting_gen.CACHE / f"{name}.json").exists():
-                meeting_gen.generate([name])
-        results = [run_reader(name) for name in names]
+        results = [run_reader(n) for n in args.meetings.split(",") if (SECOND / f"{n}.json").exists()]
         for r in results:
             print_line(f"{r['name']:<22} 2nd ", r["reader"])
         print()
