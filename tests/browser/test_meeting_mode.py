@@ -99,14 +99,7 @@ ZERO = {"eventsPending": 0, "chunksPending": 0, "rejected": 0, "recordingsUnfini
 
 def sync_until_done(page, timeout=45):
     """Sync until nothing is waiting on this phone; return the counts."""
-    deadline = time.monotonic() + timeout
-    c = None
-    while time.monotonic() < deadline:
-        c = page.evaluate("window.minutedLive.syncNow()")
-        if c == ZERO:
-            return c
-        time.sleep(0.3)
-    raise AssertionError(f"still waiting to sync: {c}")
+    return sync_until_done_or(page, lambda c: c == ZERO, timeout)
 
 
 def open_overview_and_prefetch(page, meeting_id):
@@ -600,14 +593,8 @@ def test_rejected_event_stays_in_the_outbox_with_the_error_shown(phone, context,
 
 
 def sync_until_done_or(page, done, timeout=30):
-    deadline = time.monotonic() + timeout
-    c = None
-    while time.monotonic() < deadline:
-        c = page.evaluate("window.minutedLive.syncNow()")
-        if done(c):
-            return c
-        time.sleep(0.3)
-    raise AssertionError(f"sync did not settle: {c}")
+    """Sync until done(counts) holds; return the counts."""
+    return poll(page, "window.minutedLive.syncNow()", done, timeout=timeout, interval=0.3, message="the sync to settle")
 
 
 FOCUSABLE = ("a[href], button, input, select, textarea, summary, [tabindex]:not([tabindex='-1'])")
