@@ -966,9 +966,17 @@ def test_someone_coming_in_on_a_day_is_an_arrangement_only_when_the_words_say_wh
     ("We can't send a nurse.", ["refusal"]),
     ("And paying for the tutor going forward, no, not while we're putting daily one-to-one into the IEP.", ["refusal"]),
     ("Then, if it's a no, I'll ring Leanne the next day myself.", ["offer"]),  # "if it's a no" refuses nothing
+    # an assurance is given, not offered (round 48)
+    ("Whatever happens with them, I can make sure Mateo isn't sitting anywhere near them.", ["commitment"]),
 ])
 def test_round_six_forms(said, kinds):
     assert points_in(said) == kinds
+
+
+@pytest.mark.parametrize("said", ["I don't think I'll manage Friday, to be honest.",
+                                  "Then I don't think we'll be doing that."])
+def test_a_will_doubted_promises_nothing(said):
+    assert "commitment" not in points_in(said)
 
 
 @pytest.mark.parametrize("put, reply", [
@@ -976,6 +984,10 @@ def test_round_six_forms(said, kinds):
     ("What we did want to propose is check-in, check-out, with a point sheet.",
      "No. Sorry, no. I don't want him walking around with a sheet for every teacher to sign."),
     ("We could take her out of science for the reading group.", "I'm not having her pulled out of science."),
+    # put as a question to the family, or as what the speaker would like for the child (round 48)
+    ("Would you at least go and look at it? Oakfield? They do tours on a Thursday.",
+     "Not now. Honestly, Denise, not before Christmas."),
+    ("Two lunchtimes a week, twenty minutes. I'd like Reuben in it.", "Dinnertimes? No. No chance."),
 ])
 def test_the_familys_own_no_to_what_was_put_is_minuted_as_theirs(put, reply):
     said = [utterance(put, "s", 0, 3000), utterance(reply, "m", 3500, 8000)]

@@ -757,7 +757,9 @@ _MERE_IF = (r"(?:(?:that's|it's|that is|it is|that'd be|it'd be) (?:ok|okay|alri
             r"|you (?:don't|do not) mind\b|(?:you|we|i) hear (?:otherwise|nothing|anything different)\b)")
 # "I can do that.", "Sure, I can do the tenth.": taking on what was just put, not an offer of one's own
 _CAN_DO_THAT = re.compile(r"\bi can (?:do|manage|sort|take) (?:that|it|this|those|them|"
-                          r"the (?:[a-z]+(?:st|nd|rd|th)|[0-9]+))\b")
+                          r"the (?:[a-z]+(?:st|nd|rd|th)|[0-9]+))\b"
+                          # "I can make sure Mateo isn't sitting near them": an assurance given, not an option
+                          r"|\bi can (?:make sure|ensure|guarantee|promise)\b")
 
 
 def _unasked_can(found, norm):
@@ -1712,6 +1714,10 @@ _PROPOSES = re.compile(
     r"|\b(?:this|it)(?:'s| is) just an idea\b"
     # asked of the family: "would either of you be able to come in at lunch?"
     r"|\bwould (?:you|either of you|one of you|you both|both of you) be (?:able|willing|happy|okay|ok|up for)\b"
+    # "Would you at least go and look at it?"; "I'd like Reuben in it."
+    r"|\bwould (?:you|either of you|one of you|you both|both of you) (?:at least |just |maybe |perhaps |even )?(?:go|come"
+    r"|look|consider|try|think about|visit|meet|sign|bring)\b[^?]*\?$"
+    r"|\b(?:i|we)(?:'d| would) (?:like|love) (?:him|her|them|[a-z]+) (?:in|on|to (?:try|join|come|go|do|have|start))\b"
     r"|\b(?:shall|could|can) (?:we|i) (?:try|put|move|book|do|have|give|get|start|look at|meet|make it|say|set up"
     r"|arrange)\b"
     r"|\b(?:he|she|they|you) could (?:go|have|try|join|come|use|do|sit|start|get|take)\b"
