@@ -176,6 +176,10 @@ def test_an_agreement_and_the_promise_that_follows_it(reply, kinds):
     ("we'll have it done Friday week", "england", "2026-03-20", False),
     ("from next week", "england", "2026-03-16", False),
     ("by next week", "england", "2026-03-20", False),
+    # the day of the week it recurs on, from next week, is its first day (not the Friday of another clause)
+    ("I'll start seeing him Wednesdays, starting next week", "us", "2026-03-18", False),
+    ("I'll put her in for period two, every other Tuesday, from next week", "england", "2026-03-17", False),
+    ("Laptop in English from next week, Mrs Kelly's getting the laptop by Friday", "england", "2026-03-16", False),
     ("I'll set it up on the ninth", "us", "2026-04-09", False),
     ("four weeks from today", "england", "2026-04-07", False),
     ("I'll book her in for September", "england", "2026-09-30", False),

@@ -901,6 +901,8 @@ def _phrases(text, meeting_date, jurisdiction, events, anchor):
 
 _WEEKDAY_LIST = re.compile(rf"\b{_WEEKDAY_NAMES}s?(?:,? (?:and )?{_WEEKDAY_NAMES}s?\b)+")
 _STARTING = re.compile(r"\b(?:starting|starts|start|beginning|from)(?: on| from)? $")
+_FROM_NEXT_WEEK = re.compile(r"(?:from|starting|as of) next week\b")
+_WEEKDAYS_RECURRING = re.compile(rf"\b(?:({_WEEKDAY_NAMES})s|(?:every|each)(?: other)? ({_WEEKDAY_NAMES}))\b")
 
 
 def _chosen(found, lowered, said, meeting_date):
@@ -948,6 +950,11 @@ def _chosen(found, lowered, said, meeting_date):
                 when = next((d for d in (meeting_date + datetime.timedelta(days=n) for n in range(0, 190))
                              if d.day == again[4] and d.weekday() == weekday), when)
             start, end, due = start, again[1], Due(said(start, again[1]), when)
+    if key == "next_week" and _FROM_NEXT_WEEK.match(due.phrase.lower()) and due.date.weekday() == 0:
+        # "I'll start seeing him Wednesdays, starting next week": the one day of the week it recurs on is the first
+        days = {WEEKDAYS[m.group(1) or m.group(2)] for m in _WEEKDAYS_RECURRING.finditer(lowered)}
+        if len(days) == 1:
+            due = dataclasses.replace(due, date=due.date + datetime.timedelta(days=days.pop()))
     if due.date < meeting_date:
         return None
     if _HEDGED.search(due.phrase.lower()):
