@@ -740,6 +740,26 @@ def test_a_false_start_is_dropped_only_from_the_words_read_not_from_the_quote():
     assert f.quote == "We, we can't fund that, I'm sorry."
 
 
+@pytest.mark.parametrize("said, read", [
+    # a start given up and said again from its subject is read as said again
+    ("Yeah. No. I'm not- she's not going in that room.", "yeah. no. she's not going in that room."),
+    ("Well, I wouldn't say- I just don't think we're ready.", "well, i just don't think we're ready."),
+    # not a condition begun, a start carried on, or a fragment that is all there is
+    ("What if- I can keep her in my group.", "what if- i can keep her in my group."),
+    ("So could we maybe- what about a shorter day?", "so could we maybe- what about a shorter day?"),
+    ("No, parents don't- panel's officers only.", "no, parents don't- panel's officers only."),
+])
+def test_a_start_said_again_another_way_is_read_as_said_again(said, read):
+    assert findings.normalise(said) == read
+
+
+def test_the_familys_no_after_a_start_given_up():
+    said = [utterance("It's a class of eight, functional academics.", "s", 0, 3000),
+            utterance("Yeah. No. I'm not- she's not going in that room. I'm sorry.", "m", 3500, 8000)]
+    found = findings.find(said, {"s": SPEAKER, "m": PARENT}, "us", DAY)
+    assert [(f.kind, f.who) for f in found if f.kind == "refusal"] == [("refusal", "m")]
+
+
 def test_a_term_that_ends_on_good_friday_ends_the_school_day_before():
     # spring term 2027 ends on Friday 26 March, Good Friday: the last day in school is the Thursday
     due = resolve("I'll get it to you before we break up for Easter.", datetime.date(2027, 3, 10), "england")

@@ -145,6 +145,12 @@ _DROPPED_WILL = re.compile(
 # a false start said again ("I'll, I'll send it", "we're not- we're not in a position", "that's not, that's not"):
 # the words once
 _REPEAT = re.compile(r"\b([a-z']+(?: [a-z']+){0,2})(?:,|-|\.\.\.)? \1\b")
+# a start given up and said again another way: "I'm not- she's not going in that room", "we- we're not"
+# (not a condition begun: "What if- I can keep her in my group" offers)
+_RESTART = re.compile(r"(^|[.?!,;]\s+|\b(?:and|but|so|no|yeah|well|look|honestly)\s+)(?:[a-z']+\s){0,2}"
+                      r"(?!(?:if|unless|when|because|once|as long as)-)[a-z']+-\s+"
+                      # said again from its subject: "I'm not- she's not going", not "could we maybe- what about…"
+                      r"(?=(?:i|we|he|she|they|you)(?:'m|'re|'s|'ll|'d|'ve)?\s)")
 
 
 # "Mr Castillo, our behaviour specialist, will…": who someone is, said between the subject and the verb
@@ -163,6 +169,7 @@ def normalise(text):
         text, n = _REPEAT.subn(r"\1", text)
         if not n:
             break
+    text = _RESTART.sub(r"\1", text)
     text = _APPOSITIVE.sub("", _RESUMED.sub(" will", _DROPPED_WILL.sub(r"\1i'll ", _ILL.sub(r"\1i'll", text))))
     return re.sub(r"[a-z']+", lambda m: CONTRACTIONS.get(m.group(0), m.group(0)), text).strip()
 
