@@ -1732,6 +1732,8 @@ _PROPOSES = re.compile(
     r"|^(?:(?:so|and|but|then|okay|ok|um|uh|or),? )*(?:could|can) (?:one of you|either of you|you both|both of you|it"
     r"|you) (?!(?:just )?(?:tell|remind|say|explain|describe|confirm|clarify|remember|hear|see me|repeat)\b)[a-z]+\b"
     r"[^?]*\?$"
+    # another way put as a question: "Or a hat, if the hallway lights are bad?"
+    r"|^(?:(?:and|so|um|uh),? )*or (?:a|an|the|some|maybe|perhaps) [^?]{1,60}\?$"
     # the school's preference, put to them: "the district would rather the kid stayed back"
     r"|\b(?:would|'d) rather (?:he|she|they|the [a-z]+|[a-z]+) (?:stayed|stays|went|did|didn't|wasn't|had|kept|waited|"
     r"used|sat|came|left)\b"
