@@ -145,7 +145,7 @@ _DROPPED_WILL = re.compile(
 # a false start said again ("I'll, I'll send it", "we're not- we're not in a position", "that's not, that's not"):
 # the words once
 _REPEAT = re.compile(r"\b([a-z']+(?: [a-z']+){0,2})(?:,|-|\.\.\.)? \1\b")
-# a start given up and said again another way: "I'm not- she's not going in that room", "we- we're not"
+# a start given up and said again another way: "I'm not- she's not going in that room", "I wouldn't say- I just don't"
 # (not a condition begun: "What if- I can keep her in my group" offers)
 _RESTART = re.compile(r"(^|[.?!,;]\s+|\b(?:and|but|so|no|yeah|well|look|honestly)\s+)(?:[a-z']+\s){0,2}"
                       r"(?!(?:if|unless|when|because|once|as long as)-)[a-z']+-\s+"
