@@ -66,7 +66,6 @@ from bench import meetings as meeting_gen  # noqa: E402
 from server.minutes import findings  # noqa: E402
 from server.minutes.drafting import content_words  # noqa: E402
 from server.minutes.when import Due  # noqa: E402
-from tools import train_findings  # noqa: E402
 from transcribe.spelling import respell  # noqa: E402
 
 TRUTH = ROOT / "bench" / "minutes_truth"
@@ -260,13 +259,8 @@ def score(meeting, truth, found):
 
 
 def use_model(model):
-    """Make the finder's learned reader use these weights (a dict as tools/train_findings.py writes)."""
+    """Make the finder's learned reader this one (a findings_model.json as tools/train_findings.py writes)."""
     findings.learned.model = lambda: model
-
-
-def cross_model(name, thresholds):
-    """The learned reader trained without this meeting (the honest figure for the model on it)."""
-    return train_findings.train({name}, thresholds)
 
 
 def with_thresholds(model, thresholds):
@@ -462,9 +456,8 @@ def main():
     parser.add_argument("--corpus", action="store_true", help="score the phrase corpus instead of the meetings")
     parser.add_argument("--second-opinion", choices=("on", "off"), default="on",
                         help="ask the learned reader about what the rules missed (server/minutes/learned.py)")
-    parser.add_argument("--model", help="the learned reader's weights from this file (tools/train_findings.py --out)")
-    parser.add_argument("--cross", action="store_true",
-                        help="score each meeting with the learned reader trained without it")
+    parser.add_argument("--model", help="the learned reader described by this findings_model.json "
+                                        "(tools/train_findings.py --out-dir; its file and tokenizer as full paths)")
     parser.add_argument("--threshold", help="the learned reader's thresholds, e.g. refusal=0.9,commitment=0.85")
     parser.add_argument("--asr-model", metavar="DIR",
                         help="asr mode: transcribe with this CTranslate2 model directory (float32) instead of tiny.en")
@@ -502,7 +495,7 @@ def main():
         thresholds[kind] = float(value)
     results = []
     for name in args.meetings.split(","):
-        use_model(cross_model(name, thresholds) if args.cross and second_opinion else with_thresholds(base, thresholds))
+        use_model(with_thresholds(base, thresholds))
         results.append(run(name, modes, second_opinion))
     for r in results:
         for mode in modes:

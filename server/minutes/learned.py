@@ -3,83 +3,90 @@
 Refusals in school meetings are worded in more ways than rules can list
 ("where would I find the staff for that?", "that sits with the trust",
 "realistically we'd be looking at next year"); each meeting written by
-someone who had not read the rules lost about half of its refusals to them
-(``bench/README.md``). This is a logistic regression over the words, word
-pairs and word triples of one normalised sentence
-(:func:`server.minutes.findings.normalise`), trained by
-``tools/train_findings.py`` on labelled sentences (``bench/sentences/``),
-the phrase corpus and the evaluation meetings' truth files; its weights are
-data (``server/data/findings_model.json``), read once.
+someone who had not read the rules lost about a quarter of its refusals to
+them (``bench/README.md``). This reader is a small sentence encoder
+(all-MiniLM-L6-v2, six layers, Apache-2.0) fine-tuned with one output per
+kind on labelled sentences (``bench/sentences/``), the phrase corpus and the
+evaluation meetings' truth files, as written and as tiny.en heard them, by
+``tools/train_findings.py``; it ships as an int8 ONNX file
+(``server/data/findings_encoder.onnx``, run on onnxruntime, which
+faster-whisper already needs) with its tokenizer, and reads one normalised
+sentence (:func:`server.minutes.findings.normalise`) in a few milliseconds.
+Unlike the regression over words it replaced, it reads a hedged no it has
+not seen word for word ("I'm not sure we'd be able to justify that") as one.
 
 It only ever adds what the rules missed, in a sentence where they found no
 refusal, promise or agreement (a refusal or an offer only from the school's
 side), one kind per sentence (the likeliest); each kind has its own
-threshold, chosen with ``bench/minutes.py --cross`` so that a false point
+threshold (``server/data/findings_model.json``), set so that a false point
 costs more than a missed one. What it adds is marked "from the recording:
-check" like everything else found in the words. It also learns from the
-meetings as tiny.en heard them, so a promise the transcription garbled
-("I ring the DP tomorrow") still reads as one.
+check" like everything else found in the words.
 """
 from __future__ import annotations
 
 import functools
 import json
-import math
-import re
 from importlib import resources
 
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+import numpy as np
 
-
-def tokens(norm):
-    """The words of a normalised sentence, numbers as one token."""
-    return ["<n>" if w.isdigit() else w for w in _WORD.findall(norm)]
-
-
-def features(norm):
-    """The sentence's features: its words, word pairs and triples (with the sentence's ends), each once."""
-    words = ["<s>", *tokens(norm), "</s>"]
-    out = {f"w:{w}" for w in words[1:-1]}
-    out.update(f"b:{a} {b}" for a, b in zip(words, words[1:]))
-    out.update(f"t:{a} {b} {c}" for a, b, c in zip(words, words[1:], words[2:]))
-    if norm.rstrip().endswith("?"):
-        out.add("q:?")
-    return sorted(out)
+KINDS = ("refusal", "commitment", "offer", "agreement")  # the encoder's outputs, in this order
+MAX_TOKENS = 64  # a longer sentence is read by its first 64 word pieces
 
 
 @functools.cache
 def model():
-    """The trained weights: {"kinds": {kind: {"weights": {feature: w}, "bias": b, "threshold": t}}, …}."""
+    """What the reader is: {"kinds": {kind: {"threshold": t, …}}, "file": …, "tokenizer": …, training record}."""
     text = resources.files("server.data").joinpath("findings_model.json").read_text(encoding="utf-8")
     return json.loads(text)
 
 
-def probability(kind, norm):
-    """How likely the normalised sentence says a point of this kind (0-1); 0 for a kind with no model."""
-    return probabilities(norm, (kind,))[kind]
+@functools.cache
+def _encoder(onnx_file, tokenizer_file):
+    import onnxruntime
+    from tokenizers import Tokenizer
+
+    def path(name):  # a bare name is one of server/data's files; bench/minutes.py --model may give a full path
+        return str(resources.files("server.data").joinpath(name)) if "/" not in name else name
+
+    tokenizer = Tokenizer.from_file(path(tokenizer_file))
+    tokenizer.enable_truncation(MAX_TOKENS)
+    tokenizer.no_padding()  # one sentence, its own length (the file pads to 128 otherwise)
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1  # one sentence at a time: more threads cost more than they save
+    options.log_severity_level = 3
+    session = onnxruntime.InferenceSession(path(onnx_file), options, providers=["CPUExecutionProvider"])
+    return tokenizer, session
+
+
+@functools.lru_cache(maxsize=65536)
+def _read(norm, onnx_file, tokenizer_file):
+    tokenizer, session = _encoder(onnx_file, tokenizer_file)
+    enc = tokenizer.encode(norm)
+    ids = np.array([enc.ids], dtype=np.int64)
+    mask = np.array([enc.attention_mask], dtype=np.int64)
+    out = session.run(None, {"input_ids": ids, "attention_mask": mask})[0][0]
+    return tuple(float(p) for p in out)
 
 
 def probabilities(norm, kinds):
-    """{kind: probability} for each of kinds, the sentence's features made once."""
-    feats = features(norm)
-    out = {}
-    for kind in kinds:
-        m = model()["kinds"].get(kind)
-        if m is None:
-            out[kind] = 0.0
-            continue
-        weights = m["weights"]
-        z = m["bias"] + sum(weights.get(f, 0.0) for f in feats)
-        out[kind] = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
-    return out
+    """{kind: probability (0-1)} that the normalised sentence says a point of each of kinds."""
+    m = model()
+    read = _read(norm, m["file"], m["tokenizer"])
+    return {kind: read[KINDS.index(kind)] if kind in m["kinds"] else 0.0 for kind in kinds}
+
+
+def probability(kind, norm):
+    """How likely the normalised sentence says a point of this kind (0-1)."""
+    return probabilities(norm, (kind,))[kind]
 
 
 def threshold(kind):
-    """The least probability at which the model reads a sentence as this kind (above 1 for a kind with no model)."""
+    """The least probability at which the reader reads a sentence as this kind (above 1 for a kind it lacks)."""
     m = model()["kinds"].get(kind)
     return m["threshold"] if m else 2.0
 
 
 def says(kind, norm):
-    """True when the model reads the normalised sentence as a point of this kind."""
+    """True when the reader reads the normalised sentence as a point of this kind."""
     return probability(kind, norm) >= threshold(kind)
