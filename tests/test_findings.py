@@ -1588,6 +1588,17 @@ def test_a_promise_said_again_in_the_same_breath_is_one():
                         ("I'll keep it in his file. I'll make sure of that.", "I'll keep it in his file.")]:
         assert [f.quote for f in findings.find([utterance(said)], {"s": SPEAKER}, "us", DAY)
                 if f.kind == "commitment"] == [quote]
+    # a promise that names nothing to do, after one that does, says that one again; one that names a call does not
+    for said, quote in [("I'll look into a taxi for the mornings. I'll push for it.", "I'll look into a taxi for the "
+                                                                                       "mornings."),
+                        ("I'll book the room for the Thursday after half term. I'll be there.", "I'll book the room "
+                                                                                                 "for the Thursday "
+                                                                                                 "after half term.")]:
+        assert [f.quote for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY)
+                if f.kind == "commitment"] == [quote]
+    said = "I'll book the room for the Thursday after half term. I'll ring you the day before."
+    assert len([f for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY)
+                if f.kind == "commitment"]) == 2
     # the same word for another action is another promise
     said = "So I'll put in the referral today. The next group starts after spring break, so I'll put him in that one."
     quotes = [f.quote for f in findings.find([utterance(said)], {"s": SPEAKER}, "us", DAY) if f.kind == "commitment"]

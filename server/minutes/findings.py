@@ -1602,9 +1602,13 @@ def _promise_said_again(out, seg, counts):
         words = content_words(f.quote) - _SAYING_WORDS - (content_words(f.due.phrase) if f.due else set())
         if _ASKS_THEM.search(norm):
             words -= {"him", "her", "them"}  # "I'll ask him." after "I'll ask Greg about the bus."
-        first = next((g for g in mine[:i] if g.who == f.who and g.who_label == f.who_label and
-                      not any(g is d for d in drop) and (_VOUCHES.match(norm) or words and
-                                                         words <= content_words(g.quote))), None)
+        # "I'll come.", "I'll push for it.", "Leave that with me." after a promise of the same person's: no thing of
+        # its own to do, so the promise just made, said again (before any promise, it takes up what was asked)
+        thingless = len(norm.split()) <= THINGLESS_WORDS and words <= _DOING_WORDS
+        same = [g for g in mine[:i] if g.who == f.who and g.who_label == f.who_label and not any(g is d for d in drop)]
+        first = next((g for g in same if _VOUCHES.match(norm) or words and words <= content_words(g.quote)), None)
+        if first is None and thingless and same:
+            first = same[-1]
         if first is not None:
             first.due = first.due or f.due
             drop.append(f)
@@ -1618,6 +1622,13 @@ _SAYING_WORDS = frozenset({"saying", "say", "said", "just", "again", "like", "pr
                            "anything", "not", "i'm", "i'll", "i'd", "we're", "we'll", "we'd", "he'll", "she'll",
                            "they'll", "definitely",
                            "really", "honestly", "absolutely"})
+# the words of a promise that names nothing to do ("I'll ask.", "I'll be there.", "I'll chase it up.")
+# ("I'll ring you the day after." names its thing: the call)
+_DOING_WORDS = frozenset({"ask", "come", "make", "sure", "push", "leave", "let", "there", "both", "back", "do", "sort",
+                          "check", "chase", "raise", "look", "see", "try", "follow", "deal", "handle", "take", "pass",
+                          "find", "out", "start", "happen", "then", "course", "okay", "fine", "right", "yes", "yeah",
+                          "go", "get", "onto", "straight", "away", "now", "today"})
+THINGLESS_WORDS = 6
 # a promise that only vouches for the one before it: "I'll make sure of that.", "I'll make it happen."
 _VOUCHES = re.compile(r"^(?:(?:and|so|yes|yeah|oh),? )*(?:i|we)(?:'ll| will) (?:make sure (?:of )?(?:that|it)|make (?:that|it) "
                       r"happen)[.!]?$")
