@@ -2012,3 +2012,17 @@ def test_a_yes_is_quoted_with_the_few_words_that_say_what_was_agreed(monkeypatch
     said = [utterance("Could we do the sixth?", "s"), utterance("Yes. The sixth is good.", "m", 6000, 9000)]
     agreed = [f.quote for f in findings.find(said, people, "england", DAY) if f.kind == "agreement"]
     assert agreed[0] == "Yes. The sixth is good."  # (at 0.8 the reader reads the words after it as agreeing too)
+
+
+def test_the_familys_no_declines_what_was_put_in_words_no_offer_rule_reads():
+    # the learned reader hears the proposal; the family's bare no after it declines it
+    for put in ["We would normally do a reading and spelling check in the first week, just so we know where he is.",
+                "I usually offer to come in and do a session with the class about it.",
+                "One other thing, and do feel free to say no. There is the family support worker, she can help with "
+                "things like the parenting course."]:
+        said = [utterance(put, "s", 0, 5000), utterance("No. Sorry, no, absolutely not.", "m", 5500, 8000)]
+        found = findings.find(said, {"s": SPEAKER, "m": PARENT}, "england", DAY)
+        assert [(f.kind, f.who) for f in found if f.kind == "refusal"] == [("refusal", "m")], put
+    # a question for information is answered, not declined
+    said = [utterance("Has he had a hearing test?", "s", 0, 3000), utterance("No. Sorry, no.", "m", 3500, 5000)]
+    assert not [f for f in findings.find(said, {"s": SPEAKER, "m": PARENT}, "england", DAY) if f.kind == "refusal"]

@@ -1091,6 +1091,11 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                 if refused:
                     kinds = {"refusal": refused}
             puts = puts or (asks_family and "offer" in kinds)  # no offer rule or veto depends on the context
+            if asks_family and not puts and second_opinion and learned.probability("offer", norm) >= PUT_OFFER:
+                # "I usually offer to come in and do a short session with the class.", "please feel free to say
+                # no. There's the Early Help assessment…": put to the family in words no offer rule reads, so the
+                # family's "No. Sorry, no, absolutely not." after it declines it
+                puts = True
             if side and "agreement" in kinds:
                 # "okay" or "yes" from the parent is hearing, not agreeing: only words that say so agree
                 kinds["agreement"] = [(r, m) for r, m in kinds["agreement"] if not r.get("not_from_parent")]
@@ -1622,6 +1627,8 @@ _SAYING_WORDS = frozenset({"saying", "say", "said", "just", "again", "like", "pr
                            "anything", "not", "i'm", "i'll", "i'd", "we're", "we'll", "we'd", "he'll", "she'll",
                            "they'll", "definitely",
                            "really", "honestly", "absolutely"})
+# how likely (the learned reader) a school's sentence proposes something for the family's answer to decline it
+PUT_OFFER = 0.5
 # the words of a promise that names nothing to do ("I'll ask.", "I'll be there.", "I'll chase it up.")
 # ("I'll ring you the day after." names its thing: the call)
 _DOING_WORDS = frozenset({"ask", "come", "make", "sure", "push", "leave", "let", "there", "both", "back", "do", "sort",
