@@ -2026,3 +2026,14 @@ def test_the_familys_no_declines_what_was_put_in_words_no_offer_rule_reads():
     # a question for information is answered, not declined
     said = [utterance("Has he had a hearing test?", "s", 0, 3000), utterance("No. Sorry, no.", "m", 3500, 5000)]
     assert not [f for f in findings.find(said, {"s": SPEAKER, "m": PARENT}, "england", DAY) if f.kind == "refusal"]
+
+
+def test_an_offer_announced_in_a_few_words_carries_its_terms():
+    said = "What about a halfway house, though? He does the mornings with me in the base and the afternoons in class."
+    offers = [f.quote for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY) if f.kind == "offer"]
+    assert offers == [said]
+    # a long offer is whole already: what follows is not its terms
+    said = ("What I could do is bring her in for two mornings a week in the spring term with a key adult. Has she "
+            "had her hearing checked?")
+    offers = [f.quote for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY) if f.kind == "offer"]
+    assert offers and all("hearing" not in q for q in offers)

@@ -1386,6 +1386,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
         _refusal_with_its_reason(out, seg, spans, counts)
         _what_the_no_refuses(out, seg, spans)
         _promise_said_again(out, seg, counts)
+        _offer_with_its_terms(out, seg, spans, counts)
         # what was put to the family is still before it while the family answers, one of them after another
         # ("What if she dropped art?" "No, not the art." "I'm not switching.")
         previous, previous_puts = seg, (puts and side is None or put_to_family) and seg.speaker_id is not None
@@ -1591,6 +1592,36 @@ def _what_the_no_refuses(out, seg, spans):
                     g is not f and g.offset < b and a < g.offset + len(g.quote) for g in mine):
                 break
             f.quote, at = seg.text[f.offset:b].strip(), at + 1
+
+
+def _offer_with_its_terms(out, seg, spans, counts):
+    """An offer announced in a few words goes on with its terms in the next sentence ("What about a halfway house,
+    though? He does period five with me in the Base.", "What I'd suggest is we do it in layers. Hannah and Bev on the
+    accredited course…"): the draft quotes both; when the next sentence is itself an offer, the two are one."""
+    mine = [f for f in out if f.segment is seg]
+    drop = []
+    for f in [g for g in mine if g.kind == "offer"]:
+        if any(f is d for d in drop) or len(f.quote.split()) > OFFER_FRAME_WORDS:
+            continue
+        end = f.offset + len(f.quote)
+        at = next((i for i, (a, b) in enumerate(spans) if a < end <= b), None)
+        if at is None or at + 1 >= len(spans):
+            continue
+        a, b = spans[at + 1]
+        there = [g for g in mine if g is not f and not any(g is d for d in drop) and g.offset < b and
+                 a < g.offset + len(g.quote)]
+        if not there:
+            f.quote = seg.text[f.offset:b].strip()
+        elif len(there) == 1 and there[0].kind == "offer" and there[0].who == f.who:
+            g = there[0]
+            g.quote, g.offset = seg.text[f.offset:g.offset + len(g.quote)].strip(), f.offset
+            drop.append(f)
+    if drop:
+        out[:] = [f for f in out if not any(f is d for d in drop)]
+        _renumber(out, seg, "offer", counts)
+
+
+OFFER_FRAME_WORDS = 12
 
 
 def _promise_said_again(out, seg, counts):
