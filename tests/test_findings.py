@@ -515,7 +515,7 @@ def test_fine_to_meeting_chat_agrees_to_nothing(before, reply):
     ("Spring break was the week of the twenty-second, so I've got probes from before and after.", []),
     ("What I would say is it'll be a very different file to the one they saw in February.", []),
     ("Here's what I could do.", []),
-    ("Hannah could start her on one next week.", []),  # could: offered, not arranged
+    ("Hannah could start her on one next week.", ["offer"]),  # could: offered, not arranged
     ("I'm putting you on, you're on speaker.", []),
     ("What we'd propose.", []),
     ("I'll just read you the key line.", []),
@@ -1529,7 +1529,8 @@ def test_the_family_doing_it_with_that_is_an_action_not_assent():
     said = [utterance("Could you do a visual timetable at home?"),
             utterance("And I'll make it into a book for her.", "m", 6000, 8000)]
     mine = findings.find(said, {"s": SPEAKER, "m": PARENT}, "england", DAY)
-    assert [(f.kind, f.who) for f in mine if f.kind in POINTS] == [("commitment", "m")]
+    # (the school's question puts the timetable to the family: a proposal)
+    assert [(f.kind, f.who) for f in mine if f.kind in POINTS and f.said_by == "m"] == [("commitment", "m")]
 
 
 def test_a_yeah_then_no_is_no_agreement():
@@ -2017,9 +2018,7 @@ def test_a_yes_is_quoted_with_the_few_words_that_say_what_was_agreed(monkeypatch
 def test_the_familys_no_declines_what_was_put_in_words_no_offer_rule_reads():
     # the learned reader hears the proposal; the family's bare no after it declines it
     for put in ["We would normally do a reading and spelling check in the first week, just so we know where he is.",
-                "I usually offer to come in and do a session with the class about it.",
-                "One other thing, and do feel free to say no. There is the family support worker, she can help with "
-                "things like the parenting course."]:
+                "Something a lot of families find useful is a short talk to his class about what helps."]:
         said = [utterance(put, "s", 0, 5000), utterance("No. Sorry, no, absolutely not.", "m", 5500, 8000)]
         found = findings.find(said, {"s": SPEAKER, "m": PARENT}, "england", DAY)
         assert [(f.kind, f.who) for f in found if f.kind == "refusal"] == [("refusal", "m")], put
@@ -2037,3 +2036,15 @@ def test_an_offer_announced_in_a_few_words_carries_its_terms():
             "had her hearing checked?")
     offers = [f.quote for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY) if f.kind == "offer"]
     assert offers and all("hearing" not in q for q in offers)
+
+
+@pytest.mark.parametrize("said, kinds", [
+    # what the notice will say of a no said before is that no written down; the no itself still refuses
+    ("It'll be in the prior written notice that we proposed this because we couldn't staff the route.", []),
+    ("We can't offer individual counseling, and that'll go in the notice.", ["refusal"]),
+    # trying to reach someone and failing refuses nothing
+    ("We couldn't get hold of anyone at the clinic all summer.", []),
+    ("We can't get a nurse for the bus, so we can't run it.", ["refusal"]),
+])
+def test_a_no_written_down_or_a_call_not_answered_is_no_new_refusal(said, kinds):
+    assert [k for k in points_in(said, "us") if k == "refusal"] == kinds
