@@ -2048,3 +2048,19 @@ def test_an_offer_announced_in_a_few_words_carries_its_terms():
 ])
 def test_a_no_written_down_or_a_call_not_answered_is_no_new_refusal(said, kinds):
     assert [k for k in points_in(said, "us") if k == "refusal"] == kinds
+
+
+@pytest.mark.parametrize("school, family, refused", [
+    # said outright to what the school just said, the no declines it
+    ("Everyone new goes through the reading check in the first week, it is just how we find their level.",
+     "No. Not in her first week. Please.", True),
+    ("And there's the family hub, they run a group on Thursdays for parents.", "No. No, thank you.", True),
+    # an answer to a question, or a view not shared, declines nothing
+    ("Has he had his hearing tested at all?", "No. Not since he was little.", False),
+    ("He seems a lot more settled at lunch now.", "No. Not really.", False),
+])
+def test_the_familys_no_said_outright_declines_what_was_just_said(school, family, refused):
+    said = [utterance(school, "s", 0, 5000), utterance(family, "m", 5500, 8000)]
+    found = [(f.kind, f.who) for f in findings.find(said, {"s": SPEAKER, "m": PARENT}, "england", DAY)
+             if f.kind == "refusal"]
+    assert found == ([("refusal", "m")] if refused else [])

@@ -1007,7 +1007,11 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
         request = _last_request(previous, parent_side, rs, seg.speaker_id) if previous is not None and \
             seg.speaker_id not in (None, previous.speaker_id) else None
         # the family's first words after the school put something to it may decline it ("No. Sorry, no.")
-        put_to_family = side is not None and seg.speaker_id is not None and previous_puts
+        put_to_family = side is not None and seg.speaker_id is not None and (previous_puts or (
+            # "No. Sorry, no, absolutely not.", "No. No, thank you.": said outright to what the school just said (not
+            # asked: "Has he been excluded?" "No, absolutely not." answers), it declines it
+            _EMPHATIC_NO.match(normalise(text)) and previous is not None and previous.speaker_id not in parent_side
+            and previous.speaker_id is not None and not previous.text.rstrip().endswith("?")))
         # whether this utterance puts something to the family: an offer, or a proposal put as a question ("How do you
         # feel about the bus?", "is the mileage thing an option at all?"), read from its own sentences below
         puts = False
@@ -1658,6 +1662,11 @@ _SAYING_WORDS = frozenset({"saying", "say", "said", "just", "again", "like", "pr
                            "anything", "not", "i'm", "i'll", "i'd", "we're", "we'll", "we'd", "he'll", "she'll",
                            "they'll", "definitely",
                            "really", "honestly", "absolutely"})
+# a no said twice, or with its thanks or its "absolutely not": "No. Sorry, no, absolutely not.", "No. No, thank you.",
+# "No. Not in her first week."
+_EMPHATIC_NO = re.compile(r"^(?:(?:um|uh|oh|well),? )?no[,.!]? (?:(?:no|sorry|i'm sorry)[,.!]? )*(?:no[,.!]? )?(?:thank you|thanks|"
+                          r"absolutely not|definitely not|certainly not|no way|not\b(?! (?:really|sure|at all|that|quite|"
+                          r"exactly|much|always|yet|necessarily|too|so|very|bad)\b))")
 # how likely (the learned reader) a school's sentence proposes something for the family's answer to decline it
 PUT_OFFER = 0.5
 # the words of a promise that names nothing to do ("I'll ask.", "I'll be there.", "I'll chase it up.")
