@@ -174,6 +174,11 @@ def test_an_agreement_and_the_promise_that_follows_it(reply, kinds):
     ("in June next year", "england", "2027-06-30", False),
     ("I'll send it a week Friday", "england", "2026-03-20", False),
     ("we'll have it done Friday week", "england", "2026-03-20", False),
+    # "Friday next week", "the Friday of next week", "Friday after next"; a word begun again ("n- next") is one word
+    ("I'll tell you by Friday next week", "england", "2026-03-20", False),
+    ("I'll have it for the Friday of next week", "england", "2026-03-20", False),
+    ("I'll t- tell you by Friday n- next week.", "england", "2026-03-20", False),
+    ("I'll ring you on Friday after next", "us", "2026-03-20", False),
     ("from next week", "england", "2026-03-16", False),
     ("by next week", "england", "2026-03-20", False),
     # the day of the week it recurs on, from next week, is its first day (not the Friday of another clause)

@@ -157,7 +157,10 @@ _PATTERNS = [
     ("weekday", re.compile(rf"\b(?<!to )(?<!and )(?<!through )(?<!every )(?<!each )(?<!other )(?<!\ba )"
                            rf"(?<!\bany )(?<!\bsome )(?:(?P<next>next|this coming|this) |"
                            rf"(?P<week>a week (?:on |from )?)|(?P<fortnight>a fortnight (?:on |from )?))?(?P<weekday>{_WEEKDAY})"
-                           rf"(?P<after> week\b)?\b(?!,? (?:(?:to|through|thru|and|or) )?{_WEEKDAY_NAMES})")),
+                           rf"(?P<after> week\b)?\b(?!,? (?:(?:to|through|thru|and|or) )?{_WEEKDAY_NAMES})"
+                           # "Friday next week", "the Friday of next week": next week's Friday;
+                           # "Friday after next": the Friday after the coming one
+                           rf"(?:(?P<nextweek> (?:of |in )?next week\b)|(?P<afternext> after next\b))?")),
     # "by this time next week": a week from the meeting
     ("days_7", re.compile(r"\b(?:by |before )?this time next week\b|\b(?:by |on )?a week (?:today|from today)\b"
                           r"|\btoday week\b")),
@@ -452,11 +455,11 @@ def _resolve_one(key, m, meeting_date, jurisdiction=None):
         return meeting_date + datetime.timedelta(days=1)
     if key == "weekday":
         target = WEEKDAYS[g["weekday"].lower()]
-        if g.get("next") == "next":
+        if g.get("next") == "next" or g.get("nextweek"):
             monday = meeting_date + datetime.timedelta(days=7 - meeting_date.weekday())
             return monday + datetime.timedelta(days=target)
         ahead = (target - meeting_date.weekday()) % 7 or 7
-        later = 14 if g.get("fortnight") else 7 if g.get("week") or g.get("after") else 0
+        later = 14 if g.get("fortnight") else 7 if g.get("week") or g.get("after") or g.get("afternext") else 0
         return meeting_date + datetime.timedelta(days=ahead + later)
     if key == "days_7":
         return meeting_date + datetime.timedelta(days=7)
@@ -648,7 +651,9 @@ _PAST_MORNING = re.compile(r"\b(?:i|we|he|she|they|you|it)(?: \w+ly)? (?:[a-z]+e
 _MY_BY = re.compile(r"\bmy (?=(?:the end of|(?:the )?(?:half[- ]term|christmas|easter|thanksgiving|spring break|winter break))\b)")
 # said in the middle of a date ("by, um, Friday", "within, like, six weeks", "by the, the end of term")
 _FILLER = re.compile(r",? \b(?:u+m+|u+h+|e+r+m*|h+m+)\b,?(?= )|, (?:like|you know|i mean|say|let's say|shall we say|i'd say|hopefully|ideally|probably|realistically),(?= )"
-                     r"|\b(by|on|within|in|before|after|until|from|for|the|next|end of)(,?(?: (?:u+m+|u+h+|e+r+m*),?)? \1\b)+")
+                     r"|\b(by|on|within|in|before|after|until|from|for|the|next|end of)(,?(?: (?:u+m+|u+h+|e+r+m*),?)? \1\b)+"
+                     # a word begun again: "by Friday n- next week"
+                     r"|\b(?P<cut>[a-z]{1,4})- (?=(?P=cut))")
 
 
 # a hedge said inside the date makes it "about" that day
