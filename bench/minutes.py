@@ -74,6 +74,8 @@ KINDS = ("refusal", "commitment", "offer", "agreement")
 ROLE_WORDS = [
     # the family's side first, as the parent would pick them from the roles file ("Solicitor acting for the parents"
     # is no parent; a grandmother who is the legal guardian, and the pupil (below), are no school staff)
+    # (a probation officer or an education liaison the family invited is no member of the family)
+    ("probation officer", "other"), ("tribal education liaison", "other"),
     ("interpreter", "interpreter"), ("solicitor", "solicitor_attorney"), ("attorney for the parents", "solicitor_attorney"),
     ("family's lawyer", "solicitor_attorney"), ("foster carer", "parent"),
     ("family's private", "independent_professional"), ("sendiass", "sendiass_adviser"), ("advice charity", "advocate"),
