@@ -2069,3 +2069,20 @@ def test_the_familys_no_said_outright_declines_what_was_just_said(school, family
     found = [(f.kind, f.who) for f in findings.find(said, {"s": SPEAKER, "m": PARENT}, "england", DAY)
              if f.kind == "refusal"]
     assert found == ([("refusal", "m")] if refused else [])
+
+
+def test_a_school_turn_broken_off_leaves_what_was_put_to_the_family_standing():
+    people = {"s": SPEAKER, "m": PARENT}
+    said = [utterance("What we'd suggest is mornings only until October half term, collected at half eleven.", "s",
+                      0, 5000),
+            utterance("No, sorry, no.", "m", 5500, 7000),
+            utterance("If we just-", "s", 7200, 8000),
+            utterance("Who's fetching her at half eleven? Me. Two buses. I can't do that till October.", "m",
+                      8200, 12000)]
+    refused = [(f.who, f.quote) for f in findings.find(said, people, "england", DAY) if f.kind == "refusal"]
+    assert refused == [("m", "No, sorry, no."), ("m", "I can't do that till October.")]
+    # a whole school turn in between puts something new, or nothing: the family's "can't" after it is its own
+    said[2] = utterance("She did really well on her visit last week, she sat with Mrs Hall for the whole story.",
+                        "s", 7200, 8000)
+    refused = [(f.who, f.quote) for f in findings.find(said, people, "england", DAY) if f.kind == "refusal"]
+    assert refused == [("m", "No, sorry, no.")]

@@ -1393,7 +1393,11 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
         _offer_with_its_terms(out, seg, spans, counts)
         # what was put to the family is still before it while the family answers, one of them after another
         # ("What if she dropped art?" "No, not the art." "I'm not switching.")
-        previous, previous_puts = seg, (puts and side is None or put_to_family) and seg.speaker_id is not None
+        # ("…collected at half eleven." "No." "If we just-" "No, sorry, no." "I can't do that till October."): the
+        # school's few words cut off put nothing new, and what was put before them still stands
+        cut_off = side is None and _CUT_OFF.search(text) and len(text.split()) <= CUT_OFF_WORDS
+        previous, previous_puts = seg, (puts and side is None or put_to_family or cut_off and previous_puts) and \
+            seg.speaker_id is not None
     _full_names(out, segments, names, child)
     _recap_owners(out, parent_side, names)
     _interpreted(out, attendees, segments)
@@ -1667,6 +1671,9 @@ _SAYING_WORDS = frozenset({"saying", "say", "said", "just", "again", "like", "pr
 _EMPHATIC_NO = re.compile(r"^(?:(?:um|uh|oh|well),? )?no[,.!]? (?:(?:no|sorry|i'm sorry)[,.!]? )*(?:no[,.!]? )?(?:thank you|thanks|"
                           r"absolutely not|definitely not|certainly not|no way|not\b(?! (?:really|sure|at all|that|quite|"
                           r"exactly|much|always|yet|necessarily|too|so|very|bad)\b))")
+# an utterance broken off ("If we just-", "Can I just—"): a few words and a dash
+_CUT_OFF = re.compile(r"[-\u2013\u2014]\s*$")
+CUT_OFF_WORDS = 5
 # how likely (the learned reader) a school's sentence proposes something for the family's answer to decline it
 PUT_OFFER = 0.5
 # the words of a promise that names nothing to do ("I'll ask.", "I'll be there.", "I'll chase it up.")
