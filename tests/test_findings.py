@@ -2086,3 +2086,25 @@ def test_a_school_turn_broken_off_leaves_what_was_put_to_the_family_standing():
                         "s", 7200, 8000)
     refused = [(f.who, f.quote) for f in findings.find(said, people, "england", DAY) if f.kind == "refusal"]
     assert refused == [("m", "No, sorry, no.")]
+
+
+@pytest.mark.parametrize("said, label", [
+    # someone named with their job, after "and": "she" is that person, not the child
+    ("Oh, and Jo, the health visitor, she's done a referral to the continence service, and she said she'll send a "
+     "letter about it to Rachel by the end of the month.", "Jo"),
+    ("And Karen, the community physio, she'll come in on Tuesday to see him.", "Karen"),
+])
+def test_a_promise_passed_on_for_someone_named_with_their_job_is_theirs(said, label):
+    found = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY) if f.kind == "commitment"]
+    assert [(f.who, f.who_label) for f in found] == [(None, label)]
+
+
+@pytest.mark.parametrize("said, kinds", [
+    ("The fund doesn't cover mileage, though.", ["refusal"]),
+    ("What he did or didn't get in there, that's not really something Northgate can answer for.", ["refusal"]),
+    # a child's words, a goal not met, and falling behind less refuse nothing
+    ("And the bit about her pointing to the picture card when she can't get the word out.", []),
+    ("He didn't meet the goal, but he's grown nineteen words.", []),
+])
+def test_what_a_fund_leaves_out_and_what_a_school_cannot_answer_for_refuse(said, kinds):
+    assert [k for k in points_in(said, "us") if k == "refusal"] == kinds

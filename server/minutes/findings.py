@@ -460,16 +460,21 @@ _PARENT_HE = {"mom": "she", "mum": "she", "mother": "she", "dad": "he", "father"
 _LEAD_PRONOUN = re.compile(r"^(?:(?:and|but|so|then),? )?(she|he)"
                            r"(?:'ll| will|'s going to| is going to|'s booked| is booked)\b")
 # someone named by their job first ("My manager's Lorraine, she'll…", "our OT is Jo")
-_ROLE_NAMED = re.compile(r"\b(?:manager|colleague|boss|supervisor|teacher|therapist|worker|nurse|assistant|"
+_ROLE_NAMED = re.compile(r"\b(?:manager|colleague|boss|supervisor|teacher|therapist|worker|nurse|assistant|visitor|"
+                         r"practitioner|physio|physiotherapist|dietitian|adviser|advisor|liaison|tutor|mentor|clinician|"
+                         r"psychiatrist|"
                          r"coordinator|co-ordinator|lead|officer|psychologist|senco|secretary|name)(?:'s| is|,) "
                          r"(?!(?:Mr|Mrs|Ms|Miss|Dr)\b)(?P<name>[A-Z][a-z'-]+)\b"
                          # "Karen, the epilepsy nurse, is in on Tuesday", "Priya Sharma. She's the NHS therapist"
                          # (a name that starts the sentence, or follows a comma: not a word after another word)
-                         r"|(?<![A-Za-z'-] )(?<![A-Za-z'-])(?P<named>[A-Z][a-z'-]+(?: [A-Z][a-z'-]+)?)(?:, (?:our|the|her|"
+                         # ("Oh, and Jo, the health visitor, she's…": after "and" too)
+                         r"|(?:(?<=\b[Aa]nd )|(?<=\b[Ss]o )|(?<![A-Za-z'-] )(?<![A-Za-z'-]))(?P<named>[A-Z][a-z'-]+(?: [A-Z][a-z'-]+)?)(?:, (?:our|the|her|"
                          r"his|their|your|a) (?:[a-zA-Z-]+ ){0,3}(?:manager|colleague|teacher|therapist|worker|nurse|"
                          r"assistant|coordinator|co-ordinator|lead|officer|psychologist|senco|secretary|doctor|"
                          r"consultant|paediatrician|pediatrician|audiologist|counsel(?:l)?or|specialist|caseworker|"
-                         r"social worker)\b|(?= ?[.] (?:She|He)(?:'s| is) (?:our|the|her|his|their|your|a)\b))")
+                         r"social worker|visitor|practitioner|physio|physiotherapist|dietitian|adviser|advisor|liaison|"
+                         r"tutor|mentor|clinician|psychiatrist)\b|(?= ?[.] (?:She|He)(?:'s| is) (?:our|the|her|his|their|"
+                         r"your|a)\b))")
 
 
 # someone spoken to, not of: "And Lisa, I do mean it about the notes, they'll be done…" (the name stands at "@")
