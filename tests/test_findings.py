@@ -2108,3 +2108,14 @@ def test_a_promise_passed_on_for_someone_named_with_their_job_is_theirs(said, la
 ])
 def test_what_a_fund_leaves_out_and_what_a_school_cannot_answer_for_refuse(said, kinds):
     assert [k for k in points_in(said, "us") if k == "refusal"] == kinds
+
+
+@pytest.mark.parametrize("put, family", [
+    ("The learning coach agreement says the coach is present during instruction.",
+     "I work. I'm not going to sit next to her all day, that's just not happening."),
+    ("So we'd need your signature on the IEP today.", "So the family's not going to sign the IEP today."),
+])
+def test_the_familys_no_in_a_clause_or_in_an_advocates_words_declines(put, family):
+    said = [utterance(put, "s", 0, 5000), utterance(family, "m", 5500, 9000)]
+    found = findings.find(said, {"s": SPEAKER, "m": PARENT}, "us", DAY)
+    assert [f.who for f in found if f.kind == "refusal"] == ["m"]
