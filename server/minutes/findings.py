@@ -468,7 +468,8 @@ _ROLE_NAMED = re.compile(r"\b(?:manager|colleague|boss|supervisor|teacher|therap
                          # "Karen, the epilepsy nurse, is in on Tuesday", "Priya Sharma. She's the NHS therapist"
                          # (a name that starts the sentence, or follows a comma: not a word after another word)
                          # ("Oh, and Jo, the health visitor, she's…": after "and" too)
-                         r"|(?:(?<=\b[Aa]nd )|(?<=\b[Ss]o )|(?<![A-Za-z'-] )(?<![A-Za-z'-]))(?P<named>[A-Z][a-z'-]+(?: [A-Z][a-z'-]+)?)(?:, (?:our|the|her|"
+                         r"|(?:(?<=\b[Aa]nd )|(?<=\b[Ss]o )|(?<![A-Za-z'-] )(?<![A-Za-z'-]))"
+                         r"(?P<named>[A-Z][a-z'-]+(?: [A-Z][a-z'-]+)?)(?:, (?:our|the|her|"
                          r"his|their|your|a) (?:[a-zA-Z-]+ ){0,3}(?:manager|colleague|teacher|therapist|worker|nurse|"
                          r"assistant|coordinator|co-ordinator|lead|officer|psychologist|senco|secretary|doctor|"
                          r"consultant|paediatrician|pediatrician|audiologist|counsel(?:l)?or|specialist|caseworker|"
