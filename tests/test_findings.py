@@ -2032,7 +2032,9 @@ def test_the_familys_no_declines_what_was_put_in_words_no_offer_rule_reads():
     assert not [f for f in findings.find(said, {"s": SPEAKER, "m": PARENT}, "england", DAY) if f.kind == "refusal"]
 
 
-def test_an_offer_announced_in_a_few_words_carries_its_terms():
+def test_an_offer_announced_in_a_few_words_carries_its_terms(monkeypatch):
+    # the learned reader reads the frame as an offer (its threshold lowered here: the mechanism, whatever the reader)
+    monkeypatch.setattr(findings.learned, "threshold", lambda kind: 0.8 if kind == "offer" else 2.0)
     said = "What about a halfway house, though? He does the mornings with me in the base and the afternoons in class."
     offers = [f.quote for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY) if f.kind == "offer"]
     assert offers == [said]
