@@ -1008,19 +1008,25 @@ def test_a_will_doubted_promises_nothing(said):
     assert "commitment" not in points_in(said)
 
 
-@pytest.mark.parametrize("put, reply", [
-    ("I'd like us to think about a short reduced timetable, mornings only.", "So no, I'm not agreeing to that."),
+@pytest.mark.parametrize("put, reply, jurisdiction", [
+    ("I'd like us to think about a short reduced timetable, mornings only.", "So no, I'm not agreeing to that.",
+     "england"),
     ("What we did want to propose is check-in, check-out, with a point sheet.",
-     "No. Sorry, no. I don't want him walking around with a sheet for every teacher to sign."),
-    ("We could take her out of science for the reading group.", "I'm not having her pulled out of science."),
+     "No. Sorry, no. I don't want him walking around with a sheet for every teacher to sign.", "england"),
+    ("We could take her out of science for the reading group.", "I'm not having her pulled out of science.",
+     "england"),
     # put as a question to the family, or as what the speaker would like for the child (round 48)
     ("Would you at least go and look at it? Oakfield? They do tours on a Thursday.",
-     "Not now. Honestly, Denise, not before Christmas."),
-    ("Two lunchtimes a week, twenty minutes. I'd like Reuben in it.", "Dinnertimes? No. No chance."),
+     "Not now. Honestly, Denise, not before Christmas.", "england"),
+    ("Two lunchtimes a week, twenty minutes. I'd like Reuben in it.", "Dinnertimes? No. No chance.", "england"),
+    # the no in a clause after the family's reason, or in an advocate's words for the family (round 52)
+    ("The learning coach agreement says the coach is present during instruction.",
+     "I work. I'm not going to sit next to her all day, that's just not happening.", "us"),
+    ("So we'd need your signature on the IEP today.", "So the family's not going to sign the IEP today.", "us"),
 ])
-def test_the_familys_own_no_to_what_was_put_is_minuted_as_theirs(put, reply):
+def test_the_familys_own_no_to_what_was_put_is_minuted_as_theirs(put, reply, jurisdiction):
     said = [utterance(put, "s", 0, 3000), utterance(reply, "m", 3500, 8000)]
-    found = findings.find(said, {"s": SPEAKER, "m": PARENT}, "england", DAY)
+    found = findings.find(said, {"s": SPEAKER, "m": PARENT}, jurisdiction, DAY)
     assert [(f.kind, f.who) for f in found if f.kind == "refusal"] == [("refusal", "m")]
 
 
@@ -2111,13 +2117,3 @@ def test_a_promise_passed_on_for_someone_named_with_their_job_is_theirs(said, la
 def test_what_a_fund_leaves_out_and_what_a_school_cannot_answer_for_refuse(said, kinds):
     assert [k for k in points_in(said, "us") if k == "refusal"] == kinds
 
-
-@pytest.mark.parametrize("put, family", [
-    ("The learning coach agreement says the coach is present during instruction.",
-     "I work. I'm not going to sit next to her all day, that's just not happening."),
-    ("So we'd need your signature on the IEP today.", "So the family's not going to sign the IEP today."),
-])
-def test_the_familys_no_in_a_clause_or_in_an_advocates_words_declines(put, family):
-    said = [utterance(put, "s", 0, 5000), utterance(family, "m", 5500, 9000)]
-    found = findings.find(said, {"s": SPEAKER, "m": PARENT}, "us", DAY)
-    assert [f.who for f in found if f.kind == "refusal"] == ["m"]

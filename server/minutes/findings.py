@@ -1536,6 +1536,11 @@ _ASKS_WHO = re.compile(r"^(?:(?:and|so|but|sorry|okay|ok|then),? )*who(?:'s| is|
 _VAGUE_RULE = {"id": "vague_yes", "kind": "agreement", "title": "Sounds like agreement to what was asked"}
 
 
+def _sentence_at(spans, offset):
+    """The index of the sentence span (:func:`sentences`) holding the character at ``offset``; None if none does."""
+    return next((i for i, (a, b) in enumerate(spans) if a <= offset < b), None)
+
+
 def _refusal_with_its_reason(out, seg, spans, counts):
     """One refusal, not two: what the learned reader reads as a refusal in the sentence beside one a rule found, in
     the same utterance, is that refusal's reason ("Our EP time this year is bought in, it's eight days for the whole
@@ -1546,7 +1551,7 @@ def _refusal_with_its_reason(out, seg, spans, counts):
     mine = [f for f in out if f.segment is seg and f.kind == "refusal"]
 
     def sentence_of(f):
-        return next((i for i, (a, b) in enumerate(spans) if a <= f.offset < b), None)
+        return _sentence_at(spans, f.offset)
 
     ruled = {sentence_of(f) for f in mine if f.rule.get("id") != "learned"} - {None}
     drop = [f for f in mine if f.rule.get("id") == "learned" and (at := sentence_of(f)) is not None
@@ -1598,7 +1603,7 @@ def _what_the_no_refuses(out, seg, spans):
 
     mine = [g for g in out if g.segment is seg]
     for f in (g for g in mine if g.kind == "refusal" and not content_words(g.quote)):
-        at = next((i for i, (a, b) in enumerate(spans) if a <= f.offset < b), None)
+        at = _sentence_at(spans, f.offset)
         while at is not None and at + 1 < len(spans):
             a, b = spans[at + 1]
             said = seg.text[a:b]
@@ -1617,8 +1622,7 @@ def _offer_with_its_terms(out, seg, spans, counts):
     for f in [g for g in mine if g.kind == "offer"]:
         if any(f is d for d in drop) or len(f.quote.split()) > OFFER_FRAME_WORDS:
             continue
-        end = f.offset + len(f.quote)
-        at = next((i for i, (a, b) in enumerate(spans) if a < end <= b), None)
+        at = _sentence_at(spans, f.offset + len(f.quote) - 1)  # the sentence its last character is in
         if at is None or at + 1 >= len(spans):
             continue
         a, b = spans[at + 1]
