@@ -75,7 +75,11 @@ ROLE_WORDS = [
     # the family's side first, as the parent would pick them from the roles file ("Solicitor acting for the parents"
     # is no parent; a grandmother who is the legal guardian, and the pupil (below), are no school staff)
     # (a probation officer or an education liaison the family invited is no member of the family)
-    ("probation officer", "other"), ("tribal education liaison", "other"),
+    ("probation officer", "other"), ("tribal education liaison", "other"), ("school liaison officer", "other"),
+    # a virtual school's adviser is no pupil; an older brother or sister, or a family friend, who comes along is the
+    # second adult the parent brings
+    ("virtual school", "virtual_school"), ("older brother", "supporter_notetaker"),
+    ("older sister", "supporter_notetaker"), ("family friend", "supporter_notetaker"),
     ("interpreter", "interpreter"), ("solicitor", "solicitor_attorney"), ("attorney for the parents", "solicitor_attorney"),
     ("family's lawyer", "solicitor_attorney"), ("foster carer", "parent"),
     ("family's private", "independent_professional"), ("sendiass", "sendiass_adviser"), ("advice charity", "advocate"),
@@ -100,7 +104,12 @@ ROLE_WORDS = [
 
 def role_id(text):
     """The role an attendee's description in a meeting file names (whole words: "Inclusion lead" is no LEA)."""
-    low = text.lower()
+    # "(invited by the mother)" says who asked them, not who they are
+    low = re.sub(r"\binvited by (?:the|his|her|their) [a-z]+", "", text.lower())
+    if low.startswith("private ") and not low.startswith("private school"):
+        return "independent_professional"  # "Private structured literacy tutor", "Private speech-language pathologist"
+    if low.startswith("key worker"):
+        return "other"  # "Key worker, Riverside Centre (pupil referral unit)": no pupil
     if "interpreter" in low and "interpreter" not in low.split("(")[0]:
         low = low.split("(")[0]  # "Parent (mother; speaks mostly through the interpreter)" is the parent
     # whole words, not part of a hyphenated one (a TA who "runs the talking-partner sessions" is no partner)

@@ -180,6 +180,8 @@ def test_an_agreement_and_the_promise_that_follows_it(reply, kinds):
     ("I'll t- tell you by Friday n- next week.", "england", "2026-03-20", False),
     ("I'll ring you on Friday after next", "us", "2026-03-20", False),
     ("from next week", "england", "2026-03-16", False),
+    # a day to start on, then the days it recurs: "from Monday, Mondays and Tuesdays"
+    ("he starts in the nurture group from Monday, Mondays and Tuesdays", "england", "2026-03-16", False),
     ("by next week", "england", "2026-03-20", False),
     # the day of the week it recurs on, from next week, is its first day (not the Friday of another clause)
     ("I'll start seeing him Wednesdays, starting next week", "us", "2026-03-18", False),
@@ -1967,6 +1969,70 @@ def test_an_interpreter_passing_on_the_familys_no():
                  "Mom is saying, at home we speak Vietnamese. That is how it is, that is not going to change."):
         found = [f for f in findings.find([utterance(said, speaker="i")], attendees, "us", DAY) if f.kind == "refusal"]
         assert [f.who for f in found] == ["m"], said
+
+
+def test_what_an_interpreter_passes_on_in_the_third_person_is_the_familys_own():
+    """"He says every night, he'll read her a story in Arabic.", "He says yes, he agrees, now.", "He accepts the group
+    if Miss Jennifer also does the ten minutes.", "He says no, not Lamia.": what the father said, read as he said it
+    and his; the interpreter's own work ("I'll translate it by Friday") stays the interpreter's."""
+    attendees = {"i": types.SimpleNamespace(id="i", name="Nour Haddad", role="interpreter"),
+                 "d": types.SimpleNamespace(id="d", name="Khaled Saleh", role="parent"), "s": SPEAKER}
+    cases = [("Could Dad read with her at home, ten minutes a night?",
+              "He says every night, he'll read her a story in Arabic.", "commitment"),
+             ("So can he sign the consent today?", "He says yes, he agrees, now.", "agreement"),
+             ("What we'd offer is the reading group, three mornings a week.",
+              "He accepts the group if Miss Jennifer also does the ten minutes.", "agreement"),
+             ("We could ask Lamia, the aide, to sit with her at lunch.", "He says no, not Lamia.", "refusal")]
+    for asked, said, kind in cases:
+        found = findings.find([utterance(asked, "s", 0, 3000), utterance(said, "i", 3500, 8000)], attendees, "us",
+                              DAY)
+        assert [(f.kind, f.who) for f in found if f.segment.speaker_id == "i" and f.kind != "question"] == \
+            [(kind, "d")], said
+    found = findings.find([utterance("I'll have it translated by Friday.", speaker="i")], attendees, "us", DAY)
+    assert [f.who for f in found if f.kind == "commitment"] == ["i"]
+
+
+@pytest.mark.parametrize("said,quote", [
+    # the first names nothing the second doesn't
+    ("I'll tell them. I'll tell Lorraine before we go, the day before at least.",
+     "I'll tell them. I'll tell Lorraine before we go, the day before at least."),
+    ("I genuinely don't know. Leave it with me, I'll ring the leisure centre and ask, before we break up.",
+     "Leave it with me, I'll ring the leisure centre and ask, before we break up."),
+    # the second only delivers what the first made
+    ("I'll write you a letter for the panel, with the falls and the timings. You'll have it by the end of next week.",
+     "I'll write you a letter for the panel, with the falls and the timings. You'll have it by the end of next week."),
+    # a lead-in, and when it starts
+    ("And what I'll do, for this half term, I'll ring you every Friday afternoon, just a quick catch-up.",
+     "what I'll do, for this half term, I'll ring you every Friday afternoon, just a quick catch-up."),
+])
+def test_one_promise_said_in_two_breaths_is_one_point(said, quote):
+    found = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY) if f.kind == "commitment"]
+    assert [f.quote for f in found] == [quote]
+    assert found[0].quote == said[found[0].offset:found[0].offset + len(found[0].quote)]
+
+
+def test_two_promises_said_one_after_the_other_stay_two():
+    """"I'll ring her. I'll also send the report.", "I'll send the report. I'll ring you on Friday.", "I'll email all
+    six of his teachers by Friday, and I'll have them reply…": two things to do."""
+    for said in ("I'll ring her. I'll also send the report.", "I'll send the report. I'll ring you on Friday.",
+                 "I'll email all six of his teachers by Friday, and I'll have them reply so I know they've read it."):
+        found = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY) if f.kind == "commitment"]
+        assert len(found) == 2, said
+
+
+def test_a_no_and_another_way_in_one_sentence_are_both_minuted():
+    """"I can't get to you for quarter past eight, I've got ward handover…, but I could join on Teams?": the no and
+    the other way, each in its clause; "The district cut the activity bus last year, budget, so I can't offer
+    transportation for it.": what happened last year does not take the no now with it."""
+    said = ("I can't get to you for quarter past eight, I've got ward handover at eight and I cover three counties, "
+            "so- but I could join on Teams? Twenty minutes, the key messages.")
+    found = [(f.kind, f.quote) for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY)]
+    assert ("refusal", "I can't get to you for quarter past eight, I've got ward handover at eight and I cover three "
+                       "counties, so-") in found
+    assert any(kind == "offer" and quote.startswith("I could join on Teams?") for kind, quote in found)
+    said = "There's no late bus. The district cut the activity bus last year, budget, so I can't offer transportation."
+    found = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "us", DAY) if f.kind == "refusal"]
+    assert len(found) == 1 and "I can't offer transportation" in found[0].quote
 
 
 def test_what_people_say_they_will_feel_is_no_promise():

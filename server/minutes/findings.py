@@ -1050,8 +1050,8 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
             norm = norms[si]
             # "Mom is saying, at home we speak Vietnamese…", "she's saying she's not giving up on the private one":
             # what the family said, read for a refusal without the interpreter's frame
-            passed_on = _PASSED_ON.sub("", norm, count=1) if side and \
-                attendees[seg.speaker_id].role == "interpreter" else norm
+            passed_on = _relayed(norm) if side and attendees[seg.speaker_id].role == "interpreter" and \
+                not _OWN_INTERPRETING.search(text[s_start:s_end]) else norm
             if said_before is not None:
                 day, date = day_named(said_before[0], meeting_date, jurisdiction, events, anchor())
                 named_day = (day, said_before[1]) if day else named_day
@@ -1070,9 +1070,11 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
             context = {c for c in (side, "after_request" if request and si == reply_at else None,
                                    "after_ask" if request and si == reply_at and _ASKS.match(normalise(request))
                                    else None,
-                                   # the reply's first sentences, or its "so no" after the family's reasons
+                                   # the reply's first sentences, or its "so no" or "I can't do that" after
+                                   # the family's reasons
                                    "after_proposal" if put_to_family and (reply_at <= si <= reply_at + 2 or
-                                                                          _SO_NO.match(norm)) else None,
+                                                                          _SO_NO.match(norm) or
+                                                                          _DECLINES_THAT.search(norm)) else None,
                                    # "I'll let Mrs. Alvarez know. She'll hold him a seat.": the adult just named
                                    "adult_pronoun" if lead and _antecedent(
                                        text[:s_start], lead.group(1), attendees, names, rs, child, common) else None,
@@ -1095,11 +1097,14 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
             if _READ_ALOUD.match(sentence):
                 puts = puts or (asks_family and "offer" in match_kinds(norm, rs, set()))
                 continue  # words in quotation marks are a letter or a plan read out, not anyone's own
+            relaying = passed_on != norm
+            if relaying:
+                norm = passed_on  # what the family said, read as they said it
+
+            def as_said(a, b):
+                """A clause of this sentence, normalised (as the family said it, when passed on)."""
+                return _relayed(normalise(text[a:b]), True) if relaying else normalise(text[a:b])
             kinds = match_kinds(norm, rs, context)
-            if passed_on != norm and "refusal" not in kinds:
-                refused = match_kinds(passed_on, rs, context).get("refusal")
-                if refused:
-                    kinds = {"refusal": refused}
             puts = puts or (asks_family and "offer" in kinds)  # no offer rule or veto depends on the context
             if asks_family and not puts and second_opinion and learned.probability("offer", norm) >= PUT_OFFER:
                 # "I usually offer to come in and do a short session with the class.", "please feel free to say
@@ -1113,21 +1118,24 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     kinds.pop("agreement")
             long = len(sentence.split()) > LONG_SENTENCE_WORDS
             parts = clauses(text, s_start, s_end)
-            learned_span = None
+            learned_span, learned_spans = None, {}
             if "commitment" not in kinds and len(parts) > 1 and not _vetoed({"kind": "commitment"}, norm, rs,
                                                                               context, whole=True):
                 # a veto belongs to its clause: "…will observe him, and then we'll look at whether…" still promises
                 # (unless it speaks for the whole sentence: "What I could live with is…, and we look at it again")
                 kinds["commitment"] = next((k["commitment"] for a, b in parts if (
-                    k := match_kinds(normalise(text[a:b]), rs, context)).get("commitment")), None)
+                    k := match_kinds(as_said(a, b), rs, context)).get("commitment")), None)
                 if kinds["commitment"] is None:
                     kinds.pop("commitment")
-            if "refusal" not in kinds and len(parts) > 1 and (not_refusing or kinds.keys() & {"commitment", "offer"}):
+            if "refusal" not in kinds and len(parts) > 1 and (not_refusing or kinds.keys() & {"commitment", "offer"} or any(
+                    rule["kind"] == "refusal" and (not rule.get("context") or rule["context"] in context) and
+                    pattern.search(norm) for rule, pattern in rs["rules"])):
                 # "I'm not saying no to Brookfield, but changing the school named isn't decided in a review": the
                 # clause after "but" refuses; "I'll write you a summary, but not the notes" promises one thing and
-                # refuses another (a bare "No, I'll do it" refuses nothing: a clause of a word or two says no alone)
+                # refuses another (a bare "No, I'll do it" refuses nothing: a clause of a word or two says no alone);
+                # a veto belongs to its clause ("so I can't offer transportation for it, which I did last year")
                 refused = next((k["refusal"] for a, b in parts if len(text[a:b].split()) > 2 and not rs[
-                    "not_refusing"].search(n := normalise(text[a:b])) and (k := match_kinds(n, rs, context)).get(
+                    "not_refusing"].search(n := as_said(a, b)) and (k := match_kinds(n, rs, context)).get(
                     "refusal")), None)
                 if refused:
                     kinds["refusal"] = refused
@@ -1175,9 +1183,9 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                          # a question may refuse ("and where would I find the staff?")
                          and not _vetoed({"kind": k, "questions": k == "refusal"}, norm, rs, context)]
                 whole = learned.probabilities(norm, asked)
-                each = [(learned.probabilities(normalise(text[a:b]), asked), a, b) for a, b in parts] \
+                each = [(learned.probabilities(as_said(a, b), asked), a, b) for a, b in parts] \
                     if len(parts) > 1 else []
-                read = []
+                read, clause_best = [], {}
                 said_due = due_of(sentence)
                 if (_TOLD_IN_THE_PAST.search(norm) or _HABIT.match(norm) and getattr(
                         said_due, "recurring", False)) and not _AHEAD.search(norm):
@@ -1191,6 +1199,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     asked = [k for k in asked if k != "commitment"]
                 for kind in asked:
                     best = max(((p[kind], a, b) for p, a, b in each), default=(0.0, s_start, s_end))
+                    clause_best[kind] = best
                     if max(whole[kind], best[0]) >= learned.threshold(kind):
                         read.append((max(whole[kind], best[0]), kind, best[1:] if best[0] >= whole[kind] else None))
                 if read and max(read)[1] == "agreement" and _BARE_ASSENT.match(norm) and si + 1 < len(spans) and \
@@ -1201,6 +1210,16 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                 if read:
                     _, kind, learned_span = max(read)
                     kinds[kind] = [({"id": "learned", "kind": kind}, re.match("", ""))]
+                    # "I can't get to you for quarter past eight, I've got ward handover, but I could join on
+                    # Teams?": a no in one clause and another way in the next, each read in its own clause
+                    other = next((r[1] for r in read if {r[1], kind} in ({"refusal", "offer"},
+                                                                         {"refusal", "commitment"})), None)
+                    if other is not None and learned_span is not None and \
+                            clause_best[other][0] >= learned.threshold(other) and (
+                            clause_best[other][2] <= learned_span[0] or learned_span[1] <= clause_best[other][1]):
+                        kinds[other] = [({"id": "learned", "kind": other}, re.match("", ""))]
+                        learned_spans[other] = clause_best[other][1:]
+                    learned_spans[kind] = learned_span
                     # "What we'd offer is, he comes for the day": put to the family, as a rule's offer is
                     puts = puts or (asks_family and kind == "offer")
             if recap_at is not None and si > recap_at and not kinds.keys() & {"refusal", "commitment", "offer",
@@ -1214,8 +1233,9 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                 # "it isn't something we can fund" offers and promises nothing; "we can't do weekly, but what
                 # we could do is…" refuses in one clause and offers in another
                 for other in ("offer", "commitment"):
-                    if other in kinds and not any(
-                            (k := match_kinds(normalise(text[a:b]), rs, context)).get(other) and "refusal" not in k
+                    if other in kinds and other not in learned_spans and not any(
+                            ((k := match_kinds(as_said(a, b), rs, context)).get(other) or
+                             other == "offer" and k.get("commitment")) and "refusal" not in k
                             for a, b in parts):
                         kinds.pop(other)
             for kind, found in list(kinds.items()):
@@ -1239,7 +1259,9 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     continue  # said inside a point of its own: the point carries it
                 start, end = s_start, s_end
                 if long or len(kinds) > 1 or (kind == "refusal" and not_refusing):
-                    hits = [(a, b) for a, b in parts if match_kinds(normalise(text[a:b]), rs, context).get(kind)]
+                    # (an offer may be a clause's unasked "I can…", which its rules read as a promise)
+                    hits = [(a, b) for a, b in parts if (k := match_kinds(as_said(a, b), rs, context)).get(kind) or
+                            kind == "offer" and k.get("commitment") and not k.get("refusal")]
                     hit = hits[0] if hits else None
                     if hit and kind == "refusal" and len(text[hit[0]:hits[-1][1]].split()) <= REFUSAL_WORDS:
                         # "I wouldn't want to write down that he can never get one, because…, and we don't tend
@@ -1252,7 +1274,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                         for a, b in parts:
                             if a < hit[1]:
                                 continue
-                            clause = normalise(text[a:b])
+                            clause = as_said(a, b)
                             if _TURNS.match(clause) or match_kinds(clause, rs, context).keys() - {"refusal", "date",
                                                                                                   "amount"} or \
                                     len(text[hit[0]:b].split()) > REFUSAL_WORDS:
@@ -1260,8 +1282,8 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                             hit = (hit[0], b)
                     if hit:
                         start, end = hit
-                    elif found[0][0]["id"] == "learned" and learned_span:
-                        start, end = learned_span
+                    elif found[0][0]["id"] == "learned" and learned_spans.get(kind):
+                        start, end = learned_spans[kind]
                 extra = {"who": seg.speaker_id}
                 if kind == "agreement":
                     extra["reply"] = request  # what was agreed to: the request or question it answers
@@ -1276,7 +1298,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                 owner, nobodys = None, False
                 actions = []
                 for a, b in parts:
-                    clause_norm = normalise(text[a:b])
+                    clause_norm = as_said(a, b)
                     # "…I'll have it on her desk by Friday, and she'll get you an answer": the adult just named
                     lead = a > s_start and _LEAD_PRONOUN.match(clause_norm)
                     clause_context = context - {"adult_named"}
@@ -1304,7 +1326,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     # a recap says who does what in one breath ("Anita brings the scope and sequence Thursday, and
                     # Ellen sends the work samples by Friday"): one action per person named doing something
                     for a, b in _recap_parts(text, *(learned_span or (s_start, s_end)), child):
-                        owner = _owner(text[a:b], normalise(text[a:b]), seg.speaker_id, attendees, names, rs, child,
+                        owner = _owner(text[a:b], as_said(a, b), seg.speaker_id, attendees, names, rs, child,
                                        text[:a], common)
                         if owner is not None:
                             actions.append([a, b, owner, kinds["commitment"], False])
@@ -1355,21 +1377,21 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                                 (due := _date_alone(text[spans[si + 2][0]:spans[si + 2][1]], due_of)) is not None:
                             b = spans[si + 2][1]
                             dated.add(si + 2)
-                    if due is None and si > 0 and _THEN.search(normalise(text[a:b])):
+                    if due is None and si > 0 and _THEN.search(as_said(a, b)):
                         # "Her next visit is the 23rd of March. I'll book Leo in for that.": the date just said
                         due = due_of(text[spans[si - 1][0]:spans[si - 1][1]])
                     if due is None and (named := anchor()[0]) is not None and named >= meeting_date and \
-                            _ATTENDS.match(normalise(text[a:b])):
+                            _ATTENDS.match(as_said(a, b)):
                         # "how about Wednesday April fourteenth?" "I'll dial in.": the day just named, about (said in
                         # other words than these: no phrase)
                         due = Due("", named, approx=True)
                     if due is None and i == 0 and si > 0 and si - 1 not in dated and not _VAGUE.match(
-                            normalise(text[a:b])):
+                            as_said(a, b)):
                         # "Every test, every quiz. Starting Monday. I'll send them across.": a date said alone, just
                         # before ("Yeah, I can do that." takes the date up; the action next carries it)
                         due = _date_taken_up(text, spans, si, due_of)
                     earlier = next((f for f in reversed(out) if f.segment is seg and f.kind == "commitment"), None)
-                    clause = normalise(text[a:b])
+                    clause = as_said(a, b)
                     if earlier is not None and (earlier.who, earlier.who_label) == (who, label) and (
                             _RESTATED.match(clause) or si > 0 and (due is None) != (earlier.due is None) and
                             spans[si - 1][0] <= earlier.offset < spans[si][0] and _BACK_REF.match(clause) or
@@ -1396,6 +1418,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
         _refusal_with_its_reason(out, seg, spans, counts)
         _what_the_no_refuses(out, seg, spans)
         _promise_said_again(out, seg, counts)
+        _one_promise_in_two(out, seg, counts)
         _offer_with_its_terms(out, seg, spans, counts)
         # what was put to the family is still before it while the family answers, one of them after another
         # ("What if she dropped art?" "No, not the art." "I'm not switching.")
@@ -1418,10 +1441,36 @@ _OWN_INTERPRETING = re.compile(r"\b(?:interpret|translat|agency|booking|booked|i
                                r"(?:just )?(?:from|for) me,? not (?:mum|mom|her|him|dad))", re.IGNORECASE)
 
 
-# an interpreter's frame around the family's words: "Mom is saying, …", "But she's saying that…"
-_PASSED_ON = re.compile(r"^(?:(?:and|so|but|okay|ok|and then),? )*(?:mom|mum|dad|mother|father|she|he|they|"
-                        r"grandpa|grandma|grandfather|grandmother)(?:'s| is| are|'re) (?:saying|asking|telling you)"
-                        r"(?: that)?,? (?=\S)")
+# an interpreter's frame around the family's words: "Mom is saying, …", "But she's saying that…", "He says no."
+_PASSED_ON = re.compile(r"^(?:(?:and|so|but|okay|ok|and then|then|yes|yeah),? )*(?:the )?(?:mom|mum|dad|mother|father|"
+                        r"she|he|they|grandpa|grandma|grandfather|grandmother|granddad|grandad|nan|nana)"
+                        r"(?:(?:'s| is| are|'re) (?:saying|asking|telling you)| says| said)(?: that)?,? (?=\S)")
+# the one passed on, speaking: "he'll read her a story", "she doesn't want him to lose ESL", "He accepts the group"
+_RELAYED_SUBJECT = re.compile(r"(^|, |; |\b(?:and|so|but|then|because) )(?:he|she)(?P<verb>'ll| will| would|'d| can't| cannot|"
+                              r" can| won't| wouldn't| could| couldn't| doesn't| does not| didn't| did| is not| isn't|"
+                              r"'s not| is|'s(?= (?:not|happy|okay|ok|fine|going|coming|signing|bringing|sending|"
+                              r"reading|taking|picking|off|free|working))| agrees| accepts| wants| needs| prefers| refuses"
+                              r"| understands| thinks| signs| brings| sends| reads| likes| has)\b")
+_FIRST_PERSON = {"'s not": "'m not", " is not": " am not", " isn't": "'m not", " is": " am", "'s": "'m",
+                 " doesn't": " don't", " does not": " do not", " has": " have"}
+
+
+def _relayed(norm, relaying=False):
+    """What the family said, as they said it, from an interpreter's frame ("He says every night, he'll read her a
+    story in Arabic." reads as "every night, i'll read her a story in arabic."; "He accepts the group if…" as "i
+    accept the group if…"): the rules then read the family's own words. The norm unchanged when nothing is passed
+    on. ``relaying``: a clause of a sentence passed on, read as the family's whatever its start."""
+    framed = _PASSED_ON.sub("", norm, count=1)
+    if framed == norm and not relaying and not re.match(r"^(?:(?:and|so|but|then|yes|yeah|okay|ok),? )*(?:he|she) (?:agrees|accepts|"
+                                       r"doesn't (?:want|agree|accept)|does not (?:want|agree|accept)|refuses)\b", norm):
+        return norm
+
+    def first_person(m):
+        verb = m.group("verb")
+        verb = _FIRST_PERSON.get(verb, verb[:-1] if verb.endswith("s") and verb.startswith(" ") and
+                                 verb.strip() not in ("is", "does") else verb)
+        return f"{m.group(1)}i{verb}"
+    return _RELAYED_SUBJECT.sub(first_person, framed)
 
 
 def _interpreted(out, attendees, segments):
@@ -1671,6 +1720,72 @@ def _promise_said_again(out, seg, counts):
         _renumber(out, seg, "commitment", counts)
 
 
+def _one_promise_in_two(out, seg, counts):
+    """One promise said in two breaths is one point: "I'll tell them. I'll tell Lorraine before we go." (the first
+    says nothing the second doesn't), "I'll write you a letter for the panel. You'll have it by the end of next
+    week." (the second only delivers what the first made). Said one straight after the other by the same person,
+    the two become one finding that quotes both, with the date either gave."""
+    from .drafting import content_words  # drafting imports this module
+
+    text = seg.text or ""
+    mine = sorted((f for f in out if f.segment is seg and f.kind == "commitment"), key=lambda f: f.offset)
+    drop = []
+    for f, g in zip(mine, mine[1:]):
+        if any(f is d for d in drop) or (f.who, f.who_label) != (g.who, g.who_label) or \
+                not _ADJOINS.match(text[f.offset + len(f.quote):g.offset]):
+            continue
+        later, between = normalise(g.quote), normalise(text[f.offset + len(f.quote):g.offset + len(g.quote)])
+        if _AS_WELL.search(later) or re.match(r"^[.!?]* ?and\b", between) and (
+                f.quote.rstrip()[-1:] in ".!?" or between.startswith((".", "!", "?"))):
+            continue  # "I'll ring her. I'll also send the report.", "I'll come to that. And I'll come in before…"
+        first = normalise(f.quote)
+        first_words = content_words(f.quote) - _SAYING_WORDS - _PRONOUNS - _MODALS - \
+            (content_words(f.due.phrase) if f.due else set())
+        # "Leave it with me, I'll ring the leisure centre", "I'll take her. I'll drive her over on the twelfth": the
+        # first names nothing to do that the second doesn't ("I'll ask him. I'll let you know what he says." does)
+        thingless = len(first.split()) <= THINGLESS_WORDS and first_words <= _VAGUE_DOING
+        lead_in = _LEADS_IN.match(first)
+        if lead_in and re.search(r"\b(?:i|we|you|he|she|they)(?:'ll| will| can|'d| would)\b|^,? is\b",
+                                 first[lead_in.end():]):
+            lead_in = None  # "what I'll do is, at the next review, we'll look at it properly": a promise of its own
+        if not (first_words and first_words <= content_words(g.quote) or thingless or lead_in or
+                _DELIVERS.match(later) or _STARTS_IT.match(later)):
+            continue
+        g.quote, g.offset = text[f.offset:g.offset + len(g.quote)], f.offset
+        g.due = g.due or f.due
+        drop.append(f)
+    if drop:
+        out[:] = [f for f in out if not any(f is d for d in drop)]
+        _renumber(out, seg, "commitment", counts)
+
+
+# a promise's lead-in, said as a clause of its own: "And what I'll do, for this half term and the first half term
+# back, I'll ring you every Friday"
+_LEADS_IN = re.compile(r"^(?:(?:and|so),? )?what (?:i|we)(?:'ll| will|'m going to| am going to|'re going to) do\b")
+# when the promise just made starts: "Starting- well, he won't be here this Friday, so starting next Friday."
+_STARTS_IT = re.compile(r"^(?:(?:and|so|well),? )?(?:starting|beginning|from)\b")
+# what lies between two promises said one after the other: a stop, a comma, an "and"
+_ADJOINS = re.compile(r"^[\s,.;:!?\u2013\u2014-]*(?:(?:and|so|then|and then)\b[\s,]*)?$", re.IGNORECASE)
+# a second thing, not the first said again: "I'll also…", "…as well", "…too"
+_AS_WELL = re.compile(r"\b(?:also|as well|too|another|separately|on top of that)\b")
+_PRONOUNS = frozenset({"him", "her", "them", "that", "this", "those", "these", "you", "she", "they", "it's", "that's"})
+_MODALS = frozenset({"won't", "can't", "will", "can", "could", "would", "shall", "should", "don't", "isn't", "wouldn't",
+                     "couldn't", "i'm", "we're", "you'll", "it'll", "that'll", "there'll"})
+# the words of a promise that is only a promise, its thing still to come ("Leave it with me", "I'll take her", "I'll
+# sort it"), not one that does something ("I'll ask him", "I'll chase them", "I'll let you know")
+_VAGUE_DOING = frozenset({"leave", "take", "come", "sort", "do", "make", "sure", "see", "try", "deal", "handle",
+                          "happen", "both", "course", "okay", "fine", "right", "yes", "yeah", "then", "now",
+                          "today", "straight", "away", "onto", "get", "back", "out", "definitely"})
+# the promise that only delivers what the one before made: "You'll have it by Friday.", "I'll get that to you
+# Monday.", "and you'll have the revised plan by the end of next week"
+_DELIVERS = re.compile(r"^(?:(?:and|so|then|and then|yes|yeah),? )*(?:you(?:'ll| will) (?:have|get) (?:it|that|them|this|"
+                       r"those|both)|(?:i|we)(?:'ll| will) (?:have|get|send|give|email|post|bring)"
+                       r" (?:it|that|them|this|those|both)(?: (?:all|over|across|back|through))?(?: (?:to|over to) you)?)"
+                       # then only when: "…by Friday", "…tomorrow" (not "I'll have them reply")
+                       r"(?:[.!,]?$|,? (?:by|on|in|before|after|within|from|at|for|tomorrow|today|tonight|next|this|first|"
+                       r"early|asap|the (?:end|start|beginning)|monday|tuesday|wednesday|thursday|friday)\b)")
+
+
 # the words that only say a promise is being said again ("I'm just saying I'll ask")
 _SAYING_WORDS = frozenset({"saying", "say", "said", "just", "again", "like", "promise", "promised", "promising",
                            "anything", "not", "i'm", "i'll", "i'd", "we're", "we'll", "we'd", "he'll", "she'll",
@@ -1691,7 +1806,7 @@ PUT_OFFER = 0.5
 _DOING_WORDS = frozenset({"ask", "come", "make", "sure", "push", "leave", "let", "there", "both", "back", "do", "sort",
                           "check", "chase", "raise", "look", "see", "try", "follow", "deal", "handle", "take", "pass",
                           "find", "out", "start", "happen", "then", "course", "okay", "fine", "right", "yes", "yeah",
-                          "go", "get", "onto", "straight", "away", "now", "today"})
+                          "go", "get", "onto", "straight", "away", "now", "today", "through"})
 THINGLESS_WORDS = 6
 # a promise that only vouches for the one before it: "I'll make sure of that.", "I'll make it happen."
 _VOUCHES = re.compile(r"^(?:(?:and|so|yes|yeah|oh),? )*(?:i|we)(?:'ll| will) (?:make sure (?:of )?(?:that|it)|make (?:that|it) "
@@ -1699,6 +1814,12 @@ _VOUCHES = re.compile(r"^(?:(?:and|so|yes|yeah|oh),? )*(?:i|we)(?:'ll| will) (?:
 # a promise to be in touch with someone, named before and now "him", "her" or "them"
 _ASKS_THEM = re.compile(r"\b(?:ask|tell|ring|call|phone|email|e-mail|text|speak to|talk to|contact|chase|remind|check with) "
                         r"(?:him|her|them)\b")
+
+
+# the family's no to what was put, said with "that" after its reasons: "Two buses, there and back, every day. I've got
+# my hip. I can't do that till October."
+_DECLINES_THAT = re.compile(r"^(?:(?:so|and|but|well|honestly|sorry),? )*(?:i|we) (?:just |really |honestly )?(?:can't|cannot|"
+                            r"couldn't|won't) (?:do|manage|agree to|accept|have|sign) (?:that|it|this)\b")
 
 
 # the family's no after its reasons: "We went round in October. It's lovely, it's just- … So no, I don't want to go

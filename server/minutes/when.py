@@ -157,7 +157,8 @@ _PATTERNS = [
     ("weekday", re.compile(rf"\b(?<!to )(?<!and )(?<!through )(?<!every )(?<!each )(?<!other )(?<!\ba )"
                            rf"(?<!\bany )(?<!\bsome )(?:(?P<next>next|this coming|this) |"
                            rf"(?P<week>a week (?:on |from )?)|(?P<fortnight>a fortnight (?:on |from )?))?(?P<weekday>{_WEEKDAY})"
-                           rf"(?P<after> week\b)?\b(?!,? (?:(?:to|through|thru|and|or) )?{_WEEKDAY_NAMES})"
+                           # (but "from Monday, Mondays and Tuesdays": the days after it say how often)
+                           rf"(?P<after> week\b)?\b(?!,? (?:(?:to|through|thru|and|or) )?{_WEEKDAY_NAMES}(?!s\b))"
                            # "Friday next week", "the Friday of next week": next week's Friday;
                            # "Friday after next": the Friday after the coming one
                            rf"(?:(?P<nextweek> (?:of |in )?next week\b)|(?P<afternext> after next\b))?")),
