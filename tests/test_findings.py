@@ -2035,6 +2035,23 @@ def test_a_no_and_another_way_in_one_sentence_are_both_minuted():
     assert len(found) == 1 and "I can't offer transportation" in found[0].quote
 
 
+@pytest.mark.parametrize("asked, reply", [
+    ("Shall I send the form to school?", "Yes. Please."),  # past a bare "Yes."
+    ("Can I join by phone again? From somewhere with a signal, ideally.", "Please do."),  # leave asked
+    ("I could give her three minutes to settle before the test.", "Three minutes is fine."),
+    ("We could put her in the library club, Monday to Thursday.", "Oh, she'd love that."),
+    ("Would it help if I emailed you the targets each week?", "That would be great, thank you."),
+])
+def test_a_yes_in_so_many_words_agrees(asked, reply):
+    """The family's or a colleague's yes in words that say so, to what was just asked or put, is minuted as agreed."""
+    people = {"s": SPEAKER, "m": PARENT, "n": types.SimpleNamespace(id="n", name="Dee Marsh", role="school_nurse")}
+    asker = "n" if asked.startswith("Can I join") else "s"
+    replier = "s" if asker == "n" else "m"
+    said = [utterance(asked, asker, 0, 3000), utterance(reply, replier, 3500, 6000)]
+    assert [f.kind for f in findings.find(said, people, "england", DAY) if f.segment.speaker_id == replier] == \
+        ["agreement"]
+
+
 def test_what_people_say_they_will_feel_is_no_promise():
     """"I will literally die", "I'll, I'll cry if I start", "I'll drink anything" promise nothing."""
     for said in ("Because if it does the robot voice in a silent exam hall I will literally die.",

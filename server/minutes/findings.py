@@ -1067,7 +1067,10 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                 puts = puts or (asks_family and "offer" in match_kinds(norm, rs, set()))
                 continue
             lead = _LEAD_PRONOUN.match(norm)
-            context = {c for c in (side, "after_request" if request and si == reply_at else None,
+            # (the reply goes on past a bare "Yes.": "Yes. Please.", "Yeah. That's perfect.")
+            context = {c for c in (side, "after_request" if request and (si == reply_at or si == reply_at + 1 and
+                                                                        _BARE_ASSENT.match(norms[reply_at]))
+                                   else None,
                                    "after_ask" if request and si == reply_at and _ASKS.match(normalise(request))
                                    else None,
                                    # the reply's first sentences, or its "so no" or "I can't do that" after
@@ -1446,11 +1449,15 @@ _PASSED_ON = re.compile(r"^(?:(?:and|so|but|okay|ok|and then|then|yes|yeah),? )*
                         r"she|he|they|grandpa|grandma|grandfather|grandmother|granddad|grandad|nan|nana)"
                         r"(?:(?:'s| is| are|'re) (?:saying|asking|telling you)| says| said)(?: that)?,? (?=\S)")
 # the one passed on, speaking: "he'll read her a story", "she doesn't want him to lose ESL", "He accepts the group"
-_RELAYED_SUBJECT = re.compile(r"(^|, |; |\b(?:and|so|but|then|because) )(?:he|she)(?P<verb>'ll| will| would|'d| can't| cannot|"
+_RELAYED_SUBJECT = re.compile(r"(^|, |; |\b(?:and|so|but|then|because) )(?:he|she)"
+                              r"(?P<verb>'ll| will| would|'d| can't| cannot|"
                               r" can| won't| wouldn't| could| couldn't| doesn't| does not| didn't| did| is not| isn't|"
                               r"'s not| is|'s(?= (?:not|happy|okay|ok|fine|going|coming|signing|bringing|sending|"
                               r"reading|taking|picking|off|free|working))| agrees| accepts| wants| needs| prefers| refuses"
                               r"| understands| thinks| signs| brings| sends| reads| likes| has)\b")
+# the family's stand, passed on without a frame: "He accepts the group if…", "She doesn't want him to lose ESL."
+_STANCE_PASSED_ON = re.compile(r"^(?:(?:and|so|but|then|yes|yeah|okay|ok),? )*(?:he|she) (?:agrees|accepts|refuses|"
+                               r"(?:doesn't|does not) (?:want|agree|accept))\b")
 _FIRST_PERSON = {"'s not": "'m not", " is not": " am not", " isn't": "'m not", " is": " am", "'s": "'m",
                  " doesn't": " don't", " does not": " do not", " has": " have"}
 
@@ -1461,8 +1468,7 @@ def _relayed(norm, relaying=False):
     accept the group if…"): the rules then read the family's own words. The norm unchanged when nothing is passed
     on. ``relaying``: a clause of a sentence passed on, read as the family's whatever its start."""
     framed = _PASSED_ON.sub("", norm, count=1)
-    if framed == norm and not relaying and not re.match(r"^(?:(?:and|so|but|then|yes|yeah|okay|ok),? )*(?:he|she) (?:agrees|accepts|"
-                                       r"doesn't (?:want|agree|accept)|does not (?:want|agree|accept)|refuses)\b", norm):
+    if framed == norm and not relaying and not _STANCE_PASSED_ON.match(norm):
         return norm
 
     def first_person(m):
@@ -1777,7 +1783,7 @@ _VAGUE_DOING = frozenset({"leave", "take", "come", "sort", "do", "make", "sure",
                           "happen", "both", "course", "okay", "fine", "right", "yes", "yeah", "then", "now",
                           "today", "straight", "away", "onto", "get", "back", "out", "definitely"})
 # the promise that only delivers what the one before made: "You'll have it by Friday.", "I'll get that to you
-# Monday.", "and you'll have the revised plan by the end of next week"
+# Monday." (not "You'll have the report within a fortnight" after "I'll copy the GP into my report": a thing of its own)
 _DELIVERS = re.compile(r"^(?:(?:and|so|then|and then|yes|yeah),? )*(?:you(?:'ll| will) (?:have|get) (?:it|that|them|this|"
                        r"those|both)|(?:i|we)(?:'ll| will) (?:have|get|send|give|email|post|bring)"
                        r" (?:it|that|them|this|those|both)(?: (?:all|over|across|back|through))?(?: (?:to|over to) you)?)"
@@ -1958,16 +1964,24 @@ def _last_request(previous, parent_side, rs, speaker_id=None):
         norm = normalise(sentence)
         asked = match_kinds(norm, rs, set() if answering_school else {"parent_side"})
         if sentence.rstrip().endswith("?") and (not (answering_school and speaker_id not in parent_side)
-                                                or _PUT_TO_MEETING.search(norm)):
+                                                or _PUT_TO_MEETING.search(norm) or _MAY_I.match(norm)):
             if i and len(norm.split()) <= 3 and previous.text[:a].rstrip().endswith("?"):
                 # "Can't the school just give her a reader? On the day?": the question with its afterthought
                 a, sentence = spans[i - 1][0], previous.text[spans[i - 1][0]:b]
                 norm = normalise(sentence)
             # the school's "yes" to another professional's question is an answer; to a proposal, agreement
             return None if _procedural(norm) else sentence.strip()
-        if asked.get("offer" if answering_school else "request"):
+        if asked.get("offer" if answering_school else "request") or answering_school and \
+                learned.says("offer", norm):
+            # (an offer in words no rule reads: "but I could join on Teams?")
             return sentence.strip()
     return None
+
+
+# another professional asking leave: "Can I join by phone again?", "Could I send it straight to the panel?" (a
+# "yes" to it agrees)
+_MAY_I = re.compile(r"^(?:(?:and|so|um|uh|sorry|oh),? )*(?:can|could|may) (?:i|we) (?:just |also )?(?:join|come|send|"
+                    r"bring|sit|stay|record|share|copy|add|ring|call|email|pop|drop)\b")
 
 
 def continues_action(clause_norm):
