@@ -2052,6 +2052,13 @@ def test_a_yes_in_so_many_words_agrees(asked, reply):
         ["agreement"]
 
 
+def test_a_favour_asked_agrees_to_nothing():
+    """"If you could pop yourself on mute when you're not talking, that'd be lovely." asks; it agrees to nothing."""
+    said = [utterance("Can everyone hear me?", "m", 0, 2000),
+            utterance("If you could pop yourself on mute when you're not talking, that'd be lovely.", "s", 2500, 6000)]
+    assert not [f for f in findings.find(said, {"s": SPEAKER, "m": PARENT}, "england", DAY) if f.kind == "agreement"]
+
+
 def test_what_people_say_they_will_feel_is_no_promise():
     """"I will literally die", "I'll, I'll cry if I start", "I'll drink anything" promise nothing."""
     for said in ("Because if it does the robot voice in a silent exam hall I will literally die.",
