@@ -1010,7 +1010,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
             # an interpreter speaking of their own work speaks for no one ("I can't say yes to that here, I'm
             # freelance, all my bookings go through the agency")
             attendees[seg.speaker_id].role == "interpreter" and _OWN_INTERPRETING.search(text)) else None
-        request = _last_request(previous, parent_side, rs, seg.speaker_id) if previous is not None and \
+        request = _last_request(previous, parent_side, rs, seg.speaker_id, second_opinion) if previous is not None and \
             seg.speaker_id not in (None, previous.speaker_id) else None
         # the family's first words after the school put something to it may decline it ("No. Sorry, no.")
         put_to_family = side is not None and seg.speaker_id is not None and (previous_puts or (
@@ -1951,9 +1951,10 @@ _PROPOSES = re.compile(
     r"(?:you|for|that|parents|families)\b")
 
 
-def _last_request(previous, parent_side, rs, speaker_id=None):
+def _last_request(previous, parent_side, rs, speaker_id=None, second_opinion=True):
     """What an utterance answers: the parent's side's question or request, or the school's or a service's question
-    or proposal (the previous utterance's last one, said by someone else)."""
+    or proposal (the previous utterance's last one, said by someone else; with ``second_opinion``, one the learned
+    reader reads as an offer too)."""
     answering_school = previous.speaker_id not in parent_side
     if previous.speaker_id is None:
         return None
@@ -1971,7 +1972,7 @@ def _last_request(previous, parent_side, rs, speaker_id=None):
                 norm = normalise(sentence)
             # the school's "yes" to another professional's question is an answer; to a proposal, agreement
             return None if _procedural(norm) else sentence.strip()
-        if asked.get("offer" if answering_school else "request") or answering_school and \
+        if asked.get("offer" if answering_school else "request") or answering_school and second_opinion and \
                 learned.says("offer", norm):
             # (an offer in words no rule reads: "but I could join on Teams?")
             return sentence.strip()
