@@ -1980,9 +1980,9 @@ def _last_request(previous, parent_side, rs, speaker_id=None, second_opinion=Tru
 
 
 # another professional asking leave: "Can I join by phone again?", "Could I send it straight to the panel?" (a
-# "yes" to it agrees)
+# "yes" to it agrees; "Can I add something?" runs the meeting: _PROCEDURAL_QUESTION)
 _MAY_I = re.compile(r"^(?:(?:and|so|um|uh|sorry|oh),? )*(?:can|could|may) (?:i|we) (?:just |also )?(?:join|come|send|"
-                    r"bring|sit|stay|record|share|copy|add|ring|call|email|pop|drop)\b")
+                    r"bring|sit|stay|record|share|copy|ring|call|email|pop|drop)\b")
 
 
 def continues_action(clause_norm):
