@@ -2207,3 +2207,100 @@ def test_a_promise_passed_on_for_someone_named_with_their_job_is_theirs(said, la
 def test_what_a_fund_leaves_out_and_what_a_school_cannot_answer_for_refuse(said, kinds):
     assert [k for k in points_in(said, "us") if k == "refusal"] == kinds
 
+
+
+def test_a_no_and_its_reason_are_quoted_together_whichever_a_rule_read():
+    """"…this term's are all spoken for. I can't get him an EP before Christmas, I'm sorry.": the rule reads the
+    reason, the learned reader the no beside it; the draft quotes both, as one refusal."""
+    said = ("So our EP time's bought in, we get six sessions a year, and this term's are all spoken for. I can't get "
+            "him an EP before Christmas, I'm sorry.")
+    found = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY) if f.kind == "refusal"]
+    assert len(found) == 1
+    assert "all spoken for" in found[0].quote and "I can't get him an EP before Christmas" in found[0].quote
+    assert found[0].quote == said[found[0].offset:found[0].offset + len(found[0].quote)]
+
+
+@pytest.mark.parametrize("said", [
+    "I won't use Ava for messages again. Ever.",
+    "Going forward, I won't put him on the spot to read aloud in front of the class unless we've agreed it first.",
+    "No. I won't give her the English reading tests and call that the answer, I promise you that.",
+])
+def test_a_promise_not_to_is_a_promise_not_a_refusal(said):
+    assert points_in(said) == ["commitment"]
+
+
+@pytest.mark.parametrize("said", [
+    "We won't be able to do that again this year.",
+    "I'm not going to promise you that.",
+    "We won't do every section.",
+])
+def test_a_no_that_says_won_t_stays_a_no(said):
+    assert points_in(said) == ["refusal"]
+
+
+def test_the_school_taking_the_family_s_no_promises_not_to():
+    """"No. I'm not doing that." then "Fair enough. We won't put her on one.": the school takes the no; said with
+    nobody's no before it, "We won't put her on one." refuses."""
+    people = {"s": SPEAKER, "m": PARENT}
+    after_no = [utterance("Could we try a part-time timetable for a few weeks?", "s", 0, 3000),
+                utterance("No. I'm not doing that. She'd be home by twelve.", "m", 3500, 7000),
+                utterance("So that's that. Fair enough. We won't put her on one.", "s", 7500, 11000)]
+    found = findings.find(after_no, people, "england", DAY)
+    assert [(f.kind, f.who) for f in found if f.segment is after_no[2] and f.kind in POINTS] == [("commitment", "s")]
+    alone = [utterance("Could she go on a part-time timetable?", "m", 0, 3000),
+             utterance("We won't put her on one.", "s", 3500, 6000)]
+    found = findings.find(alone, people, "england", DAY)
+    assert [f.kind for f in found if f.segment is alone[1] and f.kind in POINTS] == ["refusal"]
+
+
+@pytest.mark.parametrize("reply", ["Yeah, I can do that.", "Yes, we can do that.", "I can do that."])
+def test_i_can_do_that_to_what_was_asked_agrees_to_it(reply):
+    """What the parent asked, answered "Yeah, I can do that.": an agreement whose reply is the request (the promise
+    has no words of its own); said to nobody's request it stays what it was."""
+    people = {"s": SPEAKER, "m": PARENT}
+    said = [utterance("Could you email me the plan by Friday?", "m", 0, 3000), utterance(reply, "s", 3500, 5000)]
+    found = [f for f in findings.find(said, people, "england", DAY) if f.segment is said[1] and f.kind in POINTS]
+    assert [f.kind for f in found] == ["agreement"]
+    assert found[0].reply is not None and "email me the plan" in found[0].reply
+    if reply == "I can do that.":
+        alone = [f.kind for f in findings.find([utterance(reply)], {"s": SPEAKER}, "england", DAY) if f.kind in POINTS]
+        assert "agreement" not in alone
+
+
+@pytest.mark.parametrize("said, kind", [
+    ("I can email it tonight if that's quicker.", "offer"),
+    ("I'll put that in writing as well, if it's any use to you.", "offer"),
+    ("And I can check a couple before they go out, if you send them over.", "offer"),
+    ("I'll film her at lunch, if you're okay with that, Leanne.", "offer"),
+    ("I'll ask if they can send it.", "commitment"),
+    ("I'll ring the office tomorrow and see if they'll do a visit.", "commitment"),
+])
+def test_a_promise_with_its_condition_after_it_is_an_offer(said, kind):
+    assert points_in(said) == [kind]
+
+
+def test_words_the_interpreter_voices_for_the_family_stay_theirs_when_they_speak_of_interpreters():
+    """"This is Dad. Good, because we're not signing today… I want to go through it with an interpreter": the
+    interpreter says whose words follow; the family's no is theirs, though the words speak of interpreting."""
+    attendees = {"i": types.SimpleNamespace(id="i", name="Dana Cole", role="interpreter"),
+                 "d": types.SimpleNamespace(id="d", name="Rob Hale", role="parent"), "s": SPEAKER}
+    said = [utterance("I'll send you the draft IEP within ten school days.", "s", 0, 3000),
+            utterance("This is Dad. Good, because we're not signing today. We want to read the whole thing first. "
+                      "And I want to go through it with an interpreter, not at the kitchen table.", "i", 3500, 9000)]
+    found = findings.find(said, attendees, "us", DAY)
+    assert [(f.kind, f.who) for f in found if f.segment is said[1] and f.kind == "refusal"] == [("refusal", "d")]
+
+
+@pytest.mark.parametrize("said", ["Thank you, Graham, but no.", "That's very kind, but no, we'll manage."])
+def test_thank_you_but_no_declines(said):
+    people = {"s": SPEAKER, "m": PARENT}
+    turns = [utterance("We'd be happy to pay for it, or half, at least.", "s", 0, 3000), utterance(said, "m", 3500, 6000)]
+    assert [(f.kind, f.who) for f in findings.find(turns, people, "england", DAY) if f.kind in POINTS and
+            f.segment is turns[1]] == [("refusal", "m")]
+
+
+def test_the_no_said_just_before_in_the_team_s_name_is_the_same_refusal():
+    said = ("And, um, just so everybody knows, our team doesn't follow children into secondary. I won't be able to "
+            "carry on with him at Kingsmead, that's not how our service works.")
+    (f,) = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY) if f.kind == "refusal"]
+    assert "our team doesn't follow children into secondary" in f.quote and "carry on with him" in f.quote

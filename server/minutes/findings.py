@@ -78,6 +78,11 @@ _BARE_OK = re.compile(r"^(?:(?:yes|yeah|yep|okay|ok|right|sure|oh|well|no|of cou
                       r"that'll be|that should be) )?(?:all )?(?:fine|fair|ok|okay|good|great|yes|yeah|yep|sure|right|"
                       r"lovely|perfect|no problem|of course|absolutely|fair enough|no worries)[.!]?$")
 _BARE_ASSENT = re.compile(r"^(?:yes|yeah|yep|sure|ok|okay|right|fine)[.!]?$")
+# "Yeah, I can do that." in reply to what was asked says yes to it: an agreement (what it agrees to is the request),
+# not a promise with no words of its own
+_YES_I_CAN_DO_THAT = re.compile(r"^(?:(?:yes|yeah|yep|sure|absolutely|of course|course|okay|ok|right|fine|definitely|"
+                          r"no problem|oh)[,.!]? )*(?:i|we) (?:can|could) (?:do|manage|sort|arrange|organise|organize) "
+                          r"(?:that|this|it)(?: (?:for you|no problem|easily|yes|yeah|too|as well))?[.!]?$")
 # a question that asks for something ("Can you send it?", "Is it possible to move PE?"), not how things are
 # ("Would he need a diagnosis for that?"): a bare "no" to it refuses
 _ASKS = re.compile(r"^(?:and |but |so |then |okay,? |well,? )*(?:(?:can|could|will|would|can't|couldn't|won't|wouldn't)"
@@ -788,6 +793,23 @@ def _asked(previous, seg):
         (previous.text or "").rstrip().endswith("?")
 
 
+# "I won't use Ava for messages again. Ever.", "I won't put him on the spot to read aloud unless we've agreed it
+# beforehand", "I won't give her the English reading tests and call that the answer, I promise you that": a promise not
+# to, not a refusal (but "I won't be able to…" and "I'm not going to promise…" refuse)
+_PROMISED_NOT = re.compile(
+    r"\b(?:i|we)(?: just| really| certainly| definitely)? (?:won't|will not|'ll never|will never|am not going to|"
+    r"'m not going to|are not going to|'re not going to|am not gonna|'m not gonna|'re not gonna)\b"
+    r"(?! (?:be able|be in a position|promise|guarantee|commit|pretend|lie|say|sit here)\b)[^.?!]*?"
+    r"(?:\b(?:again|ever|any ?more)\b|\bi promise\b|\bpromise(?:d)? you\b|,? unless (?:we|you|it|he|she|they)\b|"
+    r"\bwithout (?:your|you|asking|checking|talking|telling|agreeing|speaking|ringing|calling)\b)")
+# after the family's no, the school's "We won't put her on one." or "…so we won't put him on one" takes the no: a
+# promise not to
+_TAKES_THE_NO = re.compile(
+    r"(?:^(?:(?:so|okay|ok|right|fine|fair enough|no|yeah|yes|well|then|alright|all right|that's that|"
+    r"that's fair|understood)[,.]? )*|\bso )(?:i|we)(?: just)? (?:won't|will not|are not going to|'re not going to|"
+    r"am not going to|'m not going to)\b(?! be able\b)(?! (?:do|have) (?:that|it|this) (?:either|yet)\b)[^?]*$")
+
+
 _ON_CONDITION = re.compile(
     # "Helen, if you email me, I'll send you the form.", "Yeah, if Kerry puts it in writing, we'll deal with it"
     r"^(?:(?:and|so|but|then|okay|ok|well|um|uh|yes|yeah|yep|sure|right|look|honestly|of course|[a-z]+(?=,)),? )*"
@@ -796,13 +818,20 @@ _ON_CONDITION = re.compile(
     r"|,? if (?:it|he|she|they|that|one|this) (?:needs? (?:one|it|that|them)|(?:'s|is|are|'re) "
     r"(?:needed|necessary)|comes to (?:that|it))\b[^,;]*[.!]?$"
     # "Jo'll do Bev's training next Monday if transport can let her come in": on someone else's yes
-    r"|\bif (?!(?:i|we|you|it|that|this|there)\b)(?:the |his |her |their )?[a-z]+ "
+    r"|(?<!ask )(?<!asks )(?<!asking )(?<!see )(?<!check )(?<!checking )(?<!find out )(?<!know )(?<!wonder )\bif (?!(?:i|we|you|it|that|this|there)\b)(?:the |his |her |their )?[a-z]+ "
     r"(?:can|could|agrees?|says? yes|approves?|signs? off|allows?|lets?)\b[^,;]*[.!]?$"
     # "…and if you sign a release I'll send them our plan": on the family's doing something first
     # (not "I'll put Ruby by the staff room, and if you send the mat, we'll use it": two points)
     r"|^(?:(?![^,]*\b(?:i|we)(?:'ll| will)\b)[^,]{0,40}, )?(?:and |so |but )?if (?:you|one of you|"
     r"either of you)\b(?! (?:want|like|need|prefer|'d like|"
-    r"would like|don't mind|'re happy|are happy)\b)[^.?!]{0,80}?,? (?:then )?(?:i|we)(?:'ll| will)\b")
+    r"would like|don't mind|'re happy|are happy)\b)[^.?!]{0,80}?,? (?:then )?(?:i|we)(?:'ll| will)\b"
+    # the condition after it: "I can email it tonight if that's quicker", "I'll film her at lunch, if you're okay with
+    # that", "I can check a couple before they go out, if you send them over"
+    r"|,? (?<!ask )(?<!asks )(?<!asking )(?<!see )(?<!check )(?<!checking )(?<!find out )(?<!know )(?<!wonder )if (?:that's|that is|it's|it is|it'd be|it would be|that'd be|that would be) (?:quicker|easier|simpler|"
+    r"any (?:use|help|good)|of (?:any )?use|useful|helpful|better)\b"
+    r"|,? (?<!ask )(?<!asks )(?<!asking )(?<!see )(?<!check )(?<!checking )(?<!find out )(?<!know )(?<!wonder )if you(?:'re| are) (?:happy|okay|ok|alright|all right|comfortable|fine)(?: with (?:that|it|this))?\b"
+    r"|,? (?<!ask )(?<!asks )(?<!asking )(?<!see )(?<!check )(?<!checking )(?<!find out )(?<!know )(?<!wonder )if (?:you|mum|mom|dad|[a-z]+) (?:send|sends|email|emails|give|gives|bring|brings|show|shows|drop|drops|"
+    r"forward|forwards) (?:it|them|that|those|these|me|us|him|her)\b")
 # an action said on a condition in a clause of its own ("I'll send it home with Maya tomorrow, and if you can get it
 # back to me by Friday I'll scan it straight over to Denise"): that action is offered, the other promised
 _IF_CLAUSE = re.compile(rf"^(?:(?:and|so|but|then|okay|ok|well|um|uh),? )*(?:if|unless|provided|as long as) "
@@ -1009,9 +1038,14 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
         side = "parent_side" if seg.speaker_id in parent_side and not (
             # an interpreter speaking of their own work speaks for no one ("I can't say yes to that here, I'm
             # freelance, all my bookings go through the agency")
-            attendees[seg.speaker_id].role == "interpreter" and _OWN_INTERPRETING.search(text)) else None
+            attendees[seg.speaker_id].role == "interpreter" and _OWN_INTERPRETING.search(text) and
+            not _VOICING.match(text)) else None
         request = _last_request(previous, parent_side, rs, seg.speaker_id, second_opinion) if previous is not None and \
             seg.speaker_id not in (None, previous.speaker_id) else None
+        # the family has just said no (in one of the two utterances before)
+        recent = segments[max(0, index - 2):index]
+        family_no = any(f.kind == "refusal" and f.segment.speaker_id in parent_side and
+                        any(f.segment is s for s in recent) for f in out[-12:])
         # the family's first words after the school put something to it may decline it ("No. Sorry, no.")
         put_to_family = side is not None and seg.speaker_id is not None and (previous_puts or (
             # "No. Sorry, no, absolutely not.", "No. No, thank you.": said outright to what the school just said (not
@@ -1232,6 +1266,13 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
             if "agreement" in kinds and not side and request is None and _BARE_OK.match(norm):
                 # "That's fine." to "we're recording this" or "sorry, I'm in the car park" agrees to nothing
                 kinds.pop("agreement")
+            if not side and "commitment" in kinds and "refusal" not in kinds and "after_request" in context and \
+                    _YES_I_CAN_DO_THAT.match(norm):
+                kinds = {"agreement": [({"id": "can_do_that", "kind": "agreement"}, re.match("", ""))]}
+            if not side and "refusal" in kinds and (_PROMISED_NOT.search(norm) or (
+                    family_no and _TAKES_THE_NO.search(norm))):
+                kinds = {"commitment": [({"id": "promised_not", "kind": "commitment"}, re.match("", ""))],
+                         **{k: v for k, v in kinds.items() if k in ("date", "amount")}}
             if "refusal" in kinds:
                 # "it isn't something we can fund" offers and promises nothing; "we can't do weekly, but what
                 # we could do is…" refuses in one clause and offers in another
@@ -1300,7 +1341,11 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                 # one finding per owner and due date: a summary of actions lists several
                 owner, nobodys = None, False
                 actions = []
-                for a, b in parts:
+                promised_not = kinds["commitment"][0][0]["id"] == "promised_not"
+                if promised_not:
+                    # "There won't be any more of those calls.": the speaker's promise, the sentence whole
+                    actions.append([s_start, s_end, (seg.speaker_id, None), kinds["commitment"], False])
+                for a, b in parts if not promised_not else ():
                     clause_norm = as_said(a, b)
                     # "…I'll have it on her desk by Friday, and she'll get you an answer": the adult just named
                     lead = a > s_start and _LEAD_PRONOUN.match(clause_norm)
@@ -1444,6 +1489,10 @@ _OWN_INTERPRETING = re.compile(r"\b(?:interpret|translat|agency|booking|booked|i
                                r"(?:just )?(?:from|for) me,? not (?:mum|mom|her|him|dad))", re.IGNORECASE)
 
 
+# "This is Dad. Good, because we're not signing today… I want to go through it with an interpreter": the interpreter
+# says whose words follow, and they are the family's (interpreters and all)
+_VOICING = re.compile(r"^(?:(?:okay|ok|so|and|right),? )*(?:this is|that's|that was|it's) (?:mom|mum|dad|mother|father|"
+                      r"grandma|grandpa|nan|nana|granddad|grandad|the (?:mom|mum|dad|mother|father))\b", re.IGNORECASE)
 # an interpreter's frame around the family's words: "Mom is saying, …", "But she's saying that…", "He says no."
 _PASSED_ON = re.compile(r"^(?:(?:and|so|but|okay|ok|and then|then|yes|yeah),? )*(?:the )?(?:mom|mum|dad|mother|father|"
                         r"she|he|they|grandpa|grandma|grandfather|grandmother|granddad|grandad|nan|nana)"
@@ -1493,7 +1542,7 @@ def _interpreted(out, attendees, segments):
     for f in out:
         speaker = attendees.get(f.segment.speaker_id)
         if speaker is not None and speaker.role == "interpreter" and f.who == speaker.id and \
-                not _OWN_INTERPRETING.search(f.segment.text or ""):
+                (not _OWN_INTERPRETING.search(f.segment.text or "") or _VOICING.match(f.segment.text or "")):
             f.who = voiced
         elif speaker is not None and speaker.role == "interpreter" and f.who is None and \
                 (f.who_label or "").lower() in _PARENT_HE and attendees[voiced].role in ("parent", "second_parent"):
@@ -1612,6 +1661,19 @@ def _refusal_with_its_reason(out, seg, spans, counts):
     drop = [f for f in mine if f.rule.get("id") == "learned" and (at := sentence_of(f)) is not None
             and ruled & {at - 1, at + 1}]
     read_as_no = {sentence_of(f) for f in drop}  # sentences the learned reader read as this refusal
+    for f in drop:
+        # the draft quotes the reason and the no together ("…this term's are all spoken for. I can't get him an EP
+        # before Christmas, I'm sorry."), whichever of the two a rule read
+        at = sentence_of(f)
+        g = next((g for g in mine if g.rule.get("id") != "learned" and g.who == f.who and
+                  sentence_of(g) in (at - 1, at + 1)), None)
+        if g is None:
+            continue
+        a = min(g.offset, spans[at][0])  # the no said first is quoted from its sentence's start ("So, um, I can't…")
+        b = max(g.offset + len(g.quote), f.offset + len(f.quote))
+        if len(seg.text[a:b].split()) <= REFUSAL_WORDS:
+            g.quote = seg.text[a:b].strip()
+            g.offset = a + len(seg.text[a:b]) - len(seg.text[a:b].lstrip())
     kept = None
     for f in mine:
         if (at := sentence_of(f)) is None:
@@ -1853,7 +1915,10 @@ _SAYS_NO = re.compile(r"\b(?:i|we)(?: just| really| honestly| simply)? (?:can't|
                       r"(?:'m|am|are|'re) not (?:able|in a position) to"
                       r"|(?:don't|do not) (?:tend to|normally|usually|generally))\b"
                       r"(?! (?:wait|believe|thank|imagine|remember)\b)"
-                      r"|(?:^|, |\bbut )no[.!]?$")  # "Budget-wise, honestly, Craig, no.", "But no."
+                      r"|(?:^|, |\bbut )no[.!]?$"  # "Budget-wise, honestly, Craig, no.", "But no."
+                      # "…just so everybody knows, our team doesn't follow children into secondary."
+                      r"|\b(?:our|the) (?:team|service|school|district|council|trust|authority|department|office) "
+                      r"(?:just |really )?(?:doesn't|does not|don't|do not|won't|will not|can't|cannot)\b")
 
 
 def _renumber(out, seg, kind, counts):
