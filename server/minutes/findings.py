@@ -810,6 +810,8 @@ _TAKES_THE_NO = re.compile(
     r"am not going to|'m not going to)\b(?! be able\b)(?! (?:do|have) (?:that|it|this) (?:either|yet)\b)[^?]*$")
 
 
+# "ask if they can", "see if they'll": a question put to someone, not a condition
+_NOT_ASKING = "(?<!ask )(?<!asks )(?<!asking )(?<!see )(?<!check )(?<!checking )(?<!find out )(?<!know )(?<!wonder )"
 _ON_CONDITION = re.compile(
     # "Helen, if you email me, I'll send you the form.", "Yeah, if Kerry puts it in writing, we'll deal with it"
     r"^(?:(?:and|so|but|then|okay|ok|well|um|uh|yes|yeah|yep|sure|right|look|honestly|of course|[a-z]+(?=,)),? )*"
@@ -818,7 +820,7 @@ _ON_CONDITION = re.compile(
     r"|,? if (?:it|he|she|they|that|one|this) (?:needs? (?:one|it|that|them)|(?:'s|is|are|'re) "
     r"(?:needed|necessary)|comes to (?:that|it))\b[^,;]*[.!]?$"
     # "Jo'll do Bev's training next Monday if transport can let her come in": on someone else's yes
-    r"|(?<!ask )(?<!asks )(?<!asking )(?<!see )(?<!check )(?<!checking )(?<!find out )(?<!know )(?<!wonder )\bif (?!(?:i|we|you|it|that|this|there)\b)(?:the |his |her |their )?[a-z]+ "
+    rf"|{_NOT_ASKING}\bif (?!(?:i|we|you|it|that|this|there)\b)(?:the |his |her |their )?[a-z]+ "
     r"(?:can|could|agrees?|says? yes|approves?|signs? off|allows?|lets?)\b[^,;]*[.!]?$"
     # "…and if you sign a release I'll send them our plan": on the family's doing something first
     # (not "I'll put Ruby by the staff room, and if you send the mat, we'll use it": two points)
@@ -827,10 +829,13 @@ _ON_CONDITION = re.compile(
     r"would like|don't mind|'re happy|are happy)\b)[^.?!]{0,80}?,? (?:then )?(?:i|we)(?:'ll| will)\b"
     # the condition after it: "I can email it tonight if that's quicker", "I'll film her at lunch, if you're okay with
     # that", "I can check a couple before they go out, if you send them over"
-    r"|,? (?<!ask )(?<!asks )(?<!asking )(?<!see )(?<!check )(?<!checking )(?<!find out )(?<!know )(?<!wonder )if (?:that's|that is|it's|it is|it'd be|it would be|that'd be|that would be) (?:quicker|easier|simpler|"
+    rf"|,? {_NOT_ASKING}if (?:that's|that is|it's|it is|it'd be|it would be|that'd be|that would be) "
+    r"(?:quicker|easier|simpler|"
     r"any (?:use|help|good)|of (?:any )?use|useful|helpful|better)\b"
-    r"|,? (?<!ask )(?<!asks )(?<!asking )(?<!see )(?<!check )(?<!checking )(?<!find out )(?<!know )(?<!wonder )if you(?:'re| are) (?:happy|okay|ok|alright|all right|comfortable|fine)(?: with (?:that|it|this))?\b"
-    r"|,? (?<!ask )(?<!asks )(?<!asking )(?<!see )(?<!check )(?<!checking )(?<!find out )(?<!know )(?<!wonder )if (?:you|mum|mom|dad|[a-z]+) (?:send|sends|email|emails|give|gives|bring|brings|show|shows|drop|drops|"
+    rf"|,? {_NOT_ASKING}if you(?:'re| are) (?:happy|okay|ok|alright|all right|comfortable|fine)"
+    r"(?: with (?:that|it|this))?\b"
+    rf"|,? {_NOT_ASKING}if (?:you|mum|mom|dad|[a-z]+) (?:send|sends|email|emails|give|gives|bring|brings|show|shows|"
+    r"drop|drops|"
     r"forward|forwards) (?:it|them|that|those|these|me|us|him|her)\b")
 # an action said on a condition in a clause of its own ("I'll send it home with Maya tomorrow, and if you can get it
 # back to me by Friday I'll scan it straight over to Denise"): that action is offered, the other promised
@@ -1343,7 +1348,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                 actions = []
                 promised_not = kinds["commitment"][0][0]["id"] == "promised_not"
                 if promised_not:
-                    # "There won't be any more of those calls.": the speaker's promise, the sentence whole
+                    # "I won't use Ava for messages again.": the speaker's promise, the sentence whole
                     actions.append([s_start, s_end, (seg.speaker_id, None), kinds["commitment"], False])
                 for a, b in parts if not promised_not else ():
                     clause_norm = as_said(a, b)
