@@ -1494,13 +1494,15 @@ _OWN_INTERPRETING = re.compile(r"\b(?:interpret|translat|agency|booking|booked|i
                                r"(?:just )?(?:from|for) me,? not (?:mum|mom|her|him|dad))", re.IGNORECASE)
 
 
+# the family as an interpreter names them ("This is Dad.", "Mom is saying…")
+_FAMILY_WORDS = "mom|mum|dad|mother|father|grandma|grandpa|nan|nana|granddad|grandad"
 # "This is Dad. Good, because we're not signing today… I want to go through it with an interpreter": the interpreter
 # says whose words follow, and they are the family's (interpreters and all)
-_VOICING = re.compile(r"^(?:(?:okay|ok|so|and|right),? )*(?:this is|that's|that was|it's) (?:mom|mum|dad|mother|father|"
-                      r"grandma|grandpa|nan|nana|granddad|grandad|the (?:mom|mum|dad|mother|father))\b", re.IGNORECASE)
+_VOICING = re.compile(r"^(?:(?:okay|ok|so|and|right),? )*(?:this is|that's|that was|it's) "
+                      rf"(?:{_FAMILY_WORDS}|the (?:mom|mum|dad|mother|father))\b", re.IGNORECASE)
 # an interpreter's frame around the family's words: "Mom is saying, …", "But she's saying that…", "He says no."
-_PASSED_ON = re.compile(r"^(?:(?:and|so|but|okay|ok|and then|then|yes|yeah),? )*(?:the )?(?:mom|mum|dad|mother|father|"
-                        r"she|he|they|grandpa|grandma|grandfather|grandmother|granddad|grandad|nan|nana)"
+_PASSED_ON = re.compile(r"^(?:(?:and|so|but|okay|ok|and then|then|yes|yeah),? )*(?:the )?"
+                        rf"(?:{_FAMILY_WORDS}|she|he|they|grandfather|grandmother)"
                         r"(?:(?:'s| is| are|'re) (?:saying|asking|telling you)| says| said)(?: that)?,? (?=\S)")
 # the one passed on, speaking: "he'll read her a story", "she doesn't want him to lose ESL", "He accepts the group"
 _RELAYED_SUBJECT = re.compile(r"(^|, |; |\b(?:and|so|but|then|because) )(?:he|she)"
