@@ -164,6 +164,7 @@ def test_an_agreement_and_the_promise_that_follows_it(reply, kinds):
     ("within ten school days", "england", "2026-03-24", False),
     ("within 30 days", "us", "2026-04-09", False),
     ("tomorrow", "england", "2026-03-11", False),
+    ("I'll have it to you the day after tomorrow", "england", "2026-03-12", False),
     ("before the Easter holidays", "england", "2026-03-27", True),
     ("by half term", "england", "2026-05-22", True),
     ("after the Easter holidays", "england", "2026-04-13", True),
@@ -422,6 +423,27 @@ def test_a_recap_names_who_does_each_thing(text, owner):
     people = {"s": SPEAKER, "pt": types.SimpleNamespace(id="pt", name="Marcus Webb", role="other")}
     (f, *_) = [f for f in findings.find([utterance(text)], people, "us", DAY, "Ollie") if f.kind == "commitment"]
     assert (f.who, f.who_label) == owner
+
+
+@pytest.mark.parametrize("text, first, then, days", [
+    ("I'll let Gil know today, and he'll call you tomorrow to set up the third day.", "I'll let Gil know today",
+     "he'll call you tomorrow to set up the third day.", 1),
+    ("I'll drop Priya a note today, and she'll send one into school.", "I'll drop Priya a note today",
+     "she'll send one into school.", None),
+])
+def test_someone_the_speaker_will_contact_owns_what_they_are_to_do(text, first, then, days):
+    # round 57: the one the speaker contacts, named by a name the meeting never writes in lower case, is "he" or
+    # "she" in the promise after: two actions, two owners
+    mine, theirs = [f for f in findings.find([utterance(text)], {"s": SPEAKER}, "us", DAY) if f.kind == "commitment"]
+    assert (mine.who, mine.quote) == ("s", first)
+    assert (theirs.who, theirs.who_label, theirs.quote) == (None, text.split()[2], then)
+    assert (theirs.due and theirs.due.date) == (days and DAY + datetime.timedelta(days=days))
+
+
+def test_a_place_the_speaker_will_ring_is_nobody_to_own_a_promise():
+    text = "What I'll do is ring Kingsmoor's SENCO next week and ask if she'll come to his Year 6 review."
+    (f,) = [f for f in findings.find([utterance(text)], {"s": SPEAKER}, "england", DAY) if f.kind == "commitment"]
+    assert (f.who, f.quote) == ("s", text)
 
 
 def test_a_named_child_or_a_pronoun_is_not_made_the_owner_by_name():
@@ -1025,6 +1047,11 @@ def test_a_will_doubted_promises_nothing(said):
     ("The learning coach agreement says the coach is present during instruction.",
      "I work. I'm not going to sit next to her all day, that's just not happening.", "us"),
     ("So we'd need your signature on the IEP today.", "So the family's not going to sign the IEP today.", "us"),
+    # the north's "we'll not", and "don't do that" to what was offered (round 57)
+    ("There's a motor skills group at the hospital, Saturday mornings. I could put his name down.",
+     "No, we'll not bother with that. It's an hour there.", "england"),
+    ("I could sit with him and cut his meat up for him, if that would help?",
+     "No, don't do that, he'd be mortified.", "england"),
 ])
 def test_the_familys_own_no_to_what_was_put_is_minuted_as_theirs(put, reply, jurisdiction):
     said = [utterance(put, "s", 0, 3000), utterance(reply, "m", 3500, 8000)]

@@ -163,13 +163,15 @@ _ASIDE = r", (?:our|the|their|his|her|your|my) [a-z' -]{2,40}?,"
 _APPOSITIVE = re.compile(_ASIDE + r"(?= [a-z])")
 # "Mrs Greer, our reading interventionist, she'll take him…": the pronoun after the aside is the person named
 _RESUMED = re.compile(_ASIDE + r" (?:she|he|they)(?:'ll| will)\b")
+# "We'll not bother with that.", "He'll not sit for that.": the north's "won't"
+_LL_NOT = re.compile(r"\b(i|we|he|she|they|you|it|that)'ll not\b")
 
 
 def normalise(text):
     """Lower-case, plain apostrophes, no "um"s, false starts or asides naming someone's job, and the apostrophe
     back in contractions the transcription wrote without one."""
     text = text.replace("’", "'").replace("‘", "'").lower()
-    text = _FILLER.sub("", text)
+    text = _LL_NOT.sub(r"\1 won't", _FILLER.sub("", text))
     for _ in range(3):  # "I, I, I will"
         text, n = _REPEAT.subn(r"\1", text)
         if not n:
@@ -504,6 +506,12 @@ _BODY_ASIDE = re.compile(r"(?P<body>\b[A-Z][A-Za-z'&-]+(?: (?:of |for |and |& )?
 _IS_DOING = re.compile(r"'s (?:[a-z]+ing|going|got|been|just|also|already|not|on|in|off|out|away|back|here|there)\b")
 
 
+# the one the speaker will contact: "let Gil know", "drop Priya a note", "talk to Andre", "sort it with Craig"
+_CONTACTED = re.compile(r"\b(?:let|ask|tell|email|e-mail|ring|call|phone|text|message|catch|chase|brief|contact|remind|"
+                        r"drop|copy in|loop in|(?:speak|talk|check|sort (?:it|that|this|the [a-z]+) out) (?:to|with))"
+                        r" (?P<name>[A-Z][a-z]+)(?![a-z'’-]| [A-Z])")
+
+
 def _antecedent(before, pronoun, attendees, names, rs, child, common=frozenset()):
     """Who "he", "she" or "they" stands for: the last person (or, for "they", body or team) named before it in
     the utterance; None when nobody but the child was named (the pronoun is then the child)."""
@@ -545,6 +553,13 @@ def _antecedent(before, pronoun, attendees, names, rs, child, common=frozenset()
             key = m.group(0).lower()
             if key not in common | names.keys() | child | _NOT_NAMES | _TITLES and not _addressed(before, m):
                 found.append((m.end(), (None, m.group(0))))
+    if pronoun != "they" and common:
+        # someone the speaker will contact, by a name the meeting never writes in lower case: "I'll let Gil know
+        # today, and he'll call you", "I'll drop Priya a note, and she'll send one in"
+        for m in _CONTACTED.finditer(before):
+            key = m.group("name").lower()
+            if key not in common | names.keys() | child | _NOT_NAMES | _TITLES:
+                found.append((m.end(), (None, m.group("name"))))
     if pronoun != "they":
         found += [(m.end(), (None, who)) for m in _ROLE_NAMED.finditer(before)
                   if not set((who := m.group("name") or m.group("named")).lower().split()) & (

@@ -147,6 +147,8 @@ _PATTERNS = [
                          r"|\b(?:when|once|as soon as|after) (?:i|we) (?:leave|get out of) here\b"
                          r"|\b(?:straight |right |just )?after this(?=[.!,;]|$)"
                          r"|\bon (?:my|the) way home\b(?! from (?!here\b))")),
+    # "the day after tomorrow": two days on, not tomorrow
+    ("overmorrow", re.compile(r"\b(?:the )?day after tomorrow\b")),
     ("tomorrow", re.compile(r"\btomorrow\b")),
     # "I'll ring the surgery in the morning": the next morning (not "every morning", "on Monday in the morning")
     ("tomorrow", re.compile(r"(?<!\bevery )(?<!\beach )(?<!day )(?<!, )(?<!th )(?<!st )(?<!nd )(?<!rd )"
@@ -454,6 +456,8 @@ def _resolve_one(key, m, meeting_date, jurisdiction=None):
         return meeting_date
     if key == "tomorrow":
         return meeting_date + datetime.timedelta(days=1)
+    if key == "overmorrow":
+        return meeting_date + datetime.timedelta(days=2)
     if key == "weekday":
         target = WEEKDAYS[g["weekday"].lower()]
         if g.get("next") == "next" or g.get("nextweek"):
@@ -704,7 +708,7 @@ def _heard_plain(lowered):
 # said just before (in the same words, else the day the meeting last named: ``anchor``)
 _ANCHORED = re.compile(rf"\b(?:(?:on|by) )?the (?P<unit>day|week|morning|{_WEEKDAY}) (?P<dir>after|before)"
                        r"(?! (?:next|that|this|the|it|he|she|they|we|you|i|his|her|their|our|your|half|easter|"
-                       r"christmas|school|panel|thanksgiving|spring|winter|summer|[a-z]+ing)\b)(?:,? then)?"
+                       r"christmas|school|panel|thanksgiving|spring|winter|summer|tomorrow|[a-z]+ing)\b)(?:,? then)?"
                        r"|\b(?:(?:on|by) )?the (?:next|following) (?P<next>day|morning)\b"
                        r"|\b(?:(?:on|by) )?(?:the same|that) (?P<same>day|morning)\b(?! (?:before|after)\b)"
                        r"|\b(?P<then>by|before) then\b"
