@@ -180,10 +180,11 @@ def right_person(finding, point):
 
 def _names(finding, who):
     if who.startswith("named:"):
-        # the person as the words name them: "Fraser will see him" names Dr Fraser (by the surname said)
-        said = set(re.findall(r"[a-z'-]+", (finding.who_label or "").lower()))
+        # the person as the words name them: "Fraser will see him" names Dr Fraser (by the surname said), "Gil'll
+        # call you" Gil Navarro (by the first name alone, when the meeting never says the surname)
+        said = re.findall(r"[a-z'-]+", (finding.who_label or "").lower())
         name = re.findall(r"[a-z'-]+", who.split(":", 1)[1].lower())
-        return bool(said) and name[-1] in said
+        return bool(said) and (name[-1] in said or said == name[:1])
     if who.startswith("org:"):
         # said on behalf of a body: the body itself, or the attendee who speaks for it (not the speaker's own promise)
         return bool(finding.who_label) or (finding.who is not None and finding.who != finding.said_by)

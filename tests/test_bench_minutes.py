@@ -1,5 +1,7 @@
-"""The minutes bench's second readings (bench/second_reading/): well formed, and scored as the finder is."""
+"""The minutes bench: its second readings (bench/second_reading/), well formed and scored as the finder is; who is
+the right person."""
 import json
+import types
 from pathlib import Path
 
 import pytest
@@ -63,3 +65,13 @@ def test_a_second_reading_that_misses_and_invents_is_scored_so():
     scores = bench.score(meeting, truth, bench.reader_findings(meeting, points))
     assert scores["refusal"]["found"] == scores["refusal"]["truth"] - 1
     assert len(scores["commitment"]["false"]) == 1
+
+
+def test_a_person_the_words_name_by_first_name_alone_is_the_right_person():
+    # "I'll let Gil know, and he'll call you": the meeting never says his surname; the truth names Gil Navarro
+    def said(label):
+        return types.SimpleNamespace(who=None, who_label=label, said_by="s")
+    assert bench.right_person(said("Gil"), {"who": "named:Gil Navarro"})
+    assert bench.right_person(said("Navarro"), {"who": "named:Gil Navarro"})
+    assert not bench.right_person(said("Gail"), {"who": "named:Gil Navarro"})
+    assert not bench.right_person(said("Gil Smith"), {"who": "named:Gil Navarro"})
