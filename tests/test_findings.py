@@ -446,6 +446,18 @@ def test_a_place_the_speaker_will_ring_is_nobody_to_own_a_promise():
     assert (f.who, f.quote) == ("s", text)
 
 
+def test_a_recap_item_said_to_someone_by_name_is_theirs():
+    # round 57: "Morag, your report to us by the end of next week." in a recap the learned reader found
+    people = {"s": SPEAKER, "t": types.SimpleNamespace(id="t", name="Morag Innes", role="other"),
+              "m": PARENT}
+    said = [utterance("Let me go round the actions. Morag, your report to us and to Dennis by the end of next week.")]
+    found = [f for f in findings.find(said, people, "england", DAY) if f.kind == "commitment"]
+    assert [(f.who, f.quote) for f in found] == [("t", "Morag, your report to us and to Dennis by the end of next week.")]
+    # someone else doing it in its words keeps them the owner
+    said = [utterance("Morag, I'll send you our report by the end of next week.")]
+    assert [f.who for f in findings.find(said, people, "england", DAY) if f.kind == "commitment"] == ["s"]
+
+
 def test_a_named_child_or_a_pronoun_is_not_made_the_owner_by_name():
     for text in ("So Ollie will start the group on Monday.", "Yes, I'll ask Becky and then I'll ring you."):
         assert all(f.who_label is None for f in findings.find([utterance(text)], {"s": SPEAKER}, "england", DAY,

@@ -1601,9 +1601,16 @@ def _recap_owners(out, parent_side, names):
         return {re.sub(r"(.)\1$", r"\1", re.sub(r"(?:ing|ed|es|s)$", "", w)) for w in content_words(text)}
 
     for f in out:
+        addressed = re.match(r"([A-Z][a-z'-]+(?: [A-Z][a-z'-]+)?)[,:] ", f.quote)
+        if f.kind == "commitment" and f.rule.get("id") == "learned" and not f.who_label and f.who == f.said_by and \
+                addressed and names.get(addressed.group(1).lower()) not in (None, *parent_side, f.said_by) and \
+                _OWNER.search(normalise(f.quote[addressed.end():])) is None:
+            # "Jason, the PEP to Kerry before half term.", "Morag, your report to us by the end of next week.": a
+            # recap's item said to someone by name, with no one else doing it in its words, is theirs
+            f.who = names[addressed.group(1).lower()]
+            continue
         if f.rule.get("id") != "recap_item" or f.who_label:
             continue
-        addressed = re.match(r"([A-Z][a-z'-]+(?: [A-Z][a-z'-]+)?), ", f.quote)
         if addressed and names.get(addressed.group(1).lower()) not in (None, *parent_side):
             f.who = names[addressed.group(1).lower()]
             continue
