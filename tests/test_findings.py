@@ -290,6 +290,18 @@ def test_due_dates_from_the_words(text, jurisdiction, iso, approx):
     assert due.phrase in text
 
 
+@pytest.mark.parametrize("text, iso", [
+    # a date said alone after a few words that neither promise nor date anything is the promise's (round 57)
+    ("I'll do the risk assessment. It's a long one, mind. Friday.", "2026-03-13"),
+    ("I'll order the pen. They're about forty pounds. This week.", "2026-03-13"),
+    # not past another promise
+    ("I'll send the letter. Sorry, my phone. I'll ring you next week.", None),
+])
+def test_a_date_said_alone_a_little_after_the_promise_is_its_date(text, iso):
+    first = next(f for f in findings.find([utterance(text)], {"s": SPEAKER}, "england", DAY) if f.kind == "commitment")
+    assert (first.due.iso() if first.due else None) == iso
+
+
 @pytest.mark.parametrize("text, jurisdiction", [
     ("Dr Hughes will see her in the new year.", "england"),
     ("Becky's coming in after the Christmas holidays.", "england"),

@@ -49,6 +49,7 @@ REFUSAL_GAP = 2
 REFUSAL_WORDS = 70
 RUN_ON_WORDS = 6  # a transcription's run-on sentence splits at a comma with at least this many words either side
 LIST_WORDS = 12  # the longest list of things between a promise and its date said alone
+BETWEEN_WORDS = 16  # the most words said between a promise and its date said alone, neither promising nor dating
 CONTRACTIONS = {
     "cant": "can't", "wont": "won't", "dont": "don't", "doesnt": "doesn't", "didnt": "didn't", "isnt": "isn't",
     "arent": "aren't", "wasnt": "wasn't", "werent": "weren't", "wouldnt": "wouldn't", "couldnt": "couldn't",
@@ -1445,6 +1446,18 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                                 (due := _date_alone(text[spans[si + 2][0]:spans[si + 2][1]], due_of)) is not None:
                             b = spans[si + 2][1]
                             dated.add(si + 2)
+                        else:
+                            # "I'll grab him for two minutes every day. How'd you sleep, what's today. Starting
+                            # tomorrow.": a date alone after a few words that neither promise nor date anything
+                            for k in range(si + 2, min(si + 4, len(spans))):
+                                between = [text[spans[j][0]:spans[j][1]] for j in range(si + 1, k)]
+                                if sum(len(w.split()) for w in between) > BETWEEN_WORDS or any(
+                                        due_of(w) is not None or _NEW_PROMISE.search(normalise(w)) for w in between):
+                                    break
+                                if (due := _date_alone(text[spans[k][0]:spans[k][1]], due_of)) is not None:
+                                    b = spans[k][1]
+                                    dated.add(k)
+                                    break
                     if due is None and si > 0 and _THEN.search(as_said(a, b)):
                         # "Her next visit is the 23rd of March. I'll book Leo in for that.": the date just said
                         due = due_of(text[spans[si - 1][0]:spans[si - 1][1]])
