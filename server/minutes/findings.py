@@ -1447,8 +1447,8 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                             b = spans[si + 2][1]
                             dated.add(si + 2)
                         else:
-                            # "I'll grab him for two minutes every day. How'd you sleep, what's today. Starting
-                            # tomorrow.": a date alone after a few words that neither promise nor date anything
+                            # "I'll do the risk assessment. It's a long one, mind. Friday.": a date alone after a few
+                            # words that neither promise nor date anything (not past "what's today", "I'll ring you")
                             for k in range(si + 2, min(si + 4, len(spans))):
                                 between = [text[spans[j][0]:spans[j][1]] for j in range(si + 1, k)]
                                 if sum(len(w.split()) for w in between) > BETWEEN_WORDS or any(
