@@ -2355,3 +2355,61 @@ def test_the_no_said_just_before_in_the_team_s_name_is_the_same_refusal():
             "carry on with him at Kingsmead, that's not how our service works.")
     (f,) = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY) if f.kind == "refusal"]
     assert "our team doesn't follow children into secondary" in f.quote and "carry on with him" in f.quote
+
+
+@pytest.mark.parametrize("jurisdiction, proposal, reply, quoted", [
+    ("england", "One thing we wanted to float is that after Christmas we start fading Tina a little bit, so he does "
+                "the first lesson after lunch on his own.",
+     "Not in SATs year. No. Sorry, but no. You can start it after SATs if you want.", "Not in SATs year. No. Sorry, but no."),
+    ("us", "If he exits, his time in the resource room stops. A 504 is accommodations in the regular classroom.",
+     "Then no. Sorry. 504 is not enough. He needs you.", "Then no. Sorry. 504 is not enough."),
+])
+def test_the_family_s_bare_no_quotes_what_it_says_no_to_before_or_after_it(jurisdiction, proposal, reply, quoted):
+    """"Not in SATs year. No. Sorry, but no.": the draft quotes what was refused, said just before or after the no,
+    not "No. Sorry, but no." alone."""
+    turns = [utterance(proposal, "s", 0, 4000), utterance(reply, "m", 4500, 9000)]
+    found = [f for f in findings.find(turns, {"s": SPEAKER, "m": PARENT}, jurisdiction, DAY) if f.segment is turns[1]
+             and f.kind == "refusal"]
+    assert [(f.who, f.quote) for f in found] == [("m", quoted)]
+
+
+def test_a_promise_that_vouches_for_the_sentence_just_said_promises_that():
+    """"…it goes in the register properly and you get a letter the same day. I'll make sure of that.": the vouching
+    promise is for the sentence before it, not the promise made earlier in the same breath."""
+    said = ("I'll get Jackie to copy every day he went home early. And from now on, if he goes home early for any "
+            "reason, it goes in the register properly and you get a letter the same day. I'll make sure of that.")
+    quotes = [f.quote for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY) if f.kind == "commitment"]
+    assert quotes == ["I'll get Jackie to copy every day he went home early.",
+                      "And from now on, if he goes home early for any reason, it goes in the register properly and "
+                      "you get a letter the same day. I'll make sure of that."]
+    said = "I'll ring the SEN team tomorrow. I'll make sure of that."
+    assert [f.quote for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY)
+            if f.kind == "commitment"] == ["I'll ring the SEN team tomorrow."]
+
+
+def test_two_promises_on_two_days_are_two_actions():
+    """"I'll ring SENDIASS this week…, and I'll send it before Christmas": "it" is not the call, and each has its
+    own day."""
+    said = "I'll ring SENDIASS this week to help me with the wording, and I'll send it before Christmas."
+    found = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY) if f.kind == "commitment"]
+    assert [f.quote for f in found] == ["I'll ring SENDIASS this week to help me with the wording",
+                                        "I'll send it before Christmas."]
+    assert found[0].due.date != found[1].due.date
+
+
+def test_a_call_and_what_it_will_ask_are_one_action_on_the_call_s_day():
+    said = "I'll ring Mr Brennan tomorrow and ask if Alfie can have a quiet look round before Christmas."
+    (f,) = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY) if f.kind == "commitment"]
+    assert f.quote == said and f.due.date == DAY + datetime.timedelta(days=1)
+
+
+@pytest.mark.parametrize("said", ["Then I'll ask it straight. Is the school going to make the request?",
+                                  "I've got the letter from the physio, which we'll come to.",
+                                  "I'll need your signature on the consent page, Dani.",
+                                  "I'll need copies of everything for mine."])
+def test_talk_and_asking_for_things_are_not_promises(said):
+    assert "commitment" not in points_in(said)
+
+
+def test_i_ll_need_something_then_a_promise_keeps_the_promise():
+    assert points_in("I'll need a release from Dana for that, I'll email it to you today.") == ["commitment"]

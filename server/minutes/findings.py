@@ -1379,7 +1379,9 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     hit = clause_kinds.get("commitment")
                     continues = owner is not None and re.match(r"^(?:also |then )?[a-z]+\b", clause_norm) and \
                         continues_action(clause_norm)
-                    if hit and not clause_kinds.get("refusal"):
+                    # "…and ask if Alfie can have a look round": what is to be asked is no promise of its own
+                    asks = bool(actions) and _ASKS_WHETHER.match(clause_norm)
+                    if hit and not clause_kinds.get("refusal") and not asks:
                         owner = _owner(text[a:b], clause_norm, seg.speaker_id, attendees, names, rs, child,
                                        text[:a], common)
                         if owner is None and any(rule.get("owner") == "speaker" for rule, _ in hit):
@@ -1389,7 +1391,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                             owner, nobodys = None, True  # "The inspectors are coming in on the 24th"
                         if owner is not None:
                             actions.append([a, b, owner, hit, False])
-                    elif continues and actions:
+                    elif (continues or asks) and actions:
                         actions.append([a, b, owner, actions[-1][3], True])
                 if not actions and not nobodys:
                     # a recap says who does what in one breath ("Anita brings the scope and sequence Thursday, and
@@ -1402,8 +1404,11 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                 merged = []
                 for a, b, who, hit, continuation in actions:
                     due = due_of(text[a:b], text[s_start:a])
-                    # a clause with no subject of its own goes on with the action before it
-                    if merged and continuation and merged[-1][2] == who and (due is None or merged[-1][4] is None):
+                    # a clause with no subject of its own goes on with the action before it (a date in what is to be
+                    # asked is not the asking's: "I'll ring Mr Brennan tomorrow and ask if Alfie can have a look
+                    # round before Christmas")
+                    if merged and continuation and merged[-1][2] == who and (
+                            due is None or merged[-1][4] is None or _ASKS_WHETHER.match(normalise(text[a:b]))):
                         merged[-1][1] = b
                         merged[-1][4] = merged[-1][4] or due
                         continue
@@ -1498,7 +1503,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
         _settle_vague(out, seg, request, side, counts)
         _refusal_with_its_reason(out, seg, spans, counts)
         _what_the_no_refuses(out, seg, spans)
-        _promise_said_again(out, seg, counts)
+        _promise_said_again(out, seg, spans, counts)
         _one_promise_in_two(out, seg, counts)
         _offer_with_its_terms(out, seg, spans, counts)
         # what was put to the family is still before it while the family answers, one of them after another
@@ -1761,8 +1766,15 @@ def _what_the_no_refuses(out, seg, spans):
     from .drafting import content_words  # drafting imports this module
 
     mine = [g for g in out if g.segment is seg]
-    for f in (g for g in mine if g.kind == "refusal" and not content_words(g.quote)):
+    for f in (g for g in mine if g.kind == "refusal" and not content_words(g.quote) - _APOLOGY):
         at = _sentence_at(spans, f.offset)
+        if at:
+            # what it says no to, said just before it: "Not in SATs year. No. Sorry, but no."
+            a, b = spans[at - 1]
+            said = seg.text[a:b]
+            if len(said.split()) <= NOT_WHAT_WORDS and _NOT_BEFORE.match(normalise(said)) and not any(
+                    g is not f and g.offset < b and a < g.offset + len(g.quote) for g in mine):
+                f.quote, f.offset = seg.text[a:f.offset + len(f.quote)].strip(), a
         while at is not None and at + 1 < len(spans):
             a, b = spans[at + 1]
             said = seg.text[a:b]
@@ -1801,7 +1813,7 @@ def _offer_with_its_terms(out, seg, spans, counts):
 OFFER_FRAME_WORDS = 12
 
 
-def _promise_said_again(out, seg, counts):
+def _promise_said_again(out, seg, spans, counts):
     """One promise, not two: a later promise in the same utterance, by the same person, whose words (less its date)
     all come from an earlier one, says it again ("I'll ask Dr. Feld whether there's room for Spanish. I'm not
     promising anything. I'm just saying I'll ask."); its date, if the first had none, is the first's."""
@@ -1818,6 +1830,15 @@ def _promise_said_again(out, seg, counts):
         # "I'll come.", "I'll push for it.", "Leave that with me." after a promise of the same person's: no thing of
         # its own to do, so the promise just made, said again (before any promise, it takes up what was asked)
         thingless = len(norm.split()) <= THINGLESS_WORDS and words <= _DOING_WORDS
+        at = _sentence_at(spans, f.offset)
+        if _VOUCHES.match(norm) and at:
+            # "…it goes in the register properly and you get a letter the same day. I'll make sure of that.": it
+            # vouches for the sentence just said, which no point holds, so that is what it promises
+            a, b = spans[at - 1]
+            if len(seg.text[a:b].split()) >= VOUCHED_WORDS and not seg.text[a:b].rstrip().endswith("?") and not any(
+                    g.segment is seg and g.offset < b and a < g.offset + len(g.quote) for g in out):
+                f.quote, f.offset = seg.text[a:f.offset + len(f.quote)].strip(), a
+                continue
         same = [g for g in mine[:i] if g.who == f.who and g.who_label == f.who_label and not any(g is d for d in drop)]
         first = next((g for g in same if _VOUCHES.match(norm) or words and words <= content_words(g.quote)), None)
         if first is None and thingless and same:
@@ -1848,6 +1869,9 @@ def _one_promise_in_two(out, seg, counts):
         if _AS_WELL.search(later) or re.match(r"^[.!?]* ?and\b", between) and (
                 f.quote.rstrip()[-1:] in ".!?" or between.startswith((".", "!", "?"))):
             continue  # "I'll ring her. I'll also send the report.", "I'll come to that. And I'll come in before…"
+        if f.due and g.due and f.due.date and g.due.date and f.due.date != g.due.date and not (
+                _DELIVERS.match(later) or _STARTS_IT.match(later)):
+            continue  # "I'll ring SENDIASS this week…, and I'll send it before Christmas": two days, two actions
         first = normalise(f.quote)
         first_words = content_words(f.quote) - _SAYING_WORDS - _PRONOUNS - _MODALS - \
             (content_words(f.due.phrase) if f.due else set())
@@ -1918,6 +1942,9 @@ _DOING_WORDS = frozenset({"ask", "come", "make", "sure", "push", "leave", "let",
                           "find", "out", "start", "happen", "then", "course", "okay", "fine", "right", "yes", "yeah",
                           "go", "get", "onto", "straight", "away", "now", "today", "through"})
 THINGLESS_WORDS = 6
+VOUCHED_WORDS = 5  # "Before Thanksgiving break. I'll make it happen." vouches for the promise before the date
+# what is to be asked, said after the call that asks it: "…and ask if Alfie can have a quiet look round"
+_ASKS_WHETHER = re.compile(r"^(?:(?:and|then),? )*(?:ask|check|find out|see)(?: (?:him|her|them|[a-z]+))? (?:if|whether)\b")
 # a promise that only vouches for the one before it: "I'll make sure of that.", "I'll make it happen."
 _VOUCHES = re.compile(r"^(?:(?:and|so|yes|yeah|oh),? )*(?:i|we)(?:'ll| will) (?:make sure (?:of )?(?:that|it)|make (?:that|it) "
                       r"happen)[.!]?$")
@@ -1943,8 +1970,15 @@ _NOT_WHAT = re.compile(r"^(?:(?:i'm )?sorry[.!]?$|(?:(?:no|absolutely|definitely
                        r"(?:not\b(?! (?:yet|really|sure|at all|that i know|exactly)\b)|no[.!]?$|(?:[a-z-]+ ){0,2}[a-z-]+,? no[.!]?$"
                        r"|(?:i|we) (?:really |just )?(?:don't|do not) want (?!to (?:say|interrupt|be rude|sound)\b)"
                        r"|(?:i'm|we're|he's|she's|they're|i am|we are|he is|she is) not (?!(?:sure|saying|being|blaming|"
-                       r"trying|asking|against)\b)))")
+                       r"trying|asking|against)\b)"
+                       # "504 is not enough.", "That's not an option."
+                       r"|(?:[a-z0-9'-]+ ){0,2}[a-z0-9'-]+(?: is|'s| are|'re) (?:just |still )?not (?:enough|an option|"
+                       r"good enough)[.!]?$))")
+# what a bare no says no to, said just before it ("Not in SATs year.", "Not the hall, no.")
+_NOT_BEFORE = re.compile(r"^(?:(?:um|uh|oh|sorry|well|honestly|no),? )*not (?!(?:yet|really|sure|at all|that i know|"
+                         r"exactly|bad|quite|necessarily|always|much|me|us|now)\b)[a-z]")
 NOT_WHAT_WORDS = 12
+_APOLOGY = frozenset(("sorry", "thanks", "thank"))  # "No. Sorry, but no." says no to nothing named
 
 
 # a clause that turns from what was refused to something else: "but what I can do…", "although…"
