@@ -181,6 +181,10 @@ def test_an_agreement_and_the_promise_that_follows_it(reply, kinds):
     ("I'll t- tell you by Friday n- next week.", "england", "2026-03-20", False),
     ("I'll ring you on Friday after next", "us", "2026-03-20", False),
     ("from next week", "england", "2026-03-16", False),
+    # "from the week after next": its Monday; "from September" (said in March): the month's first school day
+    ("I'll set that up from the week after next", "england", "2026-03-23", False),
+    ("we'll do the practice papers from September", "england", "2026-09-03", False),
+    ("I'll get the draft out before the schools break up for Christmas", "england", "2026-12-18", True),
     # a day to start on, then the days it recurs: "from Monday, Mondays and Tuesdays"
     ("he starts in the nurture group from Monday, Mondays and Tuesdays", "england", "2026-03-16", False),
     ("by next week", "england", "2026-03-20", False),

@@ -1870,7 +1870,7 @@ def _one_promise_in_two(out, seg, counts):
                 f.quote.rstrip()[-1:] in ".!?" or between.startswith((".", "!", "?"))):
             continue  # "I'll ring her. I'll also send the report.", "I'll come to that. And I'll come in before…"
         if f.due and g.due and f.due.date and g.due.date and f.due.date != g.due.date and not (
-                _DELIVERS.match(later) or _STARTS_IT.match(later)):
+                _HANDED_OVER.match(later) or _STARTS_IT.match(later)):
             continue  # "I'll ring SENDIASS this week…, and I'll send it before Christmas": two days, two actions
         first = normalise(f.quote)
         first_words = content_words(f.quote) - _SAYING_WORDS - _PRONOUNS - _MODALS - \
@@ -1893,6 +1893,8 @@ def _one_promise_in_two(out, seg, counts):
         _renumber(out, seg, "commitment", counts)
 
 
+# what the one promised to hears of it, not a second thing done: "You'll have it by the end of next week."
+_HANDED_OVER = re.compile(r"^(?:(?:and|so|then|yes|yeah),? )*you(?:'ll| will) (?:have|get) (?:it|that|them|this|those|both)\b")
 # a promise's lead-in, said as a clause of its own: "And what I'll do, for this half term and the first half term
 # back, I'll ring you every Friday"
 _LEADS_IN = re.compile(r"^(?:(?:and|so),? )?what (?:i|we)(?:'ll| will|'m going to| am going to|'re going to) do\b")

@@ -167,7 +167,8 @@ _PATTERNS = [
     # "by this time next week": a week from the meeting
     ("days_7", re.compile(r"\b(?:by |before )?this time next week\b|\b(?:by |on )?a week (?:today|from today)\b"
                           r"|\btoday week\b")),
-    ("week_after_next", re.compile(r"\b(?:by |before |during |in )?(?:(?:the )?end of )?the week after next\b")),
+    ("week_after_next", re.compile(r"\b(?P<edge>by |before |during |in |from |starting |as of )?(?:(?:the )?end of )?"
+                                   r"the week after next\b")),
     # "this week and next": done by the end of next week
     ("next_week", re.compile(r"\b(?:by |over |during )?(?:(?:the )?end of )?(?:this|the) week and (?:the )?next(?: week| one)?\b")),
     # ("the week's words" is what the week has, not when)
@@ -181,7 +182,7 @@ _PATTERNS = [
     ("next_month", re.compile(r"\b(?:by |before |in )?(?:(?:the )?end of )?next month\b")),
 ]
 # "before Christmas", "before we break up for Christmas", "before we leave for winter break": the same day
-_BEFORE_BREAK = (r"(?:before|by)(?: (?:we|you|they|school|the kids|the children|everyone) (?:leave|break up|break|go off|"
+_BEFORE_BREAK = (r"(?:before|by)(?: (?:we|you|they|(?:the )?schools?|the kids|the children|everyone) (?:leave|break up|break|go off|"
                  r"go|finish|close|head off) for)?")
 _TERM_PATTERNS = {
     "england": [
@@ -428,7 +429,15 @@ def _resolve_one(key, m, meeting_date, jurisdiction=None):
             first = datetime.date(year, month, 1)
             return first - datetime.timedelta(days=1)
         if edge == "from":
-            return datetime.date(year, month, 1)
+            # "from January": the month's first school day (the 1st is a holiday), as far as the term dates go
+            first = datetime.date(year, month, 1)
+            for day in (first + datetime.timedelta(days=n) for n in range(21)):
+                open_ = _school_day(day, jurisdiction) if jurisdiction else None
+                if open_ is None:
+                    return day if day > first else first
+                if open_:
+                    return day
+            return first
         if edge == "after":
             return deadlines.add_months(datetime.date(year, month, 1), 1)
         return datetime.date(year, month, calendar.monthrange(year, month)[1])
@@ -469,9 +478,10 @@ def _resolve_one(key, m, meeting_date, jurisdiction=None):
     if key == "days_7":
         return meeting_date + datetime.timedelta(days=7)
     if key == "week_after_next":
-        # done by the Friday of the week after next week
+        # done by the Friday of the week after next week; "from the week after next": it starts on its Monday
         monday = meeting_date + datetime.timedelta(days=7 - meeting_date.weekday())
-        return monday + datetime.timedelta(days=11)
+        return monday + datetime.timedelta(days=7 if (g.get("edge") or "").strip() in ("from", "starting", "as of")
+                                           else 11)
     if key == "this_week":
         return meeting_date + datetime.timedelta(days=max(0, 4 - meeting_date.weekday()))
     if key == "next_week":
