@@ -2417,3 +2417,4 @@ def test_talk_and_asking_for_things_are_not_promises(said):
 
 def test_i_ll_need_something_then_a_promise_keeps_the_promise():
     assert points_in("I'll need a release from Dana for that, I'll email it to you today.") == ["commitment"]
+    assert points_in("I'll make sure she's there on the visits, which I'll come to.") == ["commitment"]
