@@ -2418,3 +2418,26 @@ def test_talk_and_asking_for_things_are_not_promises(said):
 def test_i_ll_need_something_then_a_promise_keeps_the_promise():
     assert points_in("I'll need a release from Dana for that, I'll email it to you today.") == ["commitment"]
     assert points_in("I'll make sure she's there on the visits, which I'll come to.") == ["commitment"]
+
+
+def test_a_bare_yes_and_the_assent_straight_after_it_are_one_agreement():
+    turns = [utterance("Okay. Can I go? The quiz.", "m", 0, 2000),
+             utterance("Yes. Yeah, go, thank you, Josie, that was really helpful.", "s", 2500, 6000)]
+    found = [f for f in findings.find(turns, {"s": SPEAKER, "m": PARENT}, "england", DAY) if f.kind == "agreement"]
+    assert [f.quote for f in found] == ["Yes. Yeah, go, thank you, Josie, that was really helpful."]
+
+
+def test_an_offer_backed_straight_after_is_one_offer():
+    turns = [utterance("That's ridiculous.", "m", 0, 2000),
+             utterance("I know. What he can have is rest breaks, and he could sit it in the small room instead of the "
+                       "hall. I'd like to do that for him.", "s", 2500, 9000)]
+    found = [f for f in findings.find(turns, {"s": SPEAKER, "m": PARENT}, "england", DAY) if f.kind == "offer"]
+    assert len(found) == 1 and found[0].quote.endswith("I'd like to do that for him.")
+
+
+def test_a_school_no_with_the_parent_s_name_in_it():
+    turns = [utterance("Can that come out of it? The swimming?", "m", 0, 2000),
+             utterance("Um, not really, Bev, no. Swimming lessons would normally come out of your fostering allowance.",
+                       "s", 2500, 8000)]
+    found = [f for f in findings.find(turns, {"s": SPEAKER, "m": PARENT}, "england", DAY) if f.kind == "refusal"]
+    assert [f.who for f in found] == ["s"]

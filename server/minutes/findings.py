@@ -1506,6 +1506,8 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
         _promise_said_again(out, seg, spans, counts)
         _one_promise_in_two(out, seg, counts)
         _offer_with_its_terms(out, seg, spans, counts)
+        _one_yes(out, seg, counts)
+        _offer_backed(out, seg, counts)
         # what was put to the family is still before it while the family answers, one of them after another
         # ("What if she dropped art?" "No, not the art." "I'm not switching.")
         # ("…collected at half eleven." "No." "If we just-" "No, sorry, no." "I can't do that till October."): the
@@ -1997,6 +1999,48 @@ _SAYS_NO = re.compile(r"\b(?:i|we)(?: just| really| honestly| simply)? (?:can't|
                       # "…just so everybody knows, our team doesn't follow children into secondary."
                       r"|\b(?:our|the) (?:team|service|school|district|council|trust|authority|department|office) "
                       r"(?:just |really )?(?:doesn't|does not|don't|do not|won't|will not|can't|cannot)\b")
+
+
+# an offer that only backs the one just made: "I'd like to do that for him.", "I'd be happy to do that."
+_BACKS_IT = re.compile(r"^(?:(?:and|so|honestly),? )*(?:i'd|we'd|i would|we would) (?:really )?(?:like|love|want|be happy|"
+                       r"be glad) to (?:do|try|offer) (?:that|this|it)(?: for (?:him|her|them|you))?(?: as well| too)?[.!]?$")
+
+
+def _offer_backed(out, seg, counts):
+    """One offer, not two: "What he can have is rest breaks, and the small room. I'd like to do that for him." The
+    second only backs the first, said straight after it by the same person; the offer quotes both."""
+    text = seg.text or ""
+    mine = sorted((f for f in out if f.segment is seg and f.kind == "offer"), key=lambda f: f.offset)
+    drop = []
+    for f, g in zip(mine, mine[1:]):
+        if any(f is d for d in drop) or (f.who, f.who_label) != (g.who, g.who_label) or \
+                not _BACKS_IT.match(normalise(g.quote)) or not _ADJOINS.match(text[f.offset + len(f.quote):g.offset]):
+            continue
+        f.quote = text[f.offset:g.offset + len(g.quote)]
+        drop.append(g)
+    if drop:
+        out[:] = [f for f in out if not any(f is d for d in drop)]
+        _renumber(out, seg, "offer", counts)
+
+
+_YES_BETWEEN = re.compile(r"^[\s,.;:!?-]*(?:(?:yes|yeah|yep|okay|ok|sure|right|fine|and|so)\b[\s,.;:!?-]*)*$", re.IGNORECASE)
+
+
+def _one_yes(out, seg, counts):
+    """One yes, not two: a bare "Yes." and the assent said straight after it, by the same person, to the same thing
+    ("Yes. Yeah, go, thank you, Josie…", "Yes. Yes, that's fine.") are one agreement quoting both."""
+    text = seg.text or ""
+    mine = sorted((f for f in out if f.segment is seg and f.kind == "agreement"), key=lambda f: f.offset)
+    drop = []
+    for f, g in zip(mine, mine[1:]):
+        if any(f is d for d in drop) or f.who != g.who or f.reply != g.reply or \
+                not _BARE_ASSENT.match(normalise(f.quote)) or not _YES_BETWEEN.match(text[f.offset + len(f.quote):g.offset]):
+            continue
+        g.quote, g.offset = text[f.offset:g.offset + len(g.quote)], f.offset
+        drop.append(f)
+    if drop:
+        out[:] = [f for f in out if not any(f is d for d in drop)]
+        _renumber(out, seg, "agreement", counts)
 
 
 def _renumber(out, seg, kind, counts):
