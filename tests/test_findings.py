@@ -2441,3 +2441,15 @@ def test_a_school_no_with_the_parent_s_name_in_it():
                        "s", 2500, 8000)]
     found = [f for f in findings.find(turns, {"s": SPEAKER, "m": PARENT}, "england", DAY) if f.kind == "refusal"]
     assert [f.who for f in found] == ["s"]
+
+
+@pytest.mark.parametrize("said", ["ESY starts June twenty-first.",
+                                  "We break up on the twenty-fifth of March, Morag, for your diary.",
+                                  "Year 8 have the end of term tests the week of the sixth of December.",
+                                  "I'm writing down the twenty-ninth."])
+def test_the_calendar_and_note_taking_are_not_promises(said):
+    assert "commitment" not in points_in(said) and "commitment" not in points_in(said, "us")
+
+
+def test_a_promise_said_with_the_calendar_stays():
+    assert points_in("We break up on Friday, so I'll send it Thursday.") == ["commitment"]
