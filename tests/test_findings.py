@@ -2453,3 +2453,31 @@ def test_the_calendar_and_note_taking_are_not_promises(said):
 
 def test_a_promise_said_with_the_calendar_stays():
     assert points_in("We break up on Friday, so I'll send it Thursday.") == ["commitment"]
+
+
+def test_an_interpreter_reading_to_the_parent_in_her_language_promises_it_themself():
+    """"I'll read her the comment box in Chinese before she signs": the interpreter's own work, not the mother's
+    words voiced; "I want to read it in Spanish first" voiced for the family stays theirs."""
+    attendees = {"i": types.SimpleNamespace(id="i", name="Wei Zhang", role="interpreter"),
+                 "m": types.SimpleNamespace(id="m", name="Li Chen", role="parent"), "s": SPEAKER}
+    said = [utterance("And you can write your disagreement right on it, there's a box for parent comments.", "s", 0,
+                      3000),
+            utterance("I'll read her the comment box in Chinese before she signs, so she knows what she's writing in.",
+                      "i", 3500, 8000)]
+    found = findings.find(said, attendees, "us", DAY)
+    assert [(f.kind, f.who) for f in found if f.segment is said[1] and f.kind in POINTS] == [("commitment", "i")]
+    voiced = [utterance("Here is the IEP to sign.", "s", 0, 2000),
+              utterance("I sign the attendance page now. The IEP, I'll send it back tomorrow, after I read it in "
+                        "Spanish.", "i", 2500, 8000)]
+    found = findings.find(voiced, attendees, "us", DAY)
+    assert {f.who for f in found if f.segment is voiced[1] and f.kind == "commitment"} == {"m"}
+
+
+def test_a_recap_item_named_as_someone_s_is_theirs():
+    """"Gail's group, Tuesday to Friday, forty minutes, from next Tuesday." read back in a recap: Gail runs it (in
+    the truth files, 455 of 462 recap items that start with an attendee's name and "'s" are that attendee's)."""
+    people = {"s": SPEAKER, "g": types.SimpleNamespace(id="g", name="Gail Huang", role="other"), "m": PARENT}
+    said = [utterance("Okay. So let me read back what I've got. Gail's group, Tuesday to Friday, forty minutes, from "
+                      "next Tuesday. Lexia in advisory, school only.")]
+    found = [f for f in findings.find(said, people, "us", DAY) if f.kind == "commitment" and f.quote.startswith("Gail")]
+    assert [f.who for f in found] == ["g"]

@@ -1524,9 +1524,14 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
 
 
 # what an interpreter says of their own work ("I'll interpret everything", "I can't do written translation outside
-# the booking"), not in the family's voice
+# the booking", "I'll read her the comment box in Chinese"), not in the family's voice
+_LANGUAGES = ("chinese|mandarin|cantonese|spanish|vietnamese|arabic|urdu|punjabi|polish|romanian|somali|bengali|"
+              "ukrainian|russian|portuguese|turkish|farsi|pashto|dari|tigrinya|gujarati|tamil|korean|creole")
 _OWN_INTERPRETING = re.compile(r"\b(?:interpret|translat|agency|booking|booked|interpreter|speaking for myself|"
-                               r"(?:just )?(?:from|for) me,? not (?:mum|mom|her|him|dad))", re.IGNORECASE)
+                               r"(?:just )?(?:from|for) me,? not (?:mum|mom|her|him|dad))"
+                               r"|\b(?:i'll|i will|let me) (?:just )?(?:read|give|say|explain|go through|tell)\b"
+                               rf"[^.?!]{{0,40}}\b(?:her|him|them|mum|mom|dad)\b[^.?!]{{0,50}}\bin (?:{_LANGUAGES})\b",
+                               re.IGNORECASE)
 
 
 # the family as an interpreter names them ("This is Dad.", "Mom is saying…")
@@ -1613,15 +1618,18 @@ def heard(finding):
 def _recap_owners(out, parent_side, names):
     """A recap's item is the action of whoever took it on when it was first said: the school's earlier promise,
     offer or agreement that shares most of its words ("Sitting for the pledge." after the history teacher's "She
-    can sit for the pledge, that's fine with me"); an item said to someone by name is theirs ("Bernie, healthcare
-    plan on the thirteenth.")."""
+    can sit for the pledge, that's fine with me"); an item said to someone by name, or named as theirs, is theirs
+    ("Bernie, healthcare plan on the thirteenth.", "Gail's group, Tuesday to Friday, from next Tuesday.")."""
     from .drafting import content_words
 
     def stems(text):  # "sitting" and "sit", "passes" and "pass": the same word here
         return {re.sub(r"(.)\1$", r"\1", re.sub(r"(?:ing|ed|es|s)$", "", w)) for w in content_words(text)}
 
     for f in out:
-        addressed = re.match(r"([A-Z][a-z'-]+(?: [A-Z][a-z'-]+)?)[,:] ", f.quote)
+        # said to someone by name ("Bernie, healthcare plan…"), or the item is theirs by name ("Gail's group, Tuesday
+        # to Friday…", "Siobhan's letter by the twelfth.")
+        addressed = re.match(r"([A-Z][a-z'-]+(?: [A-Z][a-z'-]+)?)(?:[,:] |'s (?!(?:going|gonna|got|been|not|just|"
+                             r"also|already|still|on|in|off|out|back|here|there)\b)(?=[a-z]))", f.quote)
         if f.kind == "commitment" and f.rule.get("id") == "learned" and not f.who_label and f.who == f.said_by and \
                 addressed and names.get(addressed.group(1).lower()) not in (None, *parent_side, f.said_by) and \
                 _OWNER.search(normalise(f.quote[addressed.end():])) is None:
