@@ -2453,6 +2453,7 @@ def test_the_calendar_and_note_taking_are_not_promises(said):
 
 def test_a_promise_said_with_the_calendar_stays():
     assert points_in("We break up on Friday, so I'll send it Thursday.") == ["commitment"]
+    assert "commitment" not in points_in("The trip is on the fourteenth.")
 
 
 def test_an_interpreter_reading_to_the_parent_in_her_language_promises_it_themself():
