@@ -1783,13 +1783,13 @@ def _what_the_no_refuses(out, seg, spans):
             a, b = spans[at - 1]
             said = seg.text[a:b]
             if len(said.split()) <= NOT_WHAT_WORDS and _NOT_BEFORE.match(normalise(said)) and not any(
-                    g is not f and g.offset < b and a < g.offset + len(g.quote) for g in mine):
+                    g is not f and _quotes_in(g, a, b) for g in mine):
                 f.quote, f.offset = seg.text[a:f.offset + len(f.quote)].strip(), a
         while at is not None and at + 1 < len(spans):
             a, b = spans[at + 1]
             said = seg.text[a:b]
             if len(said.split()) > NOT_WHAT_WORDS or not _NOT_WHAT.match(normalise(said)) or any(
-                    g is not f and g.offset < b and a < g.offset + len(g.quote) for g in mine):
+                    g is not f and _quotes_in(g, a, b) for g in mine):
                 break
             f.quote, at = seg.text[f.offset:b].strip(), at + 1
 
@@ -1807,8 +1807,7 @@ def _offer_with_its_terms(out, seg, spans, counts):
         if at is None or at + 1 >= len(spans):
             continue
         a, b = spans[at + 1]
-        there = [g for g in mine if g is not f and not any(g is d for d in drop) and g.offset < b and
-                 a < g.offset + len(g.quote)]
+        there = [g for g in mine if g is not f and not any(g is d for d in drop) and _quotes_in(g, a, b)]
         if not there:
             f.quote = seg.text[f.offset:b].strip()
         elif len(there) == 1 and there[0].kind == "offer" and there[0].who == f.who:
@@ -1846,7 +1845,7 @@ def _promise_said_again(out, seg, spans, counts):
             # vouches for the sentence just said, which no point holds, so that is what it promises
             a, b = spans[at - 1]
             if len(seg.text[a:b].split()) >= VOUCHED_WORDS and not seg.text[a:b].rstrip().endswith("?") and not any(
-                    g.segment is seg and g.offset < b and a < g.offset + len(g.quote) for g in out):
+                    g.segment is seg and _quotes_in(g, a, b) for g in out):
                 f.quote, f.offset = seg.text[a:f.offset + len(f.quote)].strip(), a
                 continue
         same = [g for g in mine[:i] if g.who == f.who and g.who_label == f.who_label and not any(g is d for d in drop)]
@@ -2017,18 +2016,9 @@ _BACKS_IT = re.compile(r"^(?:(?:and|so|honestly),? )*(?:i'd|we'd|i would|we woul
 def _offer_backed(out, seg, counts):
     """One offer, not two: "What he can have is rest breaks, and the small room. I'd like to do that for him." The
     second only backs the first, said straight after it by the same person; the offer quotes both."""
-    text = seg.text or ""
-    mine = sorted((f for f in out if f.segment is seg and f.kind == "offer"), key=lambda f: f.offset)
-    drop = []
-    for f, g in zip(mine, mine[1:]):
-        if any(f is d for d in drop) or (f.who, f.who_label) != (g.who, g.who_label) or \
-                not _BACKS_IT.match(normalise(g.quote)) or not _ADJOINS.match(text[f.offset + len(f.quote):g.offset]):
-            continue
-        f.quote = text[f.offset:g.offset + len(g.quote)]
-        drop.append(g)
-    if drop:
-        out[:] = [f for f in out if not any(f is d for d in drop)]
-        _renumber(out, seg, "offer", counts)
+    _join_pairs(out, seg, counts, "offer", keep_second=False, joins=lambda f, g, between: (
+        (f.who, f.who_label) == (g.who, g.who_label) and _BACKS_IT.match(normalise(g.quote)) and
+        _ADJOINS.match(between)))
 
 
 _YES_BETWEEN = re.compile(r"^[\s,.;:!?-]*(?:(?:yes|yeah|yep|okay|ok|sure|right|fine|and|so)\b[\s,.;:!?-]*)*$", re.IGNORECASE)
@@ -2037,18 +2027,31 @@ _YES_BETWEEN = re.compile(r"^[\s,.;:!?-]*(?:(?:yes|yeah|yep|okay|ok|sure|right|f
 def _one_yes(out, seg, counts):
     """One yes, not two: a bare "Yes." and the assent said straight after it, by the same person, to the same thing
     ("Yes. Yeah, go, thank you, Josie…", "Yes. Yes, that's fine.") are one agreement quoting both."""
+    _join_pairs(out, seg, counts, "agreement", keep_second=True, joins=lambda f, g, between: (
+        f.who == g.who and f.reply == g.reply and _BARE_ASSENT.match(normalise(f.quote)) and
+        _YES_BETWEEN.match(between)))
+
+
+def _join_pairs(out, seg, counts, kind, keep_second, joins):
+    """Make two of an utterance's findings of one kind, one straight after the other, one finding quoting both where
+    ``joins(first, second, words_between)`` says they are one point; the one kept is the second or the first."""
     text = seg.text or ""
-    mine = sorted((f for f in out if f.segment is seg and f.kind == "agreement"), key=lambda f: f.offset)
+    mine = sorted((f for f in out if f.segment is seg and f.kind == kind), key=lambda f: f.offset)
     drop = []
     for f, g in zip(mine, mine[1:]):
-        if any(f is d for d in drop) or f.who != g.who or f.reply != g.reply or \
-                not _BARE_ASSENT.match(normalise(f.quote)) or not _YES_BETWEEN.match(text[f.offset + len(f.quote):g.offset]):
+        if any(f is d for d in drop) or not joins(f, g, text[f.offset + len(f.quote):g.offset]):
             continue
-        g.quote, g.offset = text[f.offset:g.offset + len(g.quote)], f.offset
-        drop.append(f)
+        kept, gone = (g, f) if keep_second else (f, g)
+        kept.quote, kept.offset = text[f.offset:g.offset + len(g.quote)], f.offset
+        drop.append(gone)
     if drop:
         out[:] = [f for f in out if not any(f is d for d in drop)]
-        _renumber(out, seg, "agreement", counts)
+        _renumber(out, seg, kind, counts)
+
+
+def _quotes_in(finding, a, b):
+    """Whether a finding's quote takes in any of the text from ``a`` to ``b``."""
+    return finding.offset < b and a < finding.offset + len(finding.quote)
 
 
 def _renumber(out, seg, kind, counts):
