@@ -263,6 +263,11 @@ def test_an_agreement_and_the_promise_that_follows_it(reply, kinds):
     ("I'll train whoever it is before school starts.", "us", "2026-08-21", True),
     ("Priya'll do the clothing piece the first week of school.", "us", "2026-08-28", True),
     ("We'll have the schedule before Memorial Day.", "us", "2026-05-22", True),
+    # any federal holiday by name, from bank_holidays.json: the weekday before it
+    ("I'll come observe her myself before Labor Day.", "us", "2026-09-04", True),
+    ("We'll have the data by Veterans Day.", "us", "2026-11-10", True),
+    # a fortnight said on its own after the promise
+    ("I'll book it. Next fortnight.", "england", "2026-03-24", False),
     # a day turned down, a day put right, a later day offered: the day it ends up
     ("Not tomorrow, I'm in clinic all day, so the one after, the twenty-eighth.", "england", "2026-03-28", False),
     ("Well, not this Thursday. Next Thursday.", "us", "2026-03-19", False),
@@ -300,10 +305,16 @@ def test_due_dates_from_the_words(text, jurisdiction, iso, approx):
     ("I'll order the pen. They're about forty pounds. This week.", "2026-03-13"),
     # not past another promise
     ("I'll send the letter. Sorry, my phone. I'll ring you next week.", None),
+    # the day of what was just said ("that one"), and the day a promise is then done ("I'll do it then")
+    ("Panel's Wednesday the eighteenth. I'll take Callum to that one.", "2026-03-18"),
+    ("I'll meet Mr Stanton myself and put it in writing. I'm in on the twelfth anyway, I'll do it then.",
+     "2026-03-12"),
 ])
 def test_a_date_said_alone_a_little_after_the_promise_is_its_date(text, iso):
-    first = next(f for f in findings.find([utterance(text)], {"s": SPEAKER}, "england", DAY) if f.kind == "commitment")
-    assert (first.due.iso() if first.due else None) == iso
+    promises = [f for f in findings.find([utterance(text)], {"s": SPEAKER}, "england", DAY) if f.kind == "commitment"]
+    assert (promises[0].due.iso() if promises[0].due else None) == iso
+    if "do it then" in text:
+        assert len(promises) == 1 and promises[0].quote == text[text.index("I'll meet"):]
 
 
 @pytest.mark.parametrize("text, jurisdiction", [
@@ -380,6 +391,20 @@ def test_a_refusal_goes_on_with_its_reason_and_takes_in_the_no_said_before():
                                     "messaged you?")], {"s": SPEAKER}, "england", DAY)
     (refusal,) = [f for f in mine if f.kind == "refusal"]
     assert refusal.quote.endswith("not with thirty of them.")
+
+
+@pytest.mark.parametrize("said, quote", [
+    ("Every fifteen minutes, no, I've got thirty-two kids in that room. That's not happening.",
+     "Every fifteen minutes, no, I've got thirty-two kids in that room. That's not happening."),
+    ("The contract's set through June and the money for it's spent. I can't promise you anything.",
+     "The contract's set through June and the money for it's spent. I can't promise you anything."),
+    # a question before it is not what it refuses
+    ("Could we do that every day? That's not happening.", "That's not happening."),
+])
+def test_a_no_that_names_nothing_quotes_what_it_refuses_said_just_before(said, quote):
+    found = findings.find([utterance("Can he have a check-in every fifteen minutes?", "m", 0, 3000),
+                           utterance(said, "s", 3500, 9000)], {"s": SPEAKER, "m": PARENT}, "us", DAY)
+    assert [f.quote for f in found if f.kind == "refusal"] == [quote]
 
 
 @pytest.mark.parametrize("text", ["I'll ring you the day after.", "We'll prep it together the week before.",
@@ -611,10 +636,15 @@ def test_the_same_words_are_read_once_and_handed_back_on_the_new_segments():
 @pytest.mark.parametrize("before, reply, kinds", [
     # the parent's "I can do that" to the date the school put agrees; it is no action of the parent's
     ("So how about Wednesday the ninth, after school?", "The ninth, after three. I can do that.", ["agreement"]),
+    ("Review. Shall we say after half term, Tuesday the ninth of November? Same time?", "I can do the ninth.",
+     ["agreement"]),
     ("Would a home diary help us see the pattern?", "I can do that, if it helps.", ["agreement"]),
     ("We'll look at it again at the summer review.", "Then I'll do it myself. I'll send it in before the end of the month.",
      ["commitment"]),
     ("We'll send you the draft in two weeks.", "We'll look out for the draft.", []),
+    # what the school suggests, nothing asked, taken on in so many words: the parent's action
+    ("If it is visual stress, the proper route is an optometrist. It's worth doing.", "I'll book it. Next fortnight.",
+     ["commitment"]),
 ])
 def test_the_parent_side_agrees_or_offers_without_taking_on_an_action(before, reply, kinds):
     said = [utterance(before, "s", 0, 3000), utterance(reply, "m", 3500, 8000)]
@@ -629,6 +659,16 @@ def test_the_parent_side_agrees_or_offers_without_taking_on_an_action(before, re
 ])
 def test_saying_it_is_not_a_no_refuses_nothing(text):
     assert "refusal" not in [f.kind for f in findings.find([utterance(text)], {"s": SPEAKER}, "england", DAY)]
+
+
+def test_what_the_school_finds_of_the_childs_eligibility_refuses():
+    """"So he doesn't qualify." said by the school is its no (the child as subject otherwise describes the child)."""
+    said = [utterance("I really wanted to ask about extended school year.", "m", 0, 3000),
+            utterance("When we looked at his data, he was back within two weeks. So he doesn't qualify.", "s", 3500,
+                      9000)]
+    found = findings.find(said, {"s": SPEAKER, "m": PARENT}, "us", DAY)
+    assert [(f.kind, f.who, f.quote) for f in found if f.kind == "refusal"] == \
+        [("refusal", "s", "he doesn't qualify.")]
 
 
 @pytest.mark.parametrize("before, reply", [
@@ -1120,6 +1160,13 @@ def test_one_promise_and_its_date_said_in_two_breaths(said, iso):
     found = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY) if f.kind == "commitment"]
     assert len(found) == 1 and found[0].due is not None and found[0].due.iso() == iso
     assert found[0].quote in said
+
+
+def test_arranging_what_was_just_promised_is_an_action_of_its_own():
+    said = "Okay, so ten o'clock on the twelfth, I'll meet you at the front desk. I'll set it up with Mr Greene."
+    found = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY) if f.kind == "commitment"]
+    assert [(f.quote, f.due and f.due.iso()) for f in found] == [
+        ("I'll meet you at the front desk.", "2026-03-12"), ("I'll set it up with Mr Greene.", None)]
 
 
 @pytest.mark.parametrize("said, kinds", [

@@ -382,7 +382,7 @@ _READ_ALOUD = re.compile(r"""^\s*(?:(?:so|and|it says|quote),?\s+)?['"‘“].{1
 _THEN = re.compile(r"\b(?:for that|for then|by then|then|at that point|on that day|that day|in time for (?:that|it)|"
                    # "I'm in next Thursday, and I'll test it while I'm here", "I'll put Riley's case on that agenda"
                    r"while (?:i'm|i am|we're|we are) (?:here|there|in)|(?:on|at|to) that (?:agenda|meeting|panel|visit|"
-                   r"session|review))\b(?! (?:we|i|you|she|he|they)\b)")
+                   r"session|review|one))\b(?! (?:we|i|you|she|he|they)\b)")
 # a promise to be at what was just arranged ("how about Wednesday the fourteenth?" "I'll dial in."): on that day
 _ATTENDS = re.compile(r"^(?:(?:and|so|yes|yeah|yep|okay|ok|fine|right|then|oh|great|good|sure),? )*"
                       r"(?:i'll|i will|we'll|we will|i'm going to|we're going to|i can|[a-z]+ will|[a-z]+'ll|"
@@ -425,6 +425,11 @@ _BACK_REF = re.compile(r"^(?:and |so |then )?(?:i|we|he|she|they)(?:'ll| will| c
                        # "them" may be the things; "him" or "her" is a person, so "I'll call her tomorrow" is an action of
                        # its own
                        r"them\b(?! to\b))(?! (?:is|are|was|were|has|have)\b)")
+# arranging what was just promised is a thing to do of its own: "I'll set it up with Mr. Greene", "I'll sort it
+# with the office"
+_SETS_UP = re.compile(r"^(?:and |so |then )?(?:i|we)(?:'ll| will| can)(?: just| also)? (?:set|sort|organi[sz]e|arrange|"
+                      r"book|fix|square|clear|check|run) (?:it|that|this|those|them|both)(?: up| out)? "
+                      r"(?:with|through|past|by)\b")
 # what is done with the action just promised: "I'll copy you in", "I'll send that with it", "in the same email"
 _ADD_ON = re.compile(r"^(?:and |so |then )?(?:i|we)(?:'ll| will)(?: also| just)? (?:copy (?:you|him|her|them|[a-z]+)"
                      r"(?: in)?|cc (?:you|him|her|them))\b|\b(?:with (?:it|that|them|the [a-z]+)|in the same "
@@ -753,13 +758,22 @@ _NEXT_DOER = re.compile(r"(?:,|;|\band\b)\s+(?:and\s+|then\s+)?(?=I (?!think|mea
 def _recap_parts(text, start, end, child):
     """The (start, end) of each person's part of a recap sentence text[start:end] (the whole when one person)."""
     cuts = [m.end() for m in _NEXT_DOER.finditer(text, start, end)]
-    for pattern in (_NAMED_SUBJECT, _RECAP_SUBJECT):
-        for m in pattern.finditer(text, start, end):
-            if m.start("name") - start < 3 or not _person_words(m.group("name"), child):
-                continue
-            if not re.search(r"(?:;|\band\b)", text[m.start():m.start("name")]):
-                continue  # "our therapy assistant, Becky Moss, will…" is one person; ", and Ellen sends…" the next
-            cuts.append(m.start("name"))
+    doers = [m for pattern in (_NAMED_SUBJECT, _RECAP_SUBJECT) for m in pattern.finditer(text, start, end)
+             if _person_words(m.group("name"), child)]
+    # the doer the sentence starts with ("Tom keeps…"), which a search from inside the text does not see
+    first = next((start + m.end() for pattern in (_NAMED_SUBJECT, _RECAP_SUBJECT)
+                  if (m := pattern.match(text[start:end])) and _person_words(m.group("name"), child)), None)
+    for m in doers:
+        if m.start("name") - start < 3:
+            continue
+        between = text[m.start():m.start("name")]
+        if not re.search(r"(?:;|\band\b)", between) and not (
+                # "Tom keeps a spare kit, Kerry sends the pencil case in Monday": after a part with its own doer,
+                # a comma and the next doer
+                between.lstrip().startswith(",") and (first is not None and first <= m.start() or
+                                                      any(d.end() <= m.start() for d in doers))):
+            continue  # "our therapy assistant, Becky Moss, will…" is one person; ", and Ellen sends…" the next
+        cuts.append(m.start("name"))
     parts, at = [], start
     for cut in sorted(set(cuts)):
         # a part says who does what: "New FBA: Nadia gets you the form…" is one part, not "New FBA:" and the rest
@@ -1480,7 +1494,10 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     clause = as_said(a, b)
                     if earlier is not None and (earlier.who, earlier.who_label) == (who, label) and (
                             _RESTATED.match(clause) or si > 0 and (due is None) != (earlier.due is None) and
-                            spans[si - 1][0] <= earlier.offset < spans[si][0] and _BACK_REF.match(clause) or
+                            spans[si - 1][0] <= earlier.offset < spans[si][0] and _BACK_REF.match(clause) and
+                            # "I'll meet you there on the fourteenth. I'll set it up with Mr. Greene.": a new thing
+                            # to do, not the dated one handed over
+                            not (due is None and _SETS_UP.match(clause)) or
                             # "I'll write my own letter. David's helping me. You'll have it by April thirtieth."
                             due is not None and earlier.due is None and earlier.offset < s_start and
                             _DELIVERED.match(clause)) and \
@@ -1686,7 +1703,10 @@ _VAGUE = re.compile(r"^(?:(?:yes|yeah|yep|sure|of course|absolutely|definitely|f
 _BARE_WILL = re.compile(r"^(?:(?:yes|yeah|okay|ok|right|then),? )*(?:i|we) (?:will|shall)[.!]?$")
 # the parent's side's "I can do that" to what the school put is assent, wherever it comes in the sentence ("I'll make
 # it into a book for her" is an action of its own)
-_VAGUE_PARENT = re.compile(r"\b(?:i|we)(?: can| could| will|'ll) (?:do|manage|make) (?:that|it|this)(?: work)?\b"
+_VAGUE_PARENT = re.compile(r"\b(?:i|we)(?: can| could| will|'ll) (?:do|manage|make) (?:that|it|this|then|that day"
+                           # "Shall we say Tuesday the ninth?" "I can do the ninth."
+                           # ("I'll do Tuesdays." takes on a day of its own)
+                           r"|(?:the )?(?:[a-z]+-)?(?:first|second|third|[a-z]+th|\d+(?:st|nd|rd|th)))(?: work)?\b"
                            r"(?! (?:for|with|by|on|at|before|after|tomorrow|today|next|this|if|into|up|out|in)\b)")
 # "You'll have it in writing.": an assurance that the action said next keeps
 _ASSURED = re.compile(r"^(?:(?:yes|yeah|of course|absolutely|definitely|sure|okay|ok|right|and),? )*you(?:'ll| will) "
@@ -1776,6 +1796,20 @@ def _what_the_no_refuses(out, seg, spans):
     from .drafting import content_words  # drafting imports this module
 
     mine = [g for g in out if g.segment is seg]
+    for f in (g for g in mine if g.kind == "refusal" and content_words(g.quote) - _APOLOGY - _HOW_SAID and
+              not content_words(g.quote) - _NOTHING_NAMED):
+        # a no that names nothing in words of its own ("I can't promise you anything.", "That's not happening.")
+        # goes on from what it answers, said just before it: "…it's set through June and the money for it's spent.
+        # …I can't promise you anything."
+        at = _sentence_at(spans, f.offset)
+        if not at:
+            continue
+        a, b = spans[at - 1]
+        said = seg.text[a:b]
+        if not said.rstrip().endswith("?") and len(said.split()) <= NAMED_BEFORE_WORDS and \
+                content_words(said) - _NOTHING_NAMED - _APOLOGY and not any(g is not f and _quotes_in(g, a, b)
+                                                                            for g in mine):
+            f.quote, f.offset = seg.text[a:f.offset + len(f.quote)].strip(), a
     for f in (g for g in mine if g.kind == "refusal" and not content_words(g.quote) - _APOLOGY):
         at = _sentence_at(spans, f.offset)
         if at:
@@ -1892,7 +1926,9 @@ def _one_promise_in_two(out, seg, counts):
                                  first[lead_in.end():]):
             lead_in = None  # "what I'll do is, at the next review, we'll look at it properly": a promise of its own
         if not (first_words and first_words <= content_words(g.quote) or thingless or lead_in or
-                _DELIVERS.match(later) or _STARTS_IT.match(later)):
+                _DELIVERS.match(later) or _STARTS_IT.match(later) or
+                # "I'll meet Mr. Stanton myself… I'm in on the fourteenth for something else, I'll do it then."
+                f.due is None and g.due is not None and _DOES_IT_THEN.search(later)):
             continue
         g.quote, g.offset = text[f.offset:g.offset + len(g.quote)], f.offset
         g.due = g.due or f.due
@@ -1902,6 +1938,9 @@ def _one_promise_in_two(out, seg, counts):
         _renumber(out, seg, "commitment", counts)
 
 
+# the promise just made, given its day: "I'll do it then.", "I'll do that on the day."
+_DOES_IT_THEN = re.compile(r"\b(?:i|we)(?:'ll| will| can) (?:just )?do (?:it|that|this|them|both) (?:then|that day|on the day|"
+                           r"while (?:i'm|i am|we're|we are) (?:here|there|in))[.!]?$")
 # what the one promised to hears of it, not a second thing done: "You'll have it by the end of next week."
 _HANDED_OVER = re.compile(r"^(?:(?:and|so|then|yes|yeah),? )*you(?:'ll| will) (?:have|get) (?:it|that|them|this|those|both)\b")
 # a promise's lead-in, said as a clause of its own: "And what I'll do, for this half term and the first half term
@@ -1989,6 +2028,16 @@ _NOT_WHAT = re.compile(r"^(?:(?:i'm )?sorry[.!]?$|(?:(?:no|absolutely|definitely
 _NOT_BEFORE = re.compile(r"^(?:(?:um|uh|oh|sorry|well|honestly|no),? )*not (?!(?:yet|really|sure|at all|that i know|"
                          r"exactly|bad|quite|necessarily|always|much|me|us|now)\b)[a-z]")
 NOT_WHAT_WORDS = 12
+NAMED_BEFORE_WORDS = 30  # the longest sentence a no that names nothing goes on from
+# the words of a no that names nothing it refuses ("I can't promise you anything.", "That's not happening.", "It's not
+# possible, I'm afraid.")
+_NOTHING_NAMED = frozenset(("anything", "promise", "can't", "cannot", "won't", "not", "that's", "it's", "happening",
+                            "happen", "yet", "really", "tell", "either", "way", "afraid", "i'm", "something",
+                            "possible", "honestly", "realistically", "definitely", "option", "today", "now", "just",
+                            "simply", "able", "going", "guarantee", "i'd", "we'd", "i'll", "we'll", "would",
+                            "wouldn't", "couldn't", "can", "could", "do", "doing", "there", "that", "no", "sorry"))
+# how a bare no is said ("I- honestly, no."): still a bare no
+_HOW_SAID = frozenset(("honestly", "realistically", "definitely", "really", "just", "simply", "afraid", "i'm", "no"))
 _APOLOGY = frozenset(("sorry", "thanks", "thank"))  # "No. Sorry, but no." says no to nothing named
 
 
@@ -2088,6 +2137,8 @@ def _settle_vague(out, seg, request, side, counts):
             continue
         if not (named_next or side) or not named_next and request is not None and _ASKS_WHO.match(normalise(request)):
             continue  # "Who's doing that?" "I'll do it.": the action asked about, taken on
+        if side and request is None and not named_next and not vague:
+            continue  # "The proper route is an optometrist." "I'll book it.": what the school suggested, taken on
         at = next(i for i, g in enumerate(out) if g is f)  # by identity: two findings may read alike
         if request is not None and not any(g.segment is seg and g.kind == "agreement" for g in out) and not (
                 named_next and _ASKS_WHO.match(normalise(request))):

@@ -114,6 +114,8 @@ _PATTERNS = [
     ("school_days", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} (?:school|cool) days?\b{_OF_ELSE}")),
     ("days", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} (?:calendar )?days?\b{_OF_ELSE}")),
     ("weeks", re.compile(rf"\b(?:(?:within|in|inside)(?: the next)?|within the) {_NUM} weeks?(?:'s time)?\b{_OF_ELSE}|\b(?:within|in|inside) (?:a|the next|the coming) fortnight\b"
+                         # "I'll book it. Next fortnight.", "over the next fortnight"
+                         r"|(?:\b(?:over|during) (?:the )?|^(?:the )?|(?<=[,.!?] )(?:the )?)next fortnight\b(?! or)"
                          r"|\b(?:in )?a fortnight's time\b")),
     ("months", re.compile(rf"\b(?:within|in|inside)(?: the next)? {_NUM} months?(?:'s time)?\b{_OF_ELSE}")),
     # "four weeks from today": counted from the meeting
@@ -229,7 +231,10 @@ _TERM_PATTERNS = {
         # "the first week of school": by its Friday (or from its first day)
         ("school_first_week", re.compile(r"\b(?P<edge>from |starting |starting from )?(?:by |in |during )?(?:the )?"
                                          r"first week (?:of|back at) school\b")),
-        ("memorial_day", re.compile(r"\b(?:before|by) memorial day\b")),
+        # "before Labor Day", "by Veterans Day": the last weekday before that federal holiday (bank_holidays.json)
+        ("holiday_before", re.compile(r"\b(?:before|by) (?P<named>memorial day|labor day|veterans'? day|columbus day|"
+                                      r"indigenous peoples'? day|presidents'? day|mlk day|martin luther king(?: jr\.?)? "
+                                      r"day|juneteenth|the fourth of july|july (?:the )?fourth|independence day)\b")),
         ("next_semester", re.compile(r"\b(?:next semester|at the start of (?:next|the new) semester)\b")),
         ("new_year", re.compile(r"\b(?:in|after|early in|at the start of) the new year\b")),
     ],
@@ -309,6 +314,25 @@ def _last_school_day(end, jurisdiction):
     return end
 
 
+# what a federal holiday is called aloud -> the start of its title in bank_holidays.json
+_HOLIDAY_TITLES = (("memorial", "Memorial Day"), ("labor", "Labor Day"), ("veteran", "Veterans Day"),
+                   ("columbus", "Columbus Day"), ("indigenous", "Columbus Day"), ("president", "Washington"),
+                   ("mlk", "Birthday of Martin Luther King"), ("martin luther king", "Birthday of Martin Luther King"),
+                   ("juneteenth", "Juneteenth"), ("fourth", "Independence Day"), ("independence", "Independence Day"))
+
+
+def _holiday_named(said, meeting_date, jurisdiction):
+    """The next day after the meeting of the holiday ``said`` names ("labor day"), as the jurisdiction's
+    bank_holidays.json lists it (observed); None when it names none or the years listed have run out."""
+    title = next((t for word, t in _HOLIDAY_TITLES if word in said.lower()), None)
+    if title is None or jurisdiction is None:
+        return None
+    data = rules.load(f"{jurisdiction}/bank_holidays.json")
+    days = sorted(datetime.date.fromisoformat(e["date"]) for division in data["divisions"].values()
+                  for year in division["years"].values() for e in year["events"] if e["title"].startswith(title))
+    return next((d for d in days if d > meeting_date), None)
+
+
 def _term_date(key, meeting_date, jurisdiction, named=None):
     when = _term_date_as_listed(key, meeting_date, jurisdiction, named)
     if key in ("term_end", "christmas", "easter_before", "summer", "semester_end", "year_end", "term_during"):
@@ -352,11 +376,9 @@ def _term_date_as_listed(key, meeting_date, jurisdiction, named=None):
         if key == "school_start_before":
             return _weekday_from(start, -1)
         return start if (named or "").strip() else start + datetime.timedelta(days=4 - start.weekday())
-    if key == "memorial_day":
-        # the last Monday in May; due by the Friday before it
-        year = meeting_date.year + (meeting_date > datetime.date(meeting_date.year, 5, 31))
-        last = datetime.date(year, 5, 31)
-        return last - datetime.timedelta(days=last.weekday() + 3)
+    if key == "holiday_before":
+        holiday = _holiday_named(named or "", meeting_date, jurisdiction)
+        return _weekday_from(holiday, -1) if holiday else None
     if key == "new_year":
         later = [t for t in terms if t["start"] > meeting_date and t["start"].month <= 2]
         return later[0]["start"] if later else None
