@@ -1162,6 +1162,13 @@ def test_one_promise_and_its_date_said_in_two_breaths(said, iso):
     assert found[0].quote in said
 
 
+def test_telling_people_after_a_promise_is_an_action_of_its_own():
+    said = "I'll take the morning off, I'll let them know today."
+    found = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY) if f.kind == "commitment"]
+    assert [(f.quote, f.due and f.due.iso()) for f in found] == [
+        ("I'll take the morning off", None), ("I'll let them know today.", "2026-03-10")]
+
+
 def test_arranging_what_was_just_promised_is_an_action_of_its_own():
     said = "Okay, so ten o'clock on the twelfth, I'll meet you at the front desk. I'll set it up with Mr Greene."
     found = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY) if f.kind == "commitment"]

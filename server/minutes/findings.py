@@ -421,7 +421,10 @@ _RESTATED = re.compile(r"^(?:and |so )?(?:i|we)(?:'ll| will| can) (?:(?:do|sort)
                        r"(?:get|have) them(?! (?!done|sorted|ready|over|to|by|for|back|in|out|off)[a-z]+\b))"
                        r"(?: done| sorted| off| over)?\b")
 # the same action again, its thing a pronoun ("…I'll get you her schedule, I'll email it to you tonight")
-_BACK_REF = re.compile(r"^(?:and |so |then )?(?:i|we|he|she|they)(?:'ll| will| can)(?: just| also)? [a-z]+ (?:(?:it|that|those|this|both|a copy|copies)\b|"
+_BACK_REF = re.compile(r"^(?:and |so |then )?(?:i|we|he|she|they)(?:'ll| will| can)(?: just| also)? "
+                       # "I'll let them know today" tells people, not the things just promised
+                       r"(?!(?:let|tell|ask|remind|show|meet|call|ring|phone|email|text|message|contact|update|warn|"
+                       r"invite|thank) them\b)[a-z]+ (?:(?:it|that|those|this|both|a copy|copies)\b|"
                        # "them" may be the things; "him" or "her" is a person, so "I'll call her tomorrow" is an action of
                        # its own
                        r"them\b(?! to\b))(?! (?:is|are|was|were|has|have)\b)")
