@@ -1709,7 +1709,8 @@ _BARE_WILL = re.compile(r"^(?:(?:yes|yeah|okay|ok|right|then),? )*(?:i|we) (?:wi
 _VAGUE_PARENT = re.compile(r"\b(?:i|we)(?: can| could| will|'ll) (?:do|manage|make) (?:that|it|this|then|that day"
                            # "Shall we say Tuesday the ninth?" "I can do the ninth."
                            # ("I'll do Tuesdays." takes on a day of its own)
-                           r"|(?:the )?(?:[a-z]+-)?(?:first|second|third|[a-z]+th|\d+(?:st|nd|rd|th)))(?: work)?\b"
+                           r"|(?:the )?(?:[a-z]+-)?(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|"
+                           r"eleventh|twelfth|[a-z]+teenth|twentieth|thirtieth|\d+(?:st|nd|rd|th)))(?: work)?\b"
                            r"(?! (?:for|with|by|on|at|before|after|tomorrow|today|next|this|if|into|up|out|in)\b)")
 # "You'll have it in writing.": an assurance that the action said next keeps
 _ASSURED = re.compile(r"^(?:(?:yes|yeah|of course|absolutely|definitely|sure|okay|ok|right|and),? )*you(?:'ll| will) "
