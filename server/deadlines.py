@@ -57,8 +57,8 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
 
 
 @functools.cache
-def bank_holidays(jurisdiction: str, division: str | None = None) -> frozenset[datetime.date]:
-    """Return the bank holidays of a jurisdiction's division (its default division when None).
+def holiday_events(jurisdiction: str, division: str | None = None) -> tuple[tuple[datetime.date, str], ...]:
+    """Return (day, title) of each bank holiday of a jurisdiction's division (its default when None), in order.
 
     Raises ValueError for an unknown jurisdiction or division.
     """
@@ -66,11 +66,20 @@ def bank_holidays(jurisdiction: str, division: str | None = None) -> frozenset[d
     division = division or data["default_division"]
     if division not in data["divisions"]:
         raise ValueError(f"unknown division {division!r}; expected one of {', '.join(data['divisions'])}")
-    return frozenset(
-        datetime.date.fromisoformat(event["date"])
+    return tuple(sorted(
+        (datetime.date.fromisoformat(event["date"]), event["title"])
         for year in data["divisions"][division]["years"].values()
         for event in year["events"]
-    )
+    ))
+
+
+@functools.cache
+def bank_holidays(jurisdiction: str, division: str | None = None) -> frozenset[datetime.date]:
+    """Return the bank holidays of a jurisdiction's division (its default division when None).
+
+    Raises ValueError for an unknown jurisdiction or division.
+    """
+    return frozenset(day for day, _ in holiday_events(jurisdiction, division))
 
 
 def is_working_day(day: datetime.date, jurisdiction: str | None = None, division: str | None = None) -> bool:

@@ -327,10 +327,8 @@ def _holiday_named(said, meeting_date, jurisdiction):
     title = next((t for word, t in _HOLIDAY_TITLES if word in said.lower()), None)
     if title is None or jurisdiction is None:
         return None
-    data = rules.load(f"{jurisdiction}/bank_holidays.json")
-    days = sorted(datetime.date.fromisoformat(e["date"]) for division in data["divisions"].values()
-                  for year in division["years"].values() for e in year["events"] if e["title"].startswith(title))
-    return next((d for d in days if d > meeting_date), None)
+    return next((day for day, named in deadlines.holiday_events(jurisdiction)
+                 if named.startswith(title) and day > meeting_date), None)
 
 
 def _term_date(key, meeting_date, jurisdiction, named=None):
