@@ -2536,3 +2536,71 @@ def test_a_recap_item_named_as_someone_s_is_theirs():
                       "next Tuesday. Lexia in advisory, school only.")]
     found = [f for f in findings.find(said, people, "us", DAY) if f.kind == "commitment" and f.quote.startswith("Gail")]
     assert [f.who for f in found] == ["g"]
+
+
+def test_a_promise_vouched_for_with_my_word_promises_the_sentence_before():
+    """"The nineteenth at the latest, sooner if he's ready. You've got my word on the nineteenth.": one promise, the
+    day it vouches for; "my word against hers" promises nothing."""
+    said = "Full day's the nineteenth. The nineteenth at the latest, sooner if he's ready. You've got my word on the nineteenth."
+    (f,) = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "us", DAY) if f.kind == "commitment"]
+    assert f.quote == "The nineteenth at the latest, sooner if he's ready. You've got my word on the nineteenth."
+    assert f.due.date == datetime.date(2026, 3, 19)
+    assert points_in("She won't. You've got my word on that.") == ["commitment"]
+    assert "commitment" not in points_in("It's my word against hers, then.")
+
+
+def test_the_same_call_to_someone_just_named_is_one_action():
+    """"I'll call Dan Kowalski, he's the safety manager… I'll call him by Friday and ask…": one call, on Friday."""
+    said = ("I'll call Dan Kowalski, he's the safety manager at Tri-County. I'll call him by Friday and ask about "
+            "putting the driver through the training.")
+    (f,) = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "us", DAY) if f.kind == "commitment"]
+    assert f.quote == said and f.due.date == datetime.date(2026, 3, 13)
+    # another doing to the same person is an action of its own
+    said = "I'll call Dan tomorrow. I'll email him the plan on Friday."
+    assert points_in(said) == ["commitment", "commitment"]
+
+
+def test_getting_others_to_do_something_is_an_action_and_its_because_is_no_refusal():
+    """"I'll ring the supplier myself. I'll get them to send the quote straight to the council, because I'm not having
+    it sat in someone's inbox": two actions (the supplier's sending is not the call said again), and the no after
+    "because" is the promise's reason, not a refusal."""
+    said = ("And I'll ring the supplier myself. I'll get them to send the quote straight to the council, because I'm "
+            "not having it sat in someone's inbox for a month.")
+    found = findings.find([utterance(said, "m")], {"m": PARENT, "s": SPEAKER}, "england", DAY)
+    assert [f.kind for f in found if f.kind in POINTS] == ["commitment", "commitment"]
+    # handing the things just promised over is still the same action
+    said = "I'll print the worksheets tonight. I'll get them to you by Friday."
+    assert points_in(said) == ["commitment"]
+
+
+def test_the_close_of_the_meeting_is_no_condition_on_a_promise():
+    """"…so unless there's anything else, I'll send Lisa the details this afternoon" promises; "Unless the panel says
+    no, I'll book the room" is a condition."""
+    assert points_in("Okay, so unless there's anything else, I'll send Lisa the details this afternoon.") == [
+        "commitment"]
+    assert points_in("Unless the panel says no, I'll book the room.") == ["offer"]
+
+
+def test_the_day_a_thing_is_for_is_not_the_day_it_is_done():
+    """"I'll send Lisa the details for the sixteenth this afternoon": due this afternoon; "for the first week back"
+    is when, and "for Monday" alone is due Monday."""
+    def due(said):
+        (f,) = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY) if f.kind == "commitment"]
+        return f.due.date
+
+    assert due("I'll send Lisa the details for the sixteenth this afternoon.") == DAY
+    assert due("I'll have the papers ready for the twelfth, by Friday at the latest.") == datetime.date(2026, 3, 13)
+    assert due("I'll book the room for Monday.") == datetime.date(2026, 3, 16)
+    assert due("I'll send the notes for the twentieth.") == datetime.date(2026, 3, 20)
+
+
+@pytest.mark.parametrize("said, kinds", [
+    ("Yeah. I'll be outside at five past three.", ["commitment"]),
+    ("I'll see Dr. Hargrove today so she's not blindsided.", ["commitment"]),
+    ("I'll see how she gets on.", []),
+    ("I'll survive.", []),
+    ("Okay, last thing, then I'll run through it all.", []),
+    ("I'm happy to send you a copy.", ["offer"]),
+])
+def test_promises_to_be_somewhere_or_see_someone_and_talk_that_promises_nothing(said, kinds):
+    assert points_in(said) == kinds and points_in(said, "us") == kinds

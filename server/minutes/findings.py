@@ -417,8 +417,10 @@ RECAP_ITEM_WORDS = (2, 30)
 _RESTATED = re.compile(r"^(?:and |so )?(?:i|we)(?:'ll| will| can) (?:(?:do|sort) (?:that|it|this|those|them|both)|"
                        # ("…and I'll have it all written up before spring break" is a second action)
                        r"(?:get|have) (?:that|it|this|those|both)(?! all\b| (?!done\b)[a-z]+(?:ed|en)\b)|"
-                       # "I'll have them reply so I know…" is another action, by other people
-                       r"(?:get|have) them(?! (?!done|sorted|ready|over|to|by|for|back|in|out|off)[a-z]+\b))"
+                       # "I'll have them reply so I know…", "I'll get them to send the quote straight to the council" is
+                       # another action, by other people ("I'll get them to you" hands them over)
+                       r"(?:get|have) them(?! (?!done|sorted|ready|over|to\b(?! [a-z]+ (?:the|it|that|them|him|her|a|an|us|"
+                       r"you|me|my|our|your|his|their|in|out|over|back|round)\b)|by|for|back|in|out|off)[a-z]+\b))"
                        r"(?: done| sorted| off| over)?\b")
 # the same action again, its thing a pronoun ("…I'll get you her schedule, I'll email it to you tonight")
 _BACK_REF = re.compile(r"^(?:and |so |then )?(?:i|we|he|she|they)(?:'ll| will| can)(?: just| also)? "
@@ -805,6 +807,9 @@ _WHAT_I_CAN_DO = re.compile(r"\bwhat (?:i|we) can do is (?!maybe\b|perhaps\b|wai
 # "if that's okay", "if you don't mind", "if we hear nothing": said with a promise, no condition on it
 _MERE_IF = (r"(?:(?:that's|it's|that is|it is|that'd be|it'd be) (?:ok|okay|alright|all right|fine)\b"
             r"|you're (?:happy|ok|okay|alright|all right)\b|that (?:works|suits)\b|nothing else\b"
+            # "…so unless there's anything else, I'll send Lisa the details": the meeting's close, no condition
+            r"|there(?:'s| is) (?:anything|nothing) else\b|(?:anyone|anybody) (?:has|'s got|has got) (?:anything|something) "
+            r"else\b|there(?:'s| is| are) (?:any|no) (?:other |more )?questions?\b"
             r"|you (?:don't|do not) mind\b|(?:you|we|i) hear (?:otherwise|nothing|anything different)\b)")
 # "I can do that.", "Sure, I can do the tenth.": taking on what was just put, not an offer of one's own
 _CAN_DO_THAT = re.compile(r"\bi can (?:do|manage|sort|take) (?:that|it|this|those|them|"
@@ -1930,7 +1935,7 @@ def _one_promise_in_two(out, seg, counts):
                                  first[lead_in.end():]):
             lead_in = None  # "what I'll do is, at the next review, we'll look at it properly": a promise of its own
         if not (first_words and first_words <= content_words(g.quote) or thingless or lead_in or
-                _DELIVERS.match(later) or _STARTS_IT.match(later) or
+                _DELIVERS.match(later) or _STARTS_IT.match(later) or _same_doing_again(first, later) or
                 # "I'll meet Mr. Stanton myself… I'm in on the fourteenth for something else, I'll do it then."
                 f.due is None and g.due is not None and _DOES_IT_THEN.search(later)):
             continue
@@ -1940,6 +1945,19 @@ def _one_promise_in_two(out, seg, counts):
     if drop:
         out[:] = [f for f in out if not any(f is d for d in drop)]
         _renumber(out, seg, "commitment", counts)
+
+
+# a promise's verb: "I'll call Dan Kowalski…" calls
+_PROMISE_VERB = re.compile(r"^(?:(?:and|so|then|okay|right|yeah|yes),? )*(?:i|we)(?:'ll| will|'m going to| am going to|"
+                           r"'re going to| are going to) (?:just |then |personally )?([a-z]+)\b")
+
+
+def _same_doing_again(first, later):
+    """The same doing again, to whom or what was just named: "I'll call Dan Kowalski, he's the safety manager at
+    Tri-County. I'll call him by Friday and ask about…" is one call."""
+    a, b = _PROMISE_VERB.match(first), _PROMISE_VERB.match(later)
+    return bool(a and b and a.group(1) == b.group(1) and a.group(1) not in ("be", "have", "get", "do") and
+                re.match(r" (?:him|her|them|it|that)\b", later[b.end():]))
 
 
 # the promise just made, given its day: "I'll do it then.", "I'll do that on the day."
@@ -1999,9 +2017,11 @@ THINGLESS_WORDS = 6
 VOUCHED_WORDS = 5  # "Before Thanksgiving break. I'll make it happen." vouches for the promise before the date
 # what is to be asked, said after the call that asks it: "…and ask if Alfie can have a quiet look round"
 _ASKS_WHETHER = re.compile(r"^(?:(?:and|then),? )*(?:ask|check|find out|see)(?: (?:him|her|them|[a-z]+))? (?:if|whether)\b")
-# a promise that only vouches for the one before it: "I'll make sure of that.", "I'll make it happen."
-_VOUCHES = re.compile(r"^(?:(?:and|so|yes|yeah|oh),? )*(?:i|we)(?:'ll| will) (?:make sure (?:of )?(?:that|it)|make (?:that|it) "
-                      r"happen)[.!]?$")
+# a promise that only vouches for the one before it: "I'll make sure of that.", "I'll make it happen.", "You've got my
+# word on the nineteenth."
+_VOUCHES = re.compile(r"^(?:(?:and|so|yes|yeah|oh|okay|look|honestly),? )*(?:(?:i|we)(?:'ll| will) (?:make sure (?:of )?(?:that|it)|"
+                      r"make (?:that|it) happen)|(?:you(?:'ve| have)(?: got)?|you'll have|i give you|i'll give you) my word"
+                      r"(?: on (?:that|it|this|the [a-z]+))?)[.!]?$")
 # a promise to be in touch with someone, named before and now "him", "her" or "them"
 _ASKS_THEM = re.compile(r"\b(?:ask|tell|ring|call|phone|email|e-mail|text|speak to|talk to|contact|chase|remind|check with) "
                         r"(?:him|her|them)\b")

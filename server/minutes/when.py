@@ -945,6 +945,15 @@ _FROM_NEXT_WEEK = re.compile(r"(?:from|starting|as of) next week\b")
 _WEEKDAYS_RECURRING = re.compile(rf"\b(?:({_WEEKDAY_NAMES})s|(?:every|each)(?: other)? ({_WEEKDAY_NAMES}))\b")
 
 
+# the day a thing is for, said just before the day's words: "the details for the sixteenth"
+_FOR_THE_DAY = re.compile(r"for (?:the )?(?:[a-z]+ )?(?:the )?(?:[0-9]|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|"
+                          r"tenth|eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|"
+                          r"nineteenth|twentieth|twenty|thirtieth|thirty)"
+                          # not "for the first week back"
+                          r"[a-z-]*\b(?! (?:week|weeks|term|half|time|things?|few|lessons?|sessions?|meetings?|days?|months?|"
+                          r"years?|visit|review)\b)")
+
+
 def _chosen(found, lowered, said, meeting_date):
     """The due date of the phrases found (:func:`_phrases`): the first said, unless later words put it right."""
     if not found:
@@ -955,6 +964,11 @@ def _chosen(found, lowered, said, meeting_date):
     # the earliest phrase; of phrases that start together, the longest; but "today, tomorrow at the latest" and
     # "today or tomorrow" are due by the later
     start, end, due, key, _ = min(found, key=lambda f: (f[0], -f[1]))
+    if len(found) > 1 and _FOR_THE_DAY.match(lowered, start):
+        # "I'll send Lisa the details for the sixteenth this afternoon": the day the thing is for, then when it is done
+        when_done = [f for f in found if f[0] >= end and not _FOR_THE_DAY.match(lowered, f[0])]
+        if when_done:
+            start, end, due, key, _ = when_done[0]
     if key == "term_during" and len(found) > 1:
         # "dates for a transition review in the summer term within two weeks": the other date is the action's
         start, end, due, key, _ = min((f for f in found if f[3] != "term_during"), key=lambda f: (f[0], -f[1]))
