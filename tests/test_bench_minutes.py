@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from bench import check_truth
 from bench import minutes as bench
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,3 +76,28 @@ def test_a_person_the_words_name_by_first_name_alone_is_the_right_person():
     assert bench.right_person(said("Navarro"), {"who": "named:Gil Navarro"})
     assert not bench.right_person(said("Gail"), {"who": "named:Gil Navarro"})
     assert not bench.right_person(said("Gil Smith"), {"who": "named:Gil Navarro"})
+
+
+TRUTHS = sorted(bench.TRUTH.glob("*.json"))
+
+
+@pytest.mark.parametrize("path", TRUTHS + READINGS, ids=lambda p: f"{p.parent.name[:6]}-{p.stem[:40]}")
+def test_every_truth_file_and_second_reading_is_well_formed(path):
+    """Each reading's points quote their turn's words, name someone who is there (or a named person or body), and
+    give dates that are dates (bench/check_truth.py, which the writers of new meetings run)."""
+    meeting = json.loads((ROOT / "bench" / "meetings" / path.name).read_text())
+    assert check_truth.problems(meeting, json.loads(path.read_text())) == []
+
+
+def test_the_checker_finds_a_misquote_and_a_stranger():
+    meeting = {"name": "m", "title": "t", "seed": 1, "agenda": [], "markers": [],
+               "attendees": [{"key": "senco"}], "turns": [["senco", "I'll ring you on Friday."]]}
+    reading = {"date": "2027-10-14", "points": [
+        {"turn": 0, "kind": "commitment", "who": "senco", "quote": "I'll ring you Friday.", "due": "2027-10-15",
+         "due_type": "by"},
+        {"turn": 0, "kind": "commitment", "who": "head", "quote": "I'll ring you", "due": "Friday",
+         "due_type": "on"}]}
+    assert check_truth.problems(meeting, reading) == [
+        "point 0 (turn 0): the quote is not the turn's words",
+        "point 1 (turn 0): who 'head' is no attendee, named: person or org: body",
+        "point 1 (turn 0): due 'Friday' is no date"]
