@@ -2604,3 +2604,14 @@ def test_the_day_a_thing_is_for_is_not_the_day_it_is_done():
 ])
 def test_promises_to_be_somewhere_or_see_someone_and_talk_that_promises_nothing(said, kinds):
     assert points_in(said) == kinds and points_in(said, "us") == kinds
+
+
+def test_a_place_said_with_its_at_is_not_who_she_is():
+    """"Dr. Rao's at Brookfield on the twentieth anyway. She'll do an observation…": she is Dr Rao, not Brookfield
+    (a name followed by "on the…" reads as someone named by where they work, "Renee in our office", unless it follows
+    "at", "in", "to" or "from")."""
+    said = ("And that's absolutely your right. Dr. Rao's at Brookfield on the twentieth anyway. She'll do an "
+            "observation of Reuben while she's there, and a short addendum.")
+    (f,) = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY, "Reuben")
+            if f.kind == "commitment"]
+    assert (f.who, f.who_label) == (None, "Dr. Rao")

@@ -560,7 +560,9 @@ def _antecedent(before, pronoun, attendees, names, rs, child, common=frozenset()
     if pronoun != "they" and common:
         # someone named by where they work, a name the meeting never writes in lower case: "Renee in our office
         # makes those, she'll drop them off"
-        for m in re.finditer(r"(?<![A-Za-z'-])[A-Z][a-z-]+(?= (?:in|from|at|on) (?:our|the|my|reception) )", before):
+        # (not a place said with its "at", "in", "to" or "from": "Dr. Rao's at Brookfield on the twentieth")
+        for m in re.finditer(r"(?<![A-Za-z'-])(?<!\bat )(?<!\bin )(?<!\bto )(?<!\bfrom )[A-Z][a-z-]+"
+                             r"(?= (?:in|from|at|on) (?:our|the|my|reception) )", before):
             key = m.group(0).lower()
             if key not in common | names.keys() | child | _NOT_NAMES | _TITLES and not _addressed(before, m):
                 found.append((m.end(), (None, m.group(0))))
