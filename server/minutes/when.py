@@ -946,11 +946,9 @@ _WEEKDAYS_RECURRING = re.compile(rf"\b(?:({_WEEKDAY_NAMES})s|(?:every|each)(?: o
 
 
 # the day a thing is for, said just before the day's words: "the details for the sixteenth"
-_FOR_THE_DAY = re.compile(r"for (?:the )?(?:[a-z]+ )?(?:the )?(?:[0-9]|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|"
-                          r"tenth|eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|"
-                          r"nineteenth|twentieth|twenty|thirtieth|thirty)"
+_FOR_THE_DAY = re.compile(rf"for (?:the )?(?:[a-z]+ )?(?:the )?(?:\d{{1,2}}(?:st|nd|rd|th)?|{_DAYWORD})\b"
                           # not "for the first week back"
-                          r"[a-z-]*\b(?! (?:week|weeks|term|half|time|things?|few|lessons?|sessions?|meetings?|days?|months?|"
+                          r"(?! (?:week|weeks|term|half|time|things?|few|lessons?|sessions?|meetings?|days?|months?|"
                           r"years?|visit|review)\b)")
 
 
