@@ -2615,3 +2615,37 @@ def test_a_place_said_with_its_at_is_not_who_she_is():
     (f,) = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY, "Reuben")
             if f.kind == "commitment"]
     assert (f.who, f.who_label) == (None, "Dr. Rao")
+
+
+def test_the_family_s_promise_beside_its_no_stands_without_the_day_it_rules_out():
+    """"Not Fridays, no. … Tuesday to Thursday I'll keep bringing him, …, but not the Friday.": the mother refuses
+    the Fridays and promises the other days, with no date (the Friday is what she rules out)."""
+    turns = [utterance("In the meantime, Lisa, is there any way you could do Fridays? For the maths, after half term?",
+                       "s", 0, 5000),
+             utterance("Not Fridays, no. I start at eight on a Friday, I physically can't. Tuesday to Thursday I'll keep "
+                       "bringing him, I've squared that with work till Christmas, but not the Friday.", "m", 5500, 15000)]
+    found = [f for f in findings.find(turns, {"s": SPEAKER, "m": PARENT}, "england", DAY) if f.segment is turns[1]
+             and f.kind in POINTS]
+    assert [(f.kind, f.who) for f in found] == [("refusal", "m"), ("commitment", "m")]
+    assert found[1].quote == "Tuesday to Thursday I'll keep bringing him, I've squared that with work till Christmas"
+    assert found[1].due is None or found[1].due.date is None
+    # a sentence that goes on after its "but not" keeps all it says
+    said = "I'll send you the maths sheets by Friday but not the reading ones, and the spellings on Monday as well."
+    assert any("spellings" in f.quote for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY))
+
+
+def test_one_promise_said_again_with_its_day_quotes_the_day():
+    """"And I'll ring the museum. A lot of them do a handling session… I'll ring them this week.": one call, due this
+    week, and its quote runs on to the words that give the day."""
+    said = ("And I'll ring the museum. A lot of them do a handling session, touching the objects, and they'll have "
+            "large-print labels or a guide. I'll ring them this week.")
+    (f,) = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY) if f.kind == "commitment"]
+    assert f.quote == said[4:] and f.due.date == datetime.date(2026, 3, 13)
+
+
+@pytest.mark.parametrize("reply", ["I'm going to be honest, no.", "I don't want someone following me round, though."])
+def test_the_family_s_no_in_its_own_words(reply):
+    turns = [utterance("And if you could do even ten minutes at bedtime, most nights, that's where it really sticks.",
+                       "s", 0, 4000), utterance(reply, "m", 4500, 7000)]
+    assert [(f.kind, f.who) for f in findings.find(turns, {"s": SPEAKER, "m": PARENT}, "england", DAY)
+            if f.segment is turns[1] and f.kind in POINTS] == [("refusal", "m")]

@@ -1244,7 +1244,10 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                 kinds = {k: v for k, v in kinds.items() if k in ("request", "commitment", "agreement", "date",
                                                                  "amount")}
                 if declined:
-                    kinds = {"refusal": declined, **{k: v for k, v in kinds.items() if k in ("date", "amount")}}
+                    # (a promise in a clause of its own stands beside the no: "Tuesday to Thursday I'll keep
+                    # bringing him, but not the Friday."; the check below keeps it only there)
+                    kinds = {"refusal": declined, **{k: v for k, v in kinds.items() if k in ("date", "amount",
+                                                                                             "commitment")}}
             if "agreement" in kinds and _assent_only(kinds["agreement"]) and si + 1 < len(spans) and \
                     _GOES_ON.match(normalise(text[spans[si + 1][0]:spans[si + 1][1]])):
                 # "Yeah. So the iPad's district equipment…", "Sure. No, we're on the same page…": a "yeah" that
@@ -1458,10 +1461,17 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     if merged[0][0] == start > s_start and _BACK_REF.match(normalise(text[start:merged[0][1]])):
                         # "And the new support plan with the targets on, I'll send that with it": what "that" is
                         merged[0][0] = max((c for c, d in parts if d <= start), default=s_start)
-                    merged[0][4] = merged[0][4] or due_of(sentence)
+                    ruled_out = _ruled_out(text, start, s_end)
+                    if ruled_out and ruled_out.start() < merged[0][1]:
+                        # "Tuesday to Thursday I'll keep bringing him…, but not the Friday": the promise, not
+                        # what it rules out (nor its day)
+                        merged[0][1] = start + len(text[start:ruled_out.start()].rstrip(" ,;:-"))
+                    merged[0][4] = merged[0][4] or due_of(text[s_start:ruled_out.start()] if ruled_out else sentence)
                 for i, (a, b, (who, label), hit, due) in enumerate(merged):
                     # a date said after the action's own words, before the next action's, is its date
                     upto = merged[i + 1][0] if i + 1 < len(merged) else s_end
+                    # (not a day the words go on to rule out: "I'll keep bringing him, but not the Friday")
+                    upto = ruled_out.start() if (ruled_out := _ruled_out(text, b, upto)) else upto
                     due = due or due_of(text[b:upto], text[s_start:b])
                     if due is None and i == len(merged) - 1 and si + 1 < len(spans):
                         # "I'll sort the pass out with reception. By Friday at the latest.": a date alone, next (or
@@ -1898,6 +1908,11 @@ def _promise_said_again(out, seg, spans, counts):
         if first is None and thingless and same:
             first = same[-1]
         if first is not None:
+            if first.due is None and f.due is not None and first.offset < f.offset and \
+                    len(seg.text[first.offset + len(first.quote):f.offset].split()) <= SAID_AGAIN_GAP_WORDS:
+                # "And I'll ring the museum. A lot of them do a handling session… I'll ring them this week.": the
+                # quote runs on to the day it is given
+                first.quote = seg.text[first.offset:f.offset + len(f.quote)].strip()
             first.due = first.due or f.due
             drop.append(f)
     if drop:
@@ -1949,6 +1964,15 @@ def _one_promise_in_two(out, seg, counts):
         _renumber(out, seg, "commitment", counts)
 
 
+# a day ruled out after a promise, at its end: "…, but not the Friday."
+_BUT_NOT = re.compile(r"\bbut (?:not|never)\b((?:\W+\w+){0,5}\W*)$", re.IGNORECASE)
+
+
+def _ruled_out(text, start, end):
+    """What a promise goes on to rule out, the last few words of its sentence ("I'll keep bringing him, I've squared
+    that with work, but not the Friday."), not a sentence that goes on ("…but not the reading paper, and the reading
+    paper's extra time in the small room")."""
+    return _BUT_NOT.search(text[:end].rstrip(), start)
 # a promise's verb: "I'll call Dan Kowalski…" calls
 _PROMISE_VERB = re.compile(r"^(?:(?:and|so|then|okay|right|yeah|yes),? )*(?:i|we)(?:'ll| will|'m going to| am going to|"
                            r"'re going to| are going to) (?:just |then |personally )?([a-z]+)\b")
@@ -2016,6 +2040,8 @@ _DOING_WORDS = frozenset({"ask", "come", "make", "sure", "push", "leave", "let",
                           "find", "out", "start", "happen", "then", "course", "okay", "fine", "right", "yes", "yeah",
                           "go", "get", "onto", "straight", "away", "now", "today", "through"})
 THINGLESS_WORDS = 6
+# the most words a promise's quote runs on to the same promise said again with its day
+SAID_AGAIN_GAP_WORDS = 40
 VOUCHED_WORDS = 5  # "Before Thanksgiving break. I'll make it happen." vouches for the promise before the date
 # what is to be asked, said after the call that asks it: "…and ask if Alfie can have a quiet look round"
 _ASKS_WHETHER = re.compile(r"^(?:(?:and|then),? )*(?:ask|check|find out|see)(?: (?:him|her|them|[a-z]+))? (?:if|whether)\b")
