@@ -1973,6 +1973,8 @@ def _ruled_out(text, start, end):
     that with work, but not the Friday."), not a sentence that goes on ("…but not the reading paper, and the reading
     paper's extra time in the small room")."""
     return _BUT_NOT.search(text[:end].rstrip(), start)
+
+
 # a promise's verb: "I'll call Dan Kowalski…" calls
 _PROMISE_VERB = re.compile(r"^(?:(?:and|so|then|okay|right|yeah|yes),? )*(?:i|we)(?:'ll| will|'m going to| am going to|"
                            r"'re going to| are going to) (?:just |then |personally )?([a-z]+)\b")
