@@ -25,15 +25,9 @@ def test_there_are_second_readings():
     assert len(READINGS) >= 12
 
 
-@pytest.mark.parametrize("path", READINGS, ids=lambda p: p.stem[:40])
-def test_a_second_reading_quotes_its_turns(path):
-    meeting = script(path.stem)
-    keys = {a["key"] for a in meeting["attendees"]}
-    assert (bench.TRUTH / path.name).exists(), "a second reading is of a meeting with a truth file"
-    for p in json.loads(path.read_text())["points"]:
-        assert p["kind"] in bench.KINDS
-        assert p["quote"] in meeting["turns"][p["turn"]]["text"]
-        assert p["who"] in keys or p["who"].split(":")[0] in ("named", "org")
+def test_every_second_reading_is_of_a_meeting_with_a_truth_file():
+    # (its points' quotes, kinds and people: test_every_truth_file_and_second_reading_is_well_formed)
+    assert [p.name for p in READINGS if not (bench.TRUTH / p.name).exists()] == []
 
 
 def test_the_truth_read_as_a_second_reading_agrees_with_itself():

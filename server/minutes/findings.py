@@ -1965,7 +1965,7 @@ def _one_promise_in_two(out, seg, counts):
 
 
 # a day ruled out after a promise, at its end: "…, but not the Friday."
-_BUT_NOT = re.compile(r"\bbut (?:not|never)\b((?:\W+\w+){0,5}\W*)$", re.IGNORECASE)
+_BUT_NOT = re.compile(r"\bbut (?:not|never)\b(?:\W+\w+){0,5}\W*$", re.IGNORECASE)
 
 
 def _ruled_out(text, start, end):
