@@ -290,6 +290,13 @@ def test_an_agreement_and_the_promise_that_follows_it(reply, kinds):
     ("I'll have Pam give you the form on your way out.", "us", "2026-03-10", False),
     ("I'll text him when we're done here so he knows it's a go.", "us", "2026-03-10", False),
     ("I'll send it straight after this meeting.", "england", "2026-03-10", False),
+    # the school day's own times, and the next working morning (round 62)
+    ("I'll print it and pop it in his bag before home time.", "england", "2026-03-10", False),
+    ("I'll print it the minute we're done, it's one page.", "us", "2026-03-10", False),
+    ("I'll drop them in the office on my way out.", "england", "2026-03-10", False),
+    ("I'll email it you first thing.", "england", "2026-03-11", False),
+    # a weekday after a word that ends in "and" ("hand Monday")
+    ("I'll have it in your hand Monday morning, first period.", "us", "2026-03-16", False),
     # counted in school days from today (the spring break skipped)
     ("I'll have that report to you, what's ten school days from today?", "us", "2026-03-31", True),
 ])
@@ -875,6 +882,12 @@ def test_a_term_that_ends_on_good_friday_ends_the_school_day_before():
      "2026-03-11"),
     ("I'll write up the plan. It'll be with you by Friday.", "2026-03-13"),
     ("I'll send it. When is Friday's meeting?", None),  # a question about something else
+    # two words for the one day, and a day each day from then (round 62)
+    ("I'll sign it. Today, before I leave.", "2026-03-10"),
+    ("I'll meet her at the door myself. Every day, from tomorrow.", "2026-03-11"),
+    # what the promise just made comes to (round 62)
+    ("I'll send you a letter on school letterhead, saying the notice was sent in error. That goes out this week.",
+     "2026-03-13"),
 ])
 def test_a_date_said_alone_just_after_a_promise_is_its_date(said, iso):
     found = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "england", DAY) if f.kind == "commitment"]
@@ -1431,6 +1444,18 @@ def test_conditional_offers_reports_on_their_way_and_meeting_chat(said, kinds):
 def test_when_the_family_will_have_it_is_when_the_promise_before_is_due(said, iso):
     (f,) = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "us", DAY) if f.kind == "commitment"]
     assert f.due is not None and f.due.iso() == iso and said.split(". ")[-1].split(",")[0] in f.quote
+
+
+@pytest.mark.parametrize("said, first, iso", [
+    ("I'll ring the company and find out what a home licence would cost, and I'll let you know by Friday.",
+     "I'll ring the company", "2026-03-13"),
+    ("I'm going to speak to SENDIASS myself. I'll ring them this week.", "I'm going to speak to SENDIASS", "2026-03-13"),
+    ("I'll take the request to our director, and you'll have an answer in writing by the twentieth.",
+     "I'll take the request", "2026-03-20"),
+])
+def test_a_promise_is_due_when_the_one_that_carries_it_through_is(said, first, iso):
+    found = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "us", DAY) if f.kind == "commitment"]
+    assert found[0].quote.startswith(first) and [f.due.iso() for f in found] == [iso, iso]
 
 
 def test_an_assurance_before_the_action_is_that_action():
@@ -2649,3 +2674,47 @@ def test_the_family_s_no_in_its_own_words(reply):
                        "s", 0, 4000), utterance(reply, "m", 4500, 7000)]
     assert [(f.kind, f.who) for f in findings.find(turns, {"s": SPEAKER, "m": PARENT}, "england", DAY)
             if f.segment is turns[1] and f.kind in POINTS] == [("refusal", "m")]
+
+
+@pytest.mark.parametrize("said, kinds", [
+    # giving way refuses nothing (round 62)
+    ("I'm not going to fight you on it, it's your cane.", []),
+    ("I'm not going to dig my heels in.", []),
+    ("I'm not going to hold you to Boxing Day.", []),
+    ("I'm not promising anything.", []),
+    # sparing the child is a promise, not a no
+    ("I'm not going to refer him for a fine, Kerry.", ["commitment"]),
+    ("The homework from those weeks, I just won't count against him.", ["commitment"]),
+    ("I'm not gonna make her ask.", []),
+    # the school's things that stay at school
+    ("No, sorry, the school ones can't go home, it's the insurance.", ["refusal"]),
+    # a promise whose reason is what someone will want
+    ("I'll let Dr. Adeyemi's team know about both falls, because they'll want to know.", ["commitment"]),
+    # the meeting's own business
+    ("I'll keep half an eye on the clock.", []),
+    ("I'll try and keep us moving.", []),
+    ("We're all looking forward to seeing you both on Monday.", []),
+])
+def test_giving_way_sparing_the_child_and_the_meetings_own_business(said, kinds):
+    assert points_in(said) == kinds
+
+
+def test_a_promise_and_one_said_to_happen_every_week_are_two():
+    said = "I'll also keep a log, every time she comes in, what helped. And I'll email it to you every Friday."
+    found = [f for f in findings.find([utterance(said)], {"s": SPEAKER}, "us", DAY) if f.kind == "commitment"]
+    assert [f.quote for f in found] == ["I'll also keep a log, every time she comes in, what helped.",
+                                        "I'll email it to you every Friday."]
+
+
+def test_the_family_taking_a_thing_somewhere_on_a_day_is_a_task():
+    mom = types.SimpleNamespace(id="m", name="Gabby Delgado", role="supporter_notetaker")
+    found = findings.find([utterance("Or I'll take it Monday with the homebound one.", speaker="m")], {"m": mom},
+                          "us", DAY)
+    assert [(f.kind, f.due.iso()) for f in found] == [("commitment", "2026-03-16")]
+    taken = findings.find([utterance("I'll take the afternoons, for now.", speaker="m")], {"m": mom}, "us", DAY)
+    assert [f.kind for f in taken if f.kind == "commitment"] == []
+
+
+def test_this_after_a_name_is_no_verb_of_theirs():
+    (f,) = findings.find([utterance("I take Jefferson to Dr. Patterson this week.")], {"s": SPEAKER}, "us", DAY)
+    assert f.who == "s" and f.who_label is None

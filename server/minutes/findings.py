@@ -160,7 +160,9 @@ _RESTART = re.compile(r"(^|[.?!,;]\s+|\b(?:and|but|so|no|yeah|well|look|honestly
 
 
 # "Mr Castillo, our behaviour specialist, will…": who someone is, said between the subject and the verb
-_ASIDE = r", (?:our|the|their|his|her|your|my) [a-z' -]{2,40}?,"
+# (not a clause of its own: "No, sorry, the school ones can't go home, it's the insurance")
+_ASIDE = (r", (?:our|the|their|his|her|your|my) "
+          r"(?:(?!n't\b| (?:is|are|was|were|will|can|does|do|has|have|go|goes) )[a-z' -]){2,40}?,")
 _APPOSITIVE = re.compile(_ASIDE + r"(?= [a-z])")
 # "Mrs Greer, our reading interventionist, she'll take him…": the pronoun after the aside is the person named
 _RESUMED = re.compile(_ASIDE + r" (?:she|he|they)(?:'ll| will)\b")
@@ -606,7 +608,8 @@ def _antecedent(before, pronoun, attendees, names, rs, child, common=frozenset()
 # a named person "says", "thinks" or "has": what follows is not their action
 _NOT_DOING = ("(?:says|thinks|knows|wants|feels|agrees|believes|means|seems|looks|sounds|needs|likes|loves|hates|"
               "has|is|was|does not|doesn't|isn't|wasn't|hopes|worries|reckons|mentions|suggests|asks|struggles|finds|"
-              "gets on|gets upset|gets anxious|gets tired)")
+              "gets on|gets upset|gets anxious|gets tired|this|thus|plus|minus|across|whereas|perhaps|always|"
+              "sometimes|afterwards|towards|nowadays|unless|regardless)")
 # someone named as the subject, perhaps with their job beside it, before the promise: "Mrs Baptiste in the office
 # will post…", "our therapy assistant, Becky Moss, will come in…", "Fraser, our psychiatrist is going to see him…"
 _SUBJECT = (r"(?:^|[,.;:!?] |\b(?:[Aa]nd|[Ss]o|[Tt]hen|[Yy]es|[Yy]eah|[Oo]kay|[Oo]k|[Rr]ight|[Ww]ell),? )"
@@ -668,7 +671,7 @@ def _adult_named(original, names, child, common):
 _AROUND_DATE = frozenset("and or so oh um uh er well okay ok right yes yeah by on before for at the latest first thing "
                          "no later than hopefully ideally probably definitely say let's lets i'd i would at least "
                          "sometime some time starting from beginning after school morning afternoon evening night "
-                         "lunchtime".split())
+                         "lunchtime today tomorrow tonight every day".split())
 # "First one a week from tomorrow.", "The first one's the week after.": when the first of what was just promised is
 _ONLY_WHEN = re.compile(r"^(?!.*\b(?:i|we|you|he|she|they)(?:'ll| will|'d| would| can)\b)(?:(?:and|so|um|uh),? )*"
                         r"(?:the )?first (?:one|session|report|check-in|email|meeting|visit|update|log|review)"
@@ -724,6 +727,11 @@ def _just_a_date(sentence, due):
     Friday, hopefully.")."""
     return due is not None and due.date is not None and all(
         w in _AROUND_DATE for w in _besides_the_date(sentence.lower().replace("’", "'"), due))
+
+
+def _dated(due):
+    """Whether a due date names a day ("every Friday" names none: it says how often, not when)."""
+    return due is not None and due.date is not None
 
 
 def _only_things(sentence, due_of):
@@ -951,7 +959,7 @@ def _owner(original, norm, speaker_id, attendees, names, rs, child, before="", c
             return _named_subject(original, names, child, _starts_sentence(before)) or (None, said.group(0))
     # someone named who is not at the meeting ("Mrs Ali will…"): their name as said
     said = re.search(rf"(?<![A-Za-z]){re.escape(words[-1])}(?![A-Za-z])", original, re.IGNORECASE)
-    if said and original[said.start()].isupper() and words[-1] not in _NOT_A_SUBJECT:
+    if said and original[said.start()].isupper() and words[-1] not in _NOT_A_SUBJECT and words[-1] not in _NOT_NAMES:
         start = said.start()
         title = re.search(rf"{_TITLE} $", original[:start])
         return None, original[title.start() if title else start:said.end()]
@@ -1513,7 +1521,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     earlier = next((f for f in reversed(out) if f.segment is seg and f.kind == "commitment"), None)
                     clause = as_said(a, b)
                     if earlier is not None and (earlier.who, earlier.who_label) == (who, label) and (
-                            _RESTATED.match(clause) or si > 0 and (due is None) != (earlier.due is None) and
+                            _RESTATED.match(clause) or si > 0 and _dated(due) != _dated(earlier.due) and
                             spans[si - 1][0] <= earlier.offset < spans[si][0] and _BACK_REF.match(clause) and
                             # "I'll meet you there on the fourteenth. I'll set it up with Mr. Greene.": a new thing
                             # to do, not the dated one handed over
@@ -1542,6 +1550,7 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
         _what_the_no_refuses(out, seg, spans)
         _promise_said_again(out, seg, spans, counts)
         _one_promise_in_two(out, seg, counts)
+        _due_from_follow_through(out, seg)
         _offer_with_its_terms(out, seg, spans, counts)
         _one_yes(out, seg, counts)
         _offer_backed(out, seg, counts)
@@ -1964,6 +1973,42 @@ def _one_promise_in_two(out, seg, counts):
         _renumber(out, seg, "commitment", counts)
 
 
+# a promise that carries the one just made through to the family, to the one it was about, or to its answer: "…, and
+# I'll let you know by Friday", "I'll ring them this week" (after "I'll speak to SENDIASS myself"), "…, and you'll
+# have an answer in writing by December 4th"
+_FOLLOWS_THROUGH = re.compile(
+    r"^(?:(?:and|so|then|and then|but),? )*(?:(?:i|we)(?:'ll| will|'m going to| am going to|'re going to) (?:then )?"
+    r"(?:let (?:you|mum|mom|dad)(?: (?:both|all))? know|come back to you|get back to you|"
+    r"(?:have|get) (?:you )?(?:an|the) (?:answer|update|outcome|decision|reply)\b|"
+    r"(?P<them>(?:ring|call|phone|email|e-mail|text|contact|speak to|talk to|catch|ask|chase|write to|message) "
+    r"(?:him|her|them)\b))|you(?:'ll| will) (?:have|get|hear)(?: back)? (?:an answer|the answer|a decision|a reply|"
+    r"an update|the outcome|something in writing|it in writing|from (?:me|us|him|her|them))\b)")
+# who "him", "her" or "them" in the promise that follows can be: someone named ("Dr. Patel", "Mark Ellison") or a
+# service ("the SALT service", "Access Services"), not the child
+_SOMEONE_NAMED = re.compile(r"(?<=.)\b(?:(?:Dr|Mr|Mrs|Ms|Miss)\.? )?(?:[A-Z][a-z]+|[A-Z]{2,})\b|\b(?:office|team|service|services|"
+                            r"coordinator|director|manager|company|clinic|panel|lead)\b")
+FOLLOW_THROUGH_GAP_WORDS = 12  # the most words between a promise and the one that carries it through
+
+
+def _due_from_follow_through(out, seg):
+    """A promise with no day of its own is due when the promise that carries it through is ("I'll ring the company
+    and find out what a home licence costs, and I'll let you know by Friday": the ringing by Friday too). Both stay
+    points; only the first takes the day."""
+    text = seg.text or ""
+    mine = sorted((f for f in out if f.segment is seg and f.kind == "commitment"), key=lambda f: f.offset)
+    for f, g in zip(mine, mine[1:]):
+        if f.due is not None or g.due is None or g.due.date is None or (f.who, f.who_label) != (g.who, g.who_label):
+            continue
+        between = text[f.offset + len(f.quote):g.offset]
+        through = _FOLLOWS_THROUGH.match(normalise(g.quote))
+        if through is None or len(between.split()) > FOLLOW_THROUGH_GAP_WORDS:
+            continue
+        if through.group("them") and not any(m.group(0).lower().rstrip("s") not in _NOT_NAMES
+                                             for m in _SOMEONE_NAMED.finditer(f.quote)):
+            continue  # "Printed packs, Fridays, from reception. I'll email her teachers today.": "her" is the child
+        f.due = g.due
+
+
 # a day ruled out after a promise, at its end: "…, but not the Friday."
 _BUT_NOT = re.compile(r"\bbut (?:not|never)\b(?:\W+\w+){0,5}\W*$", re.IGNORECASE)
 
@@ -2014,7 +2059,10 @@ _VAGUE_DOING = frozenset({"leave", "take", "come", "sort", "do", "make", "sure",
 # Monday." (not "You'll have the report within a fortnight" after "I'll copy the GP into my report": a thing of its own)
 _DELIVERS = re.compile(r"^(?:(?:and|so|then|and then|yes|yeah),? )*(?:you(?:'ll| will) (?:have|get) (?:it|that|them|this|"
                        r"those|both)|(?:i|we)(?:'ll| will) (?:have|get|send|give|email|post|bring)"
-                       r" (?:it|that|them|this|those|both)(?: (?:all|over|across|back|through))?(?: (?:to|over to) you)?)"
+                       r" (?:it|that|them|this|those|both)(?: (?:all|over|across|back|through))?(?: (?:to|over to) you)?"
+                       # "That goes out this week.", "It'll be with you by Friday."
+                       r"|(?:that|it|this|they|those)(?:'ll| will|'s| is|'re| are)?(?: be)? (?:go(?:es|ing)? out|with you|"
+                       r"(?:sent|posted|emailed|done|ready|in the post)))"
                        # then only when: "…by Friday", "…tomorrow" (not "I'll have them reply")
                        r"(?:[.!,]?$|,? (?:by|on|in|before|after|within|from|at|for|tomorrow|today|tonight|next|this|first|"
                        r"early|asap|the (?:end|start|beginning)|monday|tuesday|wednesday|thursday|friday)\b)")

@@ -134,7 +134,7 @@ _PATTERNS = [
                          r"|tonight)\b")),
     # "I'll sign it now", "before I go", "at the end of the meeting": before everyone leaves today
     ("today", re.compile(r"(?<!\bfor )(?<!\bfrom )(?<!\buntil )(?<!\bby )(?<!\bjust )\b(?:right )?now(?=[.!,;]|$)"
-                         r"|\bbefore (?:i|you|we|everyone) (?:go|leave|finish|wrap up|hang up)\b(?! for\b)|\bon (?:your|the) way out\b"
+                         r"|\bbefore (?:i|you|we|everyone) (?:go|leave|finish|wrap up|hang up)\b(?! for\b)|\bon (?:your|my|the) way out\b"
                          r"|\b(?:before|at) the end of (?:the|this|today's) (?:meeting|call)\b"
                          # "I'll text him when we're done here", "straight after this meeting"
                          r"|\b(?:when|once|as soon as) (?:we're|we are|we've|we have) (?:done|finished|through)"
@@ -148,17 +148,24 @@ _PATTERNS = [
                          # "I'll text her when I leave here", "on my way home"
                          r"|\b(?:when|once|as soon as|after) (?:i|we) (?:leave|get out of) here\b"
                          r"|\b(?:straight |right |just )?after this(?=[.!,;]|$)"
-                         r"|\bon (?:my|the) way home\b(?! from (?!here\b))")),
+                         r"|\bon (?:my|the) way home\b(?! from (?!here\b))"
+                         # "…in his bag before home time", "I'll print it the minute we're done", "after dismissal"
+                         r"|\b(?:before|by) home ?time\b|\bthe minute (?:we're|we are|we've|we have) (?:done|finished|through)\b"
+                         r"|\bafter dismissal\b(?! (?:on|tomorrow)\b)|\bbefore lunch\b(?! (?:on|tomorrow|next)\b)")),
     # "the day after tomorrow": two days on, not tomorrow
     ("overmorrow", re.compile(r"\b(?:the )?day after tomorrow\b")),
     ("tomorrow", re.compile(r"\btomorrow\b")),
+    # "I'll email it you first thing.": the next working day's morning
+    # (not "first thing, nine till half nine", a time of day; not "…first thing, before the rest", first in turn)
+    ("first_thing", re.compile(r"(?<!\bthe )\bfirst thing(?=[.!]?$|, (?:save|so|and)\b|,? at (?:drop-off|drop off|"
+                               r"registration|the gate)\b)")),
     # "I'll ring the surgery in the morning": the next morning (not "every morning", "on Monday in the morning")
     ("tomorrow", re.compile(r"(?<!\bevery )(?<!\beach )(?<!day )(?<!, )(?<!th )(?<!st )(?<!nd )(?<!rd )"
                             r"\b(?:first thing )?in the morning\b(?! (?:after|before|of|on)\b)")),
     # "a week Friday", "Friday week": the Friday after the coming one
     # "Monday to Thursday", "Monday, Wednesday and Friday" say a timetable, not a day
     # "on a Saturday", "any Monday" name no day
-    ("weekday", re.compile(rf"\b(?<!to )(?<!and )(?<!through )(?<!every )(?<!each )(?<!other )(?<!\ba )"
+    ("weekday", re.compile(rf"\b(?<!\bto )(?<!\band )(?<!\bthrough )(?<!\bevery )(?<!\beach )(?<!\bother )(?<!\ba )"
                            rf"(?<!\bany )(?<!\bsome )(?:(?P<next>next|this coming|this) |"
                            rf"(?P<week>a week (?:on |from )?)|(?P<fortnight>a fortnight (?:on |from )?))?(?P<weekday>{_WEEKDAY})"
                            # (but "from Monday, Mondays and Tuesdays": the days after it say how often)
@@ -485,6 +492,11 @@ def _resolve_one(key, m, meeting_date, jurisdiction=None):
         return meeting_date
     if key == "tomorrow":
         return meeting_date + datetime.timedelta(days=1)
+    if key == "first_thing":
+        day = meeting_date + datetime.timedelta(days=1)
+        while not deadlines.is_working_day(day, jurisdiction or "england") and day < meeting_date + datetime.timedelta(days=7):
+            day += datetime.timedelta(days=1)
+        return day
     if key == "overmorrow":
         return meeting_date + datetime.timedelta(days=2)
     if key == "weekday":
@@ -958,6 +970,8 @@ def _chosen(found, lowered, said, meeting_date):
         return None
     if found[0][3] == "recurring":
         return found[0][2]
+    # "She'll do it first thing, when they come in, from Monday": the day said, first thing its time
+    found = [f for f in found if f[3] != "first_thing"] or found
     days = {f[0]: f for f in found if f[3] in _A_DAY_OF_THE_MONTH}
     # the earliest phrase; of phrases that start together, the longest; but "today, tomorrow at the latest" and
     # "today or tomorrow" are due by the later
