@@ -2718,3 +2718,14 @@ def test_the_family_taking_a_thing_somewhere_on_a_day_is_a_task():
 def test_this_after_a_name_is_no_verb_of_theirs():
     (f,) = findings.find([utterance("I take Jefferson to Dr. Patterson this week.")], {"s": SPEAKER}, "us", DAY)
     assert f.who == "s" and f.who_label is None
+
+
+def test_a_recaps_next_action_by_the_one_just_named_is_theirs():
+    gareth = types.SimpleNamespace(id="g", name="Gareth Lloyd", role="head_of_year")
+    said = ("Gareth's taking the late marks off today, he's putting the key idea to Mr. Dyson by Friday, "
+            "and Alfie has a key by Monday.")
+    found = [f for f in findings.find([utterance(said)], {"s": SPEAKER, "g": gareth}, "england", DAY, "Alfie")
+             if f.kind == "commitment"]
+    assert [(f.quote, f.who, f.due.iso()) for f in found][:2] == [
+        ("Gareth's taking the late marks off today", "g", "2026-03-10"),
+        ("he's putting the key idea to Mr. Dyson by Friday", "g", "2026-03-13")]

@@ -73,6 +73,9 @@ _CLAUSE = re.compile(
     r"|\s+and\s+(?=(?:[Ii]|[Ww]e|[Yy]ou|[Tt]hey|[Hh]e|[Ss]he|[A-Z][a-z]+)(?:'ll|’ll|\s+will)\b)"
     # a comma where a full stop was heard: "I'll be honest, I don't know, I'll find out and let you know"
     r"|,\s+(?=(?:I|[Ww]e)(?:'ll|’ll|\s+will)\b)"
+    # a recap's next action by the one just named: "Gareth's taking the late marks off today, he's putting…"
+    r"|,\s+(?=(?:[Hh]e|[Ss]he)(?:'s|’s|\s+is)\s+(?:taking|sending|putting|booking|ringing|calling|emailing|writing|"
+    r"bringing|chasing|sorting|arranging|organising|organizing|updating|printing)\s)"
     rf"|(?<!\bcome)(?<!\bgo)(?<!\btry)\s+and\s+(?=(?:then\s+)?(?:{_CONTINUATION})\b)")
 # a sentence that is nothing but assent ("That's fine.", "Okay.", "Yes, of course.")
 _BARE_OK = re.compile(r"^(?:(?:yes|yeah|yep|okay|ok|right|sure|oh|well|no|of course|absolutely),? )*(?:(?:that's|that is|it's|"
@@ -478,7 +481,10 @@ _PARENT_HE = {"mom": "she", "mum": "she", "mother": "she", "dad": "he", "father"
 
 # a sentence that starts with "she" or "he" doing something ("She'll hold him a seat.")
 _LEAD_PRONOUN = re.compile(r"^(?:(?:and|but|so|then),? )?(she|he)"
-                           r"(?:'ll| will|'s going to| is going to|'s booked| is booked)\b")
+                           r"(?:'ll| will|'s going to| is going to|'s booked| is booked|"
+                           # a recap's "Gareth's taking the late marks off today, he's putting the key idea to…"
+                           r"(?:'s| is) (?:taking|sending|putting|booking|ringing|calling|emailing|writing|bringing|"
+                           r"chasing|sorting|arranging|organising|organizing|updating|printing))\b")
 # someone named by their job first ("My manager's Lorraine, she'll…", "our OT is Jo")
 _ROLE_NAMED = re.compile(r"\b(?:manager|colleague|boss|supervisor|teacher|therapist|worker|nurse|assistant|visitor|"
                          r"practitioner|physio|physiotherapist|dietitian|adviser|advisor|liaison|tutor|mentor|clinician|"
@@ -1406,7 +1412,8 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     # "…I'll have it on her desk by Friday, and she'll get you an answer": the adult just named
                     lead = a > s_start and _LEAD_PRONOUN.match(clause_norm)
                     clause_context = context - {"adult_named"}
-                    if lead and _antecedent(text[:a], lead.group(1), attendees, names, rs, child, common):
+                    named_before = lead and _antecedent(text[:a], lead.group(1), attendees, names, rs, child, common)
+                    if named_before:
                         clause_context = clause_context | {"adult_pronoun"}
                     if _adult_named(text[a:b], names, child, common):
                         clause_context = clause_context | {"adult_named"}
@@ -1421,6 +1428,9 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                                        text[:a], common)
                         if owner is None and any(rule.get("owner") == "speaker" for rule, _ in hit):
                             owner = (seg.speaker_id, None)  # "He'll start in the group on Tuesday": theirs to arrange
+                        if owner == (seg.speaker_id, None) and named_before and \
+                                any(rule["id"] == "adult_pronoun_doing" for rule, _ in hit):
+                            owner = named_before  # "Gareth's taking the late marks off today, he's putting…": Gareth
                         if owner == (seg.speaker_id, None) and all(rule.get("owner") == "named" for rule, _ in hit) \
                                 and not _I_OR_WE.search(clause_norm):
                             owner, nobodys = None, True  # "The inspectors are coming in on the 24th"
