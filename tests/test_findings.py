@@ -2729,3 +2729,12 @@ def test_a_recaps_next_action_by_the_one_just_named_is_theirs():
     assert [(f.quote, f.who, f.due.iso()) for f in found][:2] == [
         ("Gareth's taking the late marks off today", "g", "2026-03-10"),
         ("he's putting the key idea to Mr. Dyson by Friday", "g", "2026-03-13")]
+
+
+def test_a_recaps_items_said_by_who_is_in_and_when_are_each_theirs():
+    hannah = types.SimpleNamespace(id="h", name="Hannah Reid", role="physiotherapist")
+    said = ("Evac plan to you by the twenty-sixth, Hannah in next Tuesday for the risk assessment, "
+            "Mrs. Begum on the science moves from Monday.")
+    segs = [utterance("So, who's doing what."), utterance(said, start_ms=6000, end_ms=12000)]
+    found = [f for f in findings.find(segs, {"s": SPEAKER, "h": hannah}, "england", DAY) if f.kind == "commitment"]
+    assert [(f.who, f.who_label) for f in found] == [("s", None), ("h", None), (None, "Mrs. Begum")]

@@ -776,9 +776,17 @@ _NEXT_DOER = re.compile(r"(?:,|;|\band\b)\s+(?:and\s+|then\s+)?(?=I (?!think|mea
                         r"[a-z]+\b)")
 
 
+# a recap's next item, someone named and when they are in: ", Hannah in next Tuesday for the risk assessment", ", Mrs.
+# Begum on the science moves from Monday"
+_NEXT_ITEM_DOER = re.compile(rf"(?<=[,;] )(?P<name>(?:{_TITLE} )?[A-Z][a-z-]+(?: [A-Z][a-z-]+)?)"
+                             r" (?:in|on|with) (?=[a-z])")
+
+
 def _recap_parts(text, start, end, child):
     """The (start, end) of each person's part of a recap sentence text[start:end] (the whole when one person)."""
     cuts = [m.end() for m in _NEXT_DOER.finditer(text, start, end)]
+    cuts += [m.start("name") for m in _NEXT_ITEM_DOER.finditer(text, start, end)
+             if _person_words(m.group("name"), child) and m.group("name").split()[-1].lower() not in _NOT_NAMES]
     doers = [m for pattern in (_NAMED_SUBJECT, _RECAP_SUBJECT) for m in pattern.finditer(text, start, end)
              if _person_words(m.group("name"), child)]
     # the doer the sentence starts with ("Tom keeps…"), which a search from inside the text does not see
@@ -1444,6 +1452,11 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                     for a, b in _recap_parts(text, *(learned_span or (s_start, s_end)), child):
                         owner = _owner(text[a:b], as_said(a, b), seg.speaker_id, attendees, names, rs, child,
                                        text[:a], common)
+                        if (item := _NEXT_ITEM_DOER.match(text, a)) and owner == (seg.speaker_id, None):
+                            # ", Hannah in next Tuesday for the risk assessment": Hannah's
+                            plain = _person_words(item.group("name"), child)
+                            owner = next(((names[k], None) for k in (" ".join(plain), plain[-1], plain[0])
+                                          if k in names), (None, item.group("name")))
                         if owner is not None:
                             actions.append([a, b, owner, kinds["commitment"], False])
                 merged = []
