@@ -68,14 +68,16 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\bmr\.)(?<!\bms\.)(?<!\bdr\.)(?<!\bst
 _CONTINUATION = ("send|share|email|write|call|ring|arrange|set up|book|update|add|include|put|chase|check|"
                  "speak|talk|ask|refer|request|submit|take|bring|visit|observe|review|meet|draft|prepare|"
                  "complete|provide|give|let|copy|forward|circulate|pass|raise|record|log|invite|confirm|make")
+# what someone is doing that is a task to be done ("he's putting the key idea to Mr. Dyson by Friday")
+_TASK_ING = ("taking|sending|putting|booking|ringing|calling|emailing|writing|bringing|chasing|sorting|arranging|"
+             "organising|organizing|updating|printing")
 _CLAUSE = re.compile(
     r";\s+|,?\s+but\s+|,\s+(?:and|so|then|and then)\s+"
     r"|\s+and\s+(?=(?:[Ii]|[Ww]e|[Yy]ou|[Tt]hey|[Hh]e|[Ss]he|[A-Z][a-z]+)(?:'ll|’ll|\s+will)\b)"
     # a comma where a full stop was heard: "I'll be honest, I don't know, I'll find out and let you know"
     r"|,\s+(?=(?:I|[Ww]e)(?:'ll|’ll|\s+will)\b)"
     # a recap's next action by the one just named: "Gareth's taking the late marks off today, he's putting…"
-    r"|,\s+(?=(?:[Hh]e|[Ss]he)(?:'s|’s|\s+is)\s+(?:taking|sending|putting|booking|ringing|calling|emailing|writing|"
-    r"bringing|chasing|sorting|arranging|organising|organizing|updating|printing)\s)"
+    rf"|,\s+(?=(?:[Hh]e|[Ss]he)(?:'s|’s|\s+is)\s+(?:{_TASK_ING})\s)"
     rf"|(?<!\bcome)(?<!\bgo)(?<!\btry)\s+and\s+(?=(?:then\s+)?(?:{_CONTINUATION})\b)")
 # a sentence that is nothing but assent ("That's fine.", "Okay.", "Yes, of course.")
 _BARE_OK = re.compile(r"^(?:(?:yes|yeah|yep|okay|ok|right|sure|oh|well|no|of course|absolutely),? )*(?:(?:that's|that is|it's|"
@@ -483,8 +485,7 @@ _PARENT_HE = {"mom": "she", "mum": "she", "mother": "she", "dad": "he", "father"
 _LEAD_PRONOUN = re.compile(r"^(?:(?:and|but|so|then),? )?(she|he)"
                            r"(?:'ll| will|'s going to| is going to|'s booked| is booked|"
                            # a recap's "Gareth's taking the late marks off today, he's putting the key idea to…"
-                           r"(?:'s| is) (?:taking|sending|putting|booking|ringing|calling|emailing|writing|bringing|"
-                           r"chasing|sorting|arranging|organising|organizing|updating|printing))\b")
+                           rf"(?:'s| is) (?:{_TASK_ING}))\b")
 # someone named by their job first ("My manager's Lorraine, she'll…", "our OT is Jo")
 _ROLE_NAMED = re.compile(r"\b(?:manager|colleague|boss|supervisor|teacher|therapist|worker|nurse|assistant|visitor|"
                          r"practitioner|physio|physiotherapist|dietitian|adviser|advisor|liaison|tutor|mentor|clinician|"
@@ -638,6 +639,11 @@ def _person_words(name, child):
     return [] if set(plain) & (child | _NOT_NAMES) else plain
 
 
+def _attendee_named(plain, names):
+    """(attendee id, None) for a person's words (:func:`_person_words`) that name someone at the meeting, else None."""
+    return next(((names[key], None) for key in (" ".join(plain), plain[-1], plain[0]) if key in names), None)
+
+
 def _named_subject(original, names, child, at_start=True):
     """(attendee id, label) of a person named as the subject of the promise, or None.
 
@@ -649,9 +655,8 @@ def _named_subject(original, names, child, at_start=True):
             plain = _person_words(name, child)
             if not plain:
                 continue
-            for key in (" ".join(plain), plain[-1], plain[0]):
-                if key in names:
-                    return names[key], None
+            if (here := _attendee_named(plain, names)) is not None:
+                return here
             if pattern is _RECAP_SUBJECT and len(name.split()) < 2 and at_start and m.start("name") == 0:
                 continue  # "Reading goes up to…": a capital starting the sentence that names nobody here
             return None, name
@@ -1454,9 +1459,8 @@ def find_uncached(segments, attendees, jurisdiction, meeting_date, child_name=""
                                        text[:a], common)
                         if (item := _NEXT_ITEM_DOER.match(text, a)) and owner == (seg.speaker_id, None):
                             # ", Hannah in next Tuesday for the risk assessment": Hannah's
-                            plain = _person_words(item.group("name"), child)
-                            owner = next(((names[k], None) for k in (" ".join(plain), plain[-1], plain[0])
-                                          if k in names), (None, item.group("name")))
+                            owner = _attendee_named(_person_words(item.group("name"), child), names) or \
+                                (None, item.group("name"))
                         if owner is not None:
                             actions.append([a, b, owner, kinds["commitment"], False])
                 merged = []
