@@ -493,10 +493,7 @@ def _resolve_one(key, m, meeting_date, jurisdiction=None):
     if key == "tomorrow":
         return meeting_date + datetime.timedelta(days=1)
     if key == "first_thing":
-        day = meeting_date + datetime.timedelta(days=1)
-        while not deadlines.is_working_day(day, jurisdiction or "england") and day < meeting_date + datetime.timedelta(days=7):
-            day += datetime.timedelta(days=1)
-        return day
+        return deadlines.add_working_days(meeting_date, 1, jurisdiction or "england")
     if key == "overmorrow":
         return meeting_date + datetime.timedelta(days=2)
     if key == "weekday":
